@@ -1,0 +1,51 @@
+# aftercare: every task a newcomer, CI and the scheduler need, over uv.
+# `make demo` and `make test` work on a fresh machine: they install uv and the locked packages first.
+
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+RUN := $(UV) run --frozen
+SCALE ?= S
+
+.PHONY: help install demo test bench lint format dagster dashboard clean
+
+help:
+	@echo "make demo    - generate a sample OEM, run the last 12 months, open the dashboard"
+	@echo "make test    - the test suite"
+	@echo "make bench   - time and memory per stage (SCALE=S|M|L)"
+	@echo "make lint    - ruff and sqlfluff"
+	@echo "make dagster - the Dagster UI on this project"
+
+.uv-ready:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	@touch .uv-ready
+
+install: .uv-ready
+	$(UV) sync --frozen
+	$(RUN) python -c "from assets.transform.project import ensure_manifest; ensure_manifest()"
+
+demo: install
+	$(RUN) aftercare demo
+
+test: install
+	$(RUN) pytest
+
+bench: install
+	$(RUN) python -m pipelines.bench --scale $(SCALE)
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	cd dbt_project && AFTERCARE_PATHS_WAREHOUSE=$(CURDIR)/data/lint.duckdb $(RUN) sqlfluff lint models
+
+format: install
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+dagster: install
+	$(RUN) dagster dev -w workspace.yaml
+
+dashboard: install
+	$(RUN) aftercare dashboard
+
+clean:
+	rm -rf data dbt_project/target .pytest_cache .uv-ready

@@ -1,0 +1,1 @@
+"""Publishing the serving database: quality gate, then an atomic file swap."""

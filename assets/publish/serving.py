@@ -1,0 +1,130 @@
+"""Build ``serving.duckdb`` next to the live one, gate it, then swap it in atomically.
+
+The dashboard opens short read-only connections to ``paths.serving``. Building the new file under
+another name and ``os.replace``-ing it over the old one means a reader sees either yesterday's
+complete database or today's, never a half-built one, and never holds a lock the pipeline needs
+(DuckDB allows one writer per file; see ``../shared/docs/reference/stack-notes.md`` §6).
+"""
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from assets.publish.gate import GateFailed, run_quality_gate
+from assets.transform.project import dbt_project
+from pipelines.resources import AftercareSettings, RunMonth
+
+# warehouse relations published beside the marts, under these names
+EXTRA_PUBLISHED = {
+    "oneid_map": "identity.oneid_map",
+    "oneid_changes": "identity.oneid_changes",
+    "oneid_links": "identity.oneid_links",
+    "quarantine": "landing.quarantine",
+    "file_manifest": "landing.file_manifest",
+}
+
+
+def mart_asset_keys() -> list[dg.AssetKey]:
+    """Asset keys of every dbt model under ``models/marts`` (read from the manifest)."""
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    keys = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model" and node["fqn"][1:2] == ["marts"]:
+            keys.append(dg.AssetKey([node["config"].get("schema") or "marts", node["name"]]))
+    return sorted(keys, key=lambda k: k.to_user_string())
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    name: str
+    relation: str  # schema.table in the warehouse
+
+
+def tables_to_publish(con: duckdb.DuckDBPyConnection) -> list[PublishedTable]:
+    present = {
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "select table_schema, table_name from information_schema.tables"
+        ).fetchall()
+    }
+    marts = sorted(rel for rel in present if rel.startswith("marts."))
+    tables = [PublishedTable(rel.split(".", 1)[1], rel) for rel in marts]
+    tables += [PublishedTable(name, rel) for name, rel in EXTRA_PUBLISHED.items() if rel in present]
+    return tables
+
+
+def build_candidate(
+    con: duckdb.DuckDBPyConnection, candidate: Path, tables: list[PublishedTable], run_info: dict[str, str]
+) -> dict[str, int]:
+    """Copy the published tables into a fresh file at ``candidate``; return row counts."""
+    candidate.unlink(missing_ok=True)
+    Path(f"{candidate}.wal").unlink(missing_ok=True)
+    con.execute(f"attach '{candidate}' as serving_candidate")
+    counts: dict[str, int] = {}
+    try:
+        for table in tables:
+            con.execute(
+                f'create table serving_candidate.main."{table.name}" as select * from {table.relation}'
+            )
+            counts[table.name] = con.execute(
+                f'select count(*) from serving_candidate.main."{table.name}"'
+            ).fetchone()[0]
+        columns = ", ".join(f"'{v}' as {k}" for k, v in run_info.items())
+        con.execute(f"create table serving_candidate.main.publish_log as select {columns}")
+        con.execute("checkpoint serving_candidate")
+    finally:
+        con.execute("detach serving_candidate")
+    return counts
+
+
+@dg.asset(
+    key=["serving", "database"],
+    deps=[*mart_asset_keys()],
+    group_name="publish",
+    description="serving.duckdb: the marts and identity tables, swapped in only when the quality gate passes.",
+)
+def serving_database(
+    context: dg.AssetExecutionContext,
+    settings: AftercareSettings,
+    warehouse: DuckDBResource,
+    run_month: RunMonth,
+) -> dg.MaterializeResult:
+    paths = settings.settings.paths
+    serving = Path(paths.serving)
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    candidate = serving.with_name(serving.name + ".next")
+    run_dir = Path(paths.runs) / context.run_id
+    run_info = {
+        "run_id": context.run_id,
+        "month": run_month.month,
+        "as_of_date": run_month.as_of.isoformat(),
+        "published_at": dt.datetime.now().isoformat(timespec="seconds"),
+    }
+    with warehouse.get_connection() as con:
+        tables = tables_to_publish(con)
+        counts = build_candidate(con, candidate, tables, run_info)
+    try:
+        report = run_quality_gate(
+            candidate, previous=serving if serving.exists() else None, report_dir=run_dir
+        )
+    except GateFailed as failed:
+        candidate.unlink(missing_ok=True)
+        raise dg.Failure(
+            description=f"quality gate failed; {serving} was left as it was: {failed}",
+            metadata={"failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in failed.failures))},
+        ) from failed
+    os.replace(candidate, serving)
+    context.log.info(f"published {len(counts)} tables to {serving}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(serving)),
+            "tables": dg.MetadataValue.json(counts),
+            "gate": dg.MetadataValue.md(report.summary_markdown()),
+        }
+    )

@@ -1,0 +1,1 @@
+"""dbt models on DuckDB, run by dagster-dbt."""

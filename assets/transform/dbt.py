@@ -1,0 +1,28 @@
+"""Every dbt model and test as Dagster assets and asset checks."""
+
+import json
+import os
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from assets.transform.project import dbt_project
+from pipelines.resources import AftercareSettings, RunMonth
+
+
+def dbt_vars(run_month: RunMonth) -> dict[str, str]:
+    """The dbt vars of a run: the cut-off date and the month being prepared."""
+    return {"as_of_date": run_month.as_of.isoformat(), "report_month": run_month.first_day.isoformat()}
+
+
+@dbt_assets(manifest=dbt_project.manifest_path)
+def aftercare_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    settings: AftercareSettings,
+    run_month: RunMonth,
+):
+    # profiles.yml reads the warehouse path from the same variable the configuration uses
+    os.environ["AFTERCARE_PATHS_WAREHOUSE"] = str(settings.settings.paths.warehouse)
+    args = ["build", "--vars", json.dumps(dbt_vars(run_month))]
+    yield from dbt.cli(args, context=context).stream()

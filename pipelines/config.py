@@ -1,0 +1,232 @@
+"""Configuration: ``aftercare.toml`` plus ``AFTERCARE_<SECTION>_<KEY>`` environment overrides.
+
+Precedence, lowest to highest: built-in defaults, the TOML file, the environment. Secrets
+(``wechat.secret``, ``wecom.secret``, ``pii.key``) are read from the environment only; a secret
+written in the file is refused so it never ends up in version control by accident.
+
+With no file and no environment at all everything lives under ``./data`` and points at the local
+WeChat/WeCom simulator, so a new user needs to configure nothing for the demo.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+import warnings
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+CONFIG_FILE_NAME = "aftercare.toml"
+ENV_PREFIX = "AFTERCARE"
+SECRET_KEYS = {("wechat", "secret"), ("wecom", "secret"), ("pii", "key")}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class PathsConfig(_Section):
+    data: Path = Path("data")
+    inbox: Path | None = None  # default: <data>/inbox
+    warehouse: Path | None = None  # default: <data>/warehouse.duckdb
+    serving: Path | None = None  # default: <data>/serving.duckdb
+    exports: Path | None = None  # default: <data>/exports
+    state: Path | None = None  # default: <data>/state (callback events, dashboard decisions, dev keys)
+    runs: Path | None = None  # default: <data>/runs (per-run reports, Data Docs)
+
+    def resolved(self, base: Path) -> PathsConfig:
+        """Absolute paths, with the unset ones derived from ``data``."""
+        data = (base / self.data).resolve()
+        defaults = {
+            "inbox": data / "inbox",
+            "warehouse": data / "warehouse.duckdb",
+            "serving": data / "serving.duckdb",
+            "exports": data / "exports",
+            "state": data / "state",
+            "runs": data / "runs",
+        }
+        values = {"data": data}
+        for name, default in defaults.items():
+            given = getattr(self, name)
+            values[name] = (base / given).resolve() if given is not None else default
+        return PathsConfig(**values)
+
+
+class WechatConfig(_Section):
+    base_url: str = "http://127.0.0.1:8780"
+    appid: str = "wxa1f2c3d4e5f60718"
+    secret: SecretStr | None = None
+    # dry-run by default: nothing is sent to followers unless an operator turns this on
+    dispatch_enabled: bool = False
+    reminder_template_id: str = "TPL_SERVICE_REMINDER"
+    timeout_s: float = 10.0
+    max_concurrency: int = 4
+
+
+class WecomConfig(_Section):
+    base_url: str = "http://127.0.0.1:8780"
+    corpid: str = "ww0a1b2c3d4e5f6071"
+    secret: SecretStr | None = None
+    timeout_s: float = 10.0
+    max_concurrency: int = 4
+
+
+class PiiConfig(_Section):
+    key: SecretStr | None = None
+
+
+class OneidConfig(_Section):
+    max_ids_per_mobile: int = 1
+    placeholder_mobiles: list[str] = Field(
+        default_factory=lambda: ["13800138000", "13888888888", "11111111111"]
+    )
+    # clusters above these sizes are listed for review (not split automatically)
+    suspicious_vehicles: int = 8
+    suspicious_mobiles: int = 4
+    suspicious_id_numbers: int = 1
+
+
+class RemindersConfig(_Section):
+    first_service_months: int = 3
+    first_service_grace_months: int = 3
+    maintenance_interval_months: int = 6
+    maintenance_grace_months: int = 3
+    warranty_years: int = 3
+    return_grace_days: int = 15
+    max_carry_months: int = 3
+    reached_min_call_seconds: int = 30
+
+
+class KpiConfig(_Section):
+    active_months: int = 12
+    at_risk_months: int = 6
+    lapsed_months: int = 12
+
+
+class Settings(_Section):
+    env: Literal["local", "production"] = "local"
+    paths: PathsConfig = Field(default_factory=PathsConfig)
+    wechat: WechatConfig = Field(default_factory=WechatConfig)
+    wecom: WecomConfig = Field(default_factory=WecomConfig)
+    pii: PiiConfig = Field(default_factory=PiiConfig)
+    oneid: OneidConfig = Field(default_factory=OneidConfig)
+    reminders: RemindersConfig = Field(default_factory=RemindersConfig)
+    kpi: KpiConfig = Field(default_factory=KpiConfig)
+
+    def pii_key(self) -> bytes:
+        """The HMAC/encryption key for mobiles and ID numbers.
+
+        In production it must come from ``AFTERCARE_PII_KEY``. Locally, when it is not set, a
+        random development key is created once under ``paths.state`` so the demo needs nothing;
+        data keyed with it is only meaningful on this machine.
+        """
+        if self.pii.key is not None:
+            return self.pii.key.get_secret_value().encode("utf-8")
+        if self.env == "production":
+            raise ConfigError("pii.key is not set: export AFTERCARE_PII_KEY (never put it in aftercare.toml)")
+        assert self.paths.state is not None
+        key_file = self.paths.state / "dev_pii.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+            warnings.warn(
+                f"AFTERCARE_PII_KEY is not set; created a local development key at {key_file}",
+                stacklevel=2,
+            )
+        return key_file.read_text().strip().encode("utf-8")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says what to fix."""
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """``AFTERCARE_<SECTION>_<KEY>`` values for every known section and key.
+
+    Keys are matched against the model rather than split on ``_`` because keys themselves
+    contain underscores (``AFTERCARE_ONEID_MAX_IDS_PER_MOBILE``).
+    """
+    overrides: dict[str, dict[str, Any]] = {}
+    if f"{ENV_PREFIX}_ENV" in environ:
+        overrides["env"] = environ[f"{ENV_PREFIX}_ENV"]  # type: ignore[assignment]
+    for section_name, field in Settings.model_fields.items():
+        section_type = field.annotation
+        if not (isinstance(section_type, type) and issubclass(section_type, BaseModel)):
+            continue
+        for key, key_field in section_type.model_fields.items():
+            var = f"{ENV_PREFIX}_{section_name}_{key}".upper()
+            if var not in environ:
+                continue
+            raw = environ[var]
+            value: Any = raw
+            if "list" in str(key_field.annotation):
+                value = [item.strip() for item in raw.split(",") if item.strip()]
+            overrides.setdefault(section_name, {})[key] = value
+    return overrides
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def find_config_file(
+    explicit: str | os.PathLike[str] | None, environ: dict[str, str], cwd: Path
+) -> Path | None:
+    """``--config``, else ``AFTERCARE_CONFIG``, else ``./aftercare.toml`` if present."""
+    given = explicit or environ.get(f"{ENV_PREFIX}_CONFIG")
+    if given:
+        path = Path(given)
+        if not path.is_absolute():
+            path = cwd / path
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        return path
+    candidate = cwd / CONFIG_FILE_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None,
+    environ: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Read defaults, then the TOML file, then ``AFTERCARE_*`` variables; resolve paths.
+
+    Relative paths in a file are relative to that file; otherwise to the working directory.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    cwd = cwd or Path.cwd()
+    path = find_config_file(config_file, environ, cwd)
+    file_values: dict[str, Any] = {}
+    base = cwd
+    if path is not None:
+        with open(path, "rb") as handle:
+            try:
+                file_values = tomllib.load(handle)
+            except tomllib.TOMLDecodeError as exc:
+                raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+        base = path.resolve().parent
+        for section, key in SECRET_KEYS:
+            if key in file_values.get(section, {}):
+                raise ConfigError(
+                    f"{path}: [{section}] {key} is a secret and is read from the environment only; "
+                    f"remove it from the file and export {ENV_PREFIX}_{section.upper()}_{key.upper()}"
+                )
+    values = _merge(file_values, _env_overrides(environ))
+    try:
+        settings = Settings.model_validate(values)
+    except Exception as exc:  # pydantic's message names the section and key
+        source = f" in {path}" if path else ""
+        raise ConfigError(f"invalid configuration{source}: {exc}") from exc
+    settings.paths = settings.paths.resolved(base)
+    return settings

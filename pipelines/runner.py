@@ -1,0 +1,98 @@
+"""``aftercare run``: materialize the monthly job in-process, through a real Dagster instance.
+
+Runs are recorded in the Dagster instance under ``DAGSTER_HOME`` (default ``<paths.data>/dagster_home``),
+so they show up in ``dagster dev -w workspace.yaml`` next to scheduled runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines.config import Settings, load_settings
+
+
+@dataclass
+class MonthlyRunResult:
+    month: str
+    success: bool
+    run_id: str
+    seconds: float
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    failure: str | None = None
+
+
+def prepare_environment(config_file: str | None) -> Settings:
+    """Point every part of the process at one configuration before Dagster is imported."""
+    if config_file:
+        os.environ["AFTERCARE_CONFIG"] = str(Path(config_file).resolve())
+    settings = load_settings(config_file)
+    os.environ.setdefault("DAGSTER_HOME", str(settings.paths.data / "dagster_home"))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    os.environ["AFTERCARE_PATHS_WAREHOUSE"] = str(settings.paths.warehouse)
+    return settings
+
+
+def _step_seconds(result) -> dict[str, float]:
+    """Wall seconds per step (op) of a finished in-process run."""
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for event in result.all_events:
+        step = event.step_key
+        if step is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[step] = event.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and step in started:
+            seconds[step] = round(event.timestamp - started[step], 2)
+    return seconds
+
+
+def run_month(month: str, config_file: str | None = None, instance=None) -> MonthlyRunResult:
+    """Materialize everything for ``month`` (YYYY-MM). Does not raise on a failed step."""
+    prepare_environment(config_file)
+    from assets.transform.project import ensure_manifest
+
+    ensure_manifest()
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    job = defs.resolve_job_def("monthly_run")
+    instance = instance or dg.DagsterInstance.get()
+    started = time.perf_counter()
+    result = job.execute_in_process(
+        run_config={"resources": {"run_month": {"config": {"month": month}}}},
+        instance=instance,
+        tags={"aftercare/month": month, "aftercare/launched_by": "cli"},
+        raise_on_error=False,
+    )
+    failure = None
+    if not result.success:
+        messages = [
+            f"{e.step_key}: {e.event_specific_data.error.message.strip()}"
+            for e in result.all_events
+            if e.event_type_value == "STEP_FAILURE" and e.event_specific_data and e.event_specific_data.error
+        ]
+        failure = "\n".join(messages) or "the run failed"
+    return MonthlyRunResult(
+        month=month,
+        success=result.success,
+        run_id=result.run_id,
+        seconds=round(time.perf_counter() - started, 1),
+        step_seconds=_step_seconds(result),
+        failure=failure,
+    )
+
+
+def run_command(args: argparse.Namespace) -> int:
+    result = run_month(args.month, args.config)
+    if result.success:
+        print(f"aftercare run {result.month}: done in {result.seconds}s (run {result.run_id})")
+        return 0
+    print(f"aftercare run {result.month}: FAILED (run {result.run_id})\n{result.failure}", file=sys.stderr)
+    return 1

@@ -1,0 +1,201 @@
+"""Person identifiers: normalization, validation, keyed hashing and masking.
+
+The one implementation shared by ingestion (every export column that holds a mobile or an ID
+number) and by OneID. Pure functions over single values; ``keyed_hash`` and friends are applied to
+the distinct values of a column, never row by row, so they stay cheap at scale.
+
+Rules (``../shared/docs/RULES.md``): mobiles become 11 digits (``+86``/``0086``, spaces, dashes and
+full-width digits removed); ID numbers become 18 upper-case characters, 15-digit numbers upgraded
+per GB 11643, and an ID number is usable only when its MOD 11-2 check passes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+# ---------------------------------------------------------------------------- text folding
+
+_NON_DIGIT = re.compile(r"\D")
+
+
+def fold_width(value: str) -> str:
+    """Full-width digits, letters and punctuation to their ASCII forms (``１３８`` → ``138``)."""
+    return unicodedata.normalize("NFKC", value)
+
+
+# ---------------------------------------------------------------------------- mobiles
+
+DEFAULT_PLACEHOLDER_MOBILES = frozenset({"13800138000", "13888888888", "11111111111"})
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class MobileStatus(StrEnum):
+    VALID = "valid"
+    PLACEHOLDER = "placeholder"  # a real-looking number nobody owns: never an identity
+    INVALID = "invalid"
+    MISSING = "missing"
+
+
+def normalize_mobile(raw: str | None) -> str | None:
+    """The 11-digit mainland mobile in ``raw``, or None when there is none.
+
+    >>> normalize_mobile("+86 138-0013-8001")
+    '13800138001'
+    """
+    if raw is None:
+        return None
+    text = fold_width(str(raw)).strip()
+    if not text:
+        return None
+    digits = _NON_DIGIT.sub("", text)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    elif len(digits) == 15 and digits.startswith("0086"):
+        digits = digits[4:]
+    return digits if _MOBILE.match(digits) else None
+
+
+def is_placeholder_mobile(mobile: str, placeholders: Iterable[str] = DEFAULT_PLACEHOLDER_MOBILES) -> bool:
+    """A number typed to fill a mandatory field: listed, or its last 8 digits repeated or sequential."""
+    if mobile in set(placeholders):
+        return True
+    tail = mobile[3:]
+    if len(set(tail)) == 1:
+        return True
+    steps = {int(b) - int(a) for a, b in zip(tail, tail[1:], strict=False)}
+    return steps in ({1}, {-1})
+
+
+def classify_mobile(
+    raw: str | None, placeholders: Iterable[str] = DEFAULT_PLACEHOLDER_MOBILES
+) -> tuple[str | None, MobileStatus]:
+    """Normalized mobile and its status. A placeholder keeps its normalized value (for reports)."""
+    if raw is None or not fold_width(str(raw)).strip():
+        return None, MobileStatus.MISSING
+    mobile = normalize_mobile(raw)
+    if mobile is None:
+        return None, MobileStatus.INVALID
+    if is_placeholder_mobile(mobile, placeholders):
+        return mobile, MobileStatus.PLACEHOLDER
+    return mobile, MobileStatus.VALID
+
+
+def mask_mobile(mobile: str | None) -> str | None:
+    """``138****5678``: first 3 and last 4 characters kept, by position."""
+    if not mobile:
+        return None
+    if len(mobile) <= 7:
+        return "*" * len(mobile)
+    return mobile[:3] + "*" * (len(mobile) - 7) + mobile[-4:]
+
+
+# ---------------------------------------------------------------------------- ID numbers
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS = "10X98765432"
+_ID18 = re.compile(r"^\d{17}[\dX]$")
+_ID15 = re.compile(r"^\d{15}$")
+
+
+class IdNumberStatus(StrEnum):
+    VALID = "valid"
+    BAD_CHECKSUM = "bad_checksum"  # well-formed but the check character is wrong: not an identifier
+    INVALID = "invalid"  # not an ID number at all (length, characters, impossible birth date)
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class IdNumber:
+    """What an ID number says, with the number itself only in ``normalized``."""
+
+    normalized: str | None  # 18 characters, upper-case X; None when invalid or missing
+    status: IdNumberStatus
+    birth_date: dt.date | None = None
+    gender: str | None = None  # "M" / "F" from the 17th digit
+    province_code: str | None = None  # first two digits (GB/T 2260)
+
+    @property
+    def usable(self) -> bool:
+        return self.status is IdNumberStatus.VALID
+
+
+def id_check_char(body17: str) -> str:
+    """ISO 7064 MOD 11-2 check character for the first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(body17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK_CHARS[total % 11]
+
+
+def upgrade_id15(id15: str) -> str:
+    """A 15-digit (1989) number as 18 characters: insert the century ``19``, add the check."""
+    body = id15[:6] + "19" + id15[6:]
+    return body + id_check_char(body)
+
+
+def parse_id_number(raw: str | None) -> IdNumber:
+    """Normalize and validate a resident ID number.
+
+    >>> parse_id_number(" 11010519491231002x ").status
+    <IdNumberStatus.VALID: 'valid'>
+    """
+    if raw is None:
+        return IdNumber(None, IdNumberStatus.MISSING)
+    text = fold_width(str(raw)).strip().replace(" ", "").replace("-", "").upper()
+    if not text:
+        return IdNumber(None, IdNumberStatus.MISSING)
+    if _ID15.match(text):
+        text = upgrade_id15(text)
+    if not _ID18.match(text):
+        return IdNumber(None, IdNumberStatus.INVALID)
+    try:
+        birth = dt.date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        return IdNumber(None, IdNumberStatus.INVALID)
+    if not (1800 <= birth.year <= 2100):
+        return IdNumber(None, IdNumberStatus.INVALID)
+    gender = "M" if int(text[16]) % 2 == 1 else "F"
+    status = IdNumberStatus.VALID if id_check_char(text[:17]) == text[17] else IdNumberStatus.BAD_CHECKSUM
+    # a number failing its checksum keeps its derived facts for reporting but is not an identifier
+    return IdNumber(
+        normalized=text if status is IdNumberStatus.VALID else None,
+        status=status,
+        birth_date=birth,
+        gender=gender,
+        province_code=text[:2],
+    )
+
+
+def mask_id_number(id_number: str | None) -> str | None:
+    """First and last character kept, the rest starred, by position (an ``X`` is masked like a digit)."""
+    if not id_number:
+        return None
+    if len(id_number) <= 2:
+        return "*" * len(id_number)
+    return id_number[0] + "*" * (len(id_number) - 2) + id_number[-1]
+
+
+# ---------------------------------------------------------------------------- names
+
+
+def mask_name(name: str | None) -> str | None:
+    """``张*``, ``欧阳**``: the first character kept, every other character starred."""
+    if not name:
+        return None
+    name = name.strip()
+    if not name:
+        return None
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+# ---------------------------------------------------------------------------- keyed hashing
+
+
+def keyed_hash(value: str, key: bytes) -> str:
+    """Lower-case hex HMAC-SHA256 of the normalized value (message UTF-8): the published key."""
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()

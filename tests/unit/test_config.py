@@ -1,0 +1,48 @@
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import ConfigError, load_settings
+
+
+def test_no_configuration_means_everything_under_data(tmp_path):
+    settings = load_settings(environ={}, cwd=tmp_path)
+    assert settings.paths.warehouse == tmp_path / "data" / "warehouse.duckdb"
+    assert settings.paths.serving == tmp_path / "data" / "serving.duckdb"
+    assert settings.wechat.base_url.startswith("http://127.0.0.1")
+    assert settings.wechat.dispatch_enabled is False
+
+
+def test_file_then_environment_override(tmp_path):
+    (tmp_path / "aftercare.toml").write_text(
+        '[paths]\ndata = "store"\n[reminders]\nmax_carry_months = 5\n[oneid]\nmax_ids_per_mobile = 2\n'
+    )
+    env = {"AFTERCARE_ONEID_MAX_IDS_PER_MOBILE": "3", "AFTERCARE_PATHS_SERVING": "/srv/serving.duckdb"}
+    settings = load_settings(environ=env, cwd=tmp_path)
+    assert settings.paths.inbox == tmp_path / "store" / "inbox"
+    assert settings.paths.serving == Path("/srv/serving.duckdb")
+    assert settings.reminders.max_carry_months == 5
+    assert settings.oneid.max_ids_per_mobile == 3
+
+
+def test_a_secret_in_the_file_is_refused_with_what_to_do(tmp_path):
+    (tmp_path / "aftercare.toml").write_text('[wechat]\nsecret = "abc"\n')
+    with pytest.raises(ConfigError, match="AFTERCARE_WECHAT_SECRET"):
+        load_settings(environ={}, cwd=tmp_path)
+
+
+def test_secrets_come_from_the_environment(tmp_path):
+    settings = load_settings(environ={"AFTERCARE_PII_KEY": "s3cret"}, cwd=tmp_path)
+    assert settings.pii_key() == b"s3cret"
+
+
+def test_production_without_a_pii_key_stops(tmp_path):
+    settings = load_settings(environ={"AFTERCARE_ENV": "production"}, cwd=tmp_path)
+    with pytest.raises(ConfigError, match="AFTERCARE_PII_KEY"):
+        settings.pii_key()
+
+
+def test_unknown_keys_name_themselves(tmp_path):
+    (tmp_path / "aftercare.toml").write_text("[reminders]\nmax_cary_months = 5\n")
+    with pytest.raises(ConfigError, match="max_cary_months"):
+        load_settings(environ={}, cwd=tmp_path)

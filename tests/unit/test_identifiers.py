@@ -1,0 +1,94 @@
+import datetime as dt
+
+import pytest
+
+from sources.identifiers import (
+    IdNumberStatus,
+    MobileStatus,
+    classify_mobile,
+    keyed_hash,
+    mask_id_number,
+    mask_mobile,
+    mask_name,
+    normalize_mobile,
+    parse_id_number,
+    upgrade_id15,
+)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "13912345670",
+        "+86 139 1234 5670",
+        "0086-139-1234-5670",
+        "139-1234-5670",
+        "１３９１２３４５６７０",
+        " 8613912345670 ",
+    ],
+)
+def test_every_written_form_of_a_mobile_normalizes_to_11_digits(raw):
+    assert normalize_mobile(raw) == "13912345670"
+
+
+@pytest.mark.parametrize("raw", ["1391234567", "23912345670", "010-12345678", "abc", "139123456701"])
+def test_non_mobiles_are_refused(raw):
+    assert normalize_mobile(raw) is None
+    assert classify_mobile(raw)[1] is MobileStatus.INVALID
+
+
+@pytest.mark.parametrize("raw", ["13800138000", "13888888888", "11111111111", "13912345678", "13987654321"])
+def test_placeholders_are_recognised(raw):
+    assert classify_mobile(raw)[1] in (MobileStatus.PLACEHOLDER, MobileStatus.INVALID)
+
+
+def test_missing_mobile():
+    assert classify_mobile("  ") == (None, MobileStatus.MISSING)
+    assert classify_mobile(None) == (None, MobileStatus.MISSING)
+
+
+def test_known_valid_id_numbers_pass_their_checksum():
+    for raw in ["11010519491231002X", "440524188001010014", "34052419800101001X"]:
+        assert parse_id_number(raw).status is IdNumberStatus.VALID
+
+
+def test_lower_case_x_and_full_width_are_folded():
+    parsed = parse_id_number("１１０１０５１９４９１２３１００２x")
+    assert parsed.normalized == "11010519491231002X"
+    assert parsed.birth_date == dt.date(1949, 12, 31)
+    assert parsed.gender == "F"
+    assert parsed.province_code == "11"
+
+
+def test_a_15_digit_number_is_upgraded_per_gb_11643():
+    assert upgrade_id15("340524800101001") == "34052419800101001X"
+    assert parse_id_number("340524800101001").normalized == "34052419800101001X"
+
+
+def test_a_failing_checksum_is_not_an_identifier_but_keeps_its_facts():
+    parsed = parse_id_number("340524198001010013")
+    assert parsed.status is IdNumberStatus.BAD_CHECKSUM
+    assert parsed.normalized is None
+    assert parsed.birth_date == dt.date(1980, 1, 1)
+
+
+@pytest.mark.parametrize("raw", ["1101051949123100", "11010519491331002X", "ABCDEFGHIJKLMNOPQR"])
+def test_malformed_id_numbers_are_invalid(raw):
+    assert parse_id_number(raw).status is IdNumberStatus.INVALID
+
+
+def test_masking_is_by_position_even_for_a_trailing_x():
+    assert mask_mobile("13912345670") == "139****5670"
+    assert mask_id_number("11010519491231002X") == "1****************X"
+    assert "2X" not in mask_id_number("11010519491231002X")
+    assert mask_name("张三") == "张*"
+    assert mask_name("欧阳娜娜") == "欧***"
+
+
+def test_keyed_hash_is_lower_hex_hmac_sha256_and_depends_on_the_key():
+    import hashlib
+    import hmac
+
+    expected = hmac.new(b"k", b"13912345670", hashlib.sha256).hexdigest()
+    assert keyed_hash("13912345670", b"k") == expected
+    assert keyed_hash("13912345670", b"other") != expected
