@@ -52,8 +52,11 @@ def _step_seconds(result) -> dict[str, float]:
     return seconds
 
 
-def run_month(month: str, config_file: str | None = None, instance=None) -> MonthlyRunResult:
-    """Materialize everything for ``month`` (YYYY-MM). Does not raise on a failed step."""
+def run_month(
+    month: str, config_file: str | None = None, instance=None, select: str | None = None
+) -> MonthlyRunResult:
+    """Materialize everything for ``month`` (YYYY-MM), or the ``select``-ed assets (Dagster selection
+    syntax, e.g. ``group:ingestion`` or ``kind:dbt``). Does not raise on a failed step."""
     prepare_environment(config_file)
     from assets.transform.project import ensure_manifest
 
@@ -63,6 +66,12 @@ def run_month(month: str, config_file: str | None = None, instance=None) -> Mont
     from pipelines.definitions import defs
 
     job = defs.resolve_job_def("monthly_run")
+    asset_selection = None
+    if select:
+        graph = defs.resolve_asset_graph()
+        asset_selection = sorted(dg.AssetSelection.from_string(select).resolve(graph), key=str)
+        if not asset_selection:
+            raise SystemExit(f"--select {select!r} matches no asset")
     instance = instance or dg.DagsterInstance.get()
     started = time.perf_counter()
     result = job.execute_in_process(
@@ -70,6 +79,7 @@ def run_month(month: str, config_file: str | None = None, instance=None) -> Mont
         instance=instance,
         tags={"aftercare/month": month, "aftercare/launched_by": "cli"},
         raise_on_error=False,
+        asset_selection=asset_selection,
     )
     failure = None
     if not result.success:
@@ -90,7 +100,7 @@ def run_month(month: str, config_file: str | None = None, instance=None) -> Mont
 
 
 def run_command(args: argparse.Namespace) -> int:
-    result = run_month(args.month, args.config)
+    result = run_month(args.month, args.config, select=getattr(args, "select", None))
     if result.success:
         print(f"aftercare run {result.month}: done in {result.seconds}s (run {result.run_id})")
         return 0
