@@ -37,19 +37,13 @@ def prepare_environment(config_file: str | None) -> Settings:
     return settings
 
 
-def _step_seconds(result) -> dict[str, float]:
-    """Wall seconds per step (op) of a finished in-process run."""
-    started: dict[str, float] = {}
-    seconds: dict[str, float] = {}
-    for event in result.all_events:
-        step = event.step_key
-        if step is None:
-            continue
-        if event.event_type_value == "STEP_START":
-            started[step] = event.timestamp
-        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and step in started:
-            seconds[step] = round(event.timestamp - started[step], 2)
-    return seconds
+def _step_seconds(instance, run_id: str) -> dict[str, float]:
+    """Wall seconds per step (op) of a finished run, from the instance's step statistics."""
+    return {
+        stats.step_key: round(stats.end_time - stats.start_time, 2)
+        for stats in instance.get_run_step_stats(run_id)
+        if stats.start_time is not None and stats.end_time is not None
+    }
 
 
 def run_month(
@@ -94,7 +88,7 @@ def run_month(
         success=result.success,
         run_id=result.run_id,
         seconds=round(time.perf_counter() - started, 1),
-        step_seconds=_step_seconds(result),
+        step_seconds=_step_seconds(instance, result.run_id),
         failure=failure,
     )
 
@@ -103,6 +97,8 @@ def run_command(args: argparse.Namespace) -> int:
     result = run_month(args.month, args.config, select=getattr(args, "select", None))
     if result.success:
         print(f"aftercare run {result.month}: done in {result.seconds}s (run {result.run_id})")
+        for step, seconds in sorted(result.step_seconds.items(), key=lambda item: -item[1]):
+            print(f"  {seconds:8.1f}s  {step}")
         return 0
     print(f"aftercare run {result.month}: FAILED (run {result.run_id})\n{result.failure}", file=sys.stderr)
     return 1
