@@ -69,7 +69,11 @@ def run_month(
     instance = instance or dg.DagsterInstance.get()
     started = time.perf_counter()
     result = job.execute_in_process(
-        run_config={"resources": {"run_month": {"config": {"month": month}}}},
+        run_config={
+            "resources": {"run_month": {"config": {"month": month}}},
+            # step-level progress, not Dagster's engine chatter
+            "loggers": {"console": {"config": {"log_level": "INFO"}}},
+        },
         instance=instance,
         tags={"aftercare/month": month, "aftercare/launched_by": "cli"},
         raise_on_error=False,
