@@ -35,6 +35,9 @@ class PersonalData:
     def __init__(self, vault: PiiVault, placeholder_mobiles: Iterable[str] = DEFAULT_PLACEHOLDER_MOBILES):
         self.vault = vault
         self.placeholders = frozenset(placeholder_mobiles)
+        # raw value -> derived columns, kept for the whole run: the same owners' mobiles and ID
+        # numbers come back in every month's files and in several tables
+        self._cache: dict[str, dict[str | None, tuple]] = {"mobile": {}, "id_number": {}, "name": {}}
 
     # ------------------------------------------------------------------ per value
 
@@ -84,11 +87,17 @@ class PersonalData:
     # ------------------------------------------------------------------ per column
 
     def _map_distinct(
-        self, frame: pl.DataFrame, column: str, fn: Callable, schema: dict[str, pl.DataType]
+        self, frame: pl.DataFrame, column: str, fn: Callable, schema: dict[str, pl.DataType], cache: str
     ) -> pl.DataFrame:
         """``frame`` with ``fn`` applied to the distinct values of ``column``, joined back in order."""
         distinct = frame.get_column(column).unique().to_list()
-        results = [fn(value) for value in distinct]
+        memo = self._cache[cache]
+        results = []
+        for value in distinct:
+            result = memo.get(value)
+            if result is None:
+                result = memo[value] = fn(value)
+            results.append(result)
         mapping = pl.DataFrame(
             {"__raw": distinct, **{name: [r[i] for r in results] for i, name in enumerate(schema)}},
             schema={"__raw": pl.String, **schema},
@@ -99,7 +108,7 @@ class PersonalData:
 
     def mobile_columns(self, frame: pl.DataFrame, column: str) -> pl.DataFrame:
         schema = {f"{column}_{s}": pl.String for s in ("hmac", "status", "masked", "enc")}
-        return self._map_distinct(frame, column, self.mobile, schema)
+        return self._map_distinct(frame, column, self.mobile, schema, "mobile")
 
     def id_number_columns(self, frame: pl.DataFrame, column: str) -> pl.DataFrame:
         schema = {
@@ -110,11 +119,11 @@ class PersonalData:
             f"{column}_province_code": pl.String,
             f"{column}_masked": pl.String,
         }
-        return self._map_distinct(frame, column, self.id_number, schema)
+        return self._map_distinct(frame, column, self.id_number, schema, "id_number")
 
     def name_columns(self, frame: pl.DataFrame, column: str) -> pl.DataFrame:
         schema = {f"{column}_masked": pl.String, f"{column}_enc": pl.String}
-        return self._map_distinct(frame, column, self.name, schema)
+        return self._map_distinct(frame, column, self.name, schema, "name")
 
     def scrub_column(self, frame: pl.DataFrame, column: str) -> pl.DataFrame:
         """Values of a free-text column that look like a mobile or ID number, hashed in place."""

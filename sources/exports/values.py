@@ -218,3 +218,64 @@ def vin_check_ok(vin: str) -> bool | None:
 
 def fold(raw: str | None) -> str | None:
     return _one(clean_text, raw)
+
+
+# ---------------------------------------------------------------------------- whole columns, fast
+
+_FAST = {
+    # the shapes clean exports mostly use, read by polars' native parsers without regexes
+    "timestamp": lambda t: pl.coalesce(
+        t.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
+        t.str.strptime(pl.Datetime("us"), "%Y-%m-%d", strict=False),
+    ),
+    "date": lambda t: pl.coalesce(
+        t.str.strptime(pl.Datetime("us"), "%Y-%m-%d %H:%M:%S", strict=False),
+        t.str.strptime(pl.Datetime("us"), "%Y-%m-%d", strict=False),
+    ).dt.date(),
+    "amount": lambda t: (
+        pl.when(t.str.contains(r"^-?\d{1,12}(?:\.\d{1,2})?$")).then(t).cast(pl.Decimal(14, 2), strict=False)
+    ),
+    "integer": lambda t: t.cast(pl.Int32, strict=False),
+}
+_SLOW = {
+    "timestamp": parse_timestamp_expr,
+    "date": parse_date_expr,
+    "month": parse_month_expr,
+    "amount": parse_amount_expr,
+    "integer": parse_integer_expr,
+    "boolean": parse_boolean_expr,
+}
+
+
+def parse_column(frame: pl.DataFrame, column: str, kind: str) -> pl.Series:
+    """``column`` parsed as ``kind``: the same result as the expression parser, much faster.
+
+    Values in the common clean shape go through polars' native parser; only the others (the dirty
+    minority) go through the full expression, once per distinct value, and are mapped back.
+    """
+    slow = _SLOW[kind]
+    text = frame.select(clean_text(pl.col(column)).alias("text"))
+    fast = _FAST.get(kind)
+    if fast is None:
+        dtype = pl.select(slow(pl.lit(None, dtype=pl.String))).to_series().dtype
+        result = pl.Series("fast", [], dtype=dtype).extend_constant(None, text.height)
+    else:
+        result = text.select(fast(pl.col("text")).alias("fast")).to_series()
+    pending = result.is_null() & text.get_column("text").is_not_null()
+    if pending.any():
+        distinct = text.get_column("text").filter(pending).unique()
+        parsed = pl.DataFrame({"text": distinct}).select(slow(pl.col("text"))).to_series()
+        known = parsed.is_not_null()
+        result = (
+            text.with_columns(result.alias("fast"))
+            .select(
+                pl.col("text").replace_strict(
+                    distinct.filter(known),
+                    parsed.filter(known),
+                    default=pl.col("fast"),
+                    return_dtype=result.dtype,
+                )
+            )
+            .to_series()
+        )
+    return result.alias(column)
