@@ -111,8 +111,8 @@ def type_export(
     vins = [v.normalize_vin_expr(pl.col(c.name)).alias(c.name) for c in table.columns if c.kind is Kind.VIN]
     parsed = [v.parse_column(frame, c.name, c.kind.value) for c in table.columns if c.kind in _PARSERS]
     out = frame.with_columns(*text_columns, *vins, *parsed)
-    out = out.with_columns(  # on the materialized VIN: the check reads it 17 times
-        v.vin_check_ok_expr(pl.col(c.name)).alias(f"{c.name}_check_ok")
+    out = out.with_columns(
+        v.vin_check_ok_series(out.get_column(c.name)).alias(f"{c.name}_check_ok")
         for c in table.columns
         if c.kind is Kind.VIN
     )
