@@ -199,4 +199,5 @@ def mask_name(name: str | None) -> str | None:
 
 def keyed_hash(value: str, key: bytes) -> str:
     """Lower-case hex HMAC-SHA256 of the normalized value (message UTF-8): the published key."""
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    # hmac.digest is OpenSSL's one-shot HMAC: the same bytes as hmac.new(...).hexdigest(), ~4x faster
+    return hmac.digest(key, value.encode("utf-8"), "sha256").hex()
