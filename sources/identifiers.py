@@ -12,7 +12,6 @@ per GB 11643, and an ID number is usable only when its MOD 11-2 check passes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import re
 import unicodedata
