@@ -320,7 +320,7 @@ def write_truth(folder: Path, world: World, wx: WechatState, log: DirtLog) -> li
     ident("id_number", id18.gather(has_id), has_id, "personal")
     followers = wx.followers["_person"].to_numpy()
     ident("oa_openid", p["openid"].gather(followers), followers, "personal")
-    contacts_people = np.flatnonzero(np.isin(p["external_userid"].to_numpy(), wx.contacts["external_userid"].to_numpy()))
+    contacts_people = wx.contact_person
     ident("wecom_external_userid", p["external_userid"].gather(contacts_people), contacts_people, "personal")
     wechat_people = np.union1d(followers, contacts_people)
     wechat_people = wechat_people[p["has_unionid"][wechat_people]]

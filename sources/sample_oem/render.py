@@ -17,6 +17,7 @@ from sources.sample_oem import dates as D
 from sources.sample_oem import identity as I
 from sources.sample_oem.geography import BRAND
 from sources.sample_oem.spec import DIRT, EXTRA_COLUMNS, Table
+from sources.sample_oem.xlsx_fast import STYLE_AMOUNT, STYLE_DATE, STYLE_DATETIME, write_xlsx
 
 FULLWIDTH = list("０１２３４５６７８９")
 DIGITS = list("0123456789")
@@ -299,7 +300,23 @@ def write_file(path: Path, cells: pl.DataFrame, table: Table, style: FileStyle, 
                rng: np.random.Generator) -> None:
     kinds = {c.name: c.kind for c in table.columns}
     headers = [style.headers.get(c, c) for c in cells.columns]
+    if style.xlsx and table.system != "master":
+        # export files: the column-vectorized writer (xlsxwriter goes cell by cell, too slow at scale)
+        codes = []
+        for c in cells.columns:
+            k = kinds.get(c, "text")
+            if k == "date" and style.xlsx_dates == "excel":
+                codes.append(STYLE_DATE)
+            elif k == "ts" and style.xlsx_dates == "excel":
+                codes.append(STYLE_DATETIME)
+            elif k == "amount":
+                codes.append(STYLE_AMOUNT)
+            else:
+                codes.append(0)
+        write_xlsx(path, cells, headers, _title_lines(table, file_day, style.title_rows), codes)
+        return
     if style.xlsx:
+        # master data (small): written by xlsxwriter, as a second producer of the same shape
         wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
         wb.set_properties({"created": FIXED_CREATED, "author": "DMS"})
         ws = wb.add_worksheet("Sheet1")

@@ -63,6 +63,7 @@ class WechatState:
     groupmsg: pl.DataFrame
     groupmsg_results: pl.DataFrame
     follower_of_person: np.ndarray  # openid index per person or -1 (subscribed or not)
+    contact_person: np.ndarray  # person index of each WeCom external contact
     subscribed_person: np.ndarray  # bool per person: currently subscribed
 
 
@@ -352,5 +353,6 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
         groupmsg=groupmsg,
         groupmsg_results=groupmsg_results,
         follower_of_person=follower_of_person,
+        contact_person=cidx,
         subscribed_person=subscribed_person,
     )

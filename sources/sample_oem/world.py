@@ -317,7 +317,7 @@ def build_world(seed: int, vehicles: int, window: Window) -> World:
 
     seats_by_model = np.array([m[2] for m in MODELS])
     taxi = np.array([m[0] == "HT5" for m in MODELS])[model]
-    daily_km = np.where(taxi, rng.uniform(180, 300, vehicles), rng.lognormal(np.log(38), 0.45, vehicles))
+    daily_km = np.where(taxi, rng.uniform(180, 300, vehicles), np.minimum(rng.lognormal(np.log(38), 0.45, vehicles), 130))
     lapses = rng.random(vehicles) < 0.35
     lapse1 = np.where(lapses, inv + (rng.uniform(0.4, 9, vehicles) * 365).astype(np.int64), NEVER)
     lapse2 = np.where(rng.random(vehicles) < 0.3, resale + (rng.uniform(0.3, 3, vehicles) * 365).astype(np.int64),
