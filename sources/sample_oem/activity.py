@@ -137,6 +137,18 @@ class Activity:
             }
         )
 
+    def _dealer_vehicles(self, dealer: int) -> np.ndarray:
+        if not hasattr(self, "_by_dealer"):
+            v = self.w.v
+            n = self.w.n_vehicles
+            veh = np.concatenate([np.arange(n)] * 3)
+            dl = np.concatenate([v["serv_dealer"], v["alt_dealer"], v["resale_dealer"]])
+            order = np.lexsort((veh, dl))
+            self._by_dealer = (veh[order], dl[order])
+        veh, dl = self._by_dealer
+        lo, hi = np.searchsorted(dl, [dealer, dealer + 1])
+        return np.unique(veh[lo:hi])
+
     def _eligible(self, c: dict, rng: np.random.Generator) -> np.ndarray:
         """Vehicles a campaign targets (model, purchase range, dealer), active at its start."""
         v = self.w.v
@@ -144,9 +156,13 @@ class Activity:
         if c["target_models"]:
             codes = c["target_models"].split(";")
             ok &= np.isin(v["model"], [i for i, m in enumerate(MODELS) if m[0] in codes])
-        idx = np.flatnonzero(ok)
         if c["_dealer"] >= 0:
+            # only cars this dealer ever services can be its campaign's targets
+            idx = self._dealer_vehicles(c["_dealer"])
+            idx = idx[ok[idx]]
             idx = idx[self.w.service_dealer_at(idx, np.full(idx.size, c["_start"])) == c["_dealer"]]
+        else:
+            idx = np.flatnonzero(ok)
         return idx[self.w.active_at(idx, np.full(idx.size, c["_start"]))]
 
     def participants(self, campaigns: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

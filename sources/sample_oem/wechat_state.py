@@ -131,12 +131,16 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     unsub_time = subscribe_time + (rng.uniform(0.02, 1.0, m) * (clock_start_s - subscribe_time)).astype(np.int64)
     unionid_present = rng.random(m) < 0.94
     region = world.dealers["region"].to_numpy()[p["home_dealer"][idx]]
-    region_tag = np.vectorize(REGION_TAG.get)(region) if m else np.array([], dtype=np.int64)
+    region_tag = pl.Series(region).replace_strict(REGION_TAG, return_dtype=pl.Int64).to_numpy()
     vip = rng.random(m) < 0.05
-    tag_lists = [
-        ([100, int(rt)] + ([102] if v_ else [])) if o else [101]
-        for o, rt, v_ in zip(owner, region_tag, vip, strict=True)
-    ]
+    tag_df = pl.DataFrame({"owner": owner, "region_tag": region_tag.astype(np.int64), "vip": vip})
+    tag_lists = tag_df.select(
+        pl.concat_list(
+            pl.when(pl.col("owner")).then(100).otherwise(101),
+            pl.when(pl.col("owner")).then(pl.col("region_tag")),
+            pl.when(pl.col("owner") & pl.col("vip")).then(102),
+        ).list.drop_nulls().cast(pl.List(pl.Int64))
+    ).to_series()
     followers = pl.DataFrame(
         {
             "openid": p["openid"].gather(idx),
@@ -150,7 +154,7 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
             "qr_scene": np.where(qr_scene_str != "", 100000 + sell, 0).astype(np.int64),
             "qr_scene_str": qr_scene_str,
             "remark": np.where(rng.random(m) < 0.03, "老客户", ""),
-            "tagid_list": pl.Series(tag_lists, dtype=pl.List(pl.Int64)),
+            "tagid_list": tag_lists,
             "language": ["zh_CN"] * m,
             "blocks_template": rng.random(m) < 0.03,
             "_person": idx,
@@ -245,11 +249,14 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     first_m = np.where(first_m == 0, 0, first_m)
     first_m = np.where((own == 0) & (u >= 0.08), 0, first_m)  # prospects without a known number
     second_m = np.where((rng.random(r) < 0.03) & (first_m > 0), np.where(spouse_mob > 0, spouse_mob, 0), 0)
-    tags = [
-        list(t) for t in np.array(WECOM_TAGS, dtype=object)[rng.integers(0, len(WECOM_TAGS), (r, 2))]
-    ]
+    tag_pick = np.array(WECOM_TAGS)[rng.integers(0, len(WECOM_TAGS), (r, 2))]
     tag_n = rng.integers(0, 3, r)
-    tags = [t[:c] for t, c in zip(tags, tag_n, strict=True)]
+    tags = pl.DataFrame({"a": tag_pick[:, 0], "b": tag_pick[:, 1], "n": tag_n}).select(
+        pl.concat_list(
+            pl.when(pl.col("n") >= 1).then(pl.col("a")),
+            pl.when((pl.col("n") >= 2) & (pl.col("b") != pl.col("a"))).then(pl.col("b")),
+        ).list.drop_nulls()
+    ).to_series()
     relations = pl.DataFrame(
         {
             "userid": staff_userid[rel_staff].astype(str),
@@ -262,7 +269,7 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
             "_mobile1": first_m,
             "_mobile2": second_m,
             "_consultant_mobile": (u < 0.03) & (first_m == consultant_mob),
-            "tags": pl.Series(tags, dtype=pl.List(pl.Utf8)),
+            "tags": tags,
             "_person": rel_person,
             "_staff": rel_staff,
         }
