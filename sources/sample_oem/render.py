@@ -75,10 +75,16 @@ def dirty_mobiles(rng: np.random.Generator, values: np.ndarray, log: DirtLog) ->
     n = values.size
     present = values > 0
     u = rng.random(n)
-    bounds = np.cumsum([DIRT[k]["rate"] for k in ("mobile_plus86", "mobile_0086", "mobile_spaces", "mobile_dashes",
-                                                   "mobile_fullwidth")])
+    bounds = np.cumsum(
+        [
+            DIRT[k]["rate"]
+            for k in ("mobile_plus86", "mobile_0086", "mobile_spaces", "mobile_dashes", "mobile_fullwidth")
+        ]
+    )
     form = np.where(present, np.searchsorted(bounds, u, side="right"), 5)  # 5 = as is
-    for i, k in enumerate(("mobile_plus86", "mobile_0086", "mobile_spaces", "mobile_dashes", "mobile_fullwidth")):
+    for i, k in enumerate(
+        ("mobile_plus86", "mobile_0086", "mobile_spaces", "mobile_dashes", "mobile_fullwidth")
+    ):
         log.add(k, (form == i).sum(), present.sum())
     s = pl.Series("m", values).cast(pl.Utf8)
     f = pl.Series("f", form)
@@ -120,7 +126,9 @@ def dirty_id_numbers(rng: np.random.Generator, person: np.ndarray, p: dict, log:
     bad = present & ~as15 & (rng.random(n) < DIRT["id_bad_checksum"]["rate"])
     log.add("id_bad_checksum", bad.sum(), present.sum())
     check = np.where(lower, ord("x"), check)
-    check = np.where(bad, np.where(check == ord("X"), ord("0"), np.where(check == ord("9"), ord("0"), check + 1)), check)
+    check = np.where(
+        bad, np.where(check == ord("X"), ord("0"), np.where(check == ord("9"), ord("0"), check + 1)), check
+    )
     check = np.where(bad & (check == ord("y")), ord("0"), check)  # lower x never also bad
     s18 = I.id_strings(body, check.astype(np.uint8))
     area = body // 100_000_000_000
@@ -153,7 +161,9 @@ class FileStyle:
     headers: dict[str, str]
 
 
-def choose_style(rng: np.random.Generator, table: Table, rows: int, log: DirtLog, force_xlsx: bool | None) -> FileStyle:
+def choose_style(
+    rng: np.random.Generator, table: Table, rows: int, log: DirtLog, force_xlsx: bool | None
+) -> FileStyle:
     xlsx_ok = rows < XLSX_MAX_ROWS
     xlsx = force_xlsx if force_xlsx is not None else (xlsx_ok and rng.random() < DIRT["file_xlsx"]["rate"])
     if force_xlsx is None and xlsx_ok:
@@ -161,9 +171,18 @@ def choose_style(rng: np.random.Generator, table: Table, rows: int, log: DirtLog
     u = rng.random()
     encoding = "utf-8"
     if not xlsx:
-        r = np.cumsum([DIRT[k]["rate"] for k in ("file_encoding_gbk", "file_encoding_gb18030", "file_encoding_utf8_bom")])
+        r = np.cumsum(
+            [
+                DIRT[k]["rate"]
+                for k in ("file_encoding_gbk", "file_encoding_gb18030", "file_encoding_utf8_bom")
+            ]
+        )
         encoding = ["gbk", "gb18030", "utf-8-sig", "utf-8"][int(np.searchsorted(r, u, side="right"))]
-        for k, e in (("file_encoding_gbk", "gbk"), ("file_encoding_gb18030", "gb18030"), ("file_encoding_utf8_bom", "utf-8-sig")):
+        for k, e in (
+            ("file_encoding_gbk", "gbk"),
+            ("file_encoding_gb18030", "gb18030"),
+            ("file_encoding_utf8_bom", "utf-8-sig"),
+        ):
             log.add(k, encoding == e, 1)
     tab = (not xlsx) and rng.random() < DIRT["file_tab_delimited"]["rate"]
     if not xlsx:
@@ -231,13 +250,20 @@ def _amount_text(col: str, form: str) -> pl.Expr:
             pl.when(ip >= 1_000_000)
             .then(
                 pl.concat_str(
-                    [(ip // 1_000_000).cast(pl.Utf8), ((ip // 1000) % 1000).cast(pl.Utf8).str.zfill(3),
-                     (ip % 1000).cast(pl.Utf8).str.zfill(3)],
+                    [
+                        (ip // 1_000_000).cast(pl.Utf8),
+                        ((ip // 1000) % 1000).cast(pl.Utf8).str.zfill(3),
+                        (ip % 1000).cast(pl.Utf8).str.zfill(3),
+                    ],
                     separator=",",
                 )
             )
             .when(ip >= 1000)
-            .then(pl.concat_str([(ip // 1000).cast(pl.Utf8), (ip % 1000).cast(pl.Utf8).str.zfill(3)], separator=","))
+            .then(
+                pl.concat_str(
+                    [(ip // 1000).cast(pl.Utf8), (ip % 1000).cast(pl.Utf8).str.zfill(3)], separator=","
+                )
+            )
             .otherwise(plain)
         )
     else:
@@ -254,7 +280,9 @@ def _excel_serial(col: str, kind: str) -> pl.Expr:
     return pl.col(col).dt.epoch("ms").cast(pl.Float64) / 86_400_000.0 + 25569.0
 
 
-def render_cells(df: pl.DataFrame, table: Table, style: FileStyle, bad_date: np.ndarray | None) -> pl.DataFrame:
+def render_cells(
+    df: pl.DataFrame, table: Table, style: FileStyle, bad_date: np.ndarray | None
+) -> pl.DataFrame:
     """Every column as the file shows it: strings, or floats for xlsx numbers/dates."""
     exprs = []
     kinds = {c.name: c.kind for c in table.columns}
@@ -284,7 +312,9 @@ def render_cells(df: pl.DataFrame, table: Table, style: FileStyle, bad_date: np.
         # an impossible date, written as text whatever the file's form
         col = table.date_column
         text = "2025-02-30" if kinds[col] == "date" else "2025-02-30 10:00:00"
-        out = out.with_columns(pl.when(pl.Series(bad_date)).then(pl.lit(text)).otherwise(pl.col(col)).alias(col))
+        out = out.with_columns(
+            pl.when(pl.Series(bad_date)).then(pl.lit(text)).otherwise(pl.col(col)).alias(col)
+        )
     return out
 
 
@@ -296,8 +326,14 @@ def _title_lines(table: Table, file_day: int | None, n: int) -> list[str]:
     return lines[:n]
 
 
-def write_file(path: Path, cells: pl.DataFrame, table: Table, style: FileStyle, file_day: int | None,
-               rng: np.random.Generator) -> None:
+def write_file(
+    path: Path,
+    cells: pl.DataFrame,
+    table: Table,
+    style: FileStyle,
+    file_day: int | None,
+    rng: np.random.Generator,
+) -> None:
     kinds = {c.name: c.kind for c in table.columns}
     headers = [style.headers.get(c, c) for c in cells.columns]
     if style.xlsx and table.system != "master":
@@ -356,7 +392,9 @@ def write_file(path: Path, cells: pl.DataFrame, table: Table, style: FileStyle, 
     text_df.columns = headers
     buf = io.BytesIO()
     windows = style.encoding in ("gbk", "gb18030")
-    text_df.write_csv(buf, separator=style.delimiter, line_terminator="\r\n" if windows else "\n", null_value="")
+    text_df.write_csv(
+        buf, separator=style.delimiter, line_terminator="\r\n" if windows else "\n", null_value=""
+    )
     raw = buf.getvalue()
     if style.encoding == "utf-8":
         data = raw

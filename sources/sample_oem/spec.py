@@ -286,8 +286,14 @@ DIRT: dict[str, dict] = {
     "placeholder_mobile": {"rate": 0.012, "of": "sale-record and booking mobiles (13800138000 etc.)"},
     "consultant_mobile_sales": {"rate": 0.015, "of": "sale records (the sales consultant's own mobile)"},
     "consultant_mobile_bookings": {"rate": 0.01, "of": "bookings (the advisor's own mobile)"},
-    "consultant_mobile_wecom": {"rate": 0.03, "of": "WeCom relations (remark_mobiles holds the consultant's own)"},
-    "family_shared_mobile": {"rate": 0.5, "of": "spouses who own a car (they use the household head's mobile)"},
+    "consultant_mobile_wecom": {
+        "rate": 0.03,
+        "of": "WeCom relations (remark_mobiles holds the consultant's own)",
+    },
+    "family_shared_mobile": {
+        "rate": 0.5,
+        "of": "spouses who own a car (they use the household head's mobile)",
+    },
     "bad_row_missing_key": {"rate": 0.001, "of": "rows of monthly export files"},
     "bad_row_impossible_date": {"rate": 0.001, "of": "rows of monthly export files"},
     "bad_row_unknown_dealer": {"rate": 0.001, "of": "rows of files with a dealer_code column"},

@@ -14,7 +14,7 @@ import polars as pl
 from sources.sample_oem import dates as D
 from sources.sample_oem import identity as I
 from sources.sample_oem.geography import MODELS
-from sources.sample_oem.world import BUYER, DCRC, HEAD, PROSPECT, SALES, SERVICE, SPOUSE, World
+from sources.sample_oem.world import BUYER, HEAD, PROSPECT, SALES, SERVICE, SPOUSE, World
 
 SCENES = np.array(
     [
@@ -43,7 +43,20 @@ TAGS = [
 ]
 REGION_TAG = {"东区": 103, "南区": 104, "北区": 105, "中区": 106, "西区": 107}
 
-NICKNAMES = ["阳光", "Tony", "小王", "平安是福", "A张先生", "快乐每一天", "Kevin", "静待花开", "老李", "Lily", "🌸", "风"]
+NICKNAMES = [
+    "阳光",
+    "Tony",
+    "小王",
+    "平安是福",
+    "A张先生",
+    "快乐每一天",
+    "Kevin",
+    "静待花开",
+    "老李",
+    "Lily",
+    "🌸",
+    "风",
+]
 WECOM_TAGS = ["已购车", "首保客户", "意向客户", "VIP", "保险到期", "老客户", "活动报名"]
 GROUPMSG_TEXTS = [
     "尊敬的车主您好，本店夏季空调免费检测活动火热进行中，欢迎预约到店。",
@@ -119,7 +132,9 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     idx, sub_day, owner = idx[keep], sub_day[keep], owner[keep]
     m = idx.size
     scene = SCENES[rng.choice(len(SCENES), size=m, p=SCENE_P)]
-    sell = np.where(first_car[idx] >= 0, world.v["sell_dealer"][np.maximum(first_car[idx], 0)], p["home_dealer"][idx])
+    sell = np.where(
+        first_car[idx] >= 0, world.v["sell_dealer"][np.maximum(first_car[idx], 0)], p["home_dealer"][idx]
+    )
     dealer_code = world.dealers["dealer_code"].to_numpy()
     is_qr = scene == "ADD_SCENE_QR_CODE"
     qr_scene_str = np.where(is_qr & (rng.random(m) < 0.85), np.char.add("dealer_", dealer_code[sell]), "")
@@ -128,7 +143,9 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     subscribe_time = (sub_day * D.DAY_S + rng.integers(7 * 3600, 23 * 3600, m)) - 8 * 3600  # unix (UTC)
     subscribe_time = np.minimum(subscribe_time, clock_start_s - 3600)
     unsub = rng.random(m) < 0.10
-    unsub_time = subscribe_time + (rng.uniform(0.02, 1.0, m) * (clock_start_s - subscribe_time)).astype(np.int64)
+    unsub_time = subscribe_time + (rng.uniform(0.02, 1.0, m) * (clock_start_s - subscribe_time)).astype(
+        np.int64
+    )
     unionid_present = rng.random(m) < 0.94
     region = world.dealers["region"].to_numpy()[p["home_dealer"][idx]]
     region_tag = pl.Series(region).replace_strict(REGION_TAG, return_dtype=pl.Int64).to_numpy()
@@ -139,12 +156,16 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
             pl.when(pl.col("owner")).then(100).otherwise(101),
             pl.when(pl.col("owner")).then(pl.col("region_tag")),
             pl.when(pl.col("owner") & pl.col("vip")).then(102),
-        ).list.drop_nulls().cast(pl.List(pl.Int64))
+        )
+        .list.drop_nulls()
+        .cast(pl.List(pl.Int64))
     ).to_series()
     followers = pl.DataFrame(
         {
             "openid": p["openid"].gather(idx),
-            "unionid": pl.Series(p["unionid"].gather(idx)).zip_with(pl.Series(unionid_present), pl.Series([None] * m, dtype=pl.Utf8)),
+            "unionid": pl.Series(p["unionid"].gather(idx)).zip_with(
+                pl.Series(unionid_present), pl.Series([None] * m, dtype=pl.Utf8)
+            ),
             "subscribe": np.where(unsub, 0, 1).astype(np.int64),
             "subscribe_time": subscribe_time.astype(np.int64),
             "unsubscribe_time": pl.Series(np.where(unsub, unsub_time, 0)).zip_with(
@@ -181,7 +202,6 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     staff_userid = st["wecom_userid"].to_numpy()
     staff_enabled = np.zeros(st.height, dtype=bool)
     staff_enabled[np.flatnonzero(st["wecom_userid"].is_not_null().to_numpy())] = members["enabled"].to_numpy()
-    staff_person = st["person"].to_numpy()
     staff_mobile = st["mobile_int"].to_numpy()
 
     # --------------------------------------------------------------------- external contacts
@@ -191,7 +211,9 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     k = cidx.size
     car = first_car[cidx]
     dealer_c = np.where(car >= 0, world.v["sell_dealer"][np.maximum(car, 0)], p["home_dealer"][cidx])
-    sales = np.where(car >= 0, world.v["consultant"][np.maximum(car, 0)], world.pick_staff(rng, SALES, dealer_c))
+    sales = np.where(
+        car >= 0, world.v["consultant"][np.maximum(car, 0)], world.pick_staff(rng, SALES, dealer_c)
+    )
     service = world.pick_staff(rng, SERVICE, dealer_c)
     gender = np.where(rng.random(k) < 0.2, 0, np.where(p["male"][cidx], 1, 2))
     nick = np.array(NICKNAMES)[rng.integers(0, len(NICKNAMES), k)]
@@ -229,7 +251,12 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     car_r = first_car[rel_person]
     remark = np.where(
         rng.random(r) < 0.75,
-        np.char.add(np.char.add(surname.astype(str), title), np.char.add(" ", model_names[np.where(car_r >= 0, world.v["model"][np.maximum(car_r, 0)] + 1, 0)])),
+        np.char.add(
+            np.char.add(surname.astype(str), title),
+            np.char.add(
+                " ", model_names[np.where(car_r >= 0, world.v["model"][np.maximum(car_r, 0)] + 1, 0)]
+            ),
+        ),
         "",
     )
     description = np.where(rng.random(r) < 0.3, np.where(car_r >= 0, "已购车客户", "意向客户"), "")
@@ -251,12 +278,16 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     second_m = np.where((rng.random(r) < 0.03) & (first_m > 0), np.where(spouse_mob > 0, spouse_mob, 0), 0)
     tag_pick = np.array(WECOM_TAGS)[rng.integers(0, len(WECOM_TAGS), (r, 2))]
     tag_n = rng.integers(0, 3, r)
-    tags = pl.DataFrame({"a": tag_pick[:, 0], "b": tag_pick[:, 1], "n": tag_n}).select(
-        pl.concat_list(
-            pl.when(pl.col("n") >= 1).then(pl.col("a")),
-            pl.when((pl.col("n") >= 2) & (pl.col("b") != pl.col("a"))).then(pl.col("b")),
-        ).list.drop_nulls()
-    ).to_series()
+    tags = (
+        pl.DataFrame({"a": tag_pick[:, 0], "b": tag_pick[:, 1], "n": tag_n})
+        .select(
+            pl.concat_list(
+                pl.when(pl.col("n") >= 1).then(pl.col("a")),
+                pl.when((pl.col("n") >= 2) & (pl.col("b") != pl.col("a"))).then(pl.col("b")),
+            ).list.drop_nulls()
+        )
+        .to_series()
+    )
     relations = pl.DataFrame(
         {
             "userid": staff_userid[rel_staff].astype(str),

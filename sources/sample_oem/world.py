@@ -181,7 +181,6 @@ def build_world(seed: int, vehicles: int, window: Window) -> World:
             np.full(n_prospects, PROSPECT),
         ]
     )
-    head_idx = np.arange(n_house)
     spouse_of_house = np.full(n_house, -1)
     spouse_of_house[has_spouse] = n_house + np.arange(n_spouses)
     buyer_idx = n_house + n_spouses + np.arange(n_buyers)
@@ -317,11 +316,14 @@ def build_world(seed: int, vehicles: int, window: Window) -> World:
 
     seats_by_model = np.array([m[2] for m in MODELS])
     taxi = np.array([m[0] == "HT5" for m in MODELS])[model]
-    daily_km = np.where(taxi, rng.uniform(180, 300, vehicles), np.minimum(rng.lognormal(np.log(38), 0.45, vehicles), 130))
+    daily_km = np.where(
+        taxi, rng.uniform(180, 300, vehicles), np.minimum(rng.lognormal(np.log(38), 0.45, vehicles), 130)
+    )
     lapses = rng.random(vehicles) < 0.35
     lapse1 = np.where(lapses, inv + (rng.uniform(0.4, 9, vehicles) * 365).astype(np.int64), NEVER)
-    lapse2 = np.where(rng.random(vehicles) < 0.3, resale + (rng.uniform(0.3, 3, vehicles) * 365).astype(np.int64),
-                      NEVER)
+    lapse2 = np.where(
+        rng.random(vehicles) < 0.3, resale + (rng.uniform(0.3, 3, vehicles) * 365).astype(np.int64), NEVER
+    )
     lapse2 = np.where(resold, lapse2, NEVER)
     serv_dealer = np.where(rng.random(vehicles) < 0.85, sell_dealer, other_dealer_same_province(sell_dealer))
     switches = rng.random(vehicles) < 0.10

@@ -118,7 +118,9 @@ def write_xlsx(
         lines.append(f'<row r="{r}">' + (_string_cell(f"A{r}", line) if line else "") + "</row>")
     r += 1
     lines.append(
-        f'<row r="{r}">' + "".join(_string_cell(f"{column_letter(i)}{r}", h) for i, h in enumerate(header)) + "</row>"
+        f'<row r="{r}">'
+        + "".join(_string_cell(f"{column_letter(i)}{r}", h) for i, h in enumerate(header))
+        + "</row>"
     )
     first = r + 1
     rown = pl.int_range(first, first + pl.len(), dtype=pl.Int64).cast(pl.Utf8)
@@ -130,13 +132,25 @@ def write_xlsx(
             text = col.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
             text = text.str.replace_all(">", "&gt;", literal=True)
             cell = pl.concat_str(
-                [pl.lit(f'<c r="{letter}'), rown, pl.lit('" t="inlineStr"><is><t xml:space="preserve">'), text,
-                 pl.lit("</t></is></c>")]
+                [
+                    pl.lit(f'<c r="{letter}'),
+                    rown,
+                    pl.lit('" t="inlineStr"><is><t xml:space="preserve">'),
+                    text,
+                    pl.lit("</t></is></c>"),
+                ]
             )
         else:
             style = f' s="{styles[i]}"' if styles[i] else ""
-            cell = pl.concat_str([pl.lit(f'<c r="{letter}'), rown, pl.lit(f'"{style}><v>'), col.cast(pl.Float64)
-                                  .cast(pl.Utf8), pl.lit("</v></c>")])
+            cell = pl.concat_str(
+                [
+                    pl.lit(f'<c r="{letter}'),
+                    rown,
+                    pl.lit(f'"{style}><v>'),
+                    col.cast(pl.Float64).cast(pl.Utf8),
+                    pl.lit("</v></c>"),
+                ]
+            )
         exprs.append(pl.when(col.is_null()).then(pl.lit("")).otherwise(cell))
     if cells.height:
         body = cells.select(
