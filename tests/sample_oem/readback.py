@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 import unicodedata
@@ -180,8 +181,9 @@ def detect_encoding(data: bytes) -> str:
         return "gb18030"
 
 
+@functools.cache
 def read_export(path: Path) -> tuple[list[str | None], list[list]]:
-    """(canonical column per position or None for unknown columns, data rows)."""
+    """(canonical column per position or None for unknown columns, data rows). Cached: treat as read-only."""
     table = table_of(path)
     if path.suffix == ".xlsx":
         wb = openpyxl.load_workbook(path, read_only=True)
