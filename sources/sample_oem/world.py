@@ -157,6 +157,9 @@ def build_world(seed: int, vehicles: int, window: Window) -> World:
     # invoice dates over ~8 years before the end, sales growing over time
     span = 8 * 365
     inv = window.end - (span * (1 - np.sqrt(rng.random(vehicles)))).astype(np.int64)
+    # a tail of older cars (8-12 years), so 10-year and yearly inspections occur too
+    old = rng.random(vehicles) < 0.05
+    inv = np.where(old, window.end - rng.integers(span, 12 * 365, vehicles), inv)
     inv = np.where(D.month_index(inv) > D.month_index(np.array([window.end]))[0], window.end, inv)
     model_w = np.array([m[4] for m in MODELS])
     model = rng.choice(len(MODELS), size=vehicles, p=model_w / model_w.sum())

@@ -138,7 +138,9 @@ def test_resold_vehicles_have_two_owners(oem):
     assert (firsts["owned_to"] == lasts["owned_from"]).all()
     assert lasts["owned_to"].is_null().all()
     sales = pl.DataFrame({"vin": _column(oem, "vehicle_sales", "vin")}).group_by("vin").len()
-    assert set(sales.filter(pl.col("len") == 2)["vin"]) == set(resold["vin"])
+    twice = set(sales.filter(pl.col("len") == 2)["vin"])
+    assert twice <= set(resold["vin"])
+    assert len(twice) >= 0.95 * resold.height  # a resale row may have lost its VIN (a bad row)
 
 
 def test_vin_check_digits(oem):
