@@ -120,16 +120,14 @@ def dirty_id_numbers(rng: np.random.Generator, person: np.ndarray, p: dict, log:
     old = present & (p["birth_ymd"][safe] < 19850000)
     as15 = old & (rng.random(n) < DIRT["id_15_digit"]["rate"])
     log.add("id_15_digit", as15.sum(), old.sum())
-    ends_x = present & ~as15 & (check == ord("X"))
-    lower = ends_x & (rng.random(n) < DIRT["id_lower_x"]["rate"])
-    log.add("id_lower_x", lower.sum(), ends_x.sum())
     bad = present & ~as15 & (rng.random(n) < DIRT["id_bad_checksum"]["rate"])
     log.add("id_bad_checksum", bad.sum(), present.sum())
-    check = np.where(lower, ord("x"), check)
-    check = np.where(
-        bad, np.where(check == ord("X"), ord("0"), np.where(check == ord("9"), ord("0"), check + 1)), check
-    )
-    check = np.where(bad & (check == ord("y")), ord("0"), check)  # lower x never also bad
+    ends_x = present & ~as15 & ~bad & (check == ord("X"))
+    lower = ends_x & (rng.random(n) < DIRT["id_lower_x"]["rate"])
+    log.add("id_lower_x", lower.sum(), ends_x.sum())
+    # a wrong check character: the next digit (9 and X become 0)
+    wrong = np.where((check == ord("X")) | (check == ord("9")), ord("0"), check + 1)
+    check = np.where(bad, wrong, np.where(lower, ord("x"), check))
     s18 = I.id_strings(body, check.astype(np.uint8))
     area = body // 100_000_000_000
     ymd = (body // 1000) % 100_000_000
