@@ -9,8 +9,8 @@ import fastexcel
 import openpyxl
 import polars as pl
 
-from sources.sample_oem.xlsx_fast import STYLE_AMOUNT, STYLE_DATE, STYLE_DATETIME, column_letter, write_xlsx
 from pipelines.cli import main
+from sources.sample_oem.xlsx_fast import STYLE_AMOUNT, STYLE_DATE, STYLE_DATETIME, column_letter, write_xlsx
 
 
 def _frame() -> pl.DataFrame:
@@ -42,7 +42,9 @@ def test_openpyxl_reads_titles_header_values_and_dates(tmp_path):
 
 def test_calamine_reads_dates_as_datetimes(tmp_path):
     path = tmp_path / "t.xlsx"
-    write_xlsx(path, _frame(), ["a", "b", "c", "d", "e"], [], [0, STYLE_DATE, STYLE_DATETIME, STYLE_AMOUNT, 0])
+    write_xlsx(
+        path, _frame(), ["a", "b", "c", "d", "e"], [], [0, STYLE_DATE, STYLE_DATETIME, STYLE_AMOUNT, 0]
+    )
     df = fastexcel.read_excel(path).load_sheet(0).to_polars()
     assert df.columns == ["a", "b", "c", "d", "e"]
     assert df.schema["c"] == pl.Datetime("ms")
@@ -59,7 +61,10 @@ def test_bytes_are_deterministic_and_letters_go_past_z(tmp_path):
 
 
 def test_cli_generate_prints_a_summary(tmp_path, capsys):
-    assert main(["generate", "--out", str(tmp_path), "--vehicles", "300", "--months", "3", "--end", "2026-06"]) == 0
+    assert (
+        main(["generate", "--out", str(tmp_path), "--vehicles", "300", "--months", "3", "--end", "2026-06"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "repair_orders" in out and "files" in out
     assert (tmp_path / "truth" / "dirt_rates.json").exists()
