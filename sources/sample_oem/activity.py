@@ -104,16 +104,17 @@ class Activity:
             "春季保养特惠",
             "长途出行安全检查",
         ]
-        name = [
-            f"{'召回' if k == '召回' else ''}{names_service[i % len(names_service)] if k != '召回' else MODELS[i % n_models][1] + ' 制动软管'}"
-            for i, k in enumerate(kind)
-        ]
+        recall_parts = ["制动软管", "燃油泵", "安全气囊", "电子驻车控制单元"]
         model_targeted = rng.random(n) < 0.3
-        targets = []
+        name, targets = [], []
         for i in range(n):
             if kind[i] == "召回":
-                targets.append(MODELS[int(rng.integers(0, n_models))][0])
-            elif model_targeted[i]:
+                m = int(rng.integers(0, n_models))
+                targets.append(MODELS[m][0])
+                name.append(f"{MODELS[m][1]} {recall_parts[i % len(recall_parts)]}召回")
+                continue
+            name.append(names_service[i % len(names_service)])
+            if model_targeted[i]:
                 picks = sorted(set(MODELS[j][0] for j in rng.integers(0, n_models, 2)))
                 targets.append(";".join(picks))
             else:

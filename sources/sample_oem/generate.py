@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from sources.sample_oem.render import (
 )
 from sources.sample_oem.spec import DIRT, TABLES, Table
 from sources.sample_oem.wechat_state import TAGS, WechatState, build_wechat
-from sources.sample_oem.world import KIND_NAMES, NEVER, STAFF, World, build_window, build_world
+from sources.sample_oem.world import KIND_NAMES, STAFF, World, build_window, build_world
 
 APPID = "wxa1f2c3d4e5f60718"
 CORPID = "ww0a1b2c3d4e5f6071"
@@ -105,6 +106,8 @@ def generate(
     log.add("resold_vehicle", world.v["resold"].sum(), world.n_vehicles)
 
     for d in ("inbox/dms", "inbox/csc", "inbox/master", "wechat", "truth"):
+        # a rerun replaces the previous sample OEM (a stale month file would otherwise linger)
+        shutil.rmtree(out / d, ignore_errors=True)
         (out / d).mkdir(parents=True, exist_ok=True)
     for name, df in tables.items():
         summary.files += write_table(
@@ -409,7 +412,6 @@ def write_truth(folder: Path, world: World, wx: WechatState, log: DirtLog) -> li
     (folder / "dirt_rates.json").write_text(
         json.dumps(log.as_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-    _ = NEVER
     return [
         f"truth/{f}"
         for f in ("persons.parquet", "identifiers.parquet", "vehicle_ownership.parquet", "dirt_rates.json")

@@ -4,6 +4,7 @@ rows, date / amount / boolean forms) chosen from the table's own random stream."
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ TS_FORMS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%-m/%-d %H:%M:%S", "%Y
 BOOL_FORMS = [("Y", "N"), ("是", "否"), ("1", "0"), ("true", "false")]
 AMOUNT_FORMS = ["plain", "thousands", "yen_thousands", "yen"]
 XLSX_MAX_ROWS = 50_000
-FIXED_CREATED = __import__("datetime").datetime(2020, 1, 1)
+FIXED_CREATED = dt.datetime(2020, 1, 1)  # xlsx document date: fixed, so bytes are reproducible
 TITLES = {
     "vehicle_sales": "销售开票明细",
     "wechat_bindings": "公众号注册绑定明细",
