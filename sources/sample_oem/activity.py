@@ -188,11 +188,14 @@ class Activity:
             if c["_kind"] == "召回":
                 came = idx[rng.random(idx.size) < 0.55]
                 day = rng.integers(c["_start"], max(c["_end"], c["_start"] + 1), came.size)
-                visits.append((came, day, c["campaign_code"], "召回"))
+                inside = day <= self.w.window.end  # the campaign may run on after the window
+                visits.append((came[inside], day[inside], c["campaign_code"], "召回"))
                 continue
             rate = 0.05 if c["scope"] == "全国" else 0.10
             sel = idx[rng.random(idx.size) < rate]
             reg = rng.integers(c["_start"], max(c["_end"], c["_start"] + 1), sel.size)
+            inside = reg <= self.w.window.end
+            sel, reg = sel[inside], reg[inside]
             parts.append((sel, reg, c["campaign_code"]))
             came = rng.random(sel.size) < 0.6
             visit = np.minimum(reg + rng.integers(0, 21, sel.size), self.w.window.end)
@@ -420,8 +423,13 @@ class Activity:
         dealer = np.concatenate([dealer, self.w.service_dealer_at(xv, xd)])
         item = np.concatenate([item, xi])
         status = np.concatenate([status, xs])
+        created_day = sched - rng.integers(1, 8, veh.size)
+        # bookings made before the window are not exported (the window's first files start clean)
+        keep = created_day >= w.start
+        veh, sched, dealer, item, status, created_day = (
+            a[keep] for a in (veh, sched, dealer, item, status, created_day)
+        )
         n = veh.size
-        created_day = sched - rng.integers(1, 8, n)
         created = D.office_seconds(rng, created_day, 8, 22)
         order = np.argsort(created, kind="stable")
         veh, sched, dealer, item, status, created = (

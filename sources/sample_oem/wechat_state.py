@@ -344,7 +344,7 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
         senders = enabled_staff[rng.random(nm) < 0.8]
         if senders.size == 0:
             continue
-        send_day = q + rng.integers(0, 80, senders.size)
+        send_day = np.minimum(q + rng.integers(0, 80, senders.size), w.end)
         ctime = send_day * D.DAY_S + rng.integers(9 * 3600, 18 * 3600, senders.size) - 8 * 3600
         msgid = I.wechat_ids(rng, senders.size, "msg", 27)
         msgs.append(
@@ -367,6 +367,7 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
         which, rel = which[rel_ok], rel[rel_ok]
         status = rng.choice([0, 1, 2, 3], size=rel.size, p=[0.12, 0.78, 0.05, 0.05])
         send_time = ctime[which] + rng.integers(60, 3 * 86400, rel.size)
+        status = np.where((status == 1) & (send_time > clock_start_s), 0, status)  # not sent yet at the clock
         results.append(
             pl.DataFrame(
                 {

@@ -59,6 +59,10 @@ def test_monthly_file_names_are_month_ends_and_sales_have_a_backfill(oem):
     assert any(n.startswith("vehicle_sales_2024-10-31.") for n in sales), (
         "backfill dated the day before the window"
     )
+    file_dates = [re.search(r"_(\d{4}-\d{2}-\d{2})\.", n).group(1) for n in dated]
+    assert max(file_dates) == "2026-10-31", "no file after the end month"
+    before = {n.rsplit("_", 1)[0] for n in dated if n.rsplit("_", 1)[1] < "2024-11"}
+    assert before == {"vehicle_sales", "wechat_bindings"}, "only the backfills predate the window"
     ro_months = {
         p.name[len("repair_orders_") : len("repair_orders_") + 10] for p in files_of(oem, "repair_orders")
     }

@@ -160,3 +160,25 @@ def test_persons_are_well_formed(oem):
     assert ids and all(parse_id_number(i).usable for i in ids)
     assert all(normalize_mobile(m) == m for m in persons["mobile"].drop_nulls().to_list())
     assert persons["is_staff"].any()
+
+
+def test_wechat_state_lies_before_the_clock(oem):
+    import datetime as dt
+    import json
+
+    clock = dt.datetime.fromisoformat(
+        json.loads((oem / "wechat" / "oa_account.json").read_text())["clock_start"]
+    )
+    assert clock.isoformat() == "2026-10-31T20:00:00+08:00"
+    limit = int(clock.timestamp())
+    wx = oem / "wechat"
+    followers = pl.read_parquet(wx / "oa_followers.parquet")
+    assert followers["subscribe_time"].max() < limit
+    assert followers["unsubscribe_time"].drop_nulls().max() < limit
+    assert pl.read_parquet(wx / "wecom_follow_relations.parquet")["createtime"].max() < limit
+    assert pl.read_parquet(wx / "wecom_groupmsg.parquet")["create_time"].max() < limit
+    assert pl.read_parquet(wx / "wecom_groupmsg_results.parquet")["send_time"].drop_nulls().max() < limit
+    behaviour = pl.read_parquet(wx / "wecom_behavior_daily.parquet")
+    assert behaviour["stat_date"].max() == dt.date(2026, 10, 31)
+    members = pl.read_parquet(wx / "wecom_members.parquet")
+    assert set(behaviour["userid"]) <= set(members.filter("enabled")["userid"])
