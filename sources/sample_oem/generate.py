@@ -221,7 +221,7 @@ def _write_part(
     ext = "xlsx" if style.xlsx else "csv"
     fname = name or f"{table.name}_{D.to_date(file_day).isoformat()}"
     path = folder / f"{fname}.{ext}"
-    write_file(path, cells, table, style, file_day, rng)
+    write_file(path, cells, table, style, file_day)
     return str(path.relative_to(folder.parent.parent))
 
 

@@ -331,7 +331,6 @@ def write_file(
     table: Table,
     style: FileStyle,
     file_day: int | None,
-    rng: np.random.Generator,
 ) -> None:
     kinds = {c.name: c.kind for c in table.columns}
     headers = [style.headers.get(c, c) for c in cells.columns]

@@ -9,7 +9,7 @@ the counts actually injected.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,6 @@ class Table:
     key: str
     columns: tuple[Column, ...]
     date_column: str  # the event date that decides the monthly file
-    extra: dict = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:

@@ -273,7 +273,6 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
         [consultant_mob, np.where(spouse_mob > 0, spouse_mob, own), np.zeros(r, dtype=np.int64)],
         default=own,
     )
-    first_m = np.where(first_m == 0, 0, first_m)
     first_m = np.where((own == 0) & (u >= 0.08), 0, first_m)  # prospects without a known number
     second_m = np.where((rng.random(r) < 0.03) & (first_m > 0), np.where(spouse_mob > 0, spouse_mob, 0), 0)
     tag_pick = np.array(WECOM_TAGS)[rng.integers(0, len(WECOM_TAGS), (r, 2))]

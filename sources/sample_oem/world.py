@@ -90,7 +90,7 @@ def build_window(end: str, months: int) -> Window:
     return Window(start=start, end=last, months=months)
 
 
-def _province_groups(province_of: np.ndarray, weight: np.ndarray):
+def _province_groups(province_of: np.ndarray):
     """Dealers grouped by province, for picking "another dealer in the same province"."""
     order = np.argsort(province_of, kind="stable")
     n_prov = int(province_of.max()) + 1
@@ -133,7 +133,7 @@ def build_world(seed: int, vehicles: int, window: Window) -> World:
             "nmd_habit": rng.uniform(0.75, 0.98, size=n_dealers),  # share of maintenance ROs with next date
         }
     )
-    prov_groups = _province_groups(prov_idx, size)
+    prov_groups = _province_groups(prov_idx)
 
     def other_dealer_same_province(dealer: np.ndarray) -> np.ndarray:
         order, offset, count = prov_groups
