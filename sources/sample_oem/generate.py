@@ -199,6 +199,8 @@ def write_table(
     folder = out / "inbox" / table.system
     # one file per file day, rows in their original order: slices of a stable sort (no copies per file)
     df = df.sort("_file_day", maintain_order=True)
+    if df.height == 0:  # nothing happened (tiny runs): still one file, header only, at the end month
+        return [_write_part(folder, table, df, w.end, rng, log, None)]
     days = df["_file_day"].to_numpy()
     bounds = np.flatnonzero(np.diff(days)) + 1
     for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, days.size], strict=True):
