@@ -112,7 +112,8 @@ def materialize(assets, data: Path, month: str = "2026-11"):
 
 def failure_message(result) -> str:
     return "\n".join(
-        str(event.event_specific_data.error.message) + str(getattr(event.event_specific_data, "user_failure_data", ""))
+        str(event.event_specific_data.error.message)
+        + str(getattr(event.event_specific_data, "user_failure_data", ""))
         for event in result.all_events
         if event.is_step_failure
     )
