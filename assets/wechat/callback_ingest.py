@@ -41,7 +41,7 @@ def ingest_callback_events(con: duckdb.DuckDBPyConnection, folder: Path) -> dict
             "raw": pl.Utf8,
         },
     ).unique("event_id", keep="first", maintain_order=True)
-    before = con.execute("SELECT count(*) FROM wechat.callback_events").fetchone()[0]
+    before = con.execute("SELECT count(*) FROM wechat.callback_events").fetchall()[0][0]
     if frame.height:
         con.register("incoming", frame.to_arrow())
         con.execute(
@@ -50,5 +50,5 @@ def ingest_callback_events(con: duckdb.DuckDBPyConnection, folder: Path) -> dict
             "WHERE i.event_id NOT IN (SELECT event_id FROM wechat.callback_events)"
         )
         con.unregister("incoming")
-    after = con.execute("SELECT count(*) FROM wechat.callback_events").fetchone()[0]
+    after = con.execute("SELECT count(*) FROM wechat.callback_events").fetchall()[0][0]
     return {"stored_files_events": frame.height, "new": after - before, "total": after}

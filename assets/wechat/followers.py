@@ -50,7 +50,8 @@ def plan_refetch(
 
 
 def _cursor(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    row = con.execute("SELECT state FROM wechat.sync_cursors WHERE name = ?", [CURSOR]).fetchone()
+    rows = con.execute("SELECT state FROM wechat.sync_cursors WHERE name = ?", [CURSOR]).fetchall()
+    row = rows[0] if rows else None
     return json.loads(row[0]) if row and row[0] else {"phase": "idle"}
 
 
@@ -215,7 +216,7 @@ def sync_followers(
         if done:
             _write_infos(con, done, {o: result.infos[o] for o in done if o in result.infos})
         if result.error is not None:
-            left = con.execute("SELECT count(*) FROM wechat.oa_userinfo_queue").fetchone()[0]
+            left = con.execute("SELECT count(*) FROM wechat.oa_userinfo_queue").fetchall()[0][0]
             report.notes.append(f"stopped with {left} openids still to fetch")
             raise result.error
 

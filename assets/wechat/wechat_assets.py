@@ -28,11 +28,22 @@ def api_errors(what: str):
         raise dg.Failure(description=f"{what}: {exc}") from exc
 
 
+@contextlib.contextmanager
+def connection(warehouse: DuckDBResource):
+    """The warehouse connection, closed even when the asset fails (DuckDBResource only closes it
+    on success, and a connection left open blocks the next reader of the file)."""
+    with warehouse.get_connection() as con:
+        try:
+            yield con
+        finally:
+            con.close()
+
+
 @dg.asset(key=["wechat", "callback_events"], group_name=GROUP, compute_kind="python")
 def callback_events(settings: AftercareSettings, warehouse: DuckDBResource) -> dg.MaterializeResult:
     """Events WeChat pushed to `aftercare callback` (template delivery results, (un)subscribes)."""
     folder = settings.settings.paths.state / "callbacks"
-    with warehouse.get_connection() as con:
+    with connection(warehouse) as con:
         counts = ingest_callback_events(con, folder)
     return dg.MaterializeResult(metadata={**counts, "folder": str(folder)})
 
@@ -47,10 +58,13 @@ def oa_followers(
     context: dg.AssetExecutionContext, settings: AftercareSettings, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
     """Followers of the Official Account: the full openid list, user info for new or changed ones."""
-    with api_errors("follower sync"), OfficialAccountClient.from_settings(settings.settings) as client:
-        with warehouse.get_connection() as con:
-            report = sync_followers(client, con, log=context.log.info)
-            subscribed = con.execute("SELECT count(*) FROM wechat.oa_followers WHERE subscribe").fetchone()[0]
+    with (
+        api_errors("follower sync"),
+        OfficialAccountClient.from_settings(settings.settings) as client,
+        connection(warehouse) as con,
+    ):
+        report = sync_followers(client, con, log=context.log.info)
+        subscribed = con.execute("SELECT count(*) FROM wechat.oa_followers WHERE subscribe").fetchall()[0][0]
     return dg.MaterializeResult(
         metadata={
             "listed": report.listed,
@@ -83,9 +97,12 @@ def oa_followers(
 def wecom_contacts(settings: AftercareSettings, warehouse: DuckDBResource):
     cfg = settings.settings
     vault = PiiVault(cfg.pii_key())
-    with api_errors("WeCom customer sync"), WecomClient.from_settings(cfg) as client:
-        with warehouse.get_connection() as con:
-            counts = sync_contacts(client, con, vault, cfg.oneid.placeholder_mobiles)
+    with (
+        api_errors("WeCom customer sync"),
+        WecomClient.from_settings(cfg) as client,
+        connection(warehouse) as con,
+    ):
+        counts = sync_contacts(client, con, vault, cfg.oneid.placeholder_mobiles)
     yield dg.MaterializeResult(
         asset_key=["wechat", "wecom_follow_users"], metadata={"rows": counts["follow_users"]}
     )
@@ -105,9 +122,12 @@ def wecom_behavior_daily(
     settings: AftercareSettings, warehouse: DuckDBResource, run_month: RunMonth
 ) -> dg.MaterializeResult:
     """Consultant behaviour per day (new contacts, chats, messages, reply rate, reply time)."""
-    with api_errors("WeCom behaviour sync"), WecomClient.from_settings(settings.settings) as client:
-        with warehouse.get_connection() as con:
-            counts = sync_behavior(client, con, run_month.as_of)
+    with (
+        api_errors("WeCom behaviour sync"),
+        WecomClient.from_settings(settings.settings) as client,
+        connection(warehouse) as con,
+    ):
+        counts = sync_behavior(client, con, run_month.as_of)
     return dg.MaterializeResult(metadata={**counts, "as_of": run_month.as_of.isoformat()})
 
 
@@ -116,9 +136,12 @@ def wecom_groupmsg_results(
     settings: AftercareSettings, warehouse: DuckDBResource, run_month: RunMonth
 ) -> dg.MaterializeResult:
     """Per-customer results of the consultants' mass messages of the last 90 days."""
-    with api_errors("WeCom group-message sync"), WecomClient.from_settings(settings.settings) as client:
-        with warehouse.get_connection() as con:
-            counts = sync_groupmsg_results(client, con, run_month.as_of)
+    with (
+        api_errors("WeCom group-message sync"),
+        WecomClient.from_settings(settings.settings) as client,
+        connection(warehouse) as con,
+    ):
+        counts = sync_groupmsg_results(client, con, run_month.as_of)
     return dg.MaterializeResult(metadata=counts)
 
 
@@ -143,7 +166,7 @@ def template_send_log(
     enabled = cfg.wechat.dispatch_enabled
     with api_errors("reminder dispatch"), contextlib.ExitStack() as stack:
         client = stack.enter_context(OfficialAccountClient.from_settings(cfg)) if enabled else None
-        with warehouse.get_connection() as con:
+        with connection(warehouse) as con:
             report = dispatch(con, run_month.month, client, cfg.wechat.reminder_template_id, enabled)
     for note in report.notes:
         context.log.info(note)

@@ -117,3 +117,12 @@ def failure_message(result) -> str:
         for event in result.all_events
         if event.is_step_failure
     )
+
+
+def asset_metadata(result, *key: str) -> dict:
+    """Metadata values of the materialization of ``key`` in a materialize() result."""
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        if materialization.asset_key.path == list(key):
+            return {name: value.value for name, value in materialization.metadata.items()}
+    raise KeyError(key)
