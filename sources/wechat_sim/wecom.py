@@ -249,10 +249,18 @@ def _limit(body: dict[str, Any], maximum: int = 1000, default: int = 500) -> int
     return default if value <= 0 else min(value, maximum)
 
 
+def _results(sim: Simulator, msgid: str) -> list[dict[str, Any]] | None:
+    """Per-recipient results of a mass message; [] for a known message nobody was sent yet."""
+    corp = sim.state.wecom
+    if msgid in corp.groupmsg_results:
+        return corp.groupmsg_results[msgid]
+    return [] if any(m["msgid"] == msgid for m in corp.groupmsgs) else None
+
+
 def groupmsg_task(sim: Simulator, req: Req) -> dict[str, Any]:
     body = req.body if isinstance(req.body, dict) else {}
     msgid = body.get("msgid") or ""
-    results = sim.state.wecom.groupmsg_results.get(msgid)
+    results = _results(sim, msgid)
     if results is None:
         return _err(sim, req, 40058, "invalid msgid")
     tasks: dict[str, dict[str, Any]] = {}
@@ -270,7 +278,7 @@ def groupmsg_task(sim: Simulator, req: Req) -> dict[str, Any]:
 def groupmsg_send_result(sim: Simulator, req: Req) -> dict[str, Any]:
     body = req.body if isinstance(req.body, dict) else {}
     msgid = body.get("msgid") or ""
-    results = sim.state.wecom.groupmsg_results.get(msgid)
+    results = _results(sim, msgid)
     if results is None:
         return _err(sim, req, 40058, "invalid msgid")
     userid = body.get("userid") or ""
