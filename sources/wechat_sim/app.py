@@ -98,16 +98,13 @@ async def api(request: Request) -> Response:
             if product == "oa"
             else sim.quotas.take_wecom(path, now)
         ) or None
-    if error is None and product == "wecom" and sim.quotas.in_flight[path] >= WECOM_CONCURRENCY:
+    # in_flight counts this request too (FaultLayer counts from arrival to answer, slow ones included)
+    if error is None and product == "wecom" and sim.quotas.in_flight[path] > WECOM_CONCURRENCY:
         error = 45033
     if error is not None:
         payload = sim.oa_error(error) if product == "oa" else sim.wecom_error(error, req.ip)
     else:
-        sim.quotas.in_flight[path] += 1
-        try:
-            payload = handler(sim, req)
-        finally:
-            sim.quotas.in_flight[path] -= 1
+        payload = handler(sim, req)
     sim.log.record(path, int(payload.get("errcode", 0)), now, req.query.get("openid", ""))
     return _json(payload)
 
@@ -126,8 +123,16 @@ class FaultLayer:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or "/cgi-bin/" not in scope["path"]:
             return await self.app(scope, receive, send)
-        sim = self.sim
         path = _api_path(scope["path"])
+        in_flight = self.sim.quotas.in_flight
+        in_flight[path] += 1
+        try:
+            return await self._faulty(path, scope, receive, send)
+        finally:
+            in_flight[path] -= 1
+
+    async def _faulty(self, path, scope, receive, send):
+        sim = self.sim
         fault: Fault | None = sim.faults.draw(path)
         if fault is None:
             return await self.app(scope, receive, send)

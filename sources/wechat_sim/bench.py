@@ -33,10 +33,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         state = write_state(Path(tmp) / "wechat", followers=args.followers, members=4)
-        print(f"state with {args.followers} followers written in {time.perf_counter() - t0:.1f} s", flush=True)
+        print(
+            f"state with {args.followers} followers written in {time.perf_counter() - t0:.1f} s", flush=True
+        )
         server = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "simulate", "--data", str(state), "--port", str(args.port),
-             "--faults", str(args.faults)],
+            [
+                sys.executable,
+                "-m",
+                "pipelines.cli",
+                "simulate",
+                "--data",
+                str(state),
+                "--port",
+                str(args.port),
+                "--faults",
+                str(args.faults),
+            ],
         )
         try:
             url = f"http://127.0.0.1:{args.port}"

@@ -243,3 +243,22 @@ def test_faults_are_deterministic_for_a_seed(state_dir):
     first, second = run(), run()
     assert first == second
     assert {-1, -502, -999} & set(first), first
+
+
+def test_wecom_concurrency_limit(sim, control):
+    import concurrent.futures
+
+    with httpx.Client(base_url=sim.url, timeout=10) as http:
+        token = http.get("/cgi-bin/gettoken", params={"corpid": CORPID, "corpsecret": WECOM_SECRET}).json()[
+            "access_token"
+        ]
+    path = "/cgi-bin/externalcontact/get_follow_user_list"
+    control.post("inject", {"path": path, "count": 8, "delay": 0.5})  # slow answers pile up
+
+    def call(_):
+        with httpx.Client(base_url=sim.url, timeout=10) as http:
+            return http.get(path, params={"access_token": token}).json()["errcode"]
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(call, range(8)))
+    assert codes.count(0) >= 5 and 45033 in codes, codes
