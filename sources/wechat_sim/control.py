@@ -17,7 +17,7 @@
 | `GET /__sim/templates` | template messages sent |
 | `GET /__sim/events`, `POST /__sim/events/flush` | event pushes and waiting until all are delivered |
 | `POST /__sim/config` | change `SimConfig` fields (page_size, end_mode, template_failure_rate, allowed_ips, ...) |
-| `POST /__sim/callback` | `{"url": ...}` set the callback URL |
+| `POST /__sim/callback` | `{"url": ..., "aes_key": ...}` set the callback URL (and safe mode's EncodingAESKey) |
 """
 
 from __future__ import annotations
@@ -219,7 +219,9 @@ async def config(request: Request) -> JSONResponse:
 async def set_callback(request: Request) -> JSONResponse:
     sim, body = _sim(request), await _body(request)
     sim.events.url = body.get("url") or None
-    return JSONResponse({"url": sim.events.url})
+    if "aes_key" in body:
+        sim.events.aes_key = body["aes_key"] or None  # EncodingAESKey: safe mode
+    return JSONResponse({"url": sim.events.url, "safe_mode": bool(sim.events.aes_key)})
 
 
 def routes() -> list[Route]:
