@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -40,11 +41,7 @@ def _sim(request: Request) -> Simulator:
 
 async def _body(request: Request) -> dict[str, Any]:
     raw = await request.body()
-    if not raw:
-        return {}
-    import json
-
-    return json.loads(raw)
+    return json.loads(raw) if raw else {}
 
 
 async def state(request: Request) -> JSONResponse:
@@ -122,7 +119,7 @@ async def faults(request: Request) -> JSONResponse:
     plan = _sim(request).faults
     plan.rate = float(body.get("rate", plan.rate))
     if "seed" in body:
-        plan._rng = random.Random(int(body["seed"]))
+        plan.reseed(int(body["seed"]))
     return JSONResponse({"rate": plan.rate})
 
 
