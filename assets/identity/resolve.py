@@ -1,0 +1,324 @@
+"""OneID for a whole warehouse: sources → clean identifiers → guarded components → stable ids → explanations.
+
+Everything set-based runs in DuckDB; only the component labels pass through NumPy/SciPy. Writes, in
+one transaction, the ``identity`` schema of ``docs/architecture.md``:
+
+| table | grain |
+|---|---|
+| ``oneid_map`` | one row per live identifier: its OneID and first/last sighting |
+| ``oneid_registry`` / ``oneid_issued`` | every identifier ever seen / every OneID ever issued (stability) |
+| ``oneid_changes`` | one row per OneID merged or split in a run |
+| ``oneid_links`` | every link kept: which record, which rule, which OneID |
+| ``dropped_links`` | every link refused, with the reason |
+| ``excluded_identifiers`` | mobiles that are never an identity (placeholder, staff, shared) |
+| ``suspicious_clusters`` | OneIDs above the review thresholds of ``settings.oneid`` |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from assets.identity import sources
+from assets.identity.graph import GuardedGraph
+from assets.identity.stability import assign_oneids
+
+
+@dataclass(frozen=True)
+class OneidParams:
+    """The ``[oneid]`` settings, with placeholder mobiles already keyed-hashed like landing."""
+
+    max_ids_per_mobile: int = 1
+    placeholder_mobile_hmacs: tuple[str, ...] = ()
+    suspicious_vehicles: int = 8
+    suspicious_mobiles: int = 4
+    suspicious_id_numbers: int = 1
+
+    @classmethod
+    def from_settings(cls, oneid, pii_hash=None) -> OneidParams:
+        """From ``Settings.oneid``; ``pii_hash`` (e.g. ``PiiVault.hash``) keys the placeholder list."""
+        hmacs = tuple(pii_hash(m) for m in oneid.placeholder_mobiles) if pii_hash else ()
+        return cls(
+            max_ids_per_mobile=oneid.max_ids_per_mobile,
+            placeholder_mobile_hmacs=hmacs,
+            suspicious_vehicles=oneid.suspicious_vehicles,
+            suspicious_mobiles=oneid.suspicious_mobiles,
+            suspicious_id_numbers=oneid.suspicious_id_numbers,
+        )
+
+
+@dataclass
+class ResolveSummary:
+    sources_read: list[str] = field(default_factory=list)
+    sources_missing: list[str] = field(default_factory=list)
+    identifiers: int = 0
+    oneids: int = 0
+    links_kept: int = 0
+    links_dropped: dict[str, int] = field(default_factory=dict)
+    excluded_identifiers: dict[str, int] = field(default_factory=dict)
+    changes: dict[str, int] = field(default_factory=dict)
+    suspicious: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _exclude_unclean_mobiles(con: duckdb.DuckDBPyConnection, params: OneidParams, staff_sql: str) -> None:
+    """Rule 3: a mobile is an identity only if it is no placeholder, no staff mobile, not shared."""
+    con.execute(
+        f"""
+        create or replace temp table id_excluded as
+        with mobiles as (
+            select identifier_key, bool_or(mobile_status = 'placeholder') as flagged_placeholder
+            from id_sightings where identifier_type = 'mobile' group by identifier_key),
+        staff as ({staff_sql}),
+        owners as (
+            select right_key as identifier_key, count(distinct left_key) as n_ids
+            from id_candidates where left_type = 'id_number' and right_type = 'mobile'
+            group by right_key)
+        select 'mobile' as identifier_type, m.identifier_key,
+               case when m.flagged_placeholder or list_contains($placeholders::varchar[], m.identifier_key)
+                        then 'placeholder_mobile'
+                    when s.identifier_key is not null then 'staff_mobile'
+                    else 'shared_mobile' end as reason,
+               case when o.n_ids > $max_ids
+                        then 'used by ' || o.n_ids || ' distinct valid ID numbers (max ' || $max_ids || ')'
+                    else '' end as detail
+        from mobiles m
+        left join staff s using (identifier_key)
+        left join owners o using (identifier_key)
+        where m.flagged_placeholder or list_contains($placeholders::varchar[], m.identifier_key)
+           or s.identifier_key is not null or coalesce(o.n_ids, 0) > $max_ids
+        """,
+        {"placeholders": list(params.placeholder_mobile_hmacs), "max_ids": params.max_ids_per_mobile},
+    )
+
+
+def _build_nodes_and_links(con: duckdb.DuckDBPyConnection) -> None:
+    """Dense integer node ids and the links between them, ranked by priority (DuckDB, set-based)."""
+    con.execute(
+        """
+        create or replace temp table id_nodes as
+        select (row_number() over () - 1)::bigint as node_id, *
+        from (
+            select s.identifier_type, s.identifier_key,
+                   min(s.seen_at) as first_seen_at, max(s.seen_at) as last_seen_at,
+                   count(distinct s.source || '|' || s.record_key) as n_records
+            from id_sightings s
+            anti join id_excluded e using (identifier_type, identifier_key)
+            group by s.identifier_type, s.identifier_key)
+        """
+    )
+    con.execute(
+        """
+        create or replace temp table id_links as
+        select c.*, l.node_id as u, r.node_id as v,
+               row_number() over (order by c.tier, c.seen_at nulls last, c.source, c.record_key,
+                                  c.left_type, c.right_type) as link_rank
+        from id_candidates c
+        join id_nodes l on l.identifier_type = c.left_type and l.identifier_key = c.left_key
+        join id_nodes r on r.identifier_type = c.right_type and r.identifier_key = c.right_key
+        """
+    )
+    # one graph edge per node pair, decided at its strongest tier and earliest assertion
+    con.execute(
+        """
+        create or replace temp table id_pairs as
+        select least(u, v) as a, greatest(u, v) as b, min(tier) as tier, min(link_rank) as link_rank
+        from id_links where u <> v group by 1, 2
+        """
+    )
+
+
+def _components(con: duckdb.DuckDBPyConnection) -> int:
+    """Run the guarded union tier by tier; leave ``id_clusters`` and ``id_conflicts`` temp tables."""
+    n = con.execute("select count(*) from id_nodes").fetchall()[0][0]
+    is_id = con.execute(
+        "select identifier_type = 'id_number' as is_id from id_nodes order by node_id"
+    ).fetchnumpy()["is_id"]
+    graph = GuardedGraph(n, np.asarray(is_id, dtype=bool))
+    conflicts: list[pa.Table] = []
+    tiers = [t for (t,) in con.execute("select distinct tier from id_pairs order by tier").fetchall()]
+    for tier in tiers:
+        pairs = con.execute("select a, b, link_rank from id_pairs where tier = ?", [tier]).fetchnumpy()
+        result = graph.add_tier(pairs["a"], pairs["b"], pairs["link_rank"])
+        dropped = ~result.accepted
+        if dropped.any():
+            conflicts.append(
+                pa.table(
+                    {
+                        "a": np.asarray(pairs["a"])[dropped],
+                        "b": np.asarray(pairs["b"])[dropped],
+                        "id_left": result.conflict_left[dropped],
+                        "id_right": result.conflict_right[dropped],
+                    }
+                )
+            )
+    labels = pa.table({"node_id": np.arange(n, dtype=np.int64), "component": graph.labels})
+    con.register("component_labels", labels)
+    con.execute(
+        """
+        create or replace temp table id_clusters as
+        select n.identifier_type, n.identifier_key, l.component, n.first_seen_at, n.last_seen_at, n.n_records
+        from id_nodes n join component_labels l using (node_id)
+        """
+    )
+    con.unregister("component_labels")
+    empty = pa.table({k: pa.array([], pa.int64()) for k in ("a", "b", "id_left", "id_right")})
+    con.register("conflicts_arrow", pa.concat_tables(conflicts) if conflicts else empty)
+    con.execute("create or replace temp table id_conflicts as select * from conflicts_arrow")
+    con.unregister("conflicts_arrow")
+    return n
+
+
+def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
+    con.execute(
+        """
+        create or replace table identity.oneid_map as
+        select identifier_type, identifier_key, oneid, first_seen_at, last_seen_at
+        from identity.oneid_registry where active
+        order by oneid, identifier_type, identifier_key
+        """
+    )
+    con.execute(
+        """
+        create or replace temp table dropped_pairs as
+        select k.a, k.b, ln.identifier_key as id_left_key, rn.identifier_key as id_right_key
+        from id_conflicts k
+        join id_nodes ln on ln.node_id = k.id_left
+        join id_nodes rn on rn.node_id = k.id_right
+        """
+    )
+    con.execute(
+        """
+        create or replace table identity.oneid_links as
+        select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule,
+               l.tier, l.seen_at, m.oneid
+        from id_links l
+        anti join dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
+        join identity.oneid_map m on m.identifier_type = l.left_type and m.identifier_key = l.left_key
+        order by m.oneid, l.source, l.record_key, l.rule
+        """
+    )
+    con.execute(
+        """
+        create or replace table identity.dropped_links as
+        select c.left_type, c.left_key, c.right_type, c.right_key, c.source, c.record_key, c.rule, c.tier,
+               c.seen_at, e.reason,
+               coalesce(nullif(e.detail, ''), 'the mobile is not an identity') as detail
+        from id_candidates c
+        join id_excluded e on e.identifier_type = c.right_type and e.identifier_key = c.right_key
+        union all
+        select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier,
+               l.seen_at, 'would_join_id_numbers',
+               'would join ID number ' || d.id_left_key || ' (' || ml.oneid || ') with ' || d.id_right_key
+                   || ' (' || mr.oneid || ')'
+        from id_links l
+        join dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
+        join identity.oneid_map ml on ml.identifier_type = 'id_number' and ml.identifier_key = d.id_left_key
+        join identity.oneid_map mr on mr.identifier_type = 'id_number' and mr.identifier_key = d.id_right_key
+        order by reason, source, record_key
+        """
+    )
+    con.execute(
+        """
+        create or replace table identity.excluded_identifiers as
+        select identifier_type, identifier_key, reason, detail from id_excluded order by reason, identifier_key
+        """
+    )
+    _write_suspicious(con, params)
+
+
+def _write_suspicious(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
+    has_sales = bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'landing' and table_name = 'vehicle_sales'"
+        ).fetchall()[0][0]
+    )
+    # a vehicle belongs to a OneID when its owner's ID number or (clean) mobile is in it
+    vehicles = (
+        """
+        select distinct m.oneid, s.vin from landing.vehicle_sales s
+        join identity.oneid_map m on (m.identifier_type = 'id_number' and s.owner_id_number_status = 'valid'
+                                      and m.identifier_key = s.owner_id_number_hmac)
+        union
+        select distinct m.oneid, s.vin from landing.vehicle_sales s
+        join identity.oneid_map m on m.identifier_type = 'mobile' and m.identifier_key = s.owner_mobile_hmac
+        """
+        if has_sales
+        else "select null::varchar as oneid, null::varchar as vin where false"
+    )
+    con.execute(
+        f"""
+        create or replace table identity.suspicious_clusters as
+        with ids as (
+            select oneid,
+                   count(*) filter (where identifier_type = 'id_number') as n_id_numbers,
+                   count(*) filter (where identifier_type = 'mobile') as n_mobiles,
+                   count(*) as n_identifiers
+            from identity.oneid_map group by oneid),
+        cars as (select oneid, count(distinct vin) as n_vehicles from ({vehicles}) group by oneid),
+        scored as (
+            select ids.*, coalesce(cars.n_vehicles, 0) as n_vehicles from ids left join cars using (oneid))
+        select oneid, n_vehicles, n_mobiles, n_id_numbers, n_identifiers,
+               array_to_string(list_filter([
+                   case when n_vehicles > $v then 'vehicles ' || n_vehicles || ' > ' || $v end,
+                   case when n_mobiles > $m then 'mobiles ' || n_mobiles || ' > ' || $m end,
+                   case when n_id_numbers > $i then 'ID numbers ' || n_id_numbers || ' > ' || $i end],
+                   lambda x: x is not null), '; ') as reasons
+        from scored
+        where n_vehicles > $v or n_mobiles > $m or n_id_numbers > $i
+        order by n_identifiers desc, oneid
+        """,
+        {"v": params.suspicious_vehicles, "m": params.suspicious_mobiles, "i": params.suspicious_id_numbers},
+    )
+
+
+def resolve(
+    con: duckdb.DuckDBPyConnection, params: OneidParams, run_at: dt.datetime | None = None
+) -> ResolveSummary:
+    """Build every ``identity`` table from the landing and wechat tables present on ``con``."""
+    run_at = run_at or dt.datetime.now().replace(microsecond=0)
+    summary = ResolveSummary()
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        summary.seconds[name] = round(now - clock, 2)
+        clock = now
+
+    log = sources.collect(con)
+    staff_sql = sources.staff_mobiles_sql(con, log)
+    summary.sources_read, summary.sources_missing = log.read, log.missing
+    lap("collect")
+    _exclude_unclean_mobiles(con, params, staff_sql)
+    _build_nodes_and_links(con)
+    lap("nodes_and_links")
+    summary.identifiers = _components(con)
+    lap("components")
+    con.execute("begin transaction")
+    try:
+        summary.changes = assign_oneids(con, run_at)
+        lap("stable_ids")
+        _write_outputs(con, params)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    lap("explanations")
+    summary.oneids = con.execute("select count(distinct oneid) from identity.oneid_map").fetchall()[0][0]
+    summary.links_kept = con.execute("select count(*) from identity.oneid_links").fetchall()[0][0]
+    summary.links_dropped = dict(
+        con.execute("select reason, count(*) from identity.dropped_links group by 1 order by 1").fetchall()
+    )
+    summary.excluded_identifiers = dict(
+        con.execute(
+            "select reason, count(*) from identity.excluded_identifiers group by 1 order by 1"
+        ).fetchall()
+    )
+    summary.suspicious = con.execute("select count(*) from identity.suspicious_clusters").fetchall()[0][0]
+    return summary
