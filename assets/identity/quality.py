@@ -127,7 +127,7 @@ def pairwise_counts(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int,
 def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes) -> None:
     """Temp table ``truth_identifiers`` (identifier_type, identifier_key, person_id): personal, unambiguous."""
     path = Path(truth_dir) / "identifiers.parquet"
-    raw = con.execute(
+    raw = con.sql(
         f"select identifier_type, cast(value as varchar) as value, cast(person_id as varchar) as person_id, kind "
         f"from read_parquet('{path}')"
     ).to_arrow_table()
