@@ -10,14 +10,14 @@ from pipelines.config import load_settings
 from pipelines.jobs import monthly_run
 from pipelines.resources import build_resources
 from pipelines.schedules import month_end_reminder_run
-from pipelines.sensors import SENSORS
+from pipelines.sensors import JOBS, SENSORS
 
 settings = load_settings()
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_package_module(assets),
     asset_checks=dg.load_asset_checks_from_package_module(assets),
-    jobs=[monthly_run],
+    jobs=[monthly_run, *JOBS],
     schedules=[month_end_reminder_run],
     sensors=SENSORS,
     resources=build_resources(settings, dbt_project),
