@@ -98,7 +98,7 @@ def _exclude_unclean_mobiles(con: duckdb.DuckDBPyConnection, params: OneidParams
 
 
 def _build_nodes_and_links(con: duckdb.DuckDBPyConnection) -> None:
-    """Dense integer node ids and the links between them, ranked by priority (DuckDB, set-based)."""
+    """Dense integer node ids and the links between them, with their priority (DuckDB, set-based)."""
     con.execute(
         """
         create or replace temp table id_nodes as
@@ -106,18 +106,20 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection) -> None:
         from (
             select s.identifier_type, s.identifier_key,
                    min(s.seen_at) as first_seen_at, max(s.seen_at) as last_seen_at,
-                   count(distinct s.source || '|' || s.record_key) as n_records
+                   count(*) as n_records  -- a record names each of its identifiers once
             from id_sightings s
             anti join id_excluded e using (identifier_type, identifier_key)
             group by s.identifier_type, s.identifier_key)
         """
     )
+    # priority: tier, then first seen (a number, not a global sort of the links: ties are broken
+    # by a hash of the record, which is deterministic across runs)
     con.execute(
         """
         create or replace temp table id_links as
         select c.*, l.node_id as u, r.node_id as v,
-               row_number() over (order by c.tier, c.seen_at nulls last, c.source, c.record_key,
-                                  c.left_type, c.right_type) as link_rank
+               c.tier::bigint * 10000000000 + coalesce(epoch(c.seen_at)::bigint, 9999999999) as priority,
+               hash(c.source, c.record_key, c.rule) as tiebreak
         from id_candidates c
         join id_nodes l on l.identifier_type = c.left_type and l.identifier_key = c.left_key
         join id_nodes r on r.identifier_type = c.right_type and r.identifier_key = c.right_key
@@ -127,7 +129,8 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         create or replace temp table id_pairs as
-        select least(u, v) as a, greatest(u, v) as b, min(tier) as tier, min(link_rank) as link_rank
+        select least(u, v) as a, greatest(u, v) as b, min(tier) as tier,
+               min(priority) as priority, min(tiebreak) as tiebreak
         from id_links where u <> v group by 1, 2
         """
     )
@@ -143,8 +146,14 @@ def _components(con: duckdb.DuckDBPyConnection) -> int:
     conflicts: list[pa.Table] = []
     tiers = [t for (t,) in con.execute("select distinct tier from id_pairs order by tier").fetchall()]
     for tier in tiers:
-        pairs = con.execute("select a, b, link_rank from id_pairs where tier = ?", [tier]).fetchnumpy()
-        result = graph.add_tier(pairs["a"], pairs["b"], pairs["link_rank"])
+        pairs = con.execute(
+            "select a, b, priority, tiebreak from id_pairs where tier = ?", [tier]
+        ).fetchnumpy()
+        rank = np.empty(len(pairs["a"]), dtype=np.int64)
+        rank[np.lexsort((np.asarray(pairs["tiebreak"]), np.asarray(pairs["priority"])))] = np.arange(
+            len(rank)
+        )
+        result = graph.add_tier(pairs["a"], pairs["b"], rank)
         dropped = ~result.accepted
         if dropped.any():
             conflicts.append(
@@ -162,7 +171,8 @@ def _components(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         """
         create or replace temp table id_clusters as
-        select n.identifier_type, n.identifier_key, l.component, n.first_seen_at, n.last_seen_at, n.n_records
+        select n.node_id, n.identifier_type, n.identifier_key, l.component, n.first_seen_at, n.last_seen_at,
+               n.n_records
         from id_nodes n join component_labels l using (node_id)
         """
     )
@@ -180,16 +190,24 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
         create or replace table identity.oneid_map as
         select identifier_type, identifier_key, oneid, first_seen_at, last_seen_at
         from identity.oneid_registry where active
-        order by oneid, identifier_type, identifier_key
+        """
+    )
+    con.execute(
+        """
+        create or replace temp table node_oneid as
+        select c.node_id, a.oneid from id_clusters c join id_assigned a using (component)
         """
     )
     con.execute(
         """
         create or replace temp table dropped_pairs as
-        select k.a, k.b, ln.identifier_key as id_left_key, rn.identifier_key as id_right_key
+        select k.a, k.b, ln.identifier_key as id_left_key, rn.identifier_key as id_right_key,
+               lo.oneid as id_left_oneid, ro.oneid as id_right_oneid
         from id_conflicts k
         join id_nodes ln on ln.node_id = k.id_left
         join id_nodes rn on rn.node_id = k.id_right
+        join node_oneid lo on lo.node_id = k.id_left
+        join node_oneid ro on ro.node_id = k.id_right
         """
     )
     con.execute(
@@ -198,9 +216,8 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
         select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule,
                l.tier, l.seen_at, m.oneid
         from id_links l
+        join node_oneid m on m.node_id = l.u
         anti join dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
-        join identity.oneid_map m on m.identifier_type = l.left_type and m.identifier_key = l.left_key
-        order by m.oneid, l.source, l.record_key, l.rule
         """
     )
     con.execute(
@@ -214,19 +231,16 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
         union all
         select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier,
                l.seen_at, 'would_join_id_numbers',
-               'would join ID number ' || d.id_left_key || ' (' || ml.oneid || ') with ' || d.id_right_key
-                   || ' (' || mr.oneid || ')'
+               'would join ID number ' || d.id_left_key || ' (' || d.id_left_oneid || ') with '
+                   || d.id_right_key || ' (' || d.id_right_oneid || ')'
         from id_links l
         join dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
-        join identity.oneid_map ml on ml.identifier_type = 'id_number' and ml.identifier_key = d.id_left_key
-        join identity.oneid_map mr on mr.identifier_type = 'id_number' and mr.identifier_key = d.id_right_key
-        order by reason, source, record_key
         """
     )
     con.execute(
         """
         create or replace table identity.excluded_identifiers as
-        select identifier_type, identifier_key, reason, detail from id_excluded order by reason, identifier_key
+        select identifier_type, identifier_key, reason, detail from id_excluded
         """
     )
     _write_suspicious(con, params)

@@ -61,7 +61,7 @@ def assign_oneids(con: duckdb.DuckDBPyConnection, run_at: dt.datetime) -> dict[s
         """
         create or replace temp table comp_info as
         select component, min(first_seen_at) as first_seen_at,
-               min(identifier_type || ':' || identifier_key) as anchor
+               min(hash(identifier_type, identifier_key)) as anchor  -- deterministic tie-breaker
         from id_clusters group by component
         """
     )
