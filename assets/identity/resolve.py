@@ -5,7 +5,7 @@ one transaction, the ``identity`` schema of ``docs/architecture.md``:
 
 | table | grain |
 |---|---|
-| ``oneid_map`` | one row per live identifier: its OneID and first/last sighting |
+| ``oneid_map`` | one row per live identifier: its OneID and first/last sighting (a view over the registry) |
 | ``oneid_registry`` / ``oneid_issued`` | every identifier ever seen / every OneID ever issued (stability) |
 | ``oneid_changes`` | one row per OneID merged or split in a run |
 | ``oneid_links`` | every link kept: which record, which rule, which OneID |
@@ -106,7 +106,8 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection) -> None:
         from (
             select s.identifier_type, s.identifier_key,
                    min(s.seen_at) as first_seen_at, max(s.seen_at) as last_seen_at,
-                   count(*) as n_records  -- a record names each of its identifiers once
+                   count(*) as n_records,  -- a record names each of its identifiers once
+                   count(*) filter (where s.source = 'landing.vehicle_sales') as n_sales
             from id_sightings s
             anti join id_excluded e using (identifier_type, identifier_key)
             group by s.identifier_type, s.identifier_key)
@@ -185,9 +186,14 @@ def _components(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
+    kind = con.execute(
+        "select table_type from information_schema.tables where table_schema = 'identity' and table_name = 'oneid_map'"
+    ).fetchall()
+    if kind and kind[0][0] != "VIEW":  # written as a table by an earlier version
+        con.execute("drop table identity.oneid_map")
     con.execute(
         """
-        create or replace table identity.oneid_map as
+        create or replace view identity.oneid_map as
         select identifier_type, identifier_key, oneid, first_seen_at, last_seen_at
         from identity.oneid_registry where active
         """
@@ -247,36 +253,40 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
 
 
 def _write_suspicious(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
-    has_sales = bool(
-        con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'landing' and table_name = 'vehicle_sales'"
-        ).fetchall()[0][0]
+    """OneIDs above the review thresholds; integer joins, vehicles counted only where they could exceed."""
+    con.execute(
+        """
+        create or replace temp table oneid_profile as
+        select o.oneid,
+               count(*) filter (where n.identifier_type = 'id_number') as n_id_numbers,
+               count(*) filter (where n.identifier_type = 'mobile') as n_mobiles,
+               count(*) as n_identifiers,
+               sum(n.n_sales) as n_sale_sightings  -- >= distinct vehicles: a cheap upper bound
+        from node_oneid o join id_nodes n using (node_id)
+        group by o.oneid
+        """
     )
-    # a vehicle belongs to a OneID when its owner's ID number or (clean) mobile is in it
-    vehicles = (
+    # a vehicle belongs to a OneID when its owner's ID number or (clean) mobile is in it (VIN from the
+    # sale's record key); only OneIDs whose sale sightings exceed the threshold can qualify
+    con.execute(
         """
-        select distinct m.oneid, s.vin from landing.vehicle_sales s
-        join identity.oneid_map m on (m.identifier_type = 'id_number' and s.owner_id_number_status = 'valid'
-                                      and m.identifier_key = s.owner_id_number_hmac)
-        union
-        select distinct m.oneid, s.vin from landing.vehicle_sales s
-        join identity.oneid_map m on m.identifier_type = 'mobile' and m.identifier_key = s.owner_mobile_hmac
-        """
-        if has_sales
-        else "select null::varchar as oneid, null::varchar as vin where false"
+        create or replace temp table oneid_vehicles as
+        select o.oneid, count(distinct split_part(s.record_key, '|', 1)) as n_vehicles
+        from (select oneid from oneid_profile where n_sale_sightings > $v) p
+        join node_oneid o using (oneid)
+        join id_nodes n using (node_id)
+        join id_sightings s on s.identifier_type = n.identifier_type and s.identifier_key = n.identifier_key
+        where s.source = 'landing.vehicle_sales'
+        group by o.oneid
+        """,
+        {"v": params.suspicious_vehicles},
     )
     con.execute(
-        f"""
+        """
         create or replace table identity.suspicious_clusters as
-        with ids as (
-            select oneid,
-                   count(*) filter (where identifier_type = 'id_number') as n_id_numbers,
-                   count(*) filter (where identifier_type = 'mobile') as n_mobiles,
-                   count(*) as n_identifiers
-            from identity.oneid_map group by oneid),
-        cars as (select oneid, count(distinct vin) as n_vehicles from ({vehicles}) group by oneid),
-        scored as (
-            select ids.*, coalesce(cars.n_vehicles, 0) as n_vehicles from ids left join cars using (oneid))
+        with scored as (
+            select p.*, coalesce(v.n_vehicles, 0) as n_vehicles
+            from oneid_profile p left join oneid_vehicles v using (oneid))
         select oneid, n_vehicles, n_mobiles, n_id_numbers, n_identifiers,
                array_to_string(list_filter([
                    case when n_vehicles > $v then 'vehicles ' || n_vehicles || ' > ' || $v end,
@@ -297,6 +307,9 @@ def resolve(
     """Build every ``identity`` table from the landing and wechat tables present on ``con``."""
     run_at = run_at or dt.datetime.now().replace(microsecond=0)
     summary = ResolveSummary()
+    # the tables are unordered sets: let DuckDB write them in parallel
+    (insertion_order,) = con.execute("select current_setting('preserve_insertion_order')").fetchall()[0]
+    con.execute("set preserve_insertion_order = false")
     clock = time.perf_counter()
 
     def lap(name: str) -> None:
@@ -335,4 +348,5 @@ def resolve(
         ).fetchall()
     )
     summary.suspicious = con.execute("select count(*) from identity.suspicious_clusters").fetchall()[0][0]
+    con.execute(f"set preserve_insertion_order = {bool(insertion_order)}")
     return summary

@@ -65,15 +65,25 @@ def assign_oneids(con: duckdb.DuckDBPyConnection, run_at: dt.datetime) -> dict[s
         from id_clusters group by component
         """
     )
+    # the one join on identifier strings against the registry; everything after joins on integers
+    con.execute(
+        """
+        create or replace temp table cluster_registry as
+        select c.node_id, c.component, c.n_records, c.first_seen_at, c.last_seen_at,
+               r.rowid as registry_row, r.oneid as old_oneid, r.active as was_active,
+               r.first_seen_at as registry_first_seen_at, r.last_seen_at as registry_last_seen_at
+        from id_clusters c
+        left join identity.oneid_registry r using (identifier_type, identifier_key)
+        """
+    )
     con.execute(
         """
         create or replace temp table comp_overlap as
-        select c.component, r.oneid, sum(c.n_records) as weight, count(*) as n_identifiers,
-               min(c.first_seen_at) as first_seen_at
-        from id_clusters c
-        join identity.oneid_registry r using (identifier_type, identifier_key)
-        where r.active
-        group by c.component, r.oneid
+        select component, old_oneid as oneid, sum(n_records) as weight, count(*) as n_identifiers,
+               min(first_seen_at) as first_seen_at
+        from cluster_registry
+        where was_active
+        group by component, old_oneid
         """
     )
     con.execute(
@@ -124,29 +134,31 @@ def assign_oneids(con: duckdb.DuckDBPyConnection, run_at: dt.datetime) -> dict[s
         "insert into identity.oneid_changes select ?, change, old_oneid, new_oneid from run_changes order by 2, 3, 4",
         [run_at],
     )
-    # the registry: every identifier ever seen, its current (or last) OneID and history span
+    # the registry: every identifier ever seen, its current (or last) OneID and history span.
+    # Built beside the old one and swapped in (one write, inside the caller's transaction).
+    con.execute("drop table if exists identity.oneid_registry_next")
     con.execute(
         """
-        create or replace temp table registry_next as
+        create table identity.oneid_registry_next as
         select c.identifier_type, c.identifier_key, a.oneid,
-               case when r.first_seen_at is null then c.first_seen_at
-                    when c.first_seen_at is null then r.first_seen_at
-                    else least(r.first_seen_at, c.first_seen_at) end as first_seen_at,
-               case when r.last_seen_at is null then c.last_seen_at
-                    when c.last_seen_at is null then r.last_seen_at
-                    else greatest(r.last_seen_at, c.last_seen_at) end as last_seen_at,
+               case when r.registry_first_seen_at is null then c.first_seen_at
+                    when c.first_seen_at is null then r.registry_first_seen_at
+                    else least(r.registry_first_seen_at, c.first_seen_at) end as first_seen_at,
+               case when r.registry_last_seen_at is null then c.last_seen_at
+                    when c.last_seen_at is null then r.registry_last_seen_at
+                    else greatest(r.registry_last_seen_at, c.last_seen_at) end as last_seen_at,
                true as active
         from id_clusters c
-        join id_assigned a using (component)
-        left join identity.oneid_registry r using (identifier_type, identifier_key)
+        join cluster_registry r using (node_id)
+        join id_assigned a on a.component = c.component
         union all
         select r.identifier_type, r.identifier_key, r.oneid, r.first_seen_at, r.last_seen_at, false
         from identity.oneid_registry r
-        anti join id_clusters c using (identifier_type, identifier_key)
+        where r.rowid not in (select registry_row from cluster_registry where registry_row is not null)
         """
     )
-    con.execute("delete from identity.oneid_registry")
-    con.execute("insert into identity.oneid_registry select * from registry_next")
+    con.execute("drop table identity.oneid_registry")
+    con.execute("alter table identity.oneid_registry_next rename to oneid_registry")
     counts = dict(con.execute("select change, count(*) from run_changes group by change").fetchall())
     minted = con.execute("select count(*) from id_assigned where minted").fetchall()[0][0]
     return {"merged": counts.get("merge", 0), "split": counts.get("split", 0), "minted": minted}
