@@ -1,17 +1,19 @@
-"""Connected components of the identity graph, with the ID-number guard of rule 4.
+"""Connected components of the identity graph, with guards against over-merging.
 
 Pure NumPy/SciPy over dense integer node ids (built in DuckDB by ``resolve.py``). Links are added
 tier by tier, strongest first. Within a tier, every link goes in at once (one
 ``scipy.sparse.csgraph.connected_components`` call over the current components) unless the union
-would put two distinct valid ID numbers in one component. Only the links inside such a conflicting
-group are replayed one by one, in priority order (tier, first seen, source, record), keeping a link
-only when it does not join two ID numbers: the first assertion wins, the contradicting one is
-dropped and reported. Conflicts are rare once unclean mobiles are out, so the Python loop runs over
-a handful of links, never over the graph.
+would put two nodes of a *guarded* type in one component where each came from a different
+component: two valid ID numbers (rule 4, every tier) or, for weak links, two mobiles. Only the
+links inside such a conflicting group are replayed one by one, in priority order (tier, first
+seen, source, record), keeping a link only when it does not make such a join: the first
+assertion wins, the contradicting one is dropped and reported. Conflicts are rare once unclean
+mobiles are out, so the Python loop runs over a handful of links, never over the graph.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,8 +24,9 @@ from scipy.sparse.csgraph import connected_components
 @dataclass
 class TierResult:
     accepted: np.ndarray  # bool per link of the tier
-    conflict_left: np.ndarray  # for a dropped link: the ID-number node on one side (-1 otherwise)
-    conflict_right: np.ndarray  # ... and on the other side
+    conflict_type: np.ndarray  # for a dropped link: index of the guarded type it would join (-1 otherwise)
+    conflict_left: np.ndarray  # ... a node of that type on one side
+    conflict_right: np.ndarray  # ... and one on the other side
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -37,50 +40,64 @@ def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 class GuardedGraph:
-    """Components of ``n`` nodes, of which those flagged ``is_id_number`` may never share one."""
+    """Components of ``n`` nodes; ``guarded[k]`` flags the nodes of guarded type ``k``.
 
-    def __init__(self, n: int, is_id_number: np.ndarray):
+    For each guarded type, every component remembers one of its nodes of that type (or -1). A link
+    that would join two components both holding a node of a type the tier guards is refused.
+    """
+
+    def __init__(self, n: int, guarded: Sequence[np.ndarray]):
         self.n = n
         self.labels = np.arange(n, dtype=np.int64)  # node -> component
-        # component -> its ID-number node, or -1 (invariant: at most one per component)
-        self.component_id = np.where(is_id_number, np.arange(n, dtype=np.int64), -1)
+        self.holders = [
+            np.where(np.asarray(mask, dtype=bool), np.arange(n, dtype=np.int64), -1) for mask in guarded
+        ]
 
-    def add_tier(self, a: np.ndarray, b: np.ndarray, rank: np.ndarray) -> TierResult:
-        """Add links ``a``—``b`` (node ids); ``rank`` orders them for conflict resolution."""
+    def add_tier(
+        self, a: np.ndarray, b: np.ndarray, rank: np.ndarray, guard: Sequence[int] | None = None
+    ) -> TierResult:
+        """Add links ``a``—``b`` (node ids); ``rank`` orders them; ``guard`` = guarded types enforced."""
+        guard = list(range(len(self.holders))) if guard is None else list(guard)
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
         k = len(a)
         accepted = np.ones(k, dtype=bool)
+        conflict_type = np.full(k, -1, dtype=np.int64)
         conflict_left = np.full(k, -1, dtype=np.int64)
         conflict_right = np.full(k, -1, dtype=np.int64)
+        result = TierResult(accepted, conflict_type, conflict_left, conflict_right)
         if k == 0:
-            return TierResult(accepted, conflict_left, conflict_right)
-        ncomp = len(self.component_id)
+            return result
+        ncomp = len(self.holders[0]) if self.holders else int(self.labels.max()) + 1
         ca, cb = self.labels[a], self.labels[b]
         cross = ca != cb
 
-        # would the whole tier, added at once, put 2+ ID numbers together anywhere?
+        # would the whole tier, added at once, join two holders of a guarded type anywhere?
         group = _components(ncomp, ca[cross], cb[cross])
-        with_id = self.component_id >= 0
-        ids_per_group = np.bincount(group[with_id], minlength=group.max() + 1 if ncomp else 0)
-        in_conflict = cross & (ids_per_group[group[ca]] >= 2)
+        in_conflict = np.zeros(k, dtype=bool)
+        for t in guard:
+            holding = self.holders[t] >= 0
+            per_group = np.bincount(group[holding], minlength=int(group.max()) + 1)
+            in_conflict |= cross & (per_group[group[ca]] >= 2)
 
         if in_conflict.any():
-            self._replay(np.nonzero(in_conflict)[0], ca, cb, rank, accepted, conflict_left, conflict_right)
+            self._replay(np.nonzero(in_conflict)[0], ca, cb, rank, guard, result)
 
         keep = cross & accepted
         merged = _components(ncomp, ca[keep], cb[keep])
-        new_component_id = np.full(merged.max() + 1, -1, dtype=np.int64)
-        has = self.component_id >= 0
-        new_component_id[merged[has]] = self.component_id[has]
+        size = int(merged.max()) + 1
+        for t, holder in enumerate(self.holders):
+            new_holder = np.full(size, -1, dtype=np.int64)
+            has = holder >= 0
+            new_holder[merged[has]] = holder[has]  # any one of them stands for the component
+            self.holders[t] = new_holder
         self.labels = merged[self.labels]
-        self.component_id = new_component_id
-        return TierResult(accepted, conflict_left, conflict_right)
+        return result
 
-    def _replay(self, idx, ca, cb, rank, accepted, conflict_left, conflict_right) -> None:
-        """Union-find over the conflicting links only, in priority order; drop ID-joining links."""
+    def _replay(self, idx, ca, cb, rank, guard, result: TierResult) -> None:
+        """Union-find over the conflicting links only, in priority order; drop guarded joins."""
         parent: dict[int, int] = {}
-        id_of: dict[int, int] = {}
+        held: dict[int, list[int]] = {}
 
         def find(x: int) -> int:
             root = x
@@ -90,15 +107,21 @@ class GuardedGraph:
                 parent[x], x = root, parent[x]
             return root
 
+        def holders_of(root: int) -> list[int]:
+            if root not in held:
+                held[root] = [int(h[root]) for h in self.holders]
+            return held[root]
+
         for i in idx[np.argsort(rank[idx], kind="stable")]:
             ra, rb = find(int(ca[i])), find(int(cb[i]))
             if ra == rb:
                 continue
-            ida = id_of.get(ra, int(self.component_id[ra]))
-            idb = id_of.get(rb, int(self.component_id[rb]))
-            if ida >= 0 and idb >= 0 and ida != idb:
-                accepted[i] = False
-                conflict_left[i], conflict_right[i] = ida, idb
+            ha, hb = holders_of(ra), holders_of(rb)
+            clash = next((t for t in guard if ha[t] >= 0 and hb[t] >= 0), None)
+            if clash is not None:
+                result.accepted[i] = False
+                result.conflict_type[i] = clash
+                result.conflict_left[i], result.conflict_right[i] = ha[clash], hb[clash]
                 continue
             parent[ra] = rb
-            id_of[rb] = max(ida, idb)
+            held[rb] = [x if x >= 0 else y for x, y in zip(hb, ha, strict=True)]

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from assets.identity import sources
 from assets.identity.graph import GuardedGraph
+from assets.identity.sources import TIER_WEAK
 from assets.identity.stability import assign_oneids
 
 
@@ -137,24 +138,38 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# guarded identifier types: no component may join two of them from different components.
+# ID numbers are guarded on every tier (rule 4); mobiles only against weak links, so a booking or a
+# WeCom remark typed with a spouse's or a consultant's number never adds a second mobile to a person
+GUARDED_TYPES = ("id_number", "mobile")
+GUARDS_BY_TIER = {TIER_WEAK: (0, 1)}
+DEFAULT_GUARDS = (0,)
+CONFLICT_REASONS = ("would_join_id_numbers", "weak_link_second_mobile")
+
+
 def _components(con: duckdb.DuckDBPyConnection) -> int:
     """Run the guarded union tier by tier; leave ``id_clusters`` and ``id_conflicts`` temp tables."""
     n = con.execute("select count(*) from id_nodes").fetchall()[0][0]
-    is_id = con.execute(
-        "select identifier_type = 'id_number' as is_id from id_nodes order by node_id"
-    ).fetchnumpy()["is_id"]
-    graph = GuardedGraph(n, np.asarray(is_id, dtype=bool))
+    types = con.execute("select identifier_type from id_nodes order by node_id").fetchnumpy()[
+        "identifier_type"
+    ]
+    types = np.asarray(types, dtype=object)
+    graph = GuardedGraph(n, [types == t for t in GUARDED_TYPES])
     conflicts: list[pa.Table] = []
     tiers = [t for (t,) in con.execute("select distinct tier from id_pairs order by tier").fetchall()]
     for tier in tiers:
         pairs = con.execute(
             "select a, b, priority, tiebreak from id_pairs where tier = ?", [tier]
         ).fetchnumpy()
-        rank = np.empty(len(pairs["a"]), dtype=np.int64)
-        rank[np.lexsort((np.asarray(pairs["tiebreak"]), np.asarray(pairs["priority"])))] = np.arange(
-            len(rank)
-        )
-        result = graph.add_tier(pairs["a"], pairs["b"], rank)
+        a, b = np.asarray(pairs["a"]), np.asarray(pairs["b"])
+        # links that attach to a person already holding an ID number go first: when two weak links
+        # compete, the one backed by an owner record wins over a stray one of the same day
+        id_holder = graph.holders[0]
+        unanchored = (id_holder[graph.labels[a]] < 0) & (id_holder[graph.labels[b]] < 0)
+        rank = np.empty(len(a), dtype=np.int64)
+        order = np.lexsort((np.asarray(pairs["tiebreak"]), np.asarray(pairs["priority"]), unanchored))
+        rank[order] = np.arange(len(rank))
+        result = graph.add_tier(pairs["a"], pairs["b"], rank, GUARDS_BY_TIER.get(tier, DEFAULT_GUARDS))
         dropped = ~result.accepted
         if dropped.any():
             conflicts.append(
@@ -162,6 +177,7 @@ def _components(con: duckdb.DuckDBPyConnection) -> int:
                     {
                         "a": np.asarray(pairs["a"])[dropped],
                         "b": np.asarray(pairs["b"])[dropped],
+                        "reason": [CONFLICT_REASONS[t] for t in result.conflict_type[dropped]],
                         "id_left": result.conflict_left[dropped],
                         "id_right": result.conflict_right[dropped],
                     }
@@ -178,7 +194,15 @@ def _components(con: duckdb.DuckDBPyConnection) -> int:
         """
     )
     con.unregister("component_labels")
-    empty = pa.table({k: pa.array([], pa.int64()) for k in ("a", "b", "id_left", "id_right")})
+    empty = pa.table(
+        {
+            "a": pa.array([], pa.int64()),
+            "b": pa.array([], pa.int64()),
+            "reason": pa.array([], pa.string()),
+            "id_left": pa.array([], pa.int64()),
+            "id_right": pa.array([], pa.int64()),
+        }
+    )
     con.register("conflicts_arrow", pa.concat_tables(conflicts) if conflicts else empty)
     con.execute("create or replace temp table id_conflicts as select * from conflicts_arrow")
     con.unregister("conflicts_arrow")
@@ -207,7 +231,8 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
     con.execute(
         """
         create or replace temp table dropped_pairs as
-        select k.a, k.b, ln.identifier_key as id_left_key, rn.identifier_key as id_right_key,
+        select k.a, k.b, k.reason, ln.identifier_type as guarded_type,
+               ln.identifier_key as id_left_key, rn.identifier_key as id_right_key,
                lo.oneid as id_left_oneid, ro.oneid as id_right_oneid
         from id_conflicts k
         join id_nodes ln on ln.node_id = k.id_left
@@ -236,9 +261,9 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
         join id_excluded e on e.identifier_type = c.right_type and e.identifier_key = c.right_key
         union all
         select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier,
-               l.seen_at, 'would_join_id_numbers',
-               'would join ID number ' || d.id_left_key || ' (' || d.id_left_oneid || ') with '
-                   || d.id_right_key || ' (' || d.id_right_oneid || ')'
+               l.seen_at, d.reason,
+               'would join ' || replace(d.guarded_type, '_', ' ') || ' ' || d.id_left_key
+                   || ' (' || d.id_left_oneid || ') with ' || d.id_right_key || ' (' || d.id_right_oneid || ')'
         from id_links l
         join dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
         """

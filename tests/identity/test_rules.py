@@ -37,7 +37,7 @@ def excluded_reason(wh, mobile_value):
 
 def test_guarded_graph_merges_a_tier_at_once_and_drops_only_the_id_joining_link():
     # nodes 0, 1 are ID numbers; 2, 3, 4 are other identifiers
-    graph = GuardedGraph(5, np.array([True, True, False, False, False]))
+    graph = GuardedGraph(5, [np.array([True, True, False, False, False])])
     first = graph.add_tier(np.array([0, 1]), np.array([2, 3]), np.array([1, 2]))
     assert first.accepted.all()
     assert graph.labels[0] == graph.labels[2] and graph.labels[1] == graph.labels[3]
@@ -49,11 +49,26 @@ def test_guarded_graph_merges_a_tier_at_once_and_drops_only_the_id_joining_link(
 
 
 def test_guarded_graph_keeps_unrelated_merges_of_the_same_tier():
-    graph = GuardedGraph(6, np.array([True, True, False, False, True, False]))
+    graph = GuardedGraph(6, [np.array([True, True, False, False, True, False])])
     result = graph.add_tier(np.array([0, 2, 4]), np.array([2, 1, 5]), np.array([1, 2, 3]))
     assert result.accepted.tolist() == [True, False, True]
     assert graph.labels[4] == graph.labels[5]
     assert len(set(graph.labels.tolist())) == 4  # {0,2}, {1}, {3}, {4,5}
+
+
+def test_guarded_graph_applies_a_type_guard_only_on_the_tiers_asked():
+    # node 0: ID number; nodes 1, 2: mobiles; node 3: an openid
+    ids, mobiles = np.array([1, 0, 0, 0], bool), np.array([0, 1, 1, 0], bool)
+    graph = GuardedGraph(4, [ids, mobiles])
+    assert graph.add_tier(np.array([0, 0]), np.array([1, 2]), np.array([1, 2]), guard=[0]).accepted.all()
+    graph = GuardedGraph(4, [ids, mobiles])
+    graph.add_tier(np.array([0]), np.array([1]), np.array([1]), guard=[0])
+    weak = graph.add_tier(np.array([3, 3]), np.array([1, 2]), np.array([1, 2]), guard=[0, 1])
+    assert weak.accepted.tolist() == [True, False]
+    assert weak.conflict_type.tolist() == [-1, 1] and {weak.conflict_left[1], weak.conflict_right[1]} == {
+        1,
+        2,
+    }
 
 
 # ---------------------------------------------------------------------------- rules on warehouses
@@ -188,6 +203,22 @@ def test_repair_order_sender_mobile_is_never_an_identity(wh):
     wh.repair_order("LSVAA000000000001", mobile(55))
     resolve(wh.con, PARAMS)
     assert wh.oneid_of("mobile", mobile(55)) is None
+
+
+def test_a_weak_link_never_adds_a_second_mobile_to_a_person(wh):
+    wh.sale("LSVAA000000000001", "2023-01-05", id_number(1), mobile(1))
+    wh.wecom_contact("wm1", "u1", remark_mobiles=[mobile(1)])
+    wh.wecom_contact("wm1b", "u1", remark_mobiles=[mobile(2)])  # the spouse's number in a remark
+    wh.booking("o3", mobile(2))
+    resolve(wh.con, PARAMS)
+    person = wh.oneid_of("id_number", id_number(1))
+    assert (
+        wh.oneid_of("wecom_external_userid", "wm1") == wh.oneid_of("wecom_external_userid", "wm1b") == person
+    )
+    assert wh.oneid_of("mobile", mobile(2)) == wh.oneid_of("oa_openid", "o3") != person
+    rows = dropped(wh, "weak_link_second_mobile")
+    assert [(r[0], r[2]) for r in rows] == [("wecom_external_userid", "wecom_remark_mobile")]
+    assert "would join mobile" in rows[0][3]
 
 
 def test_wecom_remark_mobile_is_a_weak_link(wh):

@@ -1,0 +1,169 @@
+"""End to end on a generated OEM: generate → ingest (Dagster) → OneID (Dagster) → quality against truth.
+
+The WeChat tables are loaded straight from the generator's simulator state (``DIR/wechat``) in the
+shape of ``docs/architecture.md`` (remark mobiles normalized and keyed-hashed like ingestion does),
+standing in for the WeChat sync assets so this test measures identity resolution alone.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pyarrow as pa
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from assets.identity.oneid import (
+    identifier_has_one_oneid,
+    identity_quality_report,
+    oneid_holds_at_most_one_id_number,
+    oneid_tables,
+)
+from pipelines.resources import AftercareSettings, RunMonth
+from sources.identifiers import classify_mobile
+from sources.pii import PiiVault
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+VEHICLES = int(os.environ.get("AFTERCARE_TEST_IDENTITY_VEHICLES", "20000"))  # scale S
+PII_KEY = "identity-e2e-key"
+
+
+def load_wechat_state(con: duckdb.DuckDBPyConnection, wechat_dir: Path, vault: PiiVault) -> None:
+    con.execute("create schema if not exists wechat")
+    con.execute(
+        f"""
+        create or replace table wechat.oa_followers as
+        select openid, unionid, subscribe = 1 as subscribe, to_timestamp(subscribe_time)::timestamp as subscribe_time,
+               now()::timestamp as fetched_at
+        from read_parquet('{wechat_dir / "oa_followers.parquet"}')
+        """
+    )
+    relations = con.sql(
+        f"select external_userid, userid, remark_mobiles from read_parquet('{wechat_dir / 'wecom_follow_relations.parquet'}')"
+    ).to_arrow_table()
+    hashed = []
+    for typed in relations.column("remark_mobiles").to_pylist():
+        keys = []
+        for raw in typed or []:
+            normalized, status = classify_mobile(raw)
+            if normalized and status == "valid":
+                keys.append(vault.hash(normalized))
+        hashed.append(keys)
+    con.register(
+        "relations_arrow",
+        pa.table(
+            {
+                "external_userid": relations.column("external_userid"),
+                "follow_userid": relations.column("userid"),
+                "remark_mobile_hmacs": pa.array(hashed, pa.list_(pa.string())),
+            }
+        ),
+    )
+    con.execute(
+        f"""
+        create or replace table wechat.wecom_external_contacts as
+        select r.external_userid, r.follow_userid, c.unionid, r.remark_mobile_hmacs,
+               to_timestamp(f.createtime)::timestamp as createtime, now()::timestamp as fetched_at
+        from relations_arrow r
+        join read_parquet('{wechat_dir / "wecom_external_contacts.parquet"}') c using (external_userid)
+        join read_parquet('{wechat_dir / "wecom_follow_relations.parquet"}') f
+             on f.external_userid = r.external_userid and f.userid = r.follow_userid
+        """
+    )
+    con.unregister("relations_arrow")
+
+
+@pytest.fixture(scope="module")
+def resolved(tmp_path_factory):
+    work = tmp_path_factory.mktemp("identity_e2e")
+    data = work / "data"
+    env = {**os.environ, "AFTERCARE_PII_KEY": PII_KEY, "PYTHONPATH": str(ROOT)}
+    generated = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "generate", "--out", str(data), "--vehicles", str(VEHICLES),
+         "--end", "2026-10", "--months", "13"],
+        env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    (work / "aftercare.toml").write_text(f'[paths]\ndata = "{data}"\n')
+    os.environ["AFTERCARE_PII_KEY"] = PII_KEY
+    from assets.ingestion.assets import landing_tables
+
+    resources = {
+        "settings": AftercareSettings(config_file=str(work / "aftercare.toml")),
+        "warehouse": DuckDBResource(database=str(data / "warehouse.duckdb")),
+        "run_month": RunMonth(month="2026-11"),
+    }
+    ingested = dg.materialize([landing_tables], resources=resources)
+    assert ingested.success
+    con = duckdb.connect(str(data / "warehouse.duckdb"))
+    load_wechat_state(con, data / "wechat", PiiVault(PII_KEY.encode()))
+    con.close()
+    checks = [oneid_holds_at_most_one_id_number, identifier_has_one_oneid]
+    first = dg.materialize([oneid_tables, identity_quality_report, *checks], resources=resources)
+    assert first.success
+    second = dg.materialize([oneid_tables, identity_quality_report, *checks], resources=resources)
+    assert second.success
+    return data, first, second
+
+
+def quality(data: Path) -> dict[str, float]:
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        return dict(
+            con.execute(
+                "select metric, value from identity.quality_report where section = 'pairwise'"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+
+
+def test_pairwise_precision_and_recall_on_generated_data(resolved):
+    data, first, _ = resolved
+    metrics = quality(data)
+    assert (
+        metrics["evaluated_identifiers"] > VEHICLES
+    )  # the truth was joined, mobiles and IDs via their HMACs
+    assert metrics["precision"] >= 0.995, metrics
+    assert metrics["recall"] >= 0.98, metrics
+    report = (data / "runs" / first.run_id / "identity_quality.md").read_text()
+    assert "| precision |" in report
+
+
+def test_rerun_on_the_same_data_changes_nothing(resolved):
+    data, _, _ = resolved
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        assert con.execute("select count(*) from identity.oneid_changes").fetchall() == [(0,)]
+        assert (
+            con.execute("select count(*) from identity.oneid_issued").fetchall()[0][0]
+            == con.execute("select count(distinct oneid) from identity.oneid_map").fetchall()[0][0]
+        )
+    finally:
+        con.close()
+
+
+def test_the_generated_dirt_is_caught(resolved):
+    data, first, _ = resolved
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        excluded = dict(
+            con.execute("select reason, count(*) from identity.excluded_identifiers group by 1").fetchall()
+        )
+        # every kind of bad mobile the generator injects is recognized
+        assert excluded.get("placeholder_mobile", 0) > 0
+        assert excluded.get("staff_mobile", 0) > 0
+        assert excluded.get("shared_mobile", 0) > 0
+        # resold cars: no OneID holds two ID numbers
+        assert con.execute(
+            "select count(*) from (select oneid from identity.oneid_map where identifier_type = 'id_number' "
+            "group by oneid having count(*) > 1)"
+        ).fetchall() == [(0,)]
+    finally:
+        con.close()
+    assert all(check.passed for check in first.get_asset_check_evaluations())
