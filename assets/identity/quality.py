@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
+from assets.identity.graph import _components
 from sources.identifiers import keyed_hash
 
 # the generator's names for identifier types, mapped onto oneid_map's
@@ -45,6 +47,10 @@ class QualityReport:
     predicted_pairs: int | None = None
     true_pairs: int | None = None
     evaluated_identifiers: int | None = None
+    # pairs some source record ties together (through that person's own identifiers): the most
+    # any resolver could find; recall_linkable = found / linkable
+    linkable_pairs: int | None = None
+    recall_linkable: float | None = None
     cluster_sizes: dict[str, int] = field(default_factory=dict)
     rules_fired: dict[str, int] = field(default_factory=dict)
     links_dropped: dict[str, int] = field(default_factory=dict)
@@ -60,6 +66,8 @@ class QualityReport:
             ("pairwise", "predicted_pairs", self.predicted_pairs),
             ("pairwise", "true_pairs", self.true_pairs),
             ("pairwise", "evaluated_identifiers", self.evaluated_identifiers),
+            ("pairwise", "linkable_pairs", self.linkable_pairs),
+            ("pairwise", "recall_linkable", self.recall_linkable),
             ("totals", "oneids", self.oneids),
         ]
         rows += [("cluster_size", k, v) for k, v in self.cluster_sizes.items()]
@@ -85,6 +93,12 @@ class QualityReport:
                 f"| predicted pairs | {fmt(self.predicted_pairs)} |",
                 f"| true pairs | {fmt(self.true_pairs)} |",
                 f"| evaluated identifiers | {fmt(self.evaluated_identifiers)} |",
+                f"| linkable pairs | {fmt(self.linkable_pairs)} |",
+                f"| recall of linkable pairs | {fmt(self.recall_linkable)} |",
+                "",
+                "Recall counts every pair of one person's identifiers. Linkable pairs are those some source "
+                "record ties together, directly or through that person's other identifiers; the others no "
+                "source connects, so no resolver could find them.",
                 "",
             ]
         for title, values in (
@@ -222,7 +236,49 @@ def quality_report(
     report.precision = tp / predicted if predicted else None
     report.recall = tp / true if true else None
     report.evaluated_identifiers = con.execute("select count(*) from quality_pairs").fetchall()[0][0]
+    found, linkable = linkable_pair_counts(con)
+    report.linkable_pairs = linkable
+    report.recall_linkable = found / linkable if linkable else None
     return report
+
+
+def linkable_pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(linkable pairs predicted together, linkable pairs) over temp table ``quality_pairs``.
+
+    Evidence components: connected components of the evaluated identifiers over every link a
+    source asserted (kept or dropped) between two identifiers of the same person.
+    """
+    con.execute(
+        "create or replace temp table quality_nodes as "
+        "select (row_number() over () - 1)::bigint as i, identifier, cluster, person from quality_pairs"
+    )
+    links = """
+        select left_type || ':' || left_key as lk, right_type || ':' || right_key as rk from identity.oneid_links
+        union all
+        select left_type || ':' || left_key, right_type || ':' || right_key from identity.dropped_links
+    """
+    edges = con.execute(
+        f"""
+        select l.i as a, r.i as b from ({links}) e
+        join quality_nodes l on l.identifier = e.lk
+        join quality_nodes r on r.identifier = e.rk
+        where l.person = r.person
+        """
+    ).fetchnumpy()
+    n = con.execute("select count(*) from quality_nodes").fetchall()[0][0]
+    labels = _components(n, np.asarray(edges["a"], dtype=np.int64), np.asarray(edges["b"], dtype=np.int64))
+    con.register("evidence_arrow", pa.table({"i": np.arange(n, dtype=np.int64), "evidence": labels}))
+    found, linkable = con.execute(
+        """
+        with nodes as (select q.person, e.evidence, q.cluster from quality_nodes q join evidence_arrow e using (i)),
+        linked as (select person, evidence, count(*) as n from nodes group by all),
+        found as (select person, evidence, cluster, count(*) as n from nodes group by all)
+        select (select coalesce(sum(n * (n - 1) // 2), 0) from found),
+               (select coalesce(sum(n * (n - 1) // 2), 0) from linked)
+        """
+    ).fetchall()[0]
+    con.unregister("evidence_arrow")
+    return int(found), int(linkable)
 
 
 def write_report(

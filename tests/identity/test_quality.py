@@ -74,6 +74,8 @@ def test_quality_against_truth_counts_a_wrong_merge_and_a_missed_link(tmp_path):
     assert report.true_positive_pairs == 6 + 1
     assert report.precision == 7 / 11
     assert report.recall == 7 / 9
+    # P3's ID number and follower are tied by no record: of the 9 true pairs only 7 are linkable
+    assert report.linkable_pairs == 7 and report.recall_linkable == 1.0
     assert report.cluster_sizes == {"1": 2, "2": 1, "5": 1}
     assert report.rules_fired["sale_owner_mobile"] == 1
     assert report.links_dropped == {"placeholder_mobile": 1}
