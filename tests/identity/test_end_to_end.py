@@ -1,8 +1,8 @@
-"""End to end on a generated OEM: generate → ingest (Dagster) → OneID (Dagster) → quality against truth.
+"""End to end on a generated OEM, with the real parts: generate → ingest (Dagster) → WeChat/WeCom sync
+from the simulator on loopback (Dagster) → OneID (Dagster) → quality against the generator's truth.
 
-The WeChat tables are loaded straight from the generator's simulator state (``DIR/wechat``) in the
-shape of ``docs/architecture.md`` (remark mobiles normalized and keyed-hashed like ingestion does),
-standing in for the WeChat sync assets so this test measures identity resolution alone.
+``load_wechat_state`` (the WeChat tables straight from the generator's simulator state) is kept for
+quick analysis scripts; the test goes through the simulator.
 """
 
 import os
@@ -98,11 +98,20 @@ def resolved(tmp_path_factory):
         "warehouse": DuckDBResource(database=str(data / "warehouse.duckdb")),
         "run_month": RunMonth(month="2026-11"),
     }
-    ingested = dg.materialize([landing_tables], resources=resources)
-    assert ingested.success
-    con = duckdb.connect(str(data / "warehouse.duckdb"))
-    load_wechat_state(con, data / "wechat", PiiVault(PII_KEY.encode()))
-    con.close()
+    from assets.wechat.wechat_assets import callback_events, oa_followers, wecom_contacts
+    from pipelines.demo import wechat_simulator
+
+    saved = {k: v for k, v in os.environ.items() if k.startswith("AFTERCARE_WE")}
+    try:
+        with wechat_simulator(data):
+            ingested = dg.materialize(
+                [landing_tables, callback_events, oa_followers, wecom_contacts], resources=resources
+            )
+            assert ingested.success
+    finally:
+        for k in [k for k in os.environ if k.startswith("AFTERCARE_WE")]:
+            os.environ.pop(k)
+        os.environ.update(saved)
     checks = [oneid_holds_at_most_one_id_number, identifier_has_one_oneid]
     first = dg.materialize([oneid_tables, identity_quality_report, *checks], resources=resources)
     assert first.success
