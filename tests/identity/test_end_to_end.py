@@ -135,6 +135,7 @@ def quality(data: Path) -> dict[str, float]:
 def test_pairwise_precision_and_recall_on_generated_data(resolved):
     data, first, _ = resolved
     metrics = quality(data)
+    print(f"identity quality on {VEHICLES:,} vehicles: {metrics}")
     assert (
         metrics["evaluated_identifiers"] > VEHICLES
     )  # the truth was joined, mobiles and IDs via their HMACs
