@@ -124,7 +124,7 @@ def _bucket_sql() -> str:
 
 
 def pairwise_counts(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int, int]:
-    """(true positive, predicted, true) pair counts from ``relation`` (identifier, cluster, person)."""
+    """(true positive, predicted, true) pair counts from ``relation`` (one row per identifier: cluster, person)."""
     row = con.execute(
         f"""
         with cells as (select cluster, person, count(*) as n from {relation} group by all),
@@ -222,7 +222,7 @@ def quality_report(
     con.execute(
         f"""
         create or replace temp table quality_pairs as
-        select t.identifier_type || ':' || t.identifier_key as identifier,
+        select t.identifier_type, t.identifier_key,
                coalesce(m.oneid, 'excluded:' || t.identifier_type || ':' || t.identifier_key) as cluster,
                t.person_id as person
         from truth_identifiers t
@@ -250,18 +250,19 @@ def linkable_pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """
     con.execute(
         "create or replace temp table quality_nodes as "
-        "select (row_number() over () - 1)::bigint as i, identifier, cluster, person from quality_pairs"
+        "select (row_number() over () - 1)::bigint as i, identifier_type, identifier_key, cluster, person "
+        "from quality_pairs"
     )
     links = """
-        select left_type || ':' || left_key as lk, right_type || ':' || right_key as rk from identity.oneid_links
+        select left_type, left_key, right_type, right_key from identity.oneid_links
         union all
-        select left_type || ':' || left_key, right_type || ':' || right_key from identity.dropped_links
+        select left_type, left_key, right_type, right_key from identity.dropped_links
     """
     edges = con.execute(
         f"""
         select l.i as a, r.i as b from ({links}) e
-        join quality_nodes l on l.identifier = e.lk
-        join quality_nodes r on r.identifier = e.rk
+        join quality_nodes l on l.identifier_type = e.left_type and l.identifier_key = e.left_key
+        join quality_nodes r on r.identifier_type = e.right_type and r.identifier_key = e.right_key
         where l.person = r.person
         """
     ).fetchnumpy()

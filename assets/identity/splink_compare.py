@@ -167,7 +167,7 @@ def compare_with_splink(
             con.execute(
                 """
                 create or replace temp table splink_quality as
-                select t.identifier_type || ':' || t.identifier_key as identifier,
+                select t.identifier_type, t.identifier_key,
                        coalesce(s.cluster, 'excluded:' || t.identifier_type || ':' || t.identifier_key) as cluster,
                        t.person_id as person
                 from truth_identifiers t
