@@ -152,7 +152,7 @@ def collect(con: duckdb.DuckDBPyConnection) -> SourceLog:
             "owner_mobile_status",
         },
     ):
-        key, seen = "vin || '|' || cast(invoice_date as varchar)", "invoice_date"
+        key, seen = "coalesce(vin, '') || '|' || coalesce(cast(invoice_date as varchar), '')", "invoice_date"
         sight(rel, key, seen, "id_number", _valid_id("owner_id_number"))
         sight(rel, key, seen, "mobile", _mobile("owner_mobile"), "owner_mobile_status")
         link(

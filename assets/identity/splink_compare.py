@@ -11,6 +11,10 @@ already removed, so the comparison isolates the clustering. What Splink has no n
     result = compare_with_splink(Path("data/warehouse.duckdb"), truth_dir=Path("data/truth"), key=key)
     print(result.markdown())
 
+or, with the configuration of a workdir (``paths.warehouse``, ``<paths.data>/truth``, ``pii.key``):
+
+    uv run python -m assets.identity.splink_compare [--config aftercare.toml]
+
 The warehouse is attached read-only; both engines write only to an in-memory scratch database.
 """
 
@@ -182,6 +186,33 @@ def compare_with_splink(
         return Comparison(records=records, oneid=oneid, splink=splink)
     finally:
         con.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from pipelines.config import load_settings
+    from sources.pii import PiiVault
+
+    parser = argparse.ArgumentParser(description="OneID and Splink 5 side by side on the warehouse")
+    parser.add_argument("--config", default=None, help="aftercare.toml (default: the usual lookup)")
+    parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit for the scratch database")
+    args = parser.parse_args(argv)
+    settings = load_settings(args.config)
+    key = settings.pii_key()
+    result = compare_with_splink(
+        Path(settings.paths.warehouse),
+        truth_dir=Path(settings.paths.data) / "truth",
+        key=key,
+        params=OneidParams.from_settings(settings.oneid, PiiVault(key).hash),
+        memory_limit=args.memory_limit,
+    )
+    print(result.markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
 
 
 __all__ = ["Comparison", "EngineResult", "compare_with_splink", "load_truth"]
