@@ -39,6 +39,9 @@ class OneidParams:
     suspicious_vehicles: int = 8
     suspicious_mobiles: int = 4
     suspicious_id_numbers: int = 1
+    # DuckDB's share of memory during the stage (it spills beyond it); the NumPy arrays of the
+    # graph come on top: ~1.5 GB at L scale, so the stage stays under 8 GB. None: leave as is.
+    duckdb_memory_limit: str | None = "5GB"
 
     @classmethod
     def from_settings(cls, oneid, pii_hash=None) -> OneidParams:
@@ -333,8 +336,23 @@ def resolve(
     run_at = run_at or dt.datetime.now().replace(microsecond=0)
     summary = ResolveSummary()
     # the tables are unordered sets: let DuckDB write them in parallel
-    (insertion_order,) = con.execute("select current_setting('preserve_insertion_order')").fetchall()[0]
+    insertion_order, memory_limit = con.execute(
+        "select current_setting('preserve_insertion_order'), current_setting('memory_limit')"
+    ).fetchall()[0]
     con.execute("set preserve_insertion_order = false")
+    if params.duckdb_memory_limit:
+        con.execute(f"set memory_limit = '{params.duckdb_memory_limit}'")
+    try:
+        _resolve(con, params, run_at, summary)
+    finally:
+        con.execute(f"set preserve_insertion_order = {bool(insertion_order)}")
+        con.execute(f"set memory_limit = '{memory_limit}'")
+    return summary
+
+
+def _resolve(
+    con: duckdb.DuckDBPyConnection, params: OneidParams, run_at: dt.datetime, summary: ResolveSummary
+) -> None:
     clock = time.perf_counter()
 
     def lap(name: str) -> None:
@@ -373,5 +391,3 @@ def resolve(
         ).fetchall()
     )
     summary.suspicious = con.execute("select count(*) from identity.suspicious_clusters").fetchall()[0][0]
-    con.execute(f"set preserve_insertion_order = {bool(insertion_order)}")
-    return summary
