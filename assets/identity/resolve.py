@@ -124,7 +124,7 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection) -> None:
         create or replace temp table id_links as
         select c.*, l.node_id as u, r.node_id as v,
                c.tier::bigint * 10000000000 + coalesce(epoch(c.seen_at)::bigint, 9999999999) as priority,
-               hash(c.source, c.record_key, c.rule) as tiebreak
+               hash(c.source, c.record_key, c.rule, c.left_key, c.right_key) as tiebreak
         from id_candidates c
         join id_nodes l on l.identifier_type = c.left_type and l.identifier_key = c.left_key
         join id_nodes r on r.identifier_type = c.right_type and r.identifier_key = c.right_key

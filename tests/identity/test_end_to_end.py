@@ -1,8 +1,5 @@
 """End to end on a generated OEM, with the real parts: generate → ingest (Dagster) → WeChat/WeCom sync
 from the simulator on loopback (Dagster) → OneID (Dagster) → quality against the generator's truth.
-
-``load_wechat_state`` (the WeChat tables straight from the generator's simulator state) is kept for
-quick analysis scripts; the test goes through the simulator.
 """
 
 import os
@@ -12,7 +9,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pyarrow as pa
 import pytest
 from dagster_duckdb import DuckDBResource
 
@@ -23,59 +19,12 @@ from assets.identity.oneid import (
     oneid_tables,
 )
 from pipelines.resources import AftercareSettings, RunMonth
-from sources.identifiers import classify_mobile
-from sources.pii import PiiVault
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 VEHICLES = int(os.environ.get("AFTERCARE_TEST_IDENTITY_VEHICLES", "20000"))  # scale S
 PII_KEY = "identity-e2e-key"
-
-
-def load_wechat_state(con: duckdb.DuckDBPyConnection, wechat_dir: Path, vault: PiiVault) -> None:
-    con.execute("create schema if not exists wechat")
-    con.execute(
-        f"""
-        create or replace table wechat.oa_followers as
-        select openid, unionid, subscribe = 1 as subscribe, to_timestamp(subscribe_time)::timestamp as subscribe_time,
-               now()::timestamp as fetched_at
-        from read_parquet('{wechat_dir / "oa_followers.parquet"}')
-        """
-    )
-    relations = con.sql(
-        f"select external_userid, userid, remark_mobiles from read_parquet('{wechat_dir / 'wecom_follow_relations.parquet'}')"
-    ).to_arrow_table()
-    hashed = []
-    for typed in relations.column("remark_mobiles").to_pylist():
-        keys = []
-        for raw in typed or []:
-            normalized, status = classify_mobile(raw)
-            if normalized and status == "valid":
-                keys.append(vault.hash(normalized))
-        hashed.append(keys)
-    con.register(
-        "relations_arrow",
-        pa.table(
-            {
-                "external_userid": relations.column("external_userid"),
-                "follow_userid": relations.column("userid"),
-                "remark_mobile_hmacs": pa.array(hashed, pa.list_(pa.string())),
-            }
-        ),
-    )
-    con.execute(
-        f"""
-        create or replace table wechat.wecom_external_contacts as
-        select r.external_userid, r.follow_userid, c.unionid, r.remark_mobile_hmacs,
-               to_timestamp(f.createtime)::timestamp as createtime, now()::timestamp as fetched_at
-        from relations_arrow r
-        join read_parquet('{wechat_dir / "wecom_external_contacts.parquet"}') c using (external_userid)
-        join read_parquet('{wechat_dir / "wecom_follow_relations.parquet"}') f
-             on f.external_userid = r.external_userid and f.userid = r.follow_userid
-        """
-    )
-    con.unregister("relations_arrow")
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +39,8 @@ def resolved(tmp_path_factory):
     )  # fmt: skip
     assert generated.returncode == 0, generated.stderr[-3000:]
     (work / "aftercare.toml").write_text(f'[paths]\ndata = "{data}"\n')
-    os.environ["AFTERCARE_PII_KEY"] = PII_KEY
+    previous_key = os.environ.get("AFTERCARE_PII_KEY")
+    os.environ["AFTERCARE_PII_KEY"] = PII_KEY  # ingestion and OneID read the key from the environment
     from assets.ingestion.assets import landing_tables
 
     resources = {
@@ -117,7 +67,11 @@ def resolved(tmp_path_factory):
     assert first.success
     second = dg.materialize([oneid_tables, identity_quality_report, *checks], resources=resources)
     assert second.success
-    return data, first, second
+    yield data, first, second
+    if previous_key is None:
+        os.environ.pop("AFTERCARE_PII_KEY", None)
+    else:
+        os.environ["AFTERCARE_PII_KEY"] = previous_key
 
 
 def quality(data: Path) -> dict[str, float]:
