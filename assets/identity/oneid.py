@@ -79,7 +79,7 @@ def oneid_tables(context: dg.AssetExecutionContext, settings: AftercareSettings,
     for name in IDENTITY_TABLES:
         yield dg.MaterializeResult(
             asset_key=["identity", name],
-            metadata={"row_count": counts[name], **shared, **extra.get(name, {})},
+            metadata={"dagster/row_count": counts[name], **shared, **extra.get(name, {})},
         )
 
 
