@@ -298,3 +298,21 @@ def test_two_identical_new_files_in_one_scan_are_ingested_once(landed):
     assert con.execute(
         "select count(*) from landing_history.repair_orders where ro_no = 'RO777'"
     ).fetchone() == (1,)
+
+
+def test_a_record_dropped_from_a_corrected_file_falls_back_to_its_previous_version(landed):
+    con, inbox, _, _ = landed
+    header = "ro_no,dealer_code,vin,opened_at,mileage_km\n"
+    (inbox / "csc/repair_orders_2026-10-10.csv").write_text(header + f"RO555,D001,{VIN_OK},2026-10-03,1000\n")
+    newer = inbox / "csc/repair_orders_2026-10-20.csv"
+    newer.write_text(header + f"RO555,D001,{VIN_OK},2026-10-03,2000\nRO556,D001,{VIN_OK},2026-10-04,3000\n")
+    run(con, inbox)
+    assert con.execute("select mileage_km from landing.repair_orders where ro_no = 'RO555'").fetchone() == (
+        2000,
+    )
+    newer.write_text(header + f"RO556,D001,{VIN_OK},2026-10-04,3100\n")  # RO555 no longer in it
+    run(con, inbox)
+    rows = dict(
+        con.execute("select ro_no, mileage_km from landing.repair_orders where ro_no like 'RO55%'").fetchall()
+    )
+    assert rows == {"RO555": 1000, "RO556": 3100}
