@@ -106,41 +106,33 @@ def refresh_current(con: duckdb.DuckDBPyConnection, table: Table, files: list[st
     if not files:
         return 0
     keys = ", ".join(table.key)
-    carried = (
-        f"select {keys} from landing_history.{table.name} where list_contains(?::varchar[], _source_file)"
-    )
-    # keys a corrected file no longer carries: few, so they alone make the round trip through Python
-    dropped = con.sql(
-        f"select {keys} from landing.{table.name} where list_contains(?::varchar[], _source_file) "
-        f"except {carried}",
+    affected = con.sql(
+        f"select {keys} from landing_history.{table.name} where list_contains(?::varchar[], _source_file) "
+        f"union select {keys} from landing.{table.name} where list_contains(?::varchar[], _source_file)",
         params=[files, files],
     ).pl()
-    affected = f"(select distinct * from ({carried} union all select * from dropped_keys))"
     columns = ", ".join(f'h."{name}"' for name, _ in output_columns(table))
-    con.register("dropped_keys", dropped.to_arrow())
+    con.register("affected_keys", affected.to_arrow())
     try:
         con.execute(
-            f"delete from landing.{table.name} c using {affected} a where {_key_match(table, 'c', 'a')}",
-            [files],
+            f"delete from landing.{table.name} c using affected_keys a where {_key_match(table, 'c', 'a')}"
         )
         con.execute(
             f"""
             insert into landing.{table.name}
             select {columns}
             from landing_history.{table.name} h
-            semi join {affected} a on {_key_match(table, "h", "a")}
+            semi join affected_keys a on {_key_match(table, "h", "a")}
             qualify row_number() over (
                 partition by {", ".join(f"h.{k}" for k in table.key)}
                 order by coalesce(h._file_date, to_timestamp(h._file_modified_at)::date) desc,
                          h._file_modified_at desc, h._source_file desc, h._source_row desc
             ) = 1
-            """,
-            [files],
+            """
         )
-        touched = con.execute(f"select count(*) from {affected}", [files]).fetchall()[0][0]
     finally:
-        con.unregister("dropped_keys")
-    return touched
+        con.unregister("affected_keys")
+    return affected.height
 
 
 def replace_quarantine(con: duckdb.DuckDBPyConnection, path: str, rows: pl.DataFrame) -> None:
