@@ -23,7 +23,7 @@ owned_now as (
     select
         current_owner_oneid as oneid,
         count(*) as vehicles_owned_now,
-        string_agg(vin, ',' order by current_owner_since desc, vin) as current_vins,
+        string_agg(vin, ',' order by current_owner_since desc, vin asc) as current_vins,
         max(current_owner_since) as last_purchase_date,
         arg_max(selling_dealer_code, [epoch(current_owner_since), hash(vin)]) as selling_dealer_code,
         arg_max(servicing_dealer_code, [epoch(current_owner_since), hash(vin)]) as servicing_dealer_code,

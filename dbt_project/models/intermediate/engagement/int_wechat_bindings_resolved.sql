@@ -17,7 +17,10 @@ oneid_map as (
 
 vehicles as (
 
-    select vin, current_owner_oneid, right(vin, 8) as vin_last8
+    select
+        vin,
+        current_owner_oneid,
+        right(vin, 8) as vin_last8
     from {{ ref('int_vehicle_facts') }}
 
 ),

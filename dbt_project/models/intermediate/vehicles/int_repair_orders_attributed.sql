@@ -13,7 +13,11 @@ repair_orders as (
 
 ownerships as (
 
-    select vin, owner_oneid, owned_from, owned_until
+    select
+        vin,
+        owner_oneid,
+        owned_from,
+        owned_until
     from {{ ref('int_vehicle_sales_ranked') }}
 
 ),

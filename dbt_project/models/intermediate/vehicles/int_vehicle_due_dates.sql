@@ -32,6 +32,12 @@ inspection_base as (
 
 -- the next inspection is at most 24 months away on every schedule: look at five points of the
 -- 6-month grid starting at the current one, keep the ones the schedule makes due
+grid_steps as (
+
+    select unnest([0, 1, 2, 3, 4]) as step
+
+),
+
 inspection_candidates as (
 
     select
@@ -45,7 +51,7 @@ inspection_candidates as (
         (inspection_base.months_elapsed // 6 + steps.step) * 6 as months_after
 
     from inspection_base
-    cross join (select unnest([0, 1, 2, 3, 4]) as step) as steps
+    cross join grid_steps as steps
 
 ),
 
@@ -93,10 +99,9 @@ due_dates as (
         case
             when history.last_maintenance_date is null
                 then cast(vehicle_base.first_invoice_date + interval {{ var('first_service_months') }} month as date)
-            else coalesce(
-                history.latest_maintenance_next_date,
-                cast(history.last_maintenance_date + interval {{ var('maintenance_interval_months') }} month as date)
-            )
+            when history.latest_maintenance_next_date is not null
+                then history.latest_maintenance_next_date
+            else cast(history.last_maintenance_date + interval {{ var('maintenance_interval_months') }} month as date)
         end as next_maintenance_due_date,
         case
             when history.last_maintenance_date is null then 'first_maintenance' else 'maintenance'

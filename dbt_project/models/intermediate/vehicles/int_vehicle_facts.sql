@@ -13,13 +13,15 @@ sales as (
 
 first_sale as (
 
-    select * from sales where is_first_sale
+    select * from sales
+    where is_first_sale
 
 ),
 
 latest_sale as (
 
-    select * from sales where is_latest_sale
+    select * from sales
+    where is_latest_sale
 
 ),
 

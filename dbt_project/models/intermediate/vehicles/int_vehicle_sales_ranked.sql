@@ -22,11 +22,11 @@ ranked as (
     select
         sales.*,
         row_number() over (
-            partition by vin order by invoice_date, file_date, _source_row
+            partition by sales.vin order by sales.invoice_date, sales.file_date, sales._source_row
         ) as sale_sequence,
-        count(*) over (partition by vin) as sale_records,
-        lead(invoice_date) over (
-            partition by vin order by invoice_date, file_date, _source_row
+        count(*) over (partition by sales.vin) as sale_records,
+        lead(sales.invoice_date) over (
+            partition by sales.vin order by sales.invoice_date, sales.file_date, sales._source_row
         ) as next_invoice_date
 
     from sales

@@ -86,10 +86,16 @@ complaints as (
 
 campaigns_joined as (
 
-    select oneid, campaign_code from {{ ref('campaign_participation') }}
+    select
+        oneid,
+        campaign_code
+    from {{ ref('campaign_participation') }}
     where oneid is not null
     union
-    select oneid, unnest(campaign_codes_from_visits) as campaign_code from service
+    select
+        oneid,
+        unnest(campaign_codes_from_visits) as campaign_code
+    from service
 
 ),
 
@@ -131,7 +137,8 @@ joined as (
         ---------- WeChat / WeCom
         coalesce(wechat.is_wechat_follower, false) as is_wechat_follower,
         coalesce(wechat.is_wechat_subscribed, false) as is_wechat_subscribed,
-        coalesce(bindings.is_wechat_bound, false) or coalesce(wechat.is_wechat_bound_follower, false) as is_wechat_bound,
+        coalesce(bindings.is_wechat_bound, false)
+        or coalesce(wechat.is_wechat_bound_follower, false) as is_wechat_bound,
         consultants.wecom_consultant_userid,
         consultants.wecom_consultant_dealer_code,
         coalesce(consultants.wecom_consultants, 0) as wecom_consultants,

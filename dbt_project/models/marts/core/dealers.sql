@@ -74,7 +74,10 @@ final as (
         coalesce(vehicle_base.servicing_vehicles_at_risk, 0) as servicing_vehicles_at_risk,
         coalesce(vehicle_base.servicing_vehicles_lapsed, 0) as servicing_vehicles_lapsed,
         coalesce(sold.vehicles_sold_current_owner, 0) as vehicles_sold_current_owner,
-        {{ safe_rate('vehicle_base.servicing_vehicles_active + vehicle_base.servicing_vehicles_at_risk', 'vehicle_base.servicing_vehicles') }} as active_12m_share
+        {{ safe_rate(
+            'vehicle_base.servicing_vehicles_active + vehicle_base.servicing_vehicles_at_risk',
+            'vehicle_base.servicing_vehicles',
+        ) }} as active_12m_share
 
     from dealers
     left join service_last_12_months on dealers.dealer_code = service_last_12_months.dealer_code

@@ -41,7 +41,8 @@ final as (
         contacts.state,
         -- the customer's most recent consultant is the one customer_360 shows
         row_number() over (
-            partition by contacts.external_userid order by contacts.added_at desc nulls last, contacts.consultant_userid
+            partition by contacts.external_userid
+            order by contacts.added_at desc nulls last, contacts.consultant_userid asc
         ) = 1 as is_latest_for_contact
 
     from contacts

@@ -9,7 +9,10 @@ bookings as (
 
 repair_orders as (
 
-    select vin, visit_date from {{ ref('int_repair_orders_attributed') }}
+    select
+        vin,
+        visit_date
+    from {{ ref('int_repair_orders_attributed') }}
 
 ),
 

@@ -15,7 +15,12 @@ campaigns as (
 
 repair_orders as (
 
-    select ro_no, vin, visit_date, campaign_code, total_amount
+    select
+        ro_no,
+        vin,
+        visit_date,
+        campaign_code,
+        total_amount
     from {{ ref('int_repair_orders_attributed') }}
 
 ),
