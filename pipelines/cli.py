@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="materialize the asset graph for month M (as of the end of M-1)")
     p.add_argument("--month", required=True, type=_month, help="the month to prepare, YYYY-MM")
     p.add_argument("--config", default=None, help="aftercare.toml to use")
+    p.add_argument(
+        "--select", default=None, help="only these assets, in Dagster selection syntax (e.g. group:ingestion)"
+    )
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser("dashboard", help="start the Streamlit dashboard on the serving database")

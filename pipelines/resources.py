@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import sys
 from functools import cached_property
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
@@ -50,10 +53,16 @@ class RunMonth(dg.ConfigurableResource):
         return self.as_of.strftime("%Y-%m")
 
 
+def dbt_executable() -> str:
+    """dbt from this interpreter's environment, so an unactivated venv still finds it."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
 def build_resources(settings: Settings, dbt_project) -> dict[str, object]:
     return {
         "settings": AftercareSettings(),
         "warehouse": DuckDBResource(database=str(settings.paths.warehouse)),
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         "run_month": RunMonth(),
     }

@@ -37,23 +37,20 @@ def prepare_environment(config_file: str | None) -> Settings:
     return settings
 
 
-def _step_seconds(result) -> dict[str, float]:
-    """Wall seconds per step (op) of a finished in-process run."""
-    started: dict[str, float] = {}
-    seconds: dict[str, float] = {}
-    for event in result.all_events:
-        step = event.step_key
-        if step is None:
-            continue
-        if event.event_type_value == "STEP_START":
-            started[step] = event.timestamp
-        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and step in started:
-            seconds[step] = round(event.timestamp - started[step], 2)
-    return seconds
+def _step_seconds(instance, run_id: str) -> dict[str, float]:
+    """Wall seconds per step (op) of a finished run, from the instance's step statistics."""
+    return {
+        stats.step_key: round(stats.end_time - stats.start_time, 2)
+        for stats in instance.get_run_step_stats(run_id)
+        if stats.start_time is not None and stats.end_time is not None
+    }
 
 
-def run_month(month: str, config_file: str | None = None, instance=None) -> MonthlyRunResult:
-    """Materialize everything for ``month`` (YYYY-MM). Does not raise on a failed step."""
+def run_month(
+    month: str, config_file: str | None = None, instance=None, select: str | None = None
+) -> MonthlyRunResult:
+    """Materialize everything for ``month`` (YYYY-MM), or the ``select``-ed assets (Dagster selection
+    syntax, e.g. ``group:ingestion`` or ``kind:dbt``). Does not raise on a failed step."""
     prepare_environment(config_file)
     from assets.transform.project import ensure_manifest
 
@@ -63,13 +60,24 @@ def run_month(month: str, config_file: str | None = None, instance=None) -> Mont
     from pipelines.definitions import defs
 
     job = defs.resolve_job_def("monthly_run")
+    asset_selection = None
+    if select:
+        graph = defs.resolve_asset_graph()
+        asset_selection = sorted(dg.AssetSelection.from_string(select).resolve(graph), key=str)
+        if not asset_selection:
+            raise SystemExit(f"--select {select!r} matches no asset")
     instance = instance or dg.DagsterInstance.get()
     started = time.perf_counter()
     result = job.execute_in_process(
-        run_config={"resources": {"run_month": {"config": {"month": month}}}},
+        run_config={
+            "resources": {"run_month": {"config": {"month": month}}},
+            # step-level progress, not Dagster's engine chatter
+            "loggers": {"console": {"config": {"log_level": "INFO"}}},
+        },
         instance=instance,
         tags={"aftercare/month": month, "aftercare/launched_by": "cli"},
         raise_on_error=False,
+        asset_selection=asset_selection,
     )
     failure = None
     if not result.success:
@@ -84,15 +92,17 @@ def run_month(month: str, config_file: str | None = None, instance=None) -> Mont
         success=result.success,
         run_id=result.run_id,
         seconds=round(time.perf_counter() - started, 1),
-        step_seconds=_step_seconds(result),
+        step_seconds=_step_seconds(instance, result.run_id),
         failure=failure,
     )
 
 
 def run_command(args: argparse.Namespace) -> int:
-    result = run_month(args.month, args.config)
+    result = run_month(args.month, args.config, select=getattr(args, "select", None))
     if result.success:
         print(f"aftercare run {result.month}: done in {result.seconds}s (run {result.run_id})")
+        for step, seconds in sorted(result.step_seconds.items(), key=lambda item: -item[1]):
+            print(f"  {seconds:8.1f}s  {step}")
         return 0
     print(f"aftercare run {result.month}: FAILED (run {result.run_id})\n{result.failure}", file=sys.stderr)
     return 1

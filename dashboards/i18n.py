@@ -1,0 +1,49 @@
+"""Chinese first, English selectable. Every visible label goes through ``t``."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+
+_TEXT: dict[str, dict[str, str]] = {
+    "app_title": {"zh": "售后客户数据平台", "en": "After-sales customer data platform"},
+    "language": {"zh": "语言", "en": "Language"},
+    "page_overview": {"zh": "网络总览", "en": "Network overview"},
+    "page_quality": {"zh": "数据质量", "en": "Data quality"},
+    "not_published": {
+        "zh": "尚无发布的数据。请先运行 `aftercare run --month YYYY-MM`。",
+        "en": "Nothing has been published yet. Run `aftercare run --month YYYY-MM` first.",
+    },
+    "as_of": {"zh": "数据截至", "en": "Data as of"},
+    "prepared_month": {"zh": "提醒月份", "en": "Reminder month"},
+    "published_at": {"zh": "发布时间", "en": "Published at"},
+    "dealers": {"zh": "经销商数", "en": "Dealers"},
+    "repair_orders_12m": {"zh": "近12个月工单数", "en": "Repair orders, 12 months"},
+    "vehicles_serviced_12m": {"zh": "近12个月进厂车辆", "en": "Vehicles serviced, 12 months"},
+    "revenue_12m": {"zh": "近12个月维修产值(元)", "en": "Service revenue, 12 months (CNY)"},
+    "by_region": {"zh": "按大区", "en": "By region"},
+    "by_dealer": {"zh": "按经销商", "en": "By dealer"},
+    "region": {"zh": "大区", "en": "Region"},
+    "dealer_code": {"zh": "经销商代码", "en": "Dealer code"},
+    "dealer_name": {"zh": "经销商名称", "en": "Dealer"},
+    "province": {"zh": "省份", "en": "Province"},
+    "city": {"zh": "城市", "en": "City"},
+    "filter_region": {"zh": "选择大区", "en": "Region filter"},
+    "all": {"zh": "全部", "en": "All"},
+    "files": {"zh": "已接收文件", "en": "Files received"},
+    "quarantine": {"zh": "隔离行", "en": "Quarantined rows"},
+    "quarantine_by_reason": {"zh": "隔离原因", "en": "Quarantine reasons"},
+    "no_table": {"zh": "该数据尚未发布。", "en": "This data has not been published yet."},
+}
+
+
+def lang() -> str:
+    return st.session_state.get("lang", "zh")
+
+
+def t(key: str) -> str:
+    entry = _TEXT.get(key)
+    if entry is None:
+        return key
+    return entry.get(lang(), entry["zh"])

@@ -1,0 +1,49 @@
+"""``aftercare dashboard``: start Streamlit on the serving database."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pipelines.config import load_settings
+
+APP = Path(__file__).resolve().parent / "app.py"
+PROJECT_ROOT = APP.parents[1]
+
+
+def streamlit_command(host: str, port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.headless", "true",
+        "--server.address", host,
+        "--server.port", str(port),
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+
+
+def dashboard_env(config_file: str | None) -> dict[str, str]:
+    settings = load_settings(config_file)
+    env = dict(os.environ)
+    env["AFTERCARE_PATHS_SERVING"] = str(settings.paths.serving)
+    if config_file:
+        env["AFTERCARE_CONFIG"] = str(Path(config_file).resolve())
+    # the app imports `dashboards.*` from the project root
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def start_dashboard(host: str, port: int, config_file: str | None = None, **popen) -> subprocess.Popen:
+    return subprocess.Popen(streamlit_command(host, port), env=dashboard_env(config_file), **popen)
+
+
+def dashboard_command(args: argparse.Namespace) -> int:
+    print(f"aftercare dashboard: http://{args.host}:{args.port}")
+    process = start_dashboard(args.host, args.port, args.config)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        return 0

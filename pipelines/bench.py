@@ -1,0 +1,161 @@
+"""``make bench``: wall time and peak memory per stage at a named scale.
+
+Each stage runs in its own process (``aftercare generate`` / ``aftercare run --select ...``) so its
+peak resident memory can be read from the kernel's accounting of that process tree (``wait4``).
+Results go to ``bench/results/<scale>-<timestamp>.json`` and a Markdown table on stdout; copy the
+table into ``docs/benchmarks.md`` when it changes.
+
+    python -m pipelines.bench --scale S            # 20,000 vehicles
+    python -m pipelines.bench --scale M --stages dbt,publish   # rerun stages on kept M data
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+SCALES = {"XS": 2_000, "S": 20_000, "M": 1_000_000, "L": 10_000_000}
+
+# stage name -> Dagster asset selection
+STAGES = {
+    "ingest": "group:ingestion",
+    "wechat": "group:wechat",
+    "identity": "group:identity",
+    "dbt": "kind:dbt",
+    "publish": "group:publish",
+}
+
+
+@dataclass
+class StageResult:
+    stage: str
+    seconds: float
+    peak_rss_mb: float
+    ok: bool
+    note: str = ""
+
+
+def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path) -> StageResult:
+    """Run ``command`` and report its wall time and the peak RSS of its process tree."""
+    started = time.perf_counter()
+    with open(log, "ab") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    ok = os.waitstatus_to_exitcode(status) == 0
+    # ru_maxrss is in KiB on Linux: the largest resident set of the child or a waited-for descendant
+    return StageResult(
+        stage, round(seconds, 1), round(usage.ru_maxrss / 1024, 0), ok, "" if ok else f"see {log}"
+    )
+
+
+def markdown_table(scale: str, vehicles: int, results: list[StageResult]) -> str:
+    lines = [
+        f"scale {scale} ({vehicles:,} vehicles), {dt.date.today()}, {os.cpu_count()} cores",
+        "",
+        "| stage | wall time (s) | peak memory (MB) | ok |",
+        "|---|---:|---:|---|",
+    ]
+    lines += [
+        f"| {r.stage} | {r.seconds} | {r.peak_rss_mb:.0f} | {'yes' if r.ok else 'NO: ' + r.note} |"
+        for r in results
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", choices=list(SCALES), default="S")
+    parser.add_argument("--vehicles", type=int, default=None, help="override the scale's vehicle count")
+    parser.add_argument("--month", default=None, help="month to run (default: the current month)")
+    parser.add_argument("--stages", default="generate," + ",".join(STAGES), help="comma-separated stages")
+    parser.add_argument("--workdir", default=None, help="where data goes (default: data/bench/<scale>)")
+    args = parser.parse_args(argv)
+
+    vehicles = args.vehicles or SCALES[args.scale]
+    workdir = Path(args.workdir or Path("data") / "bench" / args.scale).resolve()
+    month = args.month or dt.date.today().strftime("%Y-%m")
+    end = (dt.date.fromisoformat(f"{month}-01") - dt.timedelta(days=1)).strftime("%Y-%m")
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "aftercare.toml"
+    config.write_text(f'[paths]\ndata = "{workdir}"\n')
+    env = dict(os.environ)
+    env["AFTERCARE_CONFIG"] = str(config)
+    env.setdefault("AFTERCARE_PII_KEY", "bench-only-key")
+    env["DAGSTER_HOME"] = str(workdir / "dagster_home")
+    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    log = workdir / "bench.log"
+    aftercare = [sys.executable, "-m", "pipelines.cli"]
+
+    results: list[StageResult] = []
+    simulator = None
+    try:
+        if "generate" in stages:
+            for sub in ("inbox", "wechat", "truth", "warehouse.duckdb", "serving.duckdb"):
+                target = workdir / sub
+                if target.is_dir():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
+            command = [
+                *aftercare,
+                "generate",
+                "--out",
+                str(workdir),
+                "--vehicles",
+                str(vehicles),
+                "--end",
+                end,
+            ]
+            results.append(run_measured("generate", command, env, log))
+            print(f"generate: {results[-1].seconds}s", flush=True)
+        if "wechat" in stages:
+            from pipelines.demo import wechat_simulator
+
+            simulator = wechat_simulator(workdir)
+            simulator.__enter__()
+            env.update({k: v for k, v in os.environ.items() if k.startswith("AFTERCARE_WE")})
+        for stage in stages:
+            if stage not in STAGES:
+                continue
+            command = [*aftercare, "run", "--month", month, "--select", STAGES[stage]]
+            results.append(run_measured(stage, command, env, log))
+            print(f"{stage}: {results[-1].seconds}s, {results[-1].peak_rss_mb:.0f} MB", flush=True)
+    finally:
+        if simulator is not None:
+            simulator.__exit__(None, None, None)
+
+    table = markdown_table(args.scale, vehicles, results)
+    out_dir = Path("bench") / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    payload = {
+        "scale": args.scale,
+        "vehicles": vehicles,
+        "month": month,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "stages": [asdict(r) for r in results],
+    }
+    (out_dir / f"{args.scale}-{stamp}.json").write_text(json.dumps(payload, indent=2))
+    (out_dir / f"{args.scale}-{stamp}.md").write_text(table + "\n")
+    print()
+    print(table)
+    print(f"\ndata: {workdir} (rerun single stages with --stages; remove it with `rm -rf {workdir}`)")
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

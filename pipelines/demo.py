@@ -1,0 +1,130 @@
+"""``aftercare demo``: a sample OEM, the WeChat/WeCom simulator, a year of monthly runs, the dashboard.
+
+Everything goes under ``paths.data`` (``./data`` by default). A second ``aftercare demo`` reuses the
+generated sample when its parameters are unchanged; the monthly runs are then no-ops for files
+already ingested.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from pipelines.runner import prepare_environment, run_month
+
+
+def last_complete_month(today: dt.date) -> str:
+    return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+def add_months(month: str, count: int) -> str:
+    year, mon = (int(part) for part in month.split("-"))
+    index = year * 12 + (mon - 1) + count
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def months_to_run(end: str, count: int) -> list[str]:
+    """The ``count`` months whose lists are prepared from data ending at ``end``, oldest first.
+
+    Data through ``end`` (say 2026-10) prepares month 2026-11; a year of runs is 2025-12 … 2026-11.
+    """
+    last = add_months(end, 1)
+    return [add_months(last, -offset) for offset in range(count - 1, -1, -1)]
+
+
+def ensure_sample(data_dir: Path, vehicles: int, seed: int, end: str, history_months: int) -> None:
+    marker = data_dir / "sample.json"
+    wanted = {"vehicles": vehicles, "seed": seed, "end": end, "months": history_months}
+    if marker.exists() and json.loads(marker.read_text()) == wanted and (data_dir / "inbox").exists():
+        print(f"[demo] reusing the sample OEM in {data_dir} ({vehicles:,} vehicles, seed {seed})")
+        return
+    from sources.sample_oem import generate
+
+    print(f"[demo] generating a sample OEM: {vehicles:,} vehicles, {history_months} months up to {end}")
+    started = time.perf_counter()
+    generate(data_dir, vehicles=vehicles, seed=seed, end=end, months=history_months)
+    marker.write_text(json.dumps(wanted))
+    print(f"[demo] generated in {time.perf_counter() - started:.0f}s")
+
+
+@contextlib.contextmanager
+def wechat_simulator(data_dir: Path):
+    """Start the WeChat/WeCom simulator on loopback and point this process's configuration at it."""
+    try:
+        from sources.wechat_sim.server import start_simulator
+    except ImportError:
+        print("[demo] the WeChat/WeCom simulator is not available in this build; skipping it")
+        yield None
+        return
+    state = data_dir / "wechat"
+    handle = start_simulator(state, host="127.0.0.1", port=0)
+    account = json.loads((state / "oa_account.json").read_text())
+    corp = json.loads((state / "wecom_corp.json").read_text())
+    os.environ["AFTERCARE_WECHAT_BASE_URL"] = handle.url
+    os.environ["AFTERCARE_WECOM_BASE_URL"] = handle.url
+    os.environ.setdefault("AFTERCARE_WECHAT_APPID", account["appid"])
+    os.environ.setdefault("AFTERCARE_WECHAT_SECRET", account["secret"])
+    os.environ.setdefault("AFTERCARE_WECOM_CORPID", corp["corpid"])
+    os.environ.setdefault("AFTERCARE_WECOM_SECRET", corp["secret"])
+    print(f"[demo] WeChat/WeCom simulator at {handle.url}")
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+def wait_for_health(url: str, seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    settings = prepare_environment(args.config)
+    data_dir = Path(settings.paths.data)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    end = last_complete_month(dt.date.today())
+    ensure_sample(data_dir, args.vehicles, args.seed, end, history_months=24)
+
+    with wechat_simulator(data_dir):
+        for month in months_to_run(end, args.months):
+            result = run_month(month, args.config)
+            status = "ok" if result.success else "FAILED"
+            print(
+                f"[demo] run {month} (as of the end of {add_months(month, -1)}): {status} in {result.seconds}s"
+            )
+            if not result.success:
+                print(result.failure, file=sys.stderr)
+                return 1
+
+    if args.no_dashboard:
+        print(f"[demo] done; serving database: {settings.paths.serving}")
+        return 0
+
+    from dashboards.launcher import start_dashboard
+
+    url = f"http://127.0.0.1:{args.port}"
+    process = start_dashboard("127.0.0.1", args.port, args.config)
+    if not wait_for_health(url):
+        print(f"[demo] the dashboard did not come up at {url}", file=sys.stderr)
+        process.terminate()
+        return 1
+    print(f"[demo] dashboard: {url}   (Ctrl-C to stop)")
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        return 0

@@ -1,0 +1,110 @@
+"""End to end, as a user runs it: generate a small OEM, `aftercare run` a month, open the dashboard."""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+MONTH = "2026-11"
+
+
+def aftercare(*args: str, env: dict[str, str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("e2e")
+    (workdir / "aftercare.toml").write_text('[paths]\ndata = "data"\n')
+    env = dict(os.environ)
+    env.update(
+        {
+            "AFTERCARE_CONFIG": str(workdir / "aftercare.toml"),
+            "AFTERCARE_PII_KEY": "e2e-test-key",
+            "DAGSTER_HOME": str(workdir / "dagster_home"),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    (workdir / "dagster_home").mkdir()
+    generated = aftercare(
+        "generate", "--out", str(workdir / "data"), "--vehicles", "3000", "--end", "2026-10", "--months", "13",
+        env=env, cwd=workdir,
+    )  # fmt: skip
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    run = aftercare("run", "--month", MONTH, env=env, cwd=workdir)
+    assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
+    return workdir, env
+
+
+def test_the_run_publishes_a_serving_database_with_real_numbers(published):
+    workdir, _ = published
+    con = duckdb.connect(str(workdir / "data" / "serving.duckdb"), read_only=True)
+    try:
+        tables = {row[0] for row in con.execute("show tables").fetchall()}
+        assert {"dealers", "publish_log"} <= tables
+        dealers, repair_orders = con.execute("select count(*), sum(repair_orders_12m) from dealers").fetchone()
+        assert dealers > 0
+        assert repair_orders > 0
+        assert con.execute("select month, as_of_date from publish_log").fetchone() == (MONTH, "2026-10-31")
+    finally:
+        con.close()
+
+
+def test_a_second_run_of_the_same_month_publishes_the_same_numbers(published):
+    workdir, env = published
+    serving = workdir / "data" / "serving.duckdb"
+
+    def snapshot():
+        con = duckdb.connect(str(serving), read_only=True)
+        try:
+            return con.execute("select * from dealers order by dealer_code").fetchall()
+        finally:
+            con.close()
+
+    before = snapshot()
+    rerun = aftercare("run", "--month", MONTH, env=env, cwd=workdir)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert snapshot() == before
+
+
+def test_the_dashboard_answers_its_health_check(published):
+    workdir, env = published
+    port = 8700 + os.getpid() % 200
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "dashboard", "--port", str(port)],
+        env=env,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        body = None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
+                    body = response.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.5)
+        assert body == "ok"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
