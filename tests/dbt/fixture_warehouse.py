@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-D, TS, N, I, B = "DATE", "TIMESTAMP", "DECIMAL(14,2)", "INTEGER", "BOOLEAN"
+D, TS, N, I, B = "DATE", "TIMESTAMP", "DECIMAL(14,2)", "INTEGER", "BOOLEAN"  # noqa: E741 (the contract's type letters)
 T = "VARCHAR"
 
 LINEAGE = {"_source_file": T, "_source_row": I, "_file_date": D, "_ingested_at": TS, "_extra": "JSON"}
@@ -141,7 +141,12 @@ IDENTITY: dict[str, dict[str, str]] = {
 
 AS_OF = dt.date(2026, 10, 31)
 ALICE, BOB, CAROL, DAN, EVE = (f"OID{n:012d}" for n in range(1, 6))
-VIN_A, VIN_B, VIN_D, VIN_E = "LSVAA4180N2000001", "LSVAA4180N2000002", "LSVAA4180N2000004", "LSVAA4180N2000005"
+VIN_A, VIN_B, VIN_D, VIN_E = (
+    "LSVAA4180N2000001",
+    "LSVAA4180N2000002",
+    "LSVAA4180N2000004",
+    "LSVAA4180N2000005",
+)
 
 
 def _sale(vin, dealer, invoice, who, **extra):

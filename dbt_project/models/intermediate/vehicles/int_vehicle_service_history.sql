@@ -69,14 +69,27 @@ per_vehicle as (
         -- odometer: the last reading and the km/day slope through every positive reading
         arg_max(mileage_km, opened_at) filter (where mileage_km > 0) as last_mileage_km,
         arg_max(visit_date, opened_at) filter (where mileage_km > 0) as last_mileage_date,
-        count(*) filter (where mileage_km > 0) as mileage_readings,
+        -- readings on distinct days: two repair orders of one day (or a re-sent batch) fit no line
+        count(distinct visit_date) filter (where mileage_km > 0) as mileage_readings,
         regr_slope(
             mileage_km, epoch(opened_at) / 86400.0
-        ) filter (where mileage_km > 0) as mileage_slope_km_per_day
+        ) filter (where mileage_km > 0) as raw_mileage_slope
 
     from ordered
     group by vin
 
+),
+
+final as (
+
+    select
+        * exclude (raw_mileage_slope),
+        case
+            when mileage_readings >= 2 and isfinite(raw_mileage_slope) then raw_mileage_slope
+        end as mileage_slope_km_per_day
+
+    from per_vehicle
+
 )
 
-select * from per_vehicle
+select * from final
