@@ -1,0 +1,369 @@
+"""One ingestion pass over the inbox: which files to take, typing them, landing and quarantining rows.
+
+No Dagster here: ``ingest_inbox`` takes a DuckDB connection and returns what it did, so the asset,
+the CLI and the tests share it. Every file ends in exactly one outcome (ingested, failed, skipped,
+duplicate, deferred) and, when read, rows read = rows typed + rows quarantined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from assets.ingestion import store
+from assets.ingestion.schemas import schema_failures
+from sources.exports.normalize import Q_COLUMN, Q_REASON, RAW_ROW, UNKNOWN_DEALER, raw_rows, type_export
+from sources.exports.personal import PersonalData
+from sources.exports.reader import FileName, UnreadableFile, parse_file_name, read_export
+from sources.exports.tables import DEALER_COLUMNS, INGEST_ORDER, TABLES, Table
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class InboxFile:
+    path: Path
+    relative: str  # to the inbox, with forward slashes: the manifest key
+    size: int
+    modified_at: float
+    name: FileName
+
+    @property
+    def order(self) -> tuple:
+        """Later files win: name date (else modification date), then modification time."""
+        fallback = dt.datetime.fromtimestamp(self.modified_at, dt.UTC).date()
+        return (self.name.file_date or fallback, self.modified_at, self.relative)
+
+    def sha256(self) -> str:
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+
+
+@dataclass
+class FileOutcome:
+    relative: str
+    table: str | None
+    action: str  # ingested / failed / skipped / duplicate / deferred
+    rows_read: int = 0
+    rows_typed: int = 0
+    rows_quarantined: int = 0
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class IngestionResult:
+    as_of: dt.date | None
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        return sum(o.action == action for o in self.outcomes)
+
+    def table_rows(self, table: str) -> dict[str, int]:
+        mine = [o for o in self.outcomes if o.table == table and o.action == "ingested"]
+        return {
+            "files": len(mine),
+            "rows_read": sum(o.rows_read for o in mine),
+            "rows_typed": sum(o.rows_typed for o in mine),
+            "rows_quarantined": sum(o.rows_quarantined for o in mine),
+        }
+
+
+def scan_inbox(inbox: Path) -> list[InboxFile]:
+    """Every regular, non-hidden file under the inbox (dealers' systems may add folders)."""
+    if not inbox.exists():
+        return []
+    files = []
+    for path in sorted(inbox.rglob("*")):
+        relative = path.relative_to(inbox).as_posix()
+        if not path.is_file() or any(part.startswith((".", "~$")) for part in relative.split("/")):
+            continue
+        stat = path.stat()
+        files.append(InboxFile(path, relative, stat.st_size, stat.st_mtime, parse_file_name(path.name)))
+    return files
+
+
+def inbox_signature(inbox: Path) -> dict[str, tuple[float, int]]:
+    """File name → (mtime, size): what the sensor compares between ticks."""
+    return {f.relative: (f.modified_at, f.size) for f in scan_inbox(inbox)}
+
+
+def ingest_inbox(
+    con: duckdb.DuckDBPyConnection,
+    inbox: Path,
+    personal: PersonalData,
+    as_of: dt.date | None = None,
+    run_id: str = "",
+    now: dt.datetime | None = None,
+) -> IngestionResult:
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    store.ensure_landing(con)
+    result = IngestionResult(as_of)
+    manifest = store.read_manifest(con)
+    known_shas = {row["sha256"]: path for path, row in manifest.items() if row["status"] == "ingested"}
+
+    due: list[tuple[InboxFile, str]] = []
+    for file in scan_inbox(inbox):
+        table_name = file.name.table.name if file.name.table else None
+        if as_of is not None and file.name.file_date is not None and file.name.file_date > as_of:
+            result.outcomes.append(FileOutcome(file.relative, table_name, "deferred"))
+            continue
+        previous = manifest.get(file.relative)
+        if previous and previous["size_bytes"] == file.size and previous["modified_at"] == file.modified_at:
+            result.outcomes.append(FileOutcome(file.relative, table_name, "skipped"))
+            continue  # unchanged since it was last seen: not even hashed again
+        sha = file.sha256()
+        if previous and previous["sha256"] == sha:
+            result.outcomes.append(FileOutcome(file.relative, table_name, "skipped"))
+            continue
+        twin = known_shas.get(sha)
+        if twin and twin != file.relative:
+            message = f"same content as {twin}, already ingested"
+            _record(con, file, sha, "duplicate", message, now)
+            result.outcomes.append(FileOutcome(file.relative, table_name, "duplicate", error=message))
+            continue
+        if file.name.table is None:
+            message = (
+                f"unrecognised table name in '{file.path.name}': the name must start with one of "
+                + ", ".join(t.name for t in TABLES)
+            )
+            _record(con, file, sha, "failed", message, now)
+            result.outcomes.append(FileOutcome(file.relative, None, "failed", error=message))
+            log.warning("%s: %s", file.relative, message)
+            continue
+        due.append((file, sha))
+
+    # master data first (the dealer check reads landing.dealers), then each table's files oldest first
+    due.sort(key=lambda item: (INGEST_ORDER.index(item[0].name.table.name), item[0].order))
+    by_table: dict[str, list[tuple[InboxFile, str]]] = {}
+    for file, sha in due:
+        by_table.setdefault(file.name.table.name, []).append((file, sha))
+
+    for table in TABLES:
+        batch = by_table.get(table.name)
+        if not batch:
+            continue
+        dealers = store.known_dealers(con) if table.has_dealer_code else set()
+        if table.has_dealer_code and table.name != "dealers" and not dealers:
+            result.warnings.append(f"{table.name}: no dealers landed yet, dealer codes not checked")
+        con.execute("begin transaction")
+        try:
+            for file, sha in batch:
+                result.outcomes.append(_ingest_file(con, table, file, sha, personal, dealers, now))
+            store.refresh_current(con, table)
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+    return result
+
+
+def _record(con, file: InboxFile, sha: str, status: str, error: str | None, now, **counts) -> None:
+    store.write_manifest(
+        con,
+        {
+            "path": file.relative,
+            "source": file.name.table.system if file.name.table else file.relative.split("/")[0],
+            "table_name": file.name.table.name if file.name.table else None,
+            "file_date": file.name.file_date,
+            "size_bytes": file.size,
+            "modified_at": file.modified_at,
+            "sha256": sha,
+            "status": status,
+            "error": error,
+            "ingested_at": now,
+            **counts,
+        },
+    )
+
+
+def _ingest_file(
+    con, table: Table, file: InboxFile, sha: str, personal: PersonalData, dealers: set[str], now
+) -> FileOutcome:
+    started = time.perf_counter()
+    try:
+        raw = read_export(file.path, table)
+    except UnreadableFile as exc:
+        _record(con, file, sha, "failed", str(exc), now)
+        log.warning("%s: not ingested: %s", file.relative, exc)
+        return FileOutcome(file.relative, table.name, "failed", error=str(exc))
+
+    typed = type_export(raw, personal, file.relative, file.name.file_date)
+    typed = _check_dealers(table, typed, dealers)
+    typed = _check_schema(table, typed)
+
+    failed = pl.col(Q_REASON).is_not_null()
+    landed = typed.filter(~failed).drop(Q_COLUMN, Q_REASON).with_columns(pl.lit(now).alias("_ingested_at"))
+    rejected = typed.filter(failed).select("_source_row", Q_COLUMN, Q_REASON)
+    quarantine = rejected.join(raw_rows(raw, personal, rejected.get_column("_source_row")), on="_source_row")
+    quarantine = quarantine.select(
+        pl.lit(table.system).alias("source"),
+        pl.lit(table.name).alias("table_name"),
+        pl.lit(file.relative).alias("file"),
+        pl.col("_source_row").alias("row_number"),
+        pl.col(Q_COLUMN).alias("column"),
+        pl.col(Q_REASON).alias("reason"),
+        pl.col(RAW_ROW).alias("raw_row"),
+        pl.lit(now).alias("ingested_at"),
+    )
+    read = raw.frame.height
+    if read != landed.height + quarantine.height:  # every row typed or quarantined, or nothing lands
+        raise RuntimeError(
+            f"{file.relative}: {read} rows read but {landed.height} + {quarantine.height} accounted"
+        )
+
+    store.replace_file_rows(con, table, file.relative, landed, file.modified_at)
+    store.replace_quarantine(con, file.relative, quarantine)
+    counts = {
+        "rows_read": read,
+        "rows_typed": landed.height,
+        "rows_quarantined": quarantine.height,
+        "encoding": raw.encoding,
+        "header_row": raw.header_row,
+    }
+    _record(con, file, sha, "ingested", None, now, **counts)
+    return FileOutcome(
+        file.relative,
+        table.name,
+        "ingested",
+        read,
+        landed.height,
+        quarantine.height,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _add_reason(typed: pl.DataFrame, failing: pl.Expr, column: str, reason: str) -> pl.DataFrame:
+    return typed.with_columns(
+        pl.when(failing)
+        .then(pl.concat_str([pl.col(Q_COLUMN), pl.lit(column)], separator=",", ignore_nulls=True))
+        .otherwise(pl.col(Q_COLUMN))
+        .alias(Q_COLUMN),
+        pl.when(failing)
+        .then(pl.concat_str([pl.col(Q_REASON), pl.lit(reason)], separator="; ", ignore_nulls=True))
+        .otherwise(pl.col(Q_REASON))
+        .alias(Q_REASON),
+    )
+
+
+def _check_dealers(table: Table, typed: pl.DataFrame, dealers: set[str]) -> pl.DataFrame:
+    if not dealers or table.name == "dealers":
+        return typed
+    known = pl.Series(sorted(dealers), dtype=pl.String)
+    for column in DEALER_COLUMNS:
+        if column in typed.columns:
+            unknown = pl.col(column).is_not_null() & ~pl.col(column).is_in(known.implode())
+            typed = _add_reason(typed, unknown, column, f"{UNKNOWN_DEALER}: {column}")
+    return typed
+
+
+def _check_schema(table: Table, typed: pl.DataFrame) -> pl.DataFrame:
+    """Pandera over the rows typing accepted; its failures become quarantine reasons too."""
+    candidates = typed.with_row_index("__position").filter(pl.col(Q_REASON).is_null())
+    failures = schema_failures(table, candidates.drop("__position", Q_COLUMN, Q_REASON))
+    if failures.height == 0:
+        return typed
+    positions = (
+        candidates.select("__position").with_row_index("index").with_columns(pl.col("index").cast(pl.Int64))
+    )
+    per_row = (
+        failures.join(positions, on="index")
+        .group_by("__position")
+        .agg(pl.col("column").str.join(",").alias("__col"), pl.col("reason").str.join("; ").alias("__why"))
+    )
+    return (
+        typed.with_row_index("__position")
+        .join(per_row, on="__position", how="left", maintain_order="left")
+        .with_columns(
+            pl.coalesce(Q_COLUMN, "__col").alias(Q_COLUMN), pl.coalesce(Q_REASON, "__why").alias(Q_REASON)
+        )
+        .drop("__position", "__col", "__why")
+    )
+
+
+def summarize(result: IngestionResult) -> dict[str, int]:
+    return {
+        "files_seen": len(result.outcomes),
+        "files_ingested": result.count("ingested"),
+        "files_skipped": result.count("skipped"),
+        "files_failed": result.count("failed"),
+        "files_duplicate": result.count("duplicate"),
+        "files_deferred": result.count("deferred"),
+    }
+
+
+def report_rows(result: IngestionResult, run_id: str, run_at: dt.datetime) -> list[dict]:
+    return [
+        {
+            "run_id": run_id,
+            "run_at": run_at,
+            "as_of": result.as_of,
+            "path": o.relative,
+            "table_name": o.table,
+            "action": o.action,
+            "rows_read": o.rows_read,
+            "rows_typed": o.rows_typed,
+            "rows_quarantined": o.rows_quarantined,
+            "error": o.error,
+            "seconds": o.seconds,
+        }
+        for o in result.outcomes
+    ]
+
+
+def report_markdown(result: IngestionResult, run_id: str, run_at: dt.datetime, tables: Iterable[str]) -> str:
+    lines = [
+        f"# Ingestion report — run {run_id}",
+        "",
+        f"Run at {run_at:%Y-%m-%d %H:%M:%S} UTC; files dated up to {result.as_of or 'any date'}.",
+        "",
+        "| " + " | ".join(summarize(result)) + " |",
+        "|" + "---|" * len(summarize(result)),
+        "| " + " | ".join(str(v) for v in summarize(result).values()) + " |",
+        "",
+        "## Per table (this run)",
+        "",
+        "| table | files | rows read | typed | quarantined |",
+        "|---|---|---|---|---|",
+    ]
+    for name in tables:
+        t = result.table_rows(name)
+        lines.append(
+            f"| {name} | {t['files']} | {t['rows_read']} | {t['rows_typed']} | {t['rows_quarantined']} |"
+        )
+    lines += [
+        "",
+        "## Files",
+        "",
+        "| file | table | action | read | typed | quarantined | reason |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for o in result.outcomes:
+        if o.action in ("skipped", "deferred"):
+            continue
+        reason = (o.error or "").replace("|", "\\|")
+        lines.append(
+            f"| {o.relative} | {o.table or ''} | {o.action} | {o.rows_read} | {o.rows_typed} | {o.rows_quarantined} | {reason} |"
+        )
+    skipped = result.count("skipped") + result.count("deferred")
+    if skipped:
+        lines += [
+            "",
+            f"{result.count('skipped')} file(s) unchanged since their last ingestion, "
+            f"{result.count('deferred')} dated after the cut-off: not read.",
+        ]
+    for warning in result.warnings:
+        lines += ["", f"Warning: {warning}"]
+    return "\n".join(lines) + "\n"

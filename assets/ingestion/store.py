@@ -1,0 +1,182 @@
+"""The landing schema in DuckDB: current version per key, file history, quarantine, manifest, report.
+
+``landing_history.<table>`` holds every row of every ingested file (a changed file's rows replaced);
+``landing.<table>`` is derived from it for the keys a run touched: per key, the row of the latest
+file (date in the name, else the modification date; then modification time; within a file the last
+row). Keeping the history makes a corrected *older* file harmless: it cannot overwrite a newer
+file's version of a record, and a record it no longer carries falls back to the previous version.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from sources.exports.tables import TABLES, Table, output_columns
+
+QUARANTINE_COLUMNS = [
+    ("source", "VARCHAR"),
+    ("table_name", "VARCHAR"),
+    ("file", "VARCHAR"),
+    ("row_number", "INTEGER"),
+    ("column", "VARCHAR"),
+    ("reason", "VARCHAR"),
+    ("raw_row", "JSON"),
+    ("ingested_at", "TIMESTAMP"),
+]
+MANIFEST_COLUMNS = [
+    ("path", "VARCHAR PRIMARY KEY"),
+    ("source", "VARCHAR"),
+    ("table_name", "VARCHAR"),
+    ("file_date", "DATE"),
+    ("size_bytes", "BIGINT"),
+    ("modified_at", "DOUBLE"),  # POSIX mtime, seconds
+    ("sha256", "VARCHAR"),
+    ("encoding", "VARCHAR"),
+    ("header_row", "INTEGER"),
+    ("rows_read", "BIGINT"),
+    ("rows_typed", "BIGINT"),
+    ("rows_quarantined", "BIGINT"),
+    ("status", "VARCHAR"),  # ingested / failed / duplicate
+    ("error", "VARCHAR"),
+    ("ingested_at", "TIMESTAMP"),
+]
+REPORT_COLUMNS = [
+    ("run_id", "VARCHAR"),
+    ("run_at", "TIMESTAMP"),
+    ("as_of", "DATE"),
+    ("path", "VARCHAR"),
+    ("table_name", "VARCHAR"),
+    ("action", "VARCHAR"),  # ingested / failed / skipped / duplicate / deferred
+    ("rows_read", "BIGINT"),
+    ("rows_typed", "BIGINT"),
+    ("rows_quarantined", "BIGINT"),
+    ("error", "VARCHAR"),
+    ("seconds", "DOUBLE"),
+]
+
+
+def _ddl(columns: list[tuple[str, str]]) -> str:
+    return ", ".join(f'"{name}" {duck_type}' for name, duck_type in columns)
+
+
+def ensure_landing(con: duckdb.DuckDBPyConnection) -> None:
+    """Every landing table exists (empty before its first file), so dbt never meets a missing source."""
+    con.execute("create schema if not exists landing")
+    con.execute("create schema if not exists landing_history")
+    for table in TABLES:
+        columns = output_columns(table)
+        con.execute(f"create table if not exists landing.{table.name} ({_ddl(columns)})")
+        con.execute(
+            f"create table if not exists landing_history.{table.name} "
+            f"({_ddl(columns)}, _file_modified_at DOUBLE)"
+        )
+    con.execute(f"create table if not exists landing.quarantine ({_ddl(QUARANTINE_COLUMNS)})")
+    con.execute(f"create table if not exists landing.file_manifest ({_ddl(MANIFEST_COLUMNS)})")
+    con.execute(f"create table if not exists landing.ingestion_report ({_ddl(REPORT_COLUMNS)})")
+
+
+def _key_match(table: Table, left: str, right: str) -> str:
+    return " and ".join(f"{left}.{k} = {right}.{k}" for k in table.key)
+
+
+def replace_file_rows(
+    con: duckdb.DuckDBPyConnection, table: Table, path: str, rows: pl.DataFrame, modified_at: float
+) -> None:
+    """The history rows of ``path`` become ``rows``; the keys involved are remembered for ``refresh``."""
+    keys = ", ".join(table.key)
+    con.execute(
+        f"create temp table if not exists touched_{table.name} as "
+        f"select {keys} from landing.{table.name} where false"
+    )
+    con.execute(
+        f"insert into touched_{table.name} select {keys} from landing_history.{table.name} where _source_file = ?",
+        [path],
+    )
+    con.execute(f"delete from landing_history.{table.name} where _source_file = ?", [path])
+    con.register("incoming_rows", rows)
+    try:
+        con.execute(
+            f"insert into landing_history.{table.name} by name "
+            f"select *, ?::double as _file_modified_at from incoming_rows",
+            [modified_at],
+        )
+        con.execute(f"insert into touched_{table.name} select {keys} from incoming_rows")
+    finally:
+        con.unregister("incoming_rows")
+
+
+def refresh_current(con: duckdb.DuckDBPyConnection, table: Table) -> int:
+    """Rebuild ``landing.<table>`` for the touched keys from the history; returns the key count."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where temporary and table_name = ?", [f"touched_{table.name}"]
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    keys = ", ".join(table.key)
+    columns = ", ".join(f'h."{name}"' for name, _ in output_columns(table))
+    con.execute(
+        f"create or replace temp table affected_keys as select distinct {keys} from touched_{table.name}"
+    )
+    touched = con.execute("select count(*) from affected_keys").fetchone()[0]
+    con.execute(
+        f"delete from landing.{table.name} c using affected_keys a where {_key_match(table, 'c', 'a')}"
+    )
+    con.execute(
+        f"""
+        insert into landing.{table.name}
+        select {columns}
+        from landing_history.{table.name} h
+        semi join affected_keys a on {_key_match(table, "h", "a")}
+        qualify row_number() over (
+            partition by {", ".join(f"h.{k}" for k in table.key)}
+            order by coalesce(h._file_date, to_timestamp(h._file_modified_at)::date) desc,
+                     h._file_modified_at desc, h._source_file desc, h._source_row desc
+        ) = 1
+        """
+    )
+    con.execute(f"drop table touched_{table.name}")
+    con.execute("drop table affected_keys")
+    return touched
+
+
+def replace_quarantine(con: duckdb.DuckDBPyConnection, path: str, rows: pl.DataFrame) -> None:
+    con.execute("delete from landing.quarantine where file = ?", [path])
+    if rows.height:
+        con.register("incoming_quarantine", rows)
+        try:
+            con.execute("insert into landing.quarantine by name select * from incoming_quarantine")
+        finally:
+            con.unregister("incoming_quarantine")
+
+
+def write_manifest(con: duckdb.DuckDBPyConnection, entry: dict) -> None:
+    names = [name for name, _ in MANIFEST_COLUMNS]
+    con.execute("delete from landing.file_manifest where path = ?", [entry["path"]])
+    con.execute(
+        f"insert into landing.file_manifest ({', '.join(names)}) values ({', '.join('?' for _ in names)})",
+        [entry.get(name) for name in names],
+    )
+
+
+def read_manifest(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    frame = con.sql("select * from landing.file_manifest").pl()
+    return {row["path"]: row for row in frame.iter_rows(named=True)}
+
+
+def append_report(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    if not rows:
+        return
+    names = [name for name, _ in REPORT_COLUMNS]
+    con.executemany(
+        f"insert into landing.ingestion_report ({', '.join(names)}) values ({', '.join('?' for _ in names)})",
+        [[row.get(name) for name in names] for row in rows],
+    )
+
+
+def known_dealers(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute("select dealer_code from landing.dealers").fetchall()}
+
+
+def row_count(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    return con.execute(f"select count(*) from landing.{name}").fetchone()[0]
