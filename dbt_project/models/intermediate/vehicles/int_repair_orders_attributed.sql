@@ -31,11 +31,11 @@ attributed as (
         ownerships.owner_oneid as oneid
 
     from repair_orders
-    left join ownerships
+    -- the sale record in force that day: the latest one starting on or before it (spans do not overlap)
+    asof left join ownerships
         on
             repair_orders.vin = ownerships.vin
             and cast(repair_orders.opened_at as date) >= ownerships.owned_from
-            and cast(repair_orders.opened_at as date) < ownerships.owned_until
 
 )
 
