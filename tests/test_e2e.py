@@ -1,6 +1,8 @@
 """End to end, as a user runs it: generate a small OEM, `aftercare run` a month, open the dashboard."""
 
+import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -27,6 +29,23 @@ def aftercare(*args: str, env: dict[str, str], cwd: Path, timeout: int = 600) ->
     )
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, seconds: float = 60) -> str | None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.read().decode()
+        except OSError:
+            time.sleep(0.3)
+    return None
+
+
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("e2e")
@@ -46,9 +65,31 @@ def published(tmp_path_factory):
         env=env, cwd=workdir,
     )  # fmt: skip
     assert generated.returncode == 0, generated.stderr[-3000:]
-    run = aftercare("run", "--month", MONTH, env=env, cwd=workdir)
-    assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
-    return workdir, env
+
+    # the WeChat/WeCom simulator on loopback, started the way a user starts it
+    state = workdir / "data" / "wechat"
+    port = free_port()
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "simulate", "--data", str(workdir / "data"), "--port", str(port)],
+        env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert wait_until_up(f"{url}/__sim/state") is not None, "the simulator did not start"
+        env.update(
+            {
+                "AFTERCARE_WECHAT_BASE_URL": url,
+                "AFTERCARE_WECOM_BASE_URL": url,
+                "AFTERCARE_WECHAT_SECRET": json.loads((state / "oa_account.json").read_text())["secret"],
+                "AFTERCARE_WECOM_SECRET": json.loads((state / "wecom_corp.json").read_text())["secret"],
+            }
+        )
+        run = aftercare("run", "--month", MONTH, env=env, cwd=workdir)
+        assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
+        yield workdir, env
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=20)
 
 
 def test_the_run_publishes_a_serving_database_with_real_numbers(published):
@@ -57,7 +98,9 @@ def test_the_run_publishes_a_serving_database_with_real_numbers(published):
     try:
         tables = {row[0] for row in con.execute("show tables").fetchall()}
         assert {"dealers", "publish_log"} <= tables
-        dealers, repair_orders = con.execute("select count(*), sum(repair_orders_12m) from dealers").fetchone()
+        dealers, repair_orders = con.execute(
+            "select count(*), sum(repair_orders_12m) from dealers"
+        ).fetchone()
         assert dealers > 0
         assert repair_orders > 0
         assert con.execute("select month, as_of_date from publish_log").fetchone() == (MONTH, "2026-10-31")
@@ -84,7 +127,7 @@ def test_a_second_run_of_the_same_month_publishes_the_same_numbers(published):
 
 def test_the_dashboard_answers_its_health_check(published):
     workdir, env = published
-    port = 8700 + os.getpid() % 200
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "dashboard", "--port", str(port)],
         env=env,
@@ -93,16 +136,7 @@ def test_the_dashboard_answers_its_health_check(published):
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        body = None
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
-                    body = response.read().decode()
-                    break
-            except OSError:
-                time.sleep(0.5)
-        assert body == "ok"
+        assert wait_until_up(f"http://127.0.0.1:{port}/_stcore/health") == "ok"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
             assert response.status == 200
     finally:

@@ -1,0 +1,70 @@
+"""The ``wechat`` warehouse schema (docs/architecture.md "WeChat / WeCom tables").
+
+Timestamps are naive Beijing local time, like the dealer exports. Keys are kept by the writers
+(delete + insert in one transaction) rather than by PRIMARY KEY constraints, which DuckDB does not
+allow to update on tables with LIST columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+DDL = [
+    "CREATE SCHEMA IF NOT EXISTS wechat",
+    """CREATE TABLE IF NOT EXISTS wechat.oa_followers (
+        openid VARCHAR NOT NULL, unionid VARCHAR, subscribe BOOLEAN, subscribe_time TIMESTAMP,
+        subscribe_scene VARCHAR, qr_scene_str VARCHAR, tagid_list INTEGER[], fetched_at TIMESTAMP)""",
+    # the follower-list scan in progress and the openids whose user info is still to fetch:
+    # together with sync_cursors they let a run cut off by the daily quota resume where it stopped
+    "CREATE TABLE IF NOT EXISTS wechat.oa_follower_scan (openid VARCHAR NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS wechat.oa_userinfo_queue (openid VARCHAR NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS wechat.sync_cursors (
+        name VARCHAR NOT NULL, cursor VARCHAR, state JSON, updated_at TIMESTAMP)""",
+    "CREATE TABLE IF NOT EXISTS wechat.wecom_follow_users (userid VARCHAR NOT NULL, fetched_at TIMESTAMP)",
+    """CREATE TABLE IF NOT EXISTS wechat.wecom_external_contacts (
+        external_userid VARCHAR NOT NULL, follow_userid VARCHAR NOT NULL, unionid VARCHAR,
+        name_masked VARCHAR, createtime TIMESTAMP, add_way INTEGER, state VARCHAR,
+        remark_mobile_hmacs VARCHAR[], fetched_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS wechat.wecom_behavior_daily (
+        userid VARCHAR NOT NULL, stat_date DATE NOT NULL, new_apply_cnt INTEGER, new_contact_cnt INTEGER,
+        chat_cnt INTEGER, message_cnt INTEGER, reply_percentage DOUBLE, avg_reply_time DOUBLE,
+        negative_feedback_cnt INTEGER, fetched_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS wechat.wecom_groupmsg_results (
+        msgid VARCHAR NOT NULL, creator VARCHAR, create_time TIMESTAMP, userid VARCHAR NOT NULL,
+        external_userid VARCHAR NOT NULL, chat_id VARCHAR, status INTEGER, send_time TIMESTAMP,
+        fetched_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS wechat.callback_events (
+        event_id VARCHAR NOT NULL, event VARCHAR, openid VARCHAR, msg_id VARCHAR, status VARCHAR,
+        event_time TIMESTAMP, received_at TIMESTAMP, raw JSON)""",
+    """CREATE TABLE IF NOT EXISTS wechat.template_send_log (
+        task_id VARCHAR NOT NULL, month VARCHAR NOT NULL, openid VARCHAR, client_msg_id VARCHAR NOT NULL,
+        msgid VARCHAR, sent_at TIMESTAMP, result VARCHAR)""",
+]
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in DDL:
+        con.execute(statement)
+
+
+def local_ts(unix: int | float | str | None) -> dt.datetime | None:
+    """Unix seconds -> naive Beijing local time."""
+    if unix is None or unix == "":
+        return None
+    return dt.datetime.fromtimestamp(int(unix), SHANGHAI).replace(tzinfo=None)
+
+
+def now_local() -> dt.datetime:
+    return dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchall()  # fetchall: a half-read result blocks the connection in DuckDB 2
+    return bool(row and row[0][0])

@@ -1,0 +1,96 @@
+"""The callback receiver: URL verification, signature check, durable de-duplicated storage."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import httpx
+
+from assets.wechat.callback_ingest import ingest_callback_events
+from sources.wechat.callback import DEFAULT_CALLBACK_TOKEN, signature
+from sources.wechat.callback_server import start_callback_server
+from sources.wechat_sim import events as sim_events
+
+XML = (
+    "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oSimA]]></FromUserName>"
+    "<CreateTime>1793408400</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+    "<Event><![CDATA[TEMPLATESENDJOBFINISH]]></Event><MsgID>3487542469355618313</MsgID>"
+    "<Status><![CDATA[failed:user block]]></Status></xml>"
+)
+
+
+def signed(token: str = DEFAULT_CALLBACK_TOKEN, timestamp: str = "1793408400", nonce: str = "12345") -> dict:
+    return {"signature": signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+
+
+def stored(folder) -> list[dict]:
+    return [
+        json.loads(line) for path in sorted(folder.glob("*.jsonl")) for line in path.read_text().splitlines()
+    ]
+
+
+def test_url_verification_echoes_only_with_a_valid_signature(tmp_path):
+    with start_callback_server(tmp_path / "callbacks") as receiver:
+        ok = httpx.get(receiver.url, params={**signed(), "echostr": "4711abc"})
+        assert ok.status_code == 200 and ok.text == "4711abc"
+        bad = httpx.get(receiver.url, params={**signed(token="wrong"), "echostr": "4711abc"})
+        assert bad.status_code == 403 and "4711abc" not in bad.text
+
+
+def test_push_is_verified_stored_once_and_answered_success(tmp_path):
+    folder = tmp_path / "callbacks"
+    with start_callback_server(folder) as receiver:
+        first = httpx.post(receiver.url, params={**signed(), "openid": "oSimA"}, content=XML.encode())
+        retry = httpx.post(
+            receiver.url, params={**signed(nonce="999"), "openid": "oSimA"}, content=XML.encode()
+        )
+        forged = httpx.post(
+            receiver.url,
+            params={**signed(token="guess"), "openid": "oSimA"},
+            content=XML.replace("3487542469355618313", "1").encode(),
+        )
+        garbage = httpx.post(receiver.url, params=signed(), content=b"not xml")
+    assert (first.status_code, first.text) == (200, "success")
+    assert (retry.status_code, retry.text) == (200, "success")  # a retry is acknowledged ...
+    assert forged.status_code == 403 and garbage.status_code == 400
+    events = stored(folder)
+    assert len(events) == 1  # ... but stored once
+    assert events[0]["status"] == "failed:user block" and events[0]["msg_id"] == "3487542469355618313"
+    # a restarted receiver still knows what it stored
+    with start_callback_server(folder) as receiver:
+        httpx.post(receiver.url, params=signed(), content=XML.encode())
+    assert len(stored(folder)) == 1
+
+
+def test_simulator_pushes_are_signed_like_wechat_and_ingested_once(tmp_path, sim, control, oa_client):
+    assert sim_events.DEFAULT_CALLBACK_TOKEN == DEFAULT_CALLBACK_TOKEN  # both sides document the same default
+    folder = tmp_path / "callbacks"
+    with start_callback_server(folder) as receiver:
+        control.post("callback", {"url": receiver.url})
+        openid = next(o for o, f in sim.simulator.state.oa.followers.items() if f.subscribe)
+        msgid = oa_client.send_template(
+            openid, "TPL_SERVICE_REMINDER", {"thing1": {"value": "定期保养"}}, "task-1-2026-11"
+        )
+        control.post("followers/new", {"count": 2, "push": True})
+        summary = control.post("events/flush")
+    assert summary["delivered"] == 3 and summary["failed"] == 0
+    events = stored(folder)
+    assert [e["event"] for e in events] == ["TEMPLATESENDJOBFINISH", "subscribe", "subscribe"]
+    assert events[0]["msg_id"] == str(msgid)
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert ingest_callback_events(con, folder)["new"] == 3
+    assert ingest_callback_events(con, folder)["new"] == 0  # a rerun is a no-op
+    assert (
+        con.execute("SELECT count(*) FROM wechat.callback_events WHERE event = 'subscribe'").fetchall()[0][0]
+        == 2
+    )
+
+
+def test_unanswered_pushes_are_retried_three_times(sim, control):
+    control.post("callback", {"url": "http://127.0.0.1:9/nowhere"})
+    control.post("followers/new", {"count": 1, "push": True})
+    summary = control.post("events/flush")
+    assert summary["failed"] == 1
+    assert control.get("events")["pushes"][0]["attempts"] == 3

@@ -1,0 +1,104 @@
+"""Follower sync through real Dagster materializations against the simulator."""
+
+from __future__ import annotations
+
+import duckdb
+
+from assets.wechat.followers import plan_refetch
+from assets.wechat.wechat_assets import callback_events, oa_followers
+from tests.wechat.conftest import asset_metadata, failure_message, materialize
+
+BATCHGET = "/cgi-bin/user/info/batchget"
+
+
+def followers_table(data) -> dict[str, tuple]:
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT openid, subscribe, unionid FROM wechat.oa_followers").fetchall()
+    return {o: (s, u) for o, s, u in rows}
+
+
+def simulator_truth(sim) -> dict[str, tuple]:
+    followers = sim.simulator.state.oa.followers
+    return {o: (True, f.unionid) for o, f in followers.items() if f.subscribe}
+
+
+def test_plan_refetch_is_new_gone_and_event_named():
+    plan = plan_refetch({"a", "b", "c"}, {"b", "c", "d"}, {"c", "x", "a"})
+    assert plan == {"new": {"a"}, "gone": {"d"}, "events": {"c", "x"}}
+
+
+def test_daily_run_with_one_percent_changed_is_cheap(sim, control, platform_env):
+    assert materialize([oa_followers], platform_env).success
+    full_calls = control.calls(BATCHGET)
+    assert full_calls >= 25  # ~2,850 followers, 100 a call
+    assert {o: v for o, v in followers_table(platform_env).items() if v[0]} == simulator_truth(sim)
+
+    changed = control.post("followers/change", {"fraction": 0.01, "seed": 3})
+    assert changed["unsubscribed"] and changed["resubscribed"] and changed["created"]
+    control.post("counters/reset")
+    assert materialize([oa_followers], platform_env).success
+    daily_calls = control.calls(BATCHGET)
+    assert 0 < daily_calls <= 0.05 * full_calls, (daily_calls, full_calls)
+    table = followers_table(platform_env)
+    assert {o: v for o, v in table.items() if v[0]} == simulator_truth(sim)
+    assert all(table[o][0] is False for o in changed["unsubscribed"])
+
+
+def test_subscribe_events_are_refetched_even_when_the_list_looks_the_same(
+    sim, control, platform_env, tmp_path
+):
+    from sources.wechat.callback_server import start_callback_server
+
+    assert materialize([oa_followers], platform_env).success
+    openid = next(o for o, f in sim.simulator.state.oa.followers.items() if f.subscribe)
+    with start_callback_server(platform_env / "state" / "callbacks") as receiver:
+        control.post("callback", {"url": receiver.url})
+        control.post("followers/unsubscribe", {"openids": [openid], "push": True})
+        control.post("followers/subscribe", {"openids": [openid], "push": True})
+        control.post("events/flush")
+    control.post("counters/reset")
+    result = materialize([callback_events, oa_followers], platform_env)
+    assert result.success
+    metadata = asset_metadata(result, "wechat", "oa_followers")
+    assert metadata["from_events"] == 1 and metadata["new"] == 0
+    assert control.calls(BATCHGET) == 1
+
+
+def test_quota_exhaustion_stops_with_a_clear_message_and_the_next_run_resumes(sim, control, platform_env):
+    control.post("quota/limits", {"daily": {BATCHGET: 18}})  # of ~29 calls needed
+    first = materialize([oa_followers], platform_env)
+    assert not first.success
+    message = failure_message(first)
+    assert "daily quota of /cgi-bin/user/info/batchget is exhausted (45009)" in message
+    assert "continues where this one stopped" in message
+    partial = followers_table(platform_env)
+    assert 0 < len(partial) < len(simulator_truth(sim))
+    assert control.calls(BATCHGET) >= 18  # the quota was used up, then 45009
+
+    control.post("quota/reset")  # the next day: counters back to zero, same limit
+    control.post("counters/reset")
+    second = materialize([oa_followers], platform_env)
+    assert second.success
+    metadata = asset_metadata(second, "wechat", "oa_followers")
+    assert metadata["resumed"] is True
+    assert control.calls("/cgi-bin/user/get") == 0  # the list was complete: not pulled again
+    total_batches = -(-len(simulator_truth(sim)) // 100)
+    assert control.calls(BATCHGET) <= total_batches - 18 + 1  # only what was left
+    assert {o: v for o, v in followers_table(platform_env).items() if v[0]} == simulator_truth(sim)
+
+
+def test_unreachable_api_fails_the_asset_with_the_fix(platform_env, monkeypatch):
+    monkeypatch.setenv("AFTERCARE_WECHAT_BASE_URL", "http://127.0.0.1:9")
+    result = materialize([oa_followers], platform_env)
+    assert not result.success
+    assert (
+        "cannot reach WeChat API at http://127.0.0.1:9: start `aftercare simulate --data data` or set wechat.base_url"
+        in failure_message(result)
+    )
+
+
+def test_missing_secret_is_a_clear_error(platform_env, monkeypatch):
+    monkeypatch.delenv("AFTERCARE_WECHAT_SECRET")
+    result = materialize([oa_followers], platform_env)
+    assert not result.success
+    assert "wechat.secret is not set: export AFTERCARE_WECHAT_SECRET" in failure_message(result)
