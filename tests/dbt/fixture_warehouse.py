@@ -117,14 +117,18 @@ WECHAT: dict[str, dict[str, str]] = {
     "wecom_behavior_daily": {
         "userid": T, "stat_date": D, "new_apply_cnt": I, "new_contact_cnt": I, "chat_cnt": I,
         "message_cnt": I, "reply_percentage": "DOUBLE", "avg_reply_time": "DOUBLE",
-        "negative_feedback_cnt": I,
+        "negative_feedback_cnt": I, "fetched_at": TS,
+    },
+    "wecom_groupmsg_results": {
+        "msgid": T, "userid": T, "external_userid": T, "creator": T, "create_time": TS, "chat_id": T,
+        "status": I, "send_time": TS, "fetched_at": TS,
     },
     "callback_events": {
         "event_id": T, "event": T, "openid": T, "msg_id": T, "status": T, "event_time": TS,
         "received_at": TS, "raw": "JSON",
     },
     "template_send_log": {
-        "task_id": T, "openid": T, "client_msg_id": T, "msgid": T, "sent_at": TS, "result": T,
+        "task_id": T, "month": T, "openid": T, "client_msg_id": T, "msgid": T, "sent_at": TS, "result": T,
     },
 }  # fmt: skip
 
