@@ -4,6 +4,7 @@ Needs the whole chain on main (generator, ingestion, OneID, WeChat sync): skippe
 identity and wechat asset packages exist. AFTERCARE_TEST_VEHICLES overrides the S size (20,000).
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from assets.publish.gate import CONTRACT_COLUMNS
 from tests.dbt.conftest import query
 from tests.dbt.test_marts_on_fixture import PUBLISHED_MARTS
 from tests.dbt.test_publish_gate import plaintext_pii_in_every_column
+from tests.test_e2e import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
@@ -28,6 +30,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def s_run(tmp_path_factory):
+    """Generate an OEM, start the WeChat/WeCom simulator on loopback, `aftercare run` 2026-11."""
     work = tmp_path_factory.mktemp("s_data")
     (work / "aftercare.toml").write_text('[paths]\ndata = "data"\n')
     (work / "dagster_home").mkdir()
@@ -49,8 +52,28 @@ def s_run(tmp_path_factory):
     aftercare(
         "generate", "--out", str(work / "data"), "--vehicles", vehicles, "--end", "2026-10", "--months", "25"
     )
-    aftercare("run", "--month", "2026-11")
-    return work / "data"
+    port = free_port()
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "simulate", "--data", str(work / "data"), "--port", str(port)],
+        env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert wait_until_up(f"{url}/__sim/state") is not None, "the simulator did not start"
+        state = work / "data" / "wechat"
+        env.update(
+            {
+                "AFTERCARE_WECHAT_BASE_URL": url,
+                "AFTERCARE_WECOM_BASE_URL": url,
+                "AFTERCARE_WECHAT_SECRET": json.loads((state / "oa_account.json").read_text())["secret"],
+                "AFTERCARE_WECOM_SECRET": json.loads((state / "wecom_corp.json").read_text())["secret"],
+            }
+        )
+        aftercare("run", "--month", "2026-11")
+        yield work / "data"
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=20)
 
 
 def test_every_published_mart_is_there_with_the_contract_columns(s_run):
