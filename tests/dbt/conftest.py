@@ -10,7 +10,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets.transform.project import ensure_manifest
 from tests.dbt.fixture_warehouse import AS_OF, build_fixture_warehouse
+
+# the publish asset reads the dbt manifest when its module is imported, i.e. at collection time
+ensure_manifest()
 
 DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
