@@ -39,13 +39,25 @@
 {%- endmacro %}
 
 
-{#- 客户分级 from the RFM score (0-9): A high value (7-9), B core (5-6), C occasional (2-4),
-    D dormant (0-1). -#}
+{#- 客户分级 from the RFM score (0-9): A high value (8-9), B core (6-7), C occasional (3-5),
+    D dormant (0-2; no visit in 24 months scores at most 0). -#}
 {% macro value_segment(rfm_score) -%}
     case
-        when {{ rfm_score }} >= 7 then 'A'
-        when {{ rfm_score }} >= 5 then 'B'
-        when {{ rfm_score }} >= 2 then 'C'
+        when {{ rfm_score }} >= 8 then 'A'
+        when {{ rfm_score }} >= 6 then 'B'
+        when {{ rfm_score }} >= 3 then 'C'
         else 'D'
+    end
+{%- endmacro %}
+
+
+{#- RFM score of a percent_rank among the customers who came: top third 3, middle 2, bottom 1;
+    no visit (null rank) 0. -#}
+{% macro tertile_score(rank) -%}
+    case
+        when {{ rank }} is null then 0
+        when {{ rank }} >= 2.0 / 3 then 3
+        when {{ rank }} >= 1.0 / 3 then 2
+        else 1
     end
 {%- endmacro %}

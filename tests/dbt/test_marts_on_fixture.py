@@ -87,7 +87,7 @@ def test_customer_360_describes_alice_as_the_story_says(fixture_warehouse):
     assert alice["is_wechat_follower"] and alice["is_wechat_subscribed"] and alice["is_wechat_bound"]
     assert alice["wecom_consultant_userid"] == "wc_li"  # the consultant who added her last
     assert alice["open_complaints"] == 1 and alice["campaigns_joined"] == 1
-    assert alice["lapse_status"] == "active" and alice["value_segment"] == "B"
+    assert alice["lapse_status"] == "active" and alice["value_segment"] == "A"
     assert str(alice["next_inspection_due_date"]) == "2027-03-31"  # year 4 after registration
 
 

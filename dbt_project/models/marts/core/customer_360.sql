@@ -183,32 +183,41 @@ joined as (
 
 ),
 
--- 客户分级, RFM-style: recency, frequency (visits in 24 months) and monetary (revenue in 24
--- months) each scored 0-3; the sum 0-9 gives the tier (see docs/customer-360.md)
-scored as (
+-- 客户分级, RFM-style: recency on the calendar, frequency (visits in 24 months) and monetary
+-- (revenue in 24 months) relative to the other customers who came in those 24 months (classic
+-- RFM ranks, here tertiles by percent_rank so ties share a score and reruns agree); each 0-3, the
+-- sum 0-9 gives the tier (docs/customer-360.md)
+ranked as (
 
     select
         *,
+        case
+            when visits_24m > 0
+                then percent_rank() over (partition by visits_24m > 0 order by visits_24m)
+        end as frequency_rank,
+        case
+            when visits_24m > 0
+                then percent_rank() over (partition by visits_24m > 0 order by revenue_24m)
+        end as monetary_rank
+
+    from joined
+
+),
+
+scored as (
+
+    select
+        * exclude (frequency_rank, monetary_rank),
         case
             when last_visit_date > {{ as_of_date() }} - interval 6 month then 3
             when last_visit_date > {{ as_of_date() }} - interval 12 month then 2
             when last_visit_date > {{ as_of_date() }} - interval 24 month then 1
             else 0
         end as recency_score,
-        case
-            when visits_24m >= 4 then 3
-            when visits_24m >= 2 then 2
-            when visits_24m = 1 then 1
-            else 0
-        end as frequency_score,
-        case
-            when revenue_24m >= {{ var('segment_monetary_high') }} then 3
-            when revenue_24m >= {{ var('segment_monetary_mid') }} then 2
-            when revenue_24m > 0 then 1
-            else 0
-        end as monetary_score
+        {{ tertile_score('frequency_rank') }} as frequency_score,
+        {{ tertile_score('monetary_rank') }} as monetary_score
 
-    from joined
+    from ranked
 
 ),
 
