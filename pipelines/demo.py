@@ -55,16 +55,16 @@ def ensure_sample(data_dir: Path, vehicles: int, seed: int, end: str, history_mo
 
 
 @contextlib.contextmanager
-def wechat_simulator(data_dir: Path):
-    """Start the WeChat/WeCom simulator on loopback and point this process's configuration at it."""
-    try:
-        from sources.wechat_sim.server import start_simulator
-    except ImportError:
-        print("[demo] the WeChat/WeCom simulator is not available in this build; skipping it")
-        yield None
-        return
+def wechat_simulator(data_dir: Path, state_dir: Path | None = None):
+    """Start the WeChat/WeCom simulator and the callback receiver on loopback, and point this
+    process's configuration at them. Template-message results travel simulator → receiver →
+    ``state/callbacks`` → the next run, as they would from Tencent."""
+    from sources.wechat.callback_server import start_callback_server
+    from sources.wechat_sim.server import start_simulator
+
     state = data_dir / "wechat"
-    handle = start_simulator(state, host="127.0.0.1", port=0)
+    receiver = start_callback_server((state_dir or data_dir / "state") / "callbacks")
+    handle = start_simulator(state, host="127.0.0.1", port=0, callback_url=receiver.url)
     account = json.loads((state / "oa_account.json").read_text())
     corp = json.loads((state / "wecom_corp.json").read_text())
     os.environ["AFTERCARE_WECHAT_BASE_URL"] = handle.url
@@ -73,11 +73,12 @@ def wechat_simulator(data_dir: Path):
     os.environ.setdefault("AFTERCARE_WECHAT_SECRET", account["secret"])
     os.environ.setdefault("AFTERCARE_WECOM_CORPID", corp["corpid"])
     os.environ.setdefault("AFTERCARE_WECOM_SECRET", corp["secret"])
-    print(f"[demo] WeChat/WeCom simulator at {handle.url}")
+    print(f"[demo] WeChat/WeCom simulator at {handle.url}, callbacks to {receiver.url}")
     try:
         yield handle
     finally:
         handle.stop()
+        receiver.stop()
 
 
 def wait_for_health(url: str, seconds: float = 60.0) -> bool:
@@ -99,7 +100,7 @@ def demo_command(args: argparse.Namespace) -> int:
     end = last_complete_month(dt.date.today())
     ensure_sample(data_dir, args.vehicles, args.seed, end, history_months=24)
 
-    with wechat_simulator(data_dir):
+    with wechat_simulator(data_dir, Path(settings.paths.state)):
         for month in months_to_run(end, args.months):
             result = run_month(month, args.config)
             status = "ok" if result.success else "FAILED"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sys
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -53,6 +54,22 @@ class RunMonth(dg.ConfigurableResource):
         return self.as_of.strftime("%Y-%m")
 
 
+class WarehouseResource(DuckDBResource):
+    """dagster-duckdb's resource, but the connection is closed when the asset fails too.
+
+    The upstream context manager closes only on success; a failed step would keep the file's
+    single-writer lock until the process exits and block the next step (or the next run).
+    """
+
+    @contextmanager
+    def get_connection(self):
+        with super().get_connection() as con:
+            try:
+                yield con
+            finally:
+                con.close()
+
+
 def dbt_executable() -> str:
     """dbt from this interpreter's environment, so an unactivated venv still finds it."""
     beside = Path(sys.executable).parent / "dbt"
@@ -62,7 +79,7 @@ def dbt_executable() -> str:
 def build_resources(settings: Settings, dbt_project) -> dict[str, object]:
     return {
         "settings": AftercareSettings(),
-        "warehouse": DuckDBResource(database=str(settings.paths.warehouse)),
+        "warehouse": WarehouseResource(database=str(settings.paths.warehouse)),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         "run_month": RunMonth(),
     }

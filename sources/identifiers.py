@@ -64,7 +64,8 @@ def normalize_mobile(raw: str | None) -> str | None:
 
 def is_placeholder_mobile(mobile: str, placeholders: Iterable[str] = DEFAULT_PLACEHOLDER_MOBILES) -> bool:
     """A number typed to fill a mandatory field: listed, or its last 8 digits repeated or sequential."""
-    if mobile in set(placeholders):
+    pool = placeholders if isinstance(placeholders, (set, frozenset)) else set(placeholders)
+    if mobile in pool:
         return True
     tail = mobile[3:]
     if len(set(tail)) == 1:

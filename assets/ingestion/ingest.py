@@ -143,6 +143,7 @@ def ingest_inbox(
             result.outcomes.append(FileOutcome(file.relative, None, "failed", error=message))
             log.warning("%s: %s", file.relative, message)
             continue
+        known_shas.setdefault(sha, file.relative)  # an identical copy later in this scan is a duplicate
         due.append((file, sha))
 
     # master data first (the dealer check reads landing.dealers), then each table's files oldest first

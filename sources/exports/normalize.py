@@ -40,6 +40,7 @@ _PARSERS = {
     Kind.INTEGER: (v.parse_integer_expr, BAD_INTEGER),
     Kind.BOOLEAN: (v.parse_boolean_expr, BAD_BOOLEAN),
 }
+_TYPED = (Kind.VIN, *_PARSERS)
 # person identifiers other than the ID number that make a row's person reachable
 _OTHER_IDENTIFIERS = ("openid", "unionid")
 
@@ -100,31 +101,27 @@ def type_export(
     """
     table = raw.table
     frame = raw.frame
-    typed: list[pl.Expr] = []
     failures: list[tuple[str, str, pl.Expr]] = []  # (column, reason, failing?)
 
-    for col in table.columns:
-        source = pl.col(col.name)
-        present = v.clean_text(source).is_not_null()
-        match col.kind:
-            case Kind.TEXT:
-                typed.append(v.clean_text(source).alias(col.name))
-            case Kind.VIN:
-                vin = v.normalize_vin_expr(source)
-                typed += [vin.alias(col.name), v.vin_check_ok_expr(vin).alias(f"{col.name}_check_ok")]
-                failures.append((col.name, BAD_VIN, present & vin.is_null()))
-            case kind if kind in _PARSERS:
-                parser, reason = _PARSERS[kind]
-                parsed = parser(source)
-                typed.append(parsed.alias(col.name))
-                failures.append((col.name, reason, present & parsed.is_null()))
-            case _:
-                pass  # personal data: columns joined below
+    # which cells hold anything at all, judged on the raw text before it is replaced by typed values
+    present = frame.select(
+        v.clean_text(pl.col(c.name)).is_not_null().alias(c.name) for c in table.columns if c.kind in _TYPED
+    )
+    text_columns = [v.clean_text(pl.col(c.name)).alias(c.name) for c in table.columns if c.kind is Kind.TEXT]
+    vins = [v.normalize_vin_expr(pl.col(c.name)).alias(c.name) for c in table.columns if c.kind is Kind.VIN]
+    parsed = [v.parse_column(frame, c.name, c.kind.value) for c in table.columns if c.kind in _PARSERS]
+    out = frame.with_columns(*text_columns, *vins, *parsed)
+    out = out.with_columns(
+        v.vin_check_ok_series(out.get_column(c.name)).alias(f"{c.name}_check_ok")
+        for c in table.columns
+        if c.kind is Kind.VIN
+    )
+    for i, col in enumerate(c for c in table.columns if c.kind in _TYPED):
+        flag = f"_fail_{i}"
+        out = out.with_columns(present.get_column(col.name).alias(flag))
+        reason = BAD_VIN if col.kind is Kind.VIN else _PARSERS[col.kind][1]
+        failures.append((col.name, reason, pl.col(flag) & pl.col(col.name).is_null()))
 
-    # parse failures are judged on the raw text, in the same pass that replaces it by the typed value
-    flags = [cond.alias(f"_fail_{i}") for i, (_, _, cond) in enumerate(failures)]
-    out = frame.with_columns(*typed, *flags)
-    failures = [(name, reason, pl.col(f"_fail_{i}")) for i, (name, reason, _) in enumerate(failures)]
     for col in table.columns:
         if col.kind is Kind.MOBILE:
             out = personal.mobile_columns(out, col.name)

@@ -35,6 +35,9 @@ class PersonalData:
     def __init__(self, vault: PiiVault, placeholder_mobiles: Iterable[str] = DEFAULT_PLACEHOLDER_MOBILES):
         self.vault = vault
         self.placeholders = frozenset(placeholder_mobiles)
+        # raw value -> derived columns, kept for the whole run as a polars frame per kind: the same
+        # owners' mobiles and ID numbers come back in every month's files and in several tables
+        self._known: dict[str, pl.DataFrame] = {}
 
     # ------------------------------------------------------------------ per value
 
@@ -84,22 +87,37 @@ class PersonalData:
     # ------------------------------------------------------------------ per column
 
     def _map_distinct(
-        self, frame: pl.DataFrame, column: str, fn: Callable, schema: dict[str, pl.DataType]
+        self, frame: pl.DataFrame, column: str, fn: Callable, schema: dict[str, pl.DataType], kind: str
     ) -> pl.DataFrame:
-        """``frame`` with ``fn`` applied to the distinct values of ``column``, joined back in order."""
-        distinct = frame.get_column(column).unique().to_list()
-        results = [fn(value) for value in distinct]
-        mapping = pl.DataFrame(
-            {"__raw": distinct, **{name: [r[i] for r in results] for i, name in enumerate(schema)}},
-            schema={"__raw": pl.String, **schema},
+        """``frame`` plus ``fn``'s columns for ``column``: computed once per distinct value per run."""
+        suffixes = [name.removeprefix(f"{column}_") for name in schema]
+        distinct = frame.select(pl.col(column).unique().alias("__raw"))
+        known = self._known.get(kind)
+        new = (
+            distinct
+            if known is None
+            else distinct.join(known.select("__raw"), on="__raw", how="anti", nulls_equal=True)
         )
-        return frame.join(
-            mapping, left_on=column, right_on="__raw", how="left", nulls_equal=True, maintain_order="left"
+        if new.height:
+            values = new.get_column("__raw").to_list()
+            results = [fn(value) for value in values]
+            computed = pl.DataFrame(
+                {"__raw": values, **{suffix: [r[i] for r in results] for i, suffix in enumerate(suffixes)}},
+                schema={"__raw": pl.String, **dict(zip(suffixes, schema.values(), strict=True))},
+            )
+            known = computed if known is None else pl.concat([known, computed])
+            self._known[kind] = known
+        assert known is not None
+        mapped = (
+            frame.select(pl.col(column).alias("__raw"))
+            .join(known, on="__raw", how="left", nulls_equal=True, maintain_order="left")
+            .select(pl.col(suffix).alias(name) for suffix, name in zip(suffixes, schema, strict=True))
         )
+        return frame.hstack(mapped.get_columns())
 
     def mobile_columns(self, frame: pl.DataFrame, column: str) -> pl.DataFrame:
         schema = {f"{column}_{s}": pl.String for s in ("hmac", "status", "masked", "enc")}
-        return self._map_distinct(frame, column, self.mobile, schema)
+        return self._map_distinct(frame, column, self.mobile, schema, "mobile")
 
     def id_number_columns(self, frame: pl.DataFrame, column: str) -> pl.DataFrame:
         schema = {
@@ -110,11 +128,11 @@ class PersonalData:
             f"{column}_province_code": pl.String,
             f"{column}_masked": pl.String,
         }
-        return self._map_distinct(frame, column, self.id_number, schema)
+        return self._map_distinct(frame, column, self.id_number, schema, "id_number")
 
     def name_columns(self, frame: pl.DataFrame, column: str) -> pl.DataFrame:
         schema = {f"{column}_masked": pl.String, f"{column}_enc": pl.String}
-        return self._map_distinct(frame, column, self.name, schema)
+        return self._map_distinct(frame, column, self.name, schema, "name")
 
     def scrub_column(self, frame: pl.DataFrame, column: str) -> pl.DataFrame:
         """Values of a free-text column that look like a mobile or ID number, hashed in place."""

@@ -156,11 +156,14 @@ def detect_encoding(data: bytes) -> str:
             return "utf-8"
         except UnicodeDecodeError:
             continue
-    try:
-        sample[: len(sample) - 1].decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(f"unknown text encoding (neither UTF-8 nor GBK/GB18030): {exc.reason}") from exc
-    return "gb18030"
+    error = None
+    for cut in range(4):  # a GB18030 character is up to 4 bytes long
+        try:
+            sample[: len(sample) - cut].decode("gb18030")
+            return "gb18030"
+        except UnicodeDecodeError as exc:
+            error = error or exc
+    raise UnreadableFile(f"unknown text encoding (neither UTF-8 nor GBK/GB18030): {error.reason}")
 
 
 def _sniff_rows(text: str) -> dict[str, list[list[str]]]:

@@ -16,7 +16,7 @@ from sources.sample_oem import dates as D
 from sources.sample_oem import identity as I
 from sources.sample_oem.geography import MODELS
 from sources.sample_oem.wechat_state import WechatState
-from sources.sample_oem.world import DCRC, INSURANCE, NEVER, SALES, SERVICE, World
+from sources.sample_oem.world import DCRC, INSURANCE, NEVER, SERVICE, World
 
 PLACEHOLDER_MOBILES = np.array([13800138000, 13888888888, 11111111111, 13912345678, 13000000000])
 
@@ -67,7 +67,9 @@ class Activity:
     def openid_of(self, person: np.ndarray, p: float, rng: np.random.Generator) -> pl.Series:
         """The person's OA openid where they follow (and with probability p the record carries it)."""
         has = (self.wx.follower_of_person[person] >= 0) & (rng.random(person.size) < p)
-        return self.openid.gather(person).zip_with(pl.Series(has), pl.Series([None] * person.size, dtype=pl.Utf8))
+        return self.openid.gather(person).zip_with(
+            pl.Series(has), pl.Series([None] * person.size, dtype=pl.Utf8)
+        )
 
     # ------------------------------------------------------------------------------ campaigns
     def campaigns(self) -> pl.DataFrame:
@@ -94,17 +96,25 @@ class Activity:
         kind = [r[2] for r in rows]
         start = np.array([r[3] for r in rows])
         end = np.minimum(np.array([r[4] for r in rows]), w.end + 120)
-        names_service = ["夏季空调免费检测", "冬季关爱服务月", "老客户回厂礼", "轮胎安全检查", "春季保养特惠", "长途出行安全检查"]
-        name = [
-            f"{'召回' if k == '召回' else ''}{names_service[i % len(names_service)] if k != '召回' else MODELS[i % n_models][1] + ' 制动软管'}"
-            for i, k in enumerate(kind)
+        names_service = [
+            "夏季空调免费检测",
+            "冬季关爱服务月",
+            "老客户回厂礼",
+            "轮胎安全检查",
+            "春季保养特惠",
+            "长途出行安全检查",
         ]
+        recall_parts = ["制动软管", "燃油泵", "安全气囊", "电子驻车控制单元"]
         model_targeted = rng.random(n) < 0.3
-        targets = []
+        name, targets = [], []
         for i in range(n):
             if kind[i] == "召回":
-                targets.append(MODELS[int(rng.integers(0, n_models))][0])
-            elif model_targeted[i]:
+                m = int(rng.integers(0, n_models))
+                targets.append(MODELS[m][0])
+                name.append(f"{MODELS[m][1]} {recall_parts[i % len(recall_parts)]}召回")
+                continue
+            name.append(names_service[i % len(names_service)])
+            if model_targeted[i]:
                 picks = sorted(set(MODELS[j][0] for j in rng.integers(0, n_models, 2)))
                 targets.append(";".join(picks))
             else:
@@ -113,7 +123,11 @@ class Activity:
         p_from = start - rng.integers(3 * 365, 7 * 365, n)
         p_to = p_from + rng.integers(365, 3 * 365, n)
         code = [
-            (f"NC{D.to_date(s).strftime('%Y%m')}{i:03d}" if sc == "全国" else f"DC{self.dealer_code[d]}{i:04d}")
+            (
+                f"NC{D.to_date(s).strftime('%Y%m')}{i:03d}"
+                if sc == "全国"
+                else f"DC{self.dealer_code[d]}{i:04d}"
+            )
             for i, (sc, s, d) in enumerate(zip(scope, start, dealer, strict=True))
         ]
         return pl.DataFrame(
@@ -137,6 +151,18 @@ class Activity:
             }
         )
 
+    def _dealer_vehicles(self, dealer: int) -> np.ndarray:
+        if not hasattr(self, "_by_dealer"):
+            v = self.w.v
+            n = self.w.n_vehicles
+            veh = np.concatenate([np.arange(n)] * 3)
+            dl = np.concatenate([v["serv_dealer"], v["alt_dealer"], v["resale_dealer"]])
+            order = np.lexsort((veh, dl))
+            self._by_dealer = (veh[order], dl[order])
+        veh, dl = self._by_dealer
+        lo, hi = np.searchsorted(dl, [dealer, dealer + 1])
+        return np.unique(veh[lo:hi])
+
     def _eligible(self, c: dict, rng: np.random.Generator) -> np.ndarray:
         """Vehicles a campaign targets (model, purchase range, dealer), active at its start."""
         v = self.w.v
@@ -144,9 +170,13 @@ class Activity:
         if c["target_models"]:
             codes = c["target_models"].split(";")
             ok &= np.isin(v["model"], [i for i, m in enumerate(MODELS) if m[0] in codes])
-        idx = np.flatnonzero(ok)
         if c["_dealer"] >= 0:
+            # only cars this dealer ever services can be its campaign's targets
+            idx = self._dealer_vehicles(c["_dealer"])
+            idx = idx[ok[idx]]
             idx = idx[self.w.service_dealer_at(idx, np.full(idx.size, c["_start"])) == c["_dealer"]]
+        else:
+            idx = np.flatnonzero(ok)
         return idx[self.w.active_at(idx, np.full(idx.size, c["_start"]))]
 
     def participants(self, campaigns: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -158,11 +188,14 @@ class Activity:
             if c["_kind"] == "召回":
                 came = idx[rng.random(idx.size) < 0.55]
                 day = rng.integers(c["_start"], max(c["_end"], c["_start"] + 1), came.size)
-                visits.append((came, day, c["campaign_code"], "召回"))
+                inside = day <= self.w.window.end  # the campaign may run on after the window
+                visits.append((came[inside], day[inside], c["campaign_code"], "召回"))
                 continue
             rate = 0.05 if c["scope"] == "全国" else 0.10
             sel = idx[rng.random(idx.size) < rate]
             reg = rng.integers(c["_start"], max(c["_end"], c["_start"] + 1), sel.size)
+            inside = reg <= self.w.window.end
+            sel, reg = sel[inside], reg[inside]
             parts.append((sel, reg, c["campaign_code"]))
             came = rng.random(sel.size) < 0.6
             visit = np.minimum(reg + rng.integers(0, 21, sel.size), self.w.window.end)
@@ -252,9 +285,14 @@ class Activity:
 
         veh = np.concatenate(events_v + [campaign_visits["_vehicle"].to_numpy()])
         day = np.concatenate(events_d + [campaign_visits["_day"].to_numpy()])
-        stype = np.concatenate(events_t + [campaign_visits["service_type"].to_numpy().astype(str)]).astype(str)
+        stype = np.concatenate(events_t + [campaign_visits["service_type"].to_numpy().astype(str)]).astype(
+            str
+        )
         campaign = pl.concat(
-            [pl.Series([None] * sum(e.size for e in events_v), dtype=pl.Utf8), campaign_visits["campaign_code"]]
+            [
+                pl.Series([None] * sum(e.size for e in events_v), dtype=pl.Utf8),
+                campaign_visits["campaign_code"],
+            ]
         )
         order = np.lexsort((veh, day))
         veh, day, stype = veh[order], day[order], stype[order]
@@ -270,9 +308,9 @@ class Activity:
         )
         closed = opened + (hours * 3600).astype(np.int64)
         closed_ok = (rng.random(m) > 0.005) & (closed <= (w.end + 1) * D.DAY_S)
-        mileage = np.round((day - v["inv"][veh]) * v["daily_km"][veh] * rng.uniform(0.96, 1.04, m)) + rng.integers(
-            5, 60, m
-        )
+        mileage = np.round(
+            (day - v["inv"][veh]) * v["daily_km"][veh] * rng.uniform(0.96, 1.04, m)
+        ) + rng.integers(5, 60, m)
         labor = np.select(
             [stype == "首保", stype == "定期保养", stype == "一般维修", stype == "索赔", stype == "事故车"],
             [
@@ -322,7 +360,9 @@ class Activity:
         contact = v["contact"][veh]
         u = rng.random(m)
         sender = np.select(
-            [(contact >= 0) & (u < 0.5), (spouse >= 0) & (u > 0.8)], [contact, np.maximum(spouse, 0)], default=owner
+            [(contact >= 0) & (u < 0.5), (spouse >= 0) & (u > 0.8)],
+            [contact, np.maximum(spouse, 0)],
+            default=owner,
         )
         sender_mobile = np.where(rng.random(m) < 0.96, self.w.p["own_mobile"][sender], 0)
         sender_mobile = np.where(sender == owner, self.w.p["mobile"][owner], sender_mobile)
@@ -364,7 +404,9 @@ class Activity:
         maint = np.isin(stype, ["首保", "定期保养", "服务活动"])
         booked = rng.random(ros.height) < np.where(maint, 0.35, 0.12)
         veh = ros["_vehicle"].to_numpy()[booked]
-        sched = ros["_day"].to_numpy()[booked] + rng.choice([0, 0, 0, 0, 0, 0, 0, 0, -1, 1], size=booked.sum())
+        sched = ros["_day"].to_numpy()[booked] + rng.choice(
+            [0, 0, 0, 0, 0, 0, 0, 0, -1, 1], size=booked.sum()
+        )
         dealer = ros["_dealer"].to_numpy()[booked]
         item = np.where(maint[booked], "保养", np.where(rng.random(booked.sum()) < 0.9, "维修", "其他"))
         status = np.where(rng.random(booked.sum()) < 0.97, "已确认", "待确认")
@@ -381,18 +423,29 @@ class Activity:
         dealer = np.concatenate([dealer, self.w.service_dealer_at(xv, xd)])
         item = np.concatenate([item, xi])
         status = np.concatenate([status, xs])
+        created_day = sched - rng.integers(1, 8, veh.size)
+        # bookings made before the window are not exported (the window's first files start clean)
+        keep = created_day >= w.start
+        veh, sched, dealer, item, status, created_day = (
+            a[keep] for a in (veh, sched, dealer, item, status, created_day)
+        )
         n = veh.size
-        created_day = sched - rng.integers(1, 8, n)
         created = D.office_seconds(rng, created_day, 8, 22)
         order = np.argsort(created, kind="stable")
-        veh, sched, dealer, item, status, created = (a[order] for a in (veh, sched, dealer, item, status, created))
+        veh, sched, dealer, item, status, created = (
+            a[order] for a in (veh, sched, dealer, item, status, created)
+        )
         owner = self.w.owner_at(veh, sched)
         channel = np.array(["微信", "电话", "APP", "到店"])[rng.choice(4, size=n, p=[0.35, 0.35, 0.15, 0.15])]
         u = rng.random(n)
         advisor = self.w.pick_staff(rng, SERVICE, dealer)
         mobile = np.select(
             [u < 0.01, u < 0.022, u < 0.03],
-            [self.staff_mobile[advisor], rng.choice(PLACEHOLDER_MOBILES, size=n), np.zeros(n, dtype=np.int64)],
+            [
+                self.staff_mobile[advisor],
+                rng.choice(PLACEHOLDER_MOBILES, size=n),
+                np.zeros(n, dtype=np.int64),
+            ],
             default=self.w.p["mobile"][owner],
         )
         required = (rng.random(n) < 0.7) & (status != "已取消")
@@ -444,9 +497,9 @@ class Activity:
         maint = np.isin(ros["service_type"].to_numpy(), ["首保", "定期保养"])
         rv = ros["_vehicle"].to_numpy()[maint]
         nmd = ros["next_maintenance_date"].to_physical().to_numpy()[maint]
-        due = np.where(np.isnan(nmd.astype(float)), D.add_months(ros["_day"].to_numpy()[maint], 6), nmd).astype(
-            np.int64
-        )
+        due = np.where(
+            np.isnan(nmd.astype(float)), D.add_months(ros["_day"].to_numpy()[maint], 6), nmd
+        ).astype(np.int64)
         add(rv, due, "保养", 0.6)
         add(allv, D.add_years(inv, 3) - 30, "质保", 0.5)
         for yr in range(1, 10):
@@ -558,13 +611,17 @@ class Activity:
                 "first_contact_at": _ts(first, first <= now),
                 "closed_at": _ts(closed, ~open_),
                 "close_reason": _str(
-                    np.array(["已解决", "协商一致", "客户撤诉", "无法联系"])[rng.choice(4, size=m, p=[0.7, 0.2, 0.05, 0.05])],
+                    np.array(["已解决", "协商一致", "客户撤诉", "无法联系"])[
+                        rng.choice(4, size=m, p=[0.7, 0.2, 0.05, 0.05])
+                    ],
                     ~open_,
                 ),
                 "escalated_at": _ts(esc_at, escalated),
                 "vrt": (level_i == 2) | ((level_i == 1) & (rng.random(m) < 0.3)),
                 "callback_at": _ts(callback, has_cb),
-                "satisfaction": _opt(rng.choice([1, 2, 3, 4, 5], size=m, p=[0.05, 0.08, 0.17, 0.35, 0.35]), has_cb),
+                "satisfaction": _opt(
+                    rng.choice([1, 2, 3, 4, 5], size=m, p=[0.05, 0.08, 0.17, 0.35, 0.35]), has_cb
+                ),
                 "_day": day,
             }
         )
@@ -691,7 +748,11 @@ class Activity:
         m = veh.size
         bound_at = bound * D.DAY_S + rng.integers(8 * 3600, 23 * 3600, m)
         fi = self.wx.follower_of_person[owner]
-        unionid = f["unionid"].gather(fi).zip_with(pl.Series(rng.random(m) < 0.93), pl.Series([None] * m, dtype=pl.Utf8))
+        unionid = (
+            f["unionid"]
+            .gather(fi)
+            .zip_with(pl.Series(rng.random(m) < 0.93), pl.Series([None] * m, dtype=pl.Utf8))
+        )
         base = pl.DataFrame(
             {
                 "binding_id": _ids("BD", m),

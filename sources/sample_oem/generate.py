@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from sources.identifiers import normalize_mobile
 from sources.sample_oem import dates as D
 from sources.sample_oem import identity as I
 from sources.sample_oem.activity import PLACEHOLDER_MOBILES, Activity
@@ -30,8 +32,7 @@ from sources.sample_oem.render import (
 )
 from sources.sample_oem.spec import DIRT, TABLES, Table
 from sources.sample_oem.wechat_state import TAGS, WechatState, build_wechat
-from sources.sample_oem.world import KIND_NAMES, NEVER, STAFF, World, build_window, build_world
-from sources.identifiers import normalize_mobile
+from sources.sample_oem.world import KIND_NAMES, STAFF, World, build_window, build_world
 
 APPID = "wxa1f2c3d4e5f60718"
 CORPID = "ww0a1b2c3d4e5f6071"
@@ -66,8 +67,9 @@ def default_end(today: dt.date | None = None) -> str:
     return last_month.strftime("%Y-%m")
 
 
-def generate(out: Path, vehicles: int = 20_000, seed: int = 7, end: str | None = None, months: int = 24
-             ) -> GenerationSummary:
+def generate(
+    out: Path, vehicles: int = 20_000, seed: int = 7, end: str | None = None, months: int = 24
+) -> GenerationSummary:
     started = time.perf_counter()
     out = Path(out)
     end = end or default_end()
@@ -104,21 +106,36 @@ def generate(out: Path, vehicles: int = 20_000, seed: int = 7, end: str | None =
     log.add("resold_vehicle", world.v["resold"].sum(), world.n_vehicles)
 
     for d in ("inbox/dms", "inbox/csc", "inbox/master", "wechat", "truth"):
+        # a rerun replaces the previous sample OEM (a stale month file would otherwise linger)
+        shutil.rmtree(out / d, ignore_errors=True)
         (out / d).mkdir(parents=True, exist_ok=True)
-    for name, df in tables.items():
-        summary.files += write_table(out, TABLES[name], df, world, log, backfill=name in ("vehicle_sales",
-                                                                                         "wechat_bindings"))
+    del ros, participants, campaigns  # the tables dict holds the only references: freed as written
+    for name in list(tables):
+        df = tables.pop(name)
         summary.rows[name] = df.height
+        summary.files += write_table(
+            out, TABLES[name], df, world, log, backfill=name in ("vehicle_sales", "wechat_bindings")
+        )
+        del df
     summary.files += write_master(out, world, log)
     summary.rows["dealers"] = world.dealers.height
     summary.rows["staff"] = world.staff.height
 
     summary.files += write_wechat(out / "wechat", world, wx, log, clock_start)
-    for name in ("oa_followers", "wecom_external_contacts", "wecom_follow_relations", "wecom_behavior_daily",
-                 "wecom_groupmsg_results"):
-        attr = {"oa_followers": "followers", "wecom_external_contacts": "contacts",
-                "wecom_follow_relations": "relations", "wecom_behavior_daily": "behavior",
-                "wecom_groupmsg_results": "groupmsg_results"}[name]
+    for name in (
+        "oa_followers",
+        "wecom_external_contacts",
+        "wecom_follow_relations",
+        "wecom_behavior_daily",
+        "wecom_groupmsg_results",
+    ):
+        attr = {
+            "oa_followers": "followers",
+            "wecom_external_contacts": "contacts",
+            "wecom_follow_relations": "relations",
+            "wecom_behavior_daily": "behavior",
+            "wecom_groupmsg_results": "groupmsg_results",
+        }[name]
         summary.rows[name] = getattr(wx, attr).height
     summary.files += write_truth(out / "truth", world, wx, log)
     summary.rows["truth/persons"] = world.n_persons
@@ -129,7 +146,9 @@ def generate(out: Path, vehicles: int = 20_000, seed: int = 7, end: str | None =
 # ------------------------------------------------------------------------------------------ exports
 
 
-def write_table(out: Path, table: Table, df: pl.DataFrame, world: World, log: DirtLog, backfill: bool) -> list[str]:
+def write_table(
+    out: Path, table: Table, df: pl.DataFrame, world: World, log: DirtLog, backfill: bool
+) -> list[str]:
     rng = I.stream(world.seed, f"files/{table.name}")
     w = world.window
     for c in table.columns:
@@ -170,18 +189,37 @@ def write_table(out: Path, table: Table, df: pl.DataFrame, world: World, log: Di
         log.add("bad_row_unknown_dealer", unknown_dealer.sum(), monthly.sum())
         codes = pl.Series(rng.integers(90000, 99999, df.height)).cast(pl.Utf8).str.replace(r"^", "D")
         df = df.with_columns(
-            pl.when(pl.Series(unknown_dealer)).then(codes).otherwise(pl.col(dealer_cols[0])).alias(dealer_cols[0])
+            pl.when(pl.Series(unknown_dealer))
+            .then(codes)
+            .otherwise(pl.col(dealer_cols[0]))
+            .alias(dealer_cols[0])
         )
 
     written = []
     folder = out / "inbox" / table.system
-    for (fd,), part in sorted(df.partition_by("_file_day", as_dict=True, maintain_order=True).items()):
-        written.append(_write_part(folder, table, part, int(fd), rng, log, None))
+    # one file per file day, rows in their original order: slices of a stable sort (no copies per file)
+    df = df.sort("_file_day", maintain_order=True)
+    if df.height == 0:  # nothing happened (tiny runs): still one file, header only, at the end month
+        return [_write_part(folder, table, df, w.end, rng, log, None)]
+    days = df["_file_day"].to_numpy()
+    bounds = np.flatnonzero(np.diff(days)) + 1
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, days.size], strict=True):
+        written.append(
+            _write_part(folder, table, df.slice(int(lo), int(hi - lo)), int(days[lo]), rng, log, None)
+        )
     return written
 
 
-def _write_part(folder: Path, table: Table, part: pl.DataFrame, file_day: int | None, rng, log: DirtLog,
-                force_xlsx: bool | None, name: str | None = None) -> str:
+def _write_part(
+    folder: Path,
+    table: Table,
+    part: pl.DataFrame,
+    file_day: int | None,
+    rng,
+    log: DirtLog,
+    force_xlsx: bool | None,
+    name: str | None = None,
+) -> str:
     style = choose_style(rng, table, part.height, log, force_xlsx)
     bad = part["_bad_date"].to_numpy() if "_bad_date" in part.columns else None
     cols = [c for c in table.names if c not in style.dropped]
@@ -194,7 +232,7 @@ def _write_part(folder: Path, table: Table, part: pl.DataFrame, file_day: int | 
     ext = "xlsx" if style.xlsx else "csv"
     fname = name or f"{table.name}_{D.to_date(file_day).isoformat()}"
     path = folder / f"{fname}.{ext}"
-    write_file(path, cells, table, style, file_day, rng)
+    write_file(path, cells, table, style, file_day)
     return str(path.relative_to(folder.parent.parent))
 
 
@@ -247,8 +285,17 @@ def write_wechat(folder: Path, world: World, wx: WechatState, log: DirtLog, cloc
     log.add("consultant_mobile_wecom", rel["_consultant_mobile"].sum(), rel.height)
     relations = rel.with_columns(
         pl.concat_list([m1.alias("a"), m2.alias("b")]).list.drop_nulls().alias("remark_mobiles")
-    ).select("userid", "external_userid", "remark", "description", "createtime", "add_way", "state",
-             "remark_mobiles", "tags")
+    ).select(
+        "userid",
+        "external_userid",
+        "remark",
+        "description",
+        "createtime",
+        "add_way",
+        "state",
+        "remark_mobiles",
+        "tags",
+    )
     frames = {
         "oa_followers": wx.followers.drop("_person"),
         "wecom_members": wx.members,
@@ -277,7 +324,11 @@ def write_truth(folder: Path, world: World, wx: WechatState, log: DirtLog) -> li
     allp = np.arange(n)
     id18 = I.id_strings(p["id_body"], p["id_check"])
     id18 = id18.zip_with(pl.Series(p["has_id"]), pl.Series([None] * n, dtype=pl.Utf8))
-    mobile = pl.Series(p["mobile"]).cast(pl.Utf8).zip_with(pl.Series(p["mobile"] > 0), pl.Series([None] * n, dtype=pl.Utf8))
+    mobile = (
+        pl.Series(p["mobile"])
+        .cast(pl.Utf8)
+        .zip_with(pl.Series(p["mobile"] > 0), pl.Series([None] * n, dtype=pl.Utf8))
+    )
     province = world.dealers["province"].to_numpy()[p["home_dealer"]]
     persons = pl.DataFrame(
         {
@@ -310,8 +361,11 @@ def write_truth(folder: Path, world: World, wx: WechatState, log: DirtLog) -> li
 
     own = np.flatnonzero(p["own_mobile"] > 0)
     kind_own = np.where(
-        p["kind"][own] == STAFF, "consultant",
-        np.where(p["family_shared"][own] & (p["mobile"][own] == p["own_mobile"][own]), "family_shared", "personal"),
+        p["kind"][own] == STAFF,
+        "consultant",
+        np.where(
+            p["family_shared"][own] & (p["mobile"][own] == p["own_mobile"][own]), "family_shared", "personal"
+        ),
     )
     ident("mobile", pl.Series(p["own_mobile"][own]).cast(pl.Utf8), own, kind_own)
     sharer = np.flatnonzero(p["family_shared"] & (p["mobile"] != p["own_mobile"]))
@@ -320,7 +374,7 @@ def write_truth(folder: Path, world: World, wx: WechatState, log: DirtLog) -> li
     ident("id_number", id18.gather(has_id), has_id, "personal")
     followers = wx.followers["_person"].to_numpy()
     ident("oa_openid", p["openid"].gather(followers), followers, "personal")
-    contacts_people = np.flatnonzero(np.isin(p["external_userid"].to_numpy(), wx.contacts["external_userid"].to_numpy()))
+    contacts_people = wx.contact_person
     ident("wecom_external_userid", p["external_userid"].gather(contacts_people), contacts_people, "personal")
     wechat_people = np.union1d(followers, contacts_people)
     wechat_people = wechat_people[p["has_unionid"][wechat_people]]
@@ -348,17 +402,28 @@ def write_truth(folder: Path, world: World, wx: WechatState, log: DirtLog) -> li
         {
             "vin": pl.concat([v["vin"], v["vin"].filter(pl.Series(resold))]),
             "person_id": pl.concat([person_ids(v["owner1"]), person_ids(v["owner2"][resold])]),
-            "owned_from": pl.Series(np.concatenate([v["inv"], v["resale"][resold]]).astype(np.int32)).cast(pl.Date),
-            "owned_to": pl.Series(np.concatenate([np.where(resold, v["resale"], 0), np.zeros(resold.sum(), dtype=np.int64)]).astype(np.int32)).cast(pl.Date).zip_with(
-                pl.Series(np.concatenate([resold, np.zeros(resold.sum(), dtype=bool)])), pl.Series([None] * (v["vin"].len() + int(resold.sum())), dtype=pl.Date)
+            "owned_from": pl.Series(np.concatenate([v["inv"], v["resale"][resold]]).astype(np.int32)).cast(
+                pl.Date
+            ),
+            "owned_to": pl.Series(
+                np.concatenate(
+                    [np.where(resold, v["resale"], 0), np.zeros(resold.sum(), dtype=np.int64)]
+                ).astype(np.int32)
+            )
+            .cast(pl.Date)
+            .zip_with(
+                pl.Series(np.concatenate([resold, np.zeros(resold.sum(), dtype=bool)])),
+                pl.Series([None] * (v["vin"].len() + int(resold.sum())), dtype=pl.Date),
             ),
         }
     )
     ownership.write_parquet(folder / "vehicle_ownership.parquet", statistics=False)
     spouses_owning = int((p["family_shared"] & (p["mobile"] != p["own_mobile"])).sum())
     log.add("family_shared_mobile", spouses_owning, spouses_owning)  # every sharing spouse owns a car
-    (folder / "dirt_rates.json").write_text(json.dumps(log.as_json(), ensure_ascii=False, indent=2) + "\n",
-                                           encoding="utf-8")
-    _ = NEVER
-    return [f"truth/{f}" for f in ("persons.parquet", "identifiers.parquet", "vehicle_ownership.parquet",
-                                   "dirt_rates.json")]
+    (folder / "dirt_rates.json").write_text(
+        json.dumps(log.as_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return [
+        f"truth/{f}"
+        for f in ("persons.parquet", "identifiers.parquet", "vehicle_ownership.parquet", "dirt_rates.json")
+    ]

@@ -41,14 +41,33 @@ REGIONS: dict[str, list[tuple[str, int, float, list[tuple[str, int]]]]] = {
 
 # flattened: one row per city
 CITIES: list[dict] = [
-    {"region": region, "province": prov, "province_code": pcode, "weight": w / len(cities), "city": city,
-     "city_code": ccode}
+    {
+        "region": region,
+        "province": prov,
+        "province_code": pcode,
+        "weight": w / len(cities),
+        "city": city,
+        "city_code": ccode,
+    }
     for region, provinces in REGIONS.items()
     for prov, pcode, w, cities in provinces
     for city, ccode in cities
 ]
 
-DEALER_GROUPS = ["华骏", "恒通", "永达", "广汇", "中升", "庞大", "利星", "元通", "万达", "大昌", "鑫源", "宝泽"]
+DEALER_GROUPS = [
+    "华骏",
+    "恒通",
+    "永达",
+    "广汇",
+    "中升",
+    "庞大",
+    "利星",
+    "元通",
+    "万达",
+    "大昌",
+    "鑫源",
+    "宝泽",
+]
 BRAND = "华驰"
 
 # model_code, model_name, seats, VIN positions 4-8 (VDS), share of sales, EV?

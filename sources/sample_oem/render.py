@@ -4,6 +4,7 @@ rows, date / amount / boolean forms) chosen from the table's own random stream."
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import defaultdict
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from sources.sample_oem import dates as D
 from sources.sample_oem import identity as I
 from sources.sample_oem.geography import BRAND
 from sources.sample_oem.spec import DIRT, EXTRA_COLUMNS, Table
+from sources.sample_oem.xlsx_fast import STYLE_AMOUNT, STYLE_DATE, STYLE_DATETIME, write_xlsx
 
 FULLWIDTH = list("０１２３４５６７８９")
 DIGITS = list("0123456789")
@@ -25,7 +27,7 @@ TS_FORMS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y/%-m/%-d %H:%M:%S", "%Y
 BOOL_FORMS = [("Y", "N"), ("是", "否"), ("1", "0"), ("true", "false")]
 AMOUNT_FORMS = ["plain", "thousands", "yen_thousands", "yen"]
 XLSX_MAX_ROWS = 50_000
-FIXED_CREATED = __import__("datetime").datetime(2020, 1, 1)
+FIXED_CREATED = dt.datetime(2020, 1, 1)  # xlsx document date: fixed, so bytes are reproducible
 TITLES = {
     "vehicle_sales": "销售开票明细",
     "wechat_bindings": "公众号注册绑定明细",
@@ -74,10 +76,16 @@ def dirty_mobiles(rng: np.random.Generator, values: np.ndarray, log: DirtLog) ->
     n = values.size
     present = values > 0
     u = rng.random(n)
-    bounds = np.cumsum([DIRT[k]["rate"] for k in ("mobile_plus86", "mobile_0086", "mobile_spaces", "mobile_dashes",
-                                                   "mobile_fullwidth")])
+    bounds = np.cumsum(
+        [
+            DIRT[k]["rate"]
+            for k in ("mobile_plus86", "mobile_0086", "mobile_spaces", "mobile_dashes", "mobile_fullwidth")
+        ]
+    )
     form = np.where(present, np.searchsorted(bounds, u, side="right"), 5)  # 5 = as is
-    for i, k in enumerate(("mobile_plus86", "mobile_0086", "mobile_spaces", "mobile_dashes", "mobile_fullwidth")):
+    for i, k in enumerate(
+        ("mobile_plus86", "mobile_0086", "mobile_spaces", "mobile_dashes", "mobile_fullwidth")
+    ):
         log.add(k, (form == i).sum(), present.sum())
     s = pl.Series("m", values).cast(pl.Utf8)
     f = pl.Series("f", form)
@@ -113,14 +121,14 @@ def dirty_id_numbers(rng: np.random.Generator, person: np.ndarray, p: dict, log:
     old = present & (p["birth_ymd"][safe] < 19850000)
     as15 = old & (rng.random(n) < DIRT["id_15_digit"]["rate"])
     log.add("id_15_digit", as15.sum(), old.sum())
-    ends_x = present & ~as15 & (check == ord("X"))
-    lower = ends_x & (rng.random(n) < DIRT["id_lower_x"]["rate"])
-    log.add("id_lower_x", lower.sum(), ends_x.sum())
     bad = present & ~as15 & (rng.random(n) < DIRT["id_bad_checksum"]["rate"])
     log.add("id_bad_checksum", bad.sum(), present.sum())
-    check = np.where(lower, ord("x"), check)
-    check = np.where(bad, np.where(check == ord("X"), ord("0"), np.where(check == ord("9"), ord("0"), check + 1)), check)
-    check = np.where(bad & (check == ord("y")), ord("0"), check)  # lower x never also bad
+    ends_x = present & ~as15 & ~bad & (check == ord("X"))
+    lower = ends_x & (rng.random(n) < DIRT["id_lower_x"]["rate"])
+    log.add("id_lower_x", lower.sum(), ends_x.sum())
+    # a wrong check character: the next digit (9 and X become 0)
+    wrong = np.where((check == ord("X")) | (check == ord("9")), ord("0"), check + 1)
+    check = np.where(bad, wrong, np.where(lower, ord("x"), check))
     s18 = I.id_strings(body, check.astype(np.uint8))
     area = body // 100_000_000_000
     ymd = (body // 1000) % 100_000_000
@@ -152,7 +160,9 @@ class FileStyle:
     headers: dict[str, str]
 
 
-def choose_style(rng: np.random.Generator, table: Table, rows: int, log: DirtLog, force_xlsx: bool | None) -> FileStyle:
+def choose_style(
+    rng: np.random.Generator, table: Table, rows: int, log: DirtLog, force_xlsx: bool | None
+) -> FileStyle:
     xlsx_ok = rows < XLSX_MAX_ROWS
     xlsx = force_xlsx if force_xlsx is not None else (xlsx_ok and rng.random() < DIRT["file_xlsx"]["rate"])
     if force_xlsx is None and xlsx_ok:
@@ -160,9 +170,18 @@ def choose_style(rng: np.random.Generator, table: Table, rows: int, log: DirtLog
     u = rng.random()
     encoding = "utf-8"
     if not xlsx:
-        r = np.cumsum([DIRT[k]["rate"] for k in ("file_encoding_gbk", "file_encoding_gb18030", "file_encoding_utf8_bom")])
+        r = np.cumsum(
+            [
+                DIRT[k]["rate"]
+                for k in ("file_encoding_gbk", "file_encoding_gb18030", "file_encoding_utf8_bom")
+            ]
+        )
         encoding = ["gbk", "gb18030", "utf-8-sig", "utf-8"][int(np.searchsorted(r, u, side="right"))]
-        for k, e in (("file_encoding_gbk", "gbk"), ("file_encoding_gb18030", "gb18030"), ("file_encoding_utf8_bom", "utf-8-sig")):
+        for k, e in (
+            ("file_encoding_gbk", "gbk"),
+            ("file_encoding_gb18030", "gb18030"),
+            ("file_encoding_utf8_bom", "utf-8-sig"),
+        ):
             log.add(k, encoding == e, 1)
     tab = (not xlsx) and rng.random() < DIRT["file_tab_delimited"]["rate"]
     if not xlsx:
@@ -230,13 +249,20 @@ def _amount_text(col: str, form: str) -> pl.Expr:
             pl.when(ip >= 1_000_000)
             .then(
                 pl.concat_str(
-                    [(ip // 1_000_000).cast(pl.Utf8), ((ip // 1000) % 1000).cast(pl.Utf8).str.zfill(3),
-                     (ip % 1000).cast(pl.Utf8).str.zfill(3)],
+                    [
+                        (ip // 1_000_000).cast(pl.Utf8),
+                        ((ip // 1000) % 1000).cast(pl.Utf8).str.zfill(3),
+                        (ip % 1000).cast(pl.Utf8).str.zfill(3),
+                    ],
                     separator=",",
                 )
             )
             .when(ip >= 1000)
-            .then(pl.concat_str([(ip // 1000).cast(pl.Utf8), (ip % 1000).cast(pl.Utf8).str.zfill(3)], separator=","))
+            .then(
+                pl.concat_str(
+                    [(ip // 1000).cast(pl.Utf8), (ip % 1000).cast(pl.Utf8).str.zfill(3)], separator=","
+                )
+            )
             .otherwise(plain)
         )
     else:
@@ -253,7 +279,9 @@ def _excel_serial(col: str, kind: str) -> pl.Expr:
     return pl.col(col).dt.epoch("ms").cast(pl.Float64) / 86_400_000.0 + 25569.0
 
 
-def render_cells(df: pl.DataFrame, table: Table, style: FileStyle, bad_date: np.ndarray | None) -> pl.DataFrame:
+def render_cells(
+    df: pl.DataFrame, table: Table, style: FileStyle, bad_date: np.ndarray | None
+) -> pl.DataFrame:
     """Every column as the file shows it: strings, or floats for xlsx numbers/dates."""
     exprs = []
     kinds = {c.name: c.kind for c in table.columns}
@@ -283,7 +311,9 @@ def render_cells(df: pl.DataFrame, table: Table, style: FileStyle, bad_date: np.
         # an impossible date, written as text whatever the file's form
         col = table.date_column
         text = "2025-02-30" if kinds[col] == "date" else "2025-02-30 10:00:00"
-        out = out.with_columns(pl.when(pl.Series(bad_date)).then(pl.lit(text)).otherwise(pl.col(col)).alias(col))
+        out = out.with_columns(
+            pl.when(pl.Series(bad_date)).then(pl.lit(text)).otherwise(pl.col(col)).alias(col)
+        )
     return out
 
 
@@ -295,11 +325,32 @@ def _title_lines(table: Table, file_day: int | None, n: int) -> list[str]:
     return lines[:n]
 
 
-def write_file(path: Path, cells: pl.DataFrame, table: Table, style: FileStyle, file_day: int | None,
-               rng: np.random.Generator) -> None:
+def write_file(
+    path: Path,
+    cells: pl.DataFrame,
+    table: Table,
+    style: FileStyle,
+    file_day: int | None,
+) -> None:
     kinds = {c.name: c.kind for c in table.columns}
     headers = [style.headers.get(c, c) for c in cells.columns]
+    if style.xlsx and table.system != "master":
+        # export files: the column-vectorized writer (xlsxwriter goes cell by cell, too slow at scale)
+        codes = []
+        for c in cells.columns:
+            k = kinds.get(c, "text")
+            if k == "date" and style.xlsx_dates == "excel":
+                codes.append(STYLE_DATE)
+            elif k == "ts" and style.xlsx_dates == "excel":
+                codes.append(STYLE_DATETIME)
+            elif k == "amount":
+                codes.append(STYLE_AMOUNT)
+            else:
+                codes.append(0)
+        write_xlsx(path, cells, headers, _title_lines(table, file_day, style.title_rows), codes)
+        return
     if style.xlsx:
+        # master data (small): written by xlsxwriter, as a second producer of the same shape
         wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
         wb.set_properties({"created": FIXED_CREATED, "author": "DMS"})
         ws = wb.add_worksheet("Sheet1")
@@ -339,7 +390,9 @@ def write_file(path: Path, cells: pl.DataFrame, table: Table, style: FileStyle, 
     text_df.columns = headers
     buf = io.BytesIO()
     windows = style.encoding in ("gbk", "gb18030")
-    text_df.write_csv(buf, separator=style.delimiter, line_terminator="\r\n" if windows else "\n", null_value="")
+    text_df.write_csv(
+        buf, separator=style.delimiter, line_terminator="\r\n" if windows else "\n", null_value=""
+    )
     raw = buf.getvalue()
     if style.encoding == "utf-8":
         data = raw

@@ -9,7 +9,7 @@ the counts actually injected.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,6 @@ class Table:
     key: str
     columns: tuple[Column, ...]
     date_column: str  # the event date that decides the monthly file
-    extra: dict = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -286,8 +285,14 @@ DIRT: dict[str, dict] = {
     "placeholder_mobile": {"rate": 0.012, "of": "sale-record and booking mobiles (13800138000 etc.)"},
     "consultant_mobile_sales": {"rate": 0.015, "of": "sale records (the sales consultant's own mobile)"},
     "consultant_mobile_bookings": {"rate": 0.01, "of": "bookings (the advisor's own mobile)"},
-    "consultant_mobile_wecom": {"rate": 0.03, "of": "WeCom relations (remark_mobiles holds the consultant's own)"},
-    "family_shared_mobile": {"rate": 0.5, "of": "spouses who own a car (they use the household head's mobile)"},
+    "consultant_mobile_wecom": {
+        "rate": 0.03,
+        "of": "WeCom relations (remark_mobiles holds the consultant's own)",
+    },
+    "family_shared_mobile": {
+        "rate": 0.5,
+        "of": "spouses who own a car (they use the household head's mobile)",
+    },
     "bad_row_missing_key": {"rate": 0.001, "of": "rows of monthly export files"},
     "bad_row_impossible_date": {"rate": 0.001, "of": "rows of monthly export files"},
     "bad_row_unknown_dealer": {"rate": 0.001, "of": "rows of files with a dealer_code column"},

@@ -14,7 +14,7 @@ import polars as pl
 from sources.sample_oem import dates as D
 from sources.sample_oem import identity as I
 from sources.sample_oem.geography import MODELS
-from sources.sample_oem.world import BUYER, DCRC, HEAD, PROSPECT, SALES, SERVICE, SPOUSE, World
+from sources.sample_oem.world import BUYER, HEAD, PROSPECT, SALES, SERVICE, SPOUSE, World
 
 SCENES = np.array(
     [
@@ -43,7 +43,20 @@ TAGS = [
 ]
 REGION_TAG = {"东区": 103, "南区": 104, "北区": 105, "中区": 106, "西区": 107}
 
-NICKNAMES = ["阳光", "Tony", "小王", "平安是福", "A张先生", "快乐每一天", "Kevin", "静待花开", "老李", "Lily", "🌸", "风"]
+NICKNAMES = [
+    "阳光",
+    "Tony",
+    "小王",
+    "平安是福",
+    "A张先生",
+    "快乐每一天",
+    "Kevin",
+    "静待花开",
+    "老李",
+    "Lily",
+    "🌸",
+    "风",
+]
 WECOM_TAGS = ["已购车", "首保客户", "意向客户", "VIP", "保险到期", "老客户", "活动报名"]
 GROUPMSG_TEXTS = [
     "尊敬的车主您好，本店夏季空调免费检测活动火热进行中，欢迎预约到店。",
@@ -63,6 +76,7 @@ class WechatState:
     groupmsg: pl.DataFrame
     groupmsg_results: pl.DataFrame
     follower_of_person: np.ndarray  # openid index per person or -1 (subscribed or not)
+    contact_person: np.ndarray  # person index of each WeCom external contact
     subscribed_person: np.ndarray  # bool per person: currently subscribed
 
 
@@ -118,7 +132,9 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     idx, sub_day, owner = idx[keep], sub_day[keep], owner[keep]
     m = idx.size
     scene = SCENES[rng.choice(len(SCENES), size=m, p=SCENE_P)]
-    sell = np.where(first_car[idx] >= 0, world.v["sell_dealer"][np.maximum(first_car[idx], 0)], p["home_dealer"][idx])
+    sell = np.where(
+        first_car[idx] >= 0, world.v["sell_dealer"][np.maximum(first_car[idx], 0)], p["home_dealer"][idx]
+    )
     dealer_code = world.dealers["dealer_code"].to_numpy()
     is_qr = scene == "ADD_SCENE_QR_CODE"
     qr_scene_str = np.where(is_qr & (rng.random(m) < 0.85), np.char.add("dealer_", dealer_code[sell]), "")
@@ -127,19 +143,29 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     subscribe_time = (sub_day * D.DAY_S + rng.integers(7 * 3600, 23 * 3600, m)) - 8 * 3600  # unix (UTC)
     subscribe_time = np.minimum(subscribe_time, clock_start_s - 3600)
     unsub = rng.random(m) < 0.10
-    unsub_time = subscribe_time + (rng.uniform(0.02, 1.0, m) * (clock_start_s - subscribe_time)).astype(np.int64)
+    unsub_time = subscribe_time + (rng.uniform(0.02, 1.0, m) * (clock_start_s - subscribe_time)).astype(
+        np.int64
+    )
     unionid_present = rng.random(m) < 0.94
     region = world.dealers["region"].to_numpy()[p["home_dealer"][idx]]
-    region_tag = np.vectorize(REGION_TAG.get)(region) if m else np.array([], dtype=np.int64)
+    region_tag = pl.Series(region).replace_strict(REGION_TAG, return_dtype=pl.Int64).to_numpy()
     vip = rng.random(m) < 0.05
-    tag_lists = [
-        ([100, int(rt)] + ([102] if v_ else [])) if o else [101]
-        for o, rt, v_ in zip(owner, region_tag, vip, strict=True)
-    ]
+    tag_df = pl.DataFrame({"owner": owner, "region_tag": region_tag.astype(np.int64), "vip": vip})
+    tag_lists = tag_df.select(
+        pl.concat_list(
+            pl.when(pl.col("owner")).then(100).otherwise(101),
+            pl.when(pl.col("owner")).then(pl.col("region_tag")),
+            pl.when(pl.col("owner") & pl.col("vip")).then(102),
+        )
+        .list.drop_nulls()
+        .cast(pl.List(pl.Int64))
+    ).to_series()
     followers = pl.DataFrame(
         {
             "openid": p["openid"].gather(idx),
-            "unionid": pl.Series(p["unionid"].gather(idx)).zip_with(pl.Series(unionid_present), pl.Series([None] * m, dtype=pl.Utf8)),
+            "unionid": pl.Series(p["unionid"].gather(idx)).zip_with(
+                pl.Series(unionid_present), pl.Series([None] * m, dtype=pl.Utf8)
+            ),
             "subscribe": np.where(unsub, 0, 1).astype(np.int64),
             "subscribe_time": subscribe_time.astype(np.int64),
             "unsubscribe_time": pl.Series(np.where(unsub, unsub_time, 0)).zip_with(
@@ -149,7 +175,7 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
             "qr_scene": np.where(qr_scene_str != "", 100000 + sell, 0).astype(np.int64),
             "qr_scene_str": qr_scene_str,
             "remark": np.where(rng.random(m) < 0.03, "老客户", ""),
-            "tagid_list": pl.Series(tag_lists, dtype=pl.List(pl.Int64)),
+            "tagid_list": tag_lists,
             "language": ["zh_CN"] * m,
             "blocks_template": rng.random(m) < 0.03,
             "_person": idx,
@@ -176,7 +202,6 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     staff_userid = st["wecom_userid"].to_numpy()
     staff_enabled = np.zeros(st.height, dtype=bool)
     staff_enabled[np.flatnonzero(st["wecom_userid"].is_not_null().to_numpy())] = members["enabled"].to_numpy()
-    staff_person = st["person"].to_numpy()
     staff_mobile = st["mobile_int"].to_numpy()
 
     # --------------------------------------------------------------------- external contacts
@@ -186,7 +211,9 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     k = cidx.size
     car = first_car[cidx]
     dealer_c = np.where(car >= 0, world.v["sell_dealer"][np.maximum(car, 0)], p["home_dealer"][cidx])
-    sales = np.where(car >= 0, world.v["consultant"][np.maximum(car, 0)], world.pick_staff(rng, SALES, dealer_c))
+    sales = np.where(
+        car >= 0, world.v["consultant"][np.maximum(car, 0)], world.pick_staff(rng, SALES, dealer_c)
+    )
     service = world.pick_staff(rng, SERVICE, dealer_c)
     gender = np.where(rng.random(k) < 0.2, 0, np.where(p["male"][cidx], 1, 2))
     nick = np.array(NICKNAMES)[rng.integers(0, len(NICKNAMES), k)]
@@ -224,7 +251,12 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     car_r = first_car[rel_person]
     remark = np.where(
         rng.random(r) < 0.75,
-        np.char.add(np.char.add(surname.astype(str), title), np.char.add(" ", model_names[np.where(car_r >= 0, world.v["model"][np.maximum(car_r, 0)] + 1, 0)])),
+        np.char.add(
+            np.char.add(surname.astype(str), title),
+            np.char.add(
+                " ", model_names[np.where(car_r >= 0, world.v["model"][np.maximum(car_r, 0)] + 1, 0)]
+            ),
+        ),
         "",
     )
     description = np.where(rng.random(r) < 0.3, np.where(car_r >= 0, "已购车客户", "意向客户"), "")
@@ -241,14 +273,20 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
         [consultant_mob, np.where(spouse_mob > 0, spouse_mob, own), np.zeros(r, dtype=np.int64)],
         default=own,
     )
-    first_m = np.where(first_m == 0, 0, first_m)
     first_m = np.where((own == 0) & (u >= 0.08), 0, first_m)  # prospects without a known number
     second_m = np.where((rng.random(r) < 0.03) & (first_m > 0), np.where(spouse_mob > 0, spouse_mob, 0), 0)
-    tags = [
-        list(t) for t in np.array(WECOM_TAGS, dtype=object)[rng.integers(0, len(WECOM_TAGS), (r, 2))]
-    ]
+    tag_pick = np.array(WECOM_TAGS)[rng.integers(0, len(WECOM_TAGS), (r, 2))]
     tag_n = rng.integers(0, 3, r)
-    tags = [t[:c] for t, c in zip(tags, tag_n, strict=True)]
+    tags = (
+        pl.DataFrame({"a": tag_pick[:, 0], "b": tag_pick[:, 1], "n": tag_n})
+        .select(
+            pl.concat_list(
+                pl.when(pl.col("n") >= 1).then(pl.col("a")),
+                pl.when((pl.col("n") >= 2) & (pl.col("b") != pl.col("a"))).then(pl.col("b")),
+            ).list.drop_nulls()
+        )
+        .to_series()
+    )
     relations = pl.DataFrame(
         {
             "userid": staff_userid[rel_staff].astype(str),
@@ -261,7 +299,7 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
             "_mobile1": first_m,
             "_mobile2": second_m,
             "_consultant_mobile": (u < 0.03) & (first_m == consultant_mob),
-            "tags": pl.Series(tags, dtype=pl.List(pl.Utf8)),
+            "tags": tags,
             "_person": rel_person,
             "_staff": rel_staff,
         }
@@ -305,7 +343,7 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
         senders = enabled_staff[rng.random(nm) < 0.8]
         if senders.size == 0:
             continue
-        send_day = q + rng.integers(0, 80, senders.size)
+        send_day = np.minimum(q + rng.integers(0, 80, senders.size), w.end)
         ctime = send_day * D.DAY_S + rng.integers(9 * 3600, 18 * 3600, senders.size) - 8 * 3600
         msgid = I.wechat_ids(rng, senders.size, "msg", 27)
         msgs.append(
@@ -328,6 +366,7 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
         which, rel = which[rel_ok], rel[rel_ok]
         status = rng.choice([0, 1, 2, 3], size=rel.size, p=[0.12, 0.78, 0.05, 0.05])
         send_time = ctime[which] + rng.integers(60, 3 * 86400, rel.size)
+        status = np.where((status == 1) & (send_time > clock_start_s), 0, status)  # not sent yet at the clock
         results.append(
             pl.DataFrame(
                 {
@@ -352,5 +391,6 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
         groupmsg=groupmsg,
         groupmsg_results=groupmsg_results,
         follower_of_person=follower_of_person,
+        contact_person=cidx,
         subscribed_person=subscribed_person,
     )

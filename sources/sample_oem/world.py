@@ -90,7 +90,7 @@ def build_window(end: str, months: int) -> Window:
     return Window(start=start, end=last, months=months)
 
 
-def _province_groups(province_of: np.ndarray, weight: np.ndarray):
+def _province_groups(province_of: np.ndarray):
     """Dealers grouped by province, for picking "another dealer in the same province"."""
     order = np.argsort(province_of, kind="stable")
     n_prov = int(province_of.max()) + 1
@@ -133,7 +133,7 @@ def build_world(seed: int, vehicles: int, window: Window) -> World:
             "nmd_habit": rng.uniform(0.75, 0.98, size=n_dealers),  # share of maintenance ROs with next date
         }
     )
-    prov_groups = _province_groups(prov_idx, size)
+    prov_groups = _province_groups(prov_idx)
 
     def other_dealer_same_province(dealer: np.ndarray) -> np.ndarray:
         order, offset, count = prov_groups
@@ -157,6 +157,9 @@ def build_world(seed: int, vehicles: int, window: Window) -> World:
     # invoice dates over ~8 years before the end, sales growing over time
     span = 8 * 365
     inv = window.end - (span * (1 - np.sqrt(rng.random(vehicles)))).astype(np.int64)
+    # a tail of older cars (8-12 years), so 10-year and yearly inspections occur too
+    old = rng.random(vehicles) < 0.05
+    inv = np.where(old, window.end - rng.integers(span, 12 * 365, vehicles), inv)
     inv = np.where(D.month_index(inv) > D.month_index(np.array([window.end]))[0], window.end, inv)
     model_w = np.array([m[4] for m in MODELS])
     model = rng.choice(len(MODELS), size=vehicles, p=model_w / model_w.sum())
@@ -181,7 +184,6 @@ def build_world(seed: int, vehicles: int, window: Window) -> World:
             np.full(n_prospects, PROSPECT),
         ]
     )
-    head_idx = np.arange(n_house)
     spouse_of_house = np.full(n_house, -1)
     spouse_of_house[has_spouse] = n_house + np.arange(n_spouses)
     buyer_idx = n_house + n_spouses + np.arange(n_buyers)
@@ -317,11 +319,14 @@ def build_world(seed: int, vehicles: int, window: Window) -> World:
 
     seats_by_model = np.array([m[2] for m in MODELS])
     taxi = np.array([m[0] == "HT5" for m in MODELS])[model]
-    daily_km = np.where(taxi, rng.uniform(180, 300, vehicles), rng.lognormal(np.log(38), 0.45, vehicles))
+    daily_km = np.where(
+        taxi, rng.uniform(180, 300, vehicles), np.minimum(rng.lognormal(np.log(38), 0.45, vehicles), 130)
+    )
     lapses = rng.random(vehicles) < 0.35
     lapse1 = np.where(lapses, inv + (rng.uniform(0.4, 9, vehicles) * 365).astype(np.int64), NEVER)
-    lapse2 = np.where(rng.random(vehicles) < 0.3, resale + (rng.uniform(0.3, 3, vehicles) * 365).astype(np.int64),
-                      NEVER)
+    lapse2 = np.where(
+        rng.random(vehicles) < 0.3, resale + (rng.uniform(0.3, 3, vehicles) * 365).astype(np.int64), NEVER
+    )
     lapse2 = np.where(resold, lapse2, NEVER)
     serv_dealer = np.where(rng.random(vehicles) < 0.85, sell_dealer, other_dealer_same_province(sell_dealer))
     switches = rng.random(vehicles) < 0.10

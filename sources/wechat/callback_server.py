@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import threading
 import time
@@ -21,13 +22,20 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from sources.wechat.callback import BadEvent, EventLog, callback_token, parse_event, signature_ok, to_event
+from sources.wechat.callback_crypto import DecryptError, decrypt, msg_signature_ok
+
+AES_KEY_ENV = "AFTERCARE_WECHAT_CALLBACK_AES_KEY"
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
-def build_app(events_dir: Path, token: str | None = None) -> Starlette:
+def build_app(
+    events_dir: Path, token: str | None = None, aes_key: str | None = None, appid: str | None = None
+) -> Starlette:
+    """``aes_key`` (the EncodingAESKey) and ``appid`` enable safe mode; plaintext pushes stay accepted."""
     log = EventLog(events_dir)
     secret = token or callback_token()
+    aes_key = aes_key if aes_key is not None else os.environ.get(AES_KEY_ENV) or None
 
     async def endpoint(request: Request) -> PlainTextResponse:
         q = request.query_params
@@ -35,12 +43,21 @@ def build_app(events_dir: Path, token: str | None = None) -> Starlette:
             return PlainTextResponse("invalid signature", status_code=403)
         if request.method == "GET":
             return PlainTextResponse(q.get("echostr", ""))
-        if q.get("encrypt_type") == "aes":
-            # safe mode needs the EncodingAESKey; not supported yet (docs/wechat.md): use plaintext mode
-            return PlainTextResponse("encrypted mode is not configured", status_code=501)
+        body = await request.body()
         try:
-            fields = parse_event(await request.body())
-        except BadEvent as exc:
+            fields = parse_event(body)
+            if q.get("encrypt_type") == "aes":
+                if not aes_key or not appid:
+                    return PlainTextResponse(
+                        "safe mode is not configured: set " + AES_KEY_ENV, status_code=501
+                    )
+                encrypted = fields.get("Encrypt", "")
+                if not msg_signature_ok(
+                    secret, q["timestamp"], q["nonce"], encrypted, q.get("msg_signature")
+                ):
+                    return PlainTextResponse("invalid msg_signature", status_code=403)
+                fields = parse_event(decrypt(aes_key, encrypted, appid))
+        except (BadEvent, DecryptError) as exc:
             return PlainTextResponse(f"bad event: {exc}", status_code=400)
         log.append(to_event(fields, dt.datetime.now(SHANGHAI)))
         return PlainTextResponse("success")
@@ -69,13 +86,17 @@ class CallbackHandle:
         self.stop()
 
 
-def start_callback_server(events_dir: Path, host: str = "127.0.0.1", port: int = 0, token: str | None = None):
+def start_callback_server(
+    events_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    token: str | None = None,
+    aes_key: str | None = None,
+    appid: str | None = None,
+):
     """Serve in a background thread (tests, demo)."""
-    server = uvicorn.Server(
-        uvicorn.Config(
-            build_app(events_dir, token), host=host, port=port, log_level="warning", lifespan="off"
-        )
-    )
+    app = build_app(events_dir, token, aes_key, appid)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, name="wechat-callback", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -101,5 +122,6 @@ def callback_command(args: argparse.Namespace) -> int:
         f"  token from AFTERCARE_WECHAT_CALLBACK_TOKEN (default: the local demo token); Ctrl-C stops",
         flush=True,
     )
-    uvicorn.run(build_app(events_dir), host=args.host, port=args.port, log_level="warning", access_log=False)
+    app = build_app(events_dir, appid=settings.wechat.appid)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0

@@ -102,6 +102,26 @@ class WecomClient(ApiCore):
             raise
         return list(data.get("external_userid") or [])
 
+    def customer(self, external_userid: str) -> dict[str, Any] | None:
+        """One customer with all its consultants (``follow_user`` pages of 500); None if unknown."""
+        follow: list[dict[str, Any]] = []
+        cursor, seen = "", set()
+        while True:
+            params = {"external_userid": external_userid, **({"cursor": cursor} if cursor else {})}
+            try:
+                data = self.call("GET", "/cgi-bin/externalcontact/get", params)
+            except ApiError as exc:
+                if exc.errcode in (40096, 84061):  # not (or no longer) a customer of the corp
+                    return None
+                raise
+            follow.extend(data.get("follow_user") or [])
+            cursor = str(data.get("next_cursor") or "")
+            if not cursor:
+                return {"external_contact": data.get("external_contact") or {}, "follow_user": follow}
+            if cursor in seen:
+                raise PaginationLoop(f"externalcontact/get returned cursor {cursor!r} twice; stopped")
+            seen.add(cursor)
+
     def iter_customers(self, userids: list[str]) -> Iterator[dict[str, Any]]:
         """Every (customer, consultant) relation of ``userids`` via ``batch/get_by_user``."""
         for i in range(0, len(userids), MAX_USERIDS):

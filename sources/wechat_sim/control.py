@@ -17,11 +17,12 @@
 | `GET /__sim/templates` | template messages sent |
 | `GET /__sim/events`, `POST /__sim/events/flush` | event pushes and waiting until all are delivered |
 | `POST /__sim/config` | change `SimConfig` fields (page_size, end_mode, template_failure_rate, allowed_ips, ...) |
-| `POST /__sim/callback` | `{"url": ...}` set the callback URL |
+| `POST /__sim/callback` | `{"url": ..., "aes_key": ...}` set the callback URL (and safe mode's EncodingAESKey) |
 """
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
@@ -40,11 +41,7 @@ def _sim(request: Request) -> Simulator:
 
 async def _body(request: Request) -> dict[str, Any]:
     raw = await request.body()
-    if not raw:
-        return {}
-    import json
-
-    return json.loads(raw)
+    return json.loads(raw) if raw else {}
 
 
 async def state(request: Request) -> JSONResponse:
@@ -122,7 +119,7 @@ async def faults(request: Request) -> JSONResponse:
     plan = _sim(request).faults
     plan.rate = float(body.get("rate", plan.rate))
     if "seed" in body:
-        plan._rng = random.Random(int(body["seed"]))
+        plan.reseed(int(body["seed"]))
     return JSONResponse({"rate": plan.rate})
 
 
@@ -219,7 +216,9 @@ async def config(request: Request) -> JSONResponse:
 async def set_callback(request: Request) -> JSONResponse:
     sim, body = _sim(request), await _body(request)
     sim.events.url = body.get("url") or None
-    return JSONResponse({"url": sim.events.url})
+    if "aes_key" in body:
+        sim.events.aes_key = body["aes_key"] or None  # EncodingAESKey: safe mode
+    return JSONResponse({"url": sim.events.url, "safe_mode": bool(sim.events.aes_key)})
 
 
 def routes() -> list[Route]:

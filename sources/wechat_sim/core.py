@@ -227,6 +227,9 @@ class FaultPlan:
         self.injected: dict[str, deque[Fault]] = {}
         self.fired: Counter[str] = Counter()
 
+    def reseed(self, seed: int) -> None:
+        self._rng = random.Random(seed)
+
     def inject(self, path: str, fault: Fault, count: int) -> None:
         self.injected.setdefault(path, deque()).extend([fault] * count)
 

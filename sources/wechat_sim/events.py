@@ -7,16 +7,19 @@ WeChat waits 5 s for an answer and tries 3 times in total.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import logging
 import os
 import random
+import struct
 import time
 from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
 import httpx
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 # Same variable and documented default as the receiver (docs/wechat.md); the simulator does not
 # import the platform's code, it is configured like a real Official Account would be.
@@ -26,6 +29,19 @@ PUSH_TIMEOUT_S = 5.0
 PUSH_ATTEMPTS = 3
 
 log = logging.getLogger("wechat_sim.events")
+
+
+AES_KEY_ENV = "AFTERCARE_WECHAT_CALLBACK_AES_KEY"
+
+
+def encrypt(encoding_aes_key: str, message: bytes, appid: str, rng: random.Random) -> str:
+    """Safe mode: base64(AES-256-CBC(random16 || len || msg || appid)), PKCS#7 to 32 bytes."""
+    key = base64.b64decode(encoding_aes_key + "=")
+    plain = rng.randbytes(16) + struct.pack(">I", len(message)) + message + appid.encode()
+    pad = 32 - len(plain) % 32
+    plain += bytes([pad]) * pad
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    return base64.b64encode(encryptor.update(plain) + encryptor.finalize()).decode()
 
 
 def callback_token() -> str:
@@ -92,6 +108,8 @@ class EventPusher:
 
     url: str | None
     rng: random.Random
+    appid: str = ""
+    aes_key: str | None = None  # EncodingAESKey: set for safe mode, None for plaintext mode
     pushes: list[Push] = field(default_factory=list)
     _queue: asyncio.Queue | None = None
     _worker: asyncio.Task | None = None
@@ -133,11 +151,19 @@ class EventPusher:
                 "nonce": nonce,
                 "openid": push.openid,
             }
+            body = push.xml.encode("utf-8")
+            if self.aes_key:
+                encrypted = encrypt(self.aes_key, body, self.appid, self.rng)
+                params["encrypt_type"] = "aes"
+                params["msg_signature"] = hashlib.sha1(
+                    "".join(sorted([token, timestamp, nonce, encrypted])).encode()
+                ).hexdigest()
+                body = event_xml([("ToUserName", "gh_" + self.appid[-12:]), ("Encrypt", encrypted)]).encode()
             try:
                 response = await client.post(
                     self.url,
                     params=params,
-                    content=push.xml.encode("utf-8"),
+                    content=body,
                     headers={"Content-Type": "text/xml"},
                 )
                 # any 200 answer ends the retries ("success" or an empty body)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
 from sources.wechat_sim.core import FaultPlan, Quotas, RequestLog, SimClock, TokenRegistry
-from sources.wechat_sim.events import EventPusher
+from sources.wechat_sim.events import AES_KEY_ENV, EventPusher
 from sources.wechat_sim.state import SimState
 
 OA_ERRMSG = {
@@ -92,7 +93,12 @@ class Simulator:
             state=state,
             clock=SimClock(state.oa.clock_start),
             faults=FaultPlan(faults, seed),
-            events=EventPusher(callback_url, random.Random(seed + 2)),
+            events=EventPusher(
+                callback_url,
+                random.Random(seed + 2),
+                appid=state.oa.appid,
+                aes_key=os.environ.get(AES_KEY_ENV) or None,
+            ),
             seed=seed,
         )
 

@@ -285,3 +285,16 @@ def test_a_failed_file_fixed_later_is_ingested(landed):
         dt.date(2026, 10, 1),
         95,
     )
+
+
+def test_two_identical_new_files_in_one_scan_are_ingested_once(landed):
+    con, inbox, _, _ = landed
+    text = f"ro_no,dealer_code,vin,opened_at\nRO777,D001,{VIN_OK},2026-10-20\n"
+    (inbox / "csc/repair_orders_2026-10-20.csv").write_text(text)
+    (inbox / "csc/repair_orders_2026-10-20_copy.csv").write_text(text)
+    actions = {o.relative: o.action for o in run(con, inbox).outcomes}
+    assert actions["csc/repair_orders_2026-10-20.csv"] == "ingested"
+    assert actions["csc/repair_orders_2026-10-20_copy.csv"] == "duplicate"
+    assert con.execute(
+        "select count(*) from landing_history.repair_orders where ro_no = 'RO777'"
+    ).fetchone() == (1,)

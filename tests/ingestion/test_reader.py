@@ -92,3 +92,13 @@ def test_gbk_after_a_long_ascii_start_is_still_read(tmp_path):
     raw = read_export(path, TABLES_BY_NAME["dealers"])
     assert raw.encoding == "gb18030"
     assert raw.frame.get_column("name").to_list()[-1] == "广州三店"
+
+
+@pytest.mark.parametrize("pad", [0, 1, 2, 3])
+@pytest.mark.parametrize("text, codec", [("广州三店", "gbk"), ("𠀾", "gb18030")])
+def test_a_sniff_window_ending_inside_a_multibyte_character(pad, text, codec):
+    """The 64 KiB sample may cut a 2-byte GBK or 4-byte GB18030 character: still recognised."""
+    from sources.exports.reader import SNIFF_BYTES, detect_encoding
+
+    data = b"a" * pad + (text * SNIFF_BYTES).encode(codec)
+    assert detect_encoding(data) == "gb18030"

@@ -159,3 +159,16 @@ def test_file_names_give_table_and_export_date(name, table, date):
 def test_headers_compare_trimmed_width_folded_and_case_blind():
     assert fold_header(" ＶＩＮ码 ") == fold_header("VIN码") == "vin码"
     assert fold_header("\ufeffro_no") == "ro_no"
+
+
+def test_the_column_vin_check_agrees_with_the_expression():
+    import polars as pl
+
+    vins = pl.Series("vin", [VIN_OK, None, VIN_BAD_CHECK, VIN_OK2, "LFV2A21K5G3000004", "LFV2A21K5G3000005"])
+    expected = pl.select(v.vin_check_ok_expr(pl.lit(vins))).to_series().to_list()
+    assert (
+        v.vin_check_ok_series(vins).to_list()
+        == expected
+        == [True, None, False, True, expected[4], expected[5]]
+    )
+    assert v.vin_check_ok_series(pl.Series("vin", [None], dtype=pl.String)).to_list() == [None]

@@ -94,3 +94,29 @@ def test_unanswered_pushes_are_retried_three_times(sim, control):
     summary = control.post("events/flush")
     assert summary["failed"] == 1
     assert control.get("events")["pushes"][0]["attempts"] == 3
+
+
+def test_safe_mode_pushes_are_decrypted_and_tampering_refused(tmp_path, sim, control, oa_client):
+    from sources.wechat_sim.synthetic import APPID
+
+    key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # an EncodingAESKey: 43 characters
+    folder = tmp_path / "callbacks"
+    with start_callback_server(folder, aes_key=key, appid=APPID) as receiver:
+        control.post("callback", {"url": receiver.url, "aes_key": key})
+        control.post("followers/new", {"count": 1, "push": True})
+        assert control.post("events/flush")["delivered"] == 1
+        pushed = control.get("events")["pushes"][0]
+        # the same encrypted body with a forged msg_signature is refused
+        forged = httpx.post(
+            receiver.url,
+            params={**signed(), "encrypt_type": "aes", "msg_signature": "0" * 40},
+            content=b"<xml><Encrypt><![CDATA[AAAA]]></Encrypt></xml>",
+        )
+    assert forged.status_code == 403
+    events = stored(folder)
+    assert len(events) == 1 and events[0]["event"] == "subscribe" and events[0]["openid"] == pushed["openid"]
+    with start_callback_server(tmp_path / "other", aes_key=key, appid="wx_someone_else") as receiver:
+        control.post("callback", {"url": receiver.url, "aes_key": key})
+        control.post("followers/new", {"count": 1, "push": True})
+        summary = control.post("events/flush")
+    assert summary["failed"] == 1  # a message for another app is not accepted

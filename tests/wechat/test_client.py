@@ -171,6 +171,10 @@ def test_wecom_paths(wecom_client, control):
         (r["follow_info"]["userid"], r["external_contact"]["external_userid"]) for r in relations
     ) == sorted((u, e) for u, ids in per_user.items() for e in ids)
     assert [] in per_user.values()  # 84061 became an empty list
+    some = relations[0]["external_contact"]["external_userid"]
+    detail = wecom_client.customer(some)
+    assert {f["userid"] for f in detail["follow_user"]} == {u for u, ids in per_user.items() if some in ids}
+    assert wecom_client.customer("wmNobody") is None
     for code in (45033, 45009, -1):  # concurrency, frequency, busy: all retried
         control.post(
             "inject", {"path": "/cgi-bin/externalcontact/get_follow_user_list", "count": 1, "errcode": code}
@@ -198,3 +202,18 @@ def test_client_never_imports_the_simulator():
         "bad=[m for m in sys.modules if m.startswith('sources.wechat_sim')]; assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_customer_with_more_than_500_consultants_is_paged(sim, wecom_client, control):
+    from sources.wechat_sim.state import Relation
+
+    corp = sim.simulator.state.wecom
+    external_userid = next(iter(corp.contacts))
+    corp.relations_by_contact[external_userid] = [
+        Relation(f"sc_{i:04d}", external_userid, "", "", 1_700_000_000 + i, 1, "", [], [])
+        for i in range(1234)
+    ]
+    detail = wecom_client.customer(external_userid)
+    assert len(detail["follow_user"]) == 1234
+    assert len({f["userid"] for f in detail["follow_user"]}) == 1234
+    assert control.calls("/cgi-bin/externalcontact/get") == 3  # 500 + 500 + 234

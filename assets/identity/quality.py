@@ -1,0 +1,299 @@
+"""Identity quality: pairwise precision/recall against the generator's truth, cluster sizes, rule counts.
+
+Pairwise metrics over identifiers (RULES.md rule 7): a pair of identifiers is predicted when they
+share a OneID and true when they belong to one person. Counting pairs one by one would be
+quadratic in the cluster sizes, so they come from the contingency table of (OneID, person) counts:
+
+    true positives  = Σ C(n_op, 2)  over (OneID o, person p)
+    predicted pairs = Σ C(n_o, 2)   over OneIDs
+    true pairs      = Σ C(n_p, 2)   over persons
+
+Only ``personal`` identifiers count: family-shared, placeholder and consultant mobiles belong to
+nobody in particular and OneID is right to leave them out. A personal identifier that the sources
+show but OneID excluded (e.g. a mobile wrongly judged shared) counts as its own singleton, so it
+costs recall; identifiers the sources never show are not evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from assets.identity.graph import _components
+from sources.identifiers import keyed_hash
+
+# the generator's names for identifier types, mapped onto oneid_map's
+_TRUTH_TYPES = {
+    "unionid": "unionid",
+    "oa_openid": "oa_openid",
+    "openid": "oa_openid",
+    "wecom_external_userid": "wecom_external_userid",
+    "external_userid": "wecom_external_userid",
+    "mobile": "mobile",
+    "id_number": "id_number",
+}
+SIZE_BUCKETS = [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 10), (11, 20), (21, None)]
+
+
+@dataclass
+class QualityReport:
+    precision: float | None = None
+    recall: float | None = None
+    true_positive_pairs: int | None = None
+    predicted_pairs: int | None = None
+    true_pairs: int | None = None
+    evaluated_identifiers: int | None = None
+    # pairs some source record ties together (through that person's own identifiers): the most
+    # any resolver could find; recall_linkable = found / linkable
+    linkable_pairs: int | None = None
+    recall_linkable: float | None = None
+    cluster_sizes: dict[str, int] = field(default_factory=dict)
+    rules_fired: dict[str, int] = field(default_factory=dict)
+    links_dropped: dict[str, int] = field(default_factory=dict)
+    identifiers_by_type: dict[str, int] = field(default_factory=dict)
+    oneids: int = 0
+
+    def rows(self) -> list[tuple[str, str, float | None]]:
+        """(section, metric, value) rows for ``identity.quality_report``."""
+        rows: list[tuple[str, str, float | None]] = [
+            ("pairwise", "precision", self.precision),
+            ("pairwise", "recall", self.recall),
+            ("pairwise", "true_positive_pairs", self.true_positive_pairs),
+            ("pairwise", "predicted_pairs", self.predicted_pairs),
+            ("pairwise", "true_pairs", self.true_pairs),
+            ("pairwise", "evaluated_identifiers", self.evaluated_identifiers),
+            ("pairwise", "linkable_pairs", self.linkable_pairs),
+            ("pairwise", "recall_linkable", self.recall_linkable),
+            ("totals", "oneids", self.oneids),
+        ]
+        rows += [("cluster_size", k, v) for k, v in self.cluster_sizes.items()]
+        rows += [("rule_fired", k, v) for k, v in self.rules_fired.items()]
+        rows += [("link_dropped", k, v) for k, v in self.links_dropped.items()]
+        rows += [("identifiers", k, v) for k, v in self.identifiers_by_type.items()]
+        return rows
+
+    def markdown(self) -> str:
+        def fmt(v):
+            return "n/a" if v is None else (f"{v:.4f}" if isinstance(v, float) else f"{v:,}")
+
+        lines = ["# Identity quality", ""]
+        if self.precision is None and self.true_pairs is None:
+            lines += ["No truth available: pairwise precision and recall not computed.", ""]
+        else:
+            lines += [
+                "| pairwise | value |",
+                "|---|---:|",
+                f"| precision | {fmt(self.precision)} |",
+                f"| recall | {fmt(self.recall)} |",
+                f"| true positive pairs | {fmt(self.true_positive_pairs)} |",
+                f"| predicted pairs | {fmt(self.predicted_pairs)} |",
+                f"| true pairs | {fmt(self.true_pairs)} |",
+                f"| evaluated identifiers | {fmt(self.evaluated_identifiers)} |",
+                f"| linkable pairs | {fmt(self.linkable_pairs)} |",
+                f"| recall of linkable pairs | {fmt(self.recall_linkable)} |",
+                "",
+                "Recall counts every pair of one person's identifiers. Linkable pairs are those some source "
+                "record ties together, directly or through that person's other identifiers; the others no "
+                "source connects, so no resolver could find them.",
+                "",
+            ]
+        for title, values in (
+            ("identifiers per OneID", self.cluster_sizes),
+            ("links kept, by rule", self.rules_fired),
+            ("links dropped, by reason", self.links_dropped),
+            ("identifiers, by type", self.identifiers_by_type),
+        ):
+            lines += [f"| {title} | count |", "|---|---:|"]
+            lines += [f"| {k} | {fmt(v)} |" for k, v in values.items()]
+            lines.append("")
+        lines.append(f"OneIDs: {self.oneids:,}")
+        return "\n".join(lines) + "\n"
+
+
+def _bucket_sql() -> str:
+    cases = []
+    for low, high in SIZE_BUCKETS:
+        label = str(low) if low == high else (f"{low}-{high}" if high else f"{low}+")
+        cond = f"n = {low}" if low == high else (f"n between {low} and {high}" if high else f"n >= {low}")
+        cases.append(f"when {cond} then '{label}'")
+    return "case " + " ".join(cases) + " end"
+
+
+def pairwise_counts(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int, int]:
+    """(true positive, predicted, true) pair counts from ``relation`` (one row per identifier: cluster, person)."""
+    row = con.execute(
+        f"""
+        with cells as (select cluster, person, count(*) as n from {relation} group by all),
+        clusters as (select cluster, sum(n) as n from cells group by all),
+        persons as (select person, sum(n) as n from cells group by all)
+        select (select coalesce(sum(n * (n - 1) // 2), 0) from cells),
+               (select coalesce(sum(n * (n - 1) // 2), 0) from clusters),
+               (select coalesce(sum(n * (n - 1) // 2), 0) from persons)
+        """
+    ).fetchall()[0]
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes) -> None:
+    """Temp table ``truth_identifiers`` (identifier_type, identifier_key, person_id): personal, unambiguous."""
+    path = Path(truth_dir) / "identifiers.parquet"
+    raw = con.sql(
+        f"select identifier_type, cast(value as varchar) as value, cast(person_id as varchar) as person_id, kind "
+        f"from read_parquet('{path}')"
+    ).to_arrow_table()
+    types = [_TRUTH_TYPES.get(t) for t in raw.column("identifier_type").to_pylist()]
+    values = raw.column("value").to_pylist()
+    hashed = {}
+    keys = []
+    for t, v in zip(types, values, strict=True):
+        if v is not None and t in ("mobile", "id_number"):
+            if v not in hashed:
+                hashed[v] = keyed_hash(v, key)
+            keys.append(hashed[v])
+        else:
+            keys.append(v)
+    table = pa.table(
+        {
+            "identifier_type": types,
+            "identifier_key": keys,
+            "person_id": raw.column("person_id"),
+            "kind": raw.column("kind"),
+        }
+    )
+    con.register("truth_arrow", table)
+    con.execute(
+        """
+        create or replace temp table truth_identifiers as
+        select identifier_type, identifier_key, any_value(person_id) as person_id
+        from truth_arrow
+        where kind = 'personal' and identifier_type is not null and identifier_key is not null
+        group by 1, 2
+        having count(distinct person_id) = 1
+        """
+    )
+    con.unregister("truth_arrow")
+
+
+def quality_report(
+    con: duckdb.DuckDBPyConnection, truth_dir: Path | None = None, key: bytes | None = None
+) -> QualityReport:
+    """Measure ``identity.oneid_map`` (and against truth when ``truth_dir`` holds identifiers.parquet)."""
+    report = QualityReport()
+    report.oneids = con.execute("select count(distinct oneid) from identity.oneid_map").fetchall()[0][0]
+    report.cluster_sizes = dict(
+        con.execute(
+            f"""
+            select {_bucket_sql()} as bucket, count(*) from (
+                select oneid, count(*) as n from identity.oneid_map group by oneid)
+            group by bucket order by min(n)
+            """
+        ).fetchall()
+    )
+    report.rules_fired = dict(
+        con.execute("select rule, count(*) from identity.oneid_links group by rule order by rule").fetchall()
+    )
+    report.links_dropped = dict(
+        con.execute(
+            "select reason, count(*) from identity.dropped_links group by reason order by reason"
+        ).fetchall()
+    )
+    report.identifiers_by_type = dict(
+        con.execute(
+            "select identifier_type, count(*) from identity.oneid_map group by 1 order by 1"
+        ).fetchall()
+    )
+    if truth_dir is None or not (Path(truth_dir) / "identifiers.parquet").exists():
+        return report
+    if key is None:
+        raise ValueError("the pii key is needed to join truth mobiles and ID numbers to their HMACs")
+    load_truth(con, Path(truth_dir), key)
+    excluded = (
+        "select identifier_type, identifier_key from identity.excluded_identifiers"
+        if con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'identity' "
+            "and table_name = 'excluded_identifiers'"
+        ).fetchall()[0][0]
+        else "select null::varchar as identifier_type, null::varchar as identifier_key where false"
+    )
+    con.execute(
+        f"""
+        create or replace temp table quality_pairs as
+        select t.identifier_type, t.identifier_key,
+               coalesce(m.oneid, 'excluded:' || t.identifier_type || ':' || t.identifier_key) as cluster,
+               t.person_id as person
+        from truth_identifiers t
+        left join identity.oneid_map m using (identifier_type, identifier_key)
+        left join ({excluded}) x using (identifier_type, identifier_key)
+        where m.oneid is not null or x.identifier_key is not null
+        """
+    )
+    tp, predicted, true = pairwise_counts(con, "quality_pairs")
+    report.true_positive_pairs, report.predicted_pairs, report.true_pairs = tp, predicted, true
+    report.precision = tp / predicted if predicted else None
+    report.recall = tp / true if true else None
+    report.evaluated_identifiers = con.execute("select count(*) from quality_pairs").fetchall()[0][0]
+    found, linkable = linkable_pair_counts(con)
+    report.linkable_pairs = linkable
+    report.recall_linkable = found / linkable if linkable else None
+    return report
+
+
+def linkable_pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(linkable pairs predicted together, linkable pairs) over temp table ``quality_pairs``.
+
+    Evidence components: connected components of the evaluated identifiers over every link a
+    source asserted (kept or dropped) between two identifiers of the same person.
+    """
+    con.execute(
+        "create or replace temp table quality_nodes as "
+        "select (row_number() over () - 1)::bigint as i, identifier_type, identifier_key, cluster, person "
+        "from quality_pairs"
+    )
+    links = """
+        select left_type, left_key, right_type, right_key from identity.oneid_links
+        union all
+        select left_type, left_key, right_type, right_key from identity.dropped_links
+    """
+    edges = con.execute(
+        f"""
+        select l.i as a, r.i as b from ({links}) e
+        join quality_nodes l on l.identifier_type = e.left_type and l.identifier_key = e.left_key
+        join quality_nodes r on r.identifier_type = e.right_type and r.identifier_key = e.right_key
+        where l.person = r.person
+        """
+    ).fetchnumpy()
+    n = con.execute("select count(*) from quality_nodes").fetchall()[0][0]
+    labels = _components(n, np.asarray(edges["a"], dtype=np.int64), np.asarray(edges["b"], dtype=np.int64))
+    con.register("evidence_arrow", pa.table({"i": np.arange(n, dtype=np.int64), "evidence": labels}))
+    found, linkable = con.execute(
+        """
+        with nodes as (select q.person, e.evidence, q.cluster from quality_nodes q join evidence_arrow e using (i)),
+        linked as (select person, evidence, count(*) as n from nodes group by all),
+        found as (select person, evidence, cluster, count(*) as n from nodes group by all)
+        select (select coalesce(sum(n * (n - 1) // 2), 0) from found),
+               (select coalesce(sum(n * (n - 1) // 2), 0) from linked)
+        """
+    ).fetchall()[0]
+    con.unregister("evidence_arrow")
+    return int(found), int(linkable)
+
+
+def write_report(
+    con: duckdb.DuckDBPyConnection, report: QualityReport, run_at, markdown_path: Path | None
+) -> None:
+    con.execute("create schema if not exists identity")
+    con.execute(
+        "create or replace table identity.quality_report "
+        "(run_at timestamp, section varchar, metric varchar, value double)"
+    )
+    con.executemany(
+        "insert into identity.quality_report values (?, ?, ?, ?)",
+        [(run_at, s, m, None if v is None else float(v)) for s, m, v in report.rows()],
+    )
+    if markdown_path is not None:
+        markdown_path.parent.mkdir(parents=True, exist_ok=True)
+        markdown_path.write_text(report.markdown())

@@ -1,0 +1,393 @@
+"""OneID for a whole warehouse: sources → clean identifiers → guarded components → stable ids → explanations.
+
+Everything set-based runs in DuckDB; only the component labels pass through NumPy/SciPy. Writes, in
+one transaction, the ``identity`` schema of ``docs/architecture.md``:
+
+| table | grain |
+|---|---|
+| ``oneid_map`` | one row per live identifier: its OneID and first/last sighting (a view over the registry) |
+| ``oneid_registry`` / ``oneid_issued`` | every identifier ever seen / every OneID ever issued (stability) |
+| ``oneid_changes`` | one row per OneID merged or split in a run |
+| ``oneid_links`` | every link kept: which record, which rule, which OneID |
+| ``dropped_links`` | every link refused, with the reason |
+| ``excluded_identifiers`` | mobiles that are never an identity (placeholder, staff, shared) |
+| ``suspicious_clusters`` | OneIDs above the review thresholds of ``settings.oneid`` |
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from assets.identity import sources
+from assets.identity.graph import GuardedGraph
+from assets.identity.sources import TIER_WEAK
+from assets.identity.stability import assign_oneids
+
+
+@dataclass(frozen=True)
+class OneidParams:
+    """The ``[oneid]`` settings, with placeholder mobiles already keyed-hashed like landing."""
+
+    max_ids_per_mobile: int = 1
+    placeholder_mobile_hmacs: tuple[str, ...] = ()
+    suspicious_vehicles: int = 8
+    suspicious_mobiles: int = 4
+    suspicious_id_numbers: int = 1
+    # DuckDB's share of memory during the stage (it spills beyond it); the NumPy arrays of the
+    # graph come on top: ~1.5 GB at L scale, so the stage stays under 8 GB. None: leave as is.
+    duckdb_memory_limit: str | None = "5GB"
+
+    @classmethod
+    def from_settings(cls, oneid, pii_hash=None) -> OneidParams:
+        """From ``Settings.oneid``; ``pii_hash`` (e.g. ``PiiVault.hash``) keys the placeholder list."""
+        hmacs = tuple(pii_hash(m) for m in oneid.placeholder_mobiles) if pii_hash else ()
+        return cls(
+            max_ids_per_mobile=oneid.max_ids_per_mobile,
+            placeholder_mobile_hmacs=hmacs,
+            suspicious_vehicles=oneid.suspicious_vehicles,
+            suspicious_mobiles=oneid.suspicious_mobiles,
+            suspicious_id_numbers=oneid.suspicious_id_numbers,
+        )
+
+
+@dataclass
+class ResolveSummary:
+    sources_read: list[str] = field(default_factory=list)
+    sources_missing: list[str] = field(default_factory=list)
+    identifiers: int = 0
+    oneids: int = 0
+    links_kept: int = 0
+    links_dropped: dict[str, int] = field(default_factory=dict)
+    excluded_identifiers: dict[str, int] = field(default_factory=dict)
+    changes: dict[str, int] = field(default_factory=dict)
+    suspicious: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _exclude_unclean_mobiles(con: duckdb.DuckDBPyConnection, params: OneidParams, staff_sql: str) -> None:
+    """Rule 3: a mobile is an identity only if it is no placeholder, no staff mobile, not shared."""
+    con.execute(
+        f"""
+        create or replace temp table id_excluded as
+        with mobiles as (
+            select identifier_key, bool_or(mobile_status = 'placeholder') as flagged_placeholder
+            from id_sightings where identifier_type = 'mobile' group by identifier_key),
+        staff as ({staff_sql}),
+        owners as (
+            select right_key as identifier_key, count(distinct left_key) as n_ids
+            from id_candidates where left_type = 'id_number' and right_type = 'mobile'
+            group by right_key)
+        select 'mobile' as identifier_type, m.identifier_key,
+               case when m.flagged_placeholder or list_contains($placeholders::varchar[], m.identifier_key)
+                        then 'placeholder_mobile'
+                    when s.identifier_key is not null then 'staff_mobile'
+                    else 'shared_mobile' end as reason,
+               case when o.n_ids > $max_ids
+                        then 'used by ' || o.n_ids || ' distinct valid ID numbers (max ' || $max_ids || ')'
+                    else '' end as detail
+        from mobiles m
+        left join staff s using (identifier_key)
+        left join owners o using (identifier_key)
+        where m.flagged_placeholder or list_contains($placeholders::varchar[], m.identifier_key)
+           or s.identifier_key is not null or coalesce(o.n_ids, 0) > $max_ids
+        """,
+        {"placeholders": list(params.placeholder_mobile_hmacs), "max_ids": params.max_ids_per_mobile},
+    )
+
+
+def _build_nodes_and_links(con: duckdb.DuckDBPyConnection) -> None:
+    """Dense integer node ids and the links between them, with their priority (DuckDB, set-based)."""
+    con.execute(
+        """
+        create or replace temp table id_nodes as
+        select (row_number() over () - 1)::bigint as node_id, *
+        from (
+            select s.identifier_type, s.identifier_key,
+                   min(s.seen_at) as first_seen_at, max(s.seen_at) as last_seen_at,
+                   count(*) as n_records,  -- a record names each of its identifiers once
+                   count(*) filter (where s.source = 'landing.vehicle_sales') as n_sales
+            from id_sightings s
+            anti join id_excluded e using (identifier_type, identifier_key)
+            group by s.identifier_type, s.identifier_key)
+        """
+    )
+    # priority: tier, then first seen (a number, not a global sort of the links: ties are broken
+    # by a hash of the record, which is deterministic across runs)
+    con.execute(
+        """
+        create or replace temp table id_links as
+        select c.*, l.node_id as u, r.node_id as v,
+               c.tier::bigint * 10000000000 + coalesce(epoch(c.seen_at)::bigint, 9999999999) as priority,
+               hash(c.source, c.record_key, c.rule, c.left_key, c.right_key) as tiebreak
+        from id_candidates c
+        join id_nodes l on l.identifier_type = c.left_type and l.identifier_key = c.left_key
+        join id_nodes r on r.identifier_type = c.right_type and r.identifier_key = c.right_key
+        """
+    )
+    # one graph edge per node pair, decided at its strongest tier and earliest assertion
+    con.execute(
+        """
+        create or replace temp table id_pairs as
+        select least(u, v) as a, greatest(u, v) as b, min(tier) as tier,
+               min(priority) as priority, min(tiebreak) as tiebreak
+        from id_links where u <> v group by 1, 2
+        """
+    )
+
+
+# guarded identifier types: no component may join two of them from different components.
+# ID numbers are guarded on every tier (rule 4); mobiles only against weak links, so a booking or a
+# WeCom remark typed with a spouse's or a consultant's number never adds a second mobile to a person
+GUARDED_TYPES = ("id_number", "mobile")
+GUARDS_BY_TIER = {TIER_WEAK: (0, 1)}
+DEFAULT_GUARDS = (0,)
+CONFLICT_REASONS = ("would_join_id_numbers", "weak_link_second_mobile")
+
+
+def _components(con: duckdb.DuckDBPyConnection) -> int:
+    """Run the guarded union tier by tier; leave ``id_clusters`` and ``id_conflicts`` temp tables."""
+    n = con.execute("select count(*) from id_nodes").fetchall()[0][0]
+    types = con.execute("select identifier_type from id_nodes order by node_id").fetchnumpy()[
+        "identifier_type"
+    ]
+    types = np.asarray(types, dtype=object)
+    graph = GuardedGraph(n, [types == t for t in GUARDED_TYPES])
+    conflicts: list[pa.Table] = []
+    tiers = [t for (t,) in con.execute("select distinct tier from id_pairs order by tier").fetchall()]
+    for tier in tiers:
+        pairs = con.execute(
+            "select a, b, priority, tiebreak from id_pairs where tier = ?", [tier]
+        ).fetchnumpy()
+        a, b = np.asarray(pairs["a"]), np.asarray(pairs["b"])
+        # links that attach to a person already holding an ID number go first: when two weak links
+        # compete, the one backed by an owner record wins over a stray one of the same day
+        id_holder = graph.holders[0]
+        unanchored = (id_holder[graph.labels[a]] < 0) & (id_holder[graph.labels[b]] < 0)
+        rank = np.empty(len(a), dtype=np.int64)
+        order = np.lexsort((np.asarray(pairs["tiebreak"]), np.asarray(pairs["priority"]), unanchored))
+        rank[order] = np.arange(len(rank))
+        result = graph.add_tier(pairs["a"], pairs["b"], rank, GUARDS_BY_TIER.get(tier, DEFAULT_GUARDS))
+        dropped = ~result.accepted
+        if dropped.any():
+            conflicts.append(
+                pa.table(
+                    {
+                        "a": np.asarray(pairs["a"])[dropped],
+                        "b": np.asarray(pairs["b"])[dropped],
+                        "reason": [CONFLICT_REASONS[t] for t in result.conflict_type[dropped]],
+                        "id_left": result.conflict_left[dropped],
+                        "id_right": result.conflict_right[dropped],
+                    }
+                )
+            )
+    labels = pa.table({"node_id": np.arange(n, dtype=np.int64), "component": graph.labels})
+    con.register("component_labels", labels)
+    con.execute(
+        """
+        create or replace temp table id_clusters as
+        select n.node_id, n.identifier_type, n.identifier_key, l.component, n.first_seen_at, n.last_seen_at,
+               n.n_records
+        from id_nodes n join component_labels l using (node_id)
+        """
+    )
+    con.unregister("component_labels")
+    empty = pa.table(
+        {
+            "a": pa.array([], pa.int64()),
+            "b": pa.array([], pa.int64()),
+            "reason": pa.array([], pa.string()),
+            "id_left": pa.array([], pa.int64()),
+            "id_right": pa.array([], pa.int64()),
+        }
+    )
+    con.register("conflicts_arrow", pa.concat_tables(conflicts) if conflicts else empty)
+    con.execute("create or replace temp table id_conflicts as select * from conflicts_arrow")
+    con.unregister("conflicts_arrow")
+    return n
+
+
+def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
+    kind = con.execute(
+        "select table_type from information_schema.tables where table_schema = 'identity' and table_name = 'oneid_map'"
+    ).fetchall()
+    if kind and kind[0][0] != "VIEW":  # written as a table by an earlier version
+        con.execute("drop table identity.oneid_map")
+    con.execute(
+        """
+        create or replace view identity.oneid_map as
+        select identifier_type, identifier_key, oneid, first_seen_at, last_seen_at
+        from identity.oneid_registry where active
+        """
+    )
+    con.execute(
+        """
+        create or replace temp table node_oneid as
+        select c.node_id, a.oneid from id_clusters c join id_assigned a using (component)
+        """
+    )
+    con.execute(
+        """
+        create or replace temp table dropped_pairs as
+        select k.a, k.b, k.reason, ln.identifier_type as guarded_type,
+               ln.identifier_key as id_left_key, rn.identifier_key as id_right_key,
+               lo.oneid as id_left_oneid, ro.oneid as id_right_oneid
+        from id_conflicts k
+        join id_nodes ln on ln.node_id = k.id_left
+        join id_nodes rn on rn.node_id = k.id_right
+        join node_oneid lo on lo.node_id = k.id_left
+        join node_oneid ro on ro.node_id = k.id_right
+        """
+    )
+    con.execute(
+        """
+        create or replace table identity.oneid_links as
+        select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule,
+               l.tier, l.seen_at, m.oneid
+        from id_links l
+        join node_oneid m on m.node_id = l.u
+        anti join dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
+        """
+    )
+    con.execute(
+        """
+        create or replace table identity.dropped_links as
+        select c.left_type, c.left_key, c.right_type, c.right_key, c.source, c.record_key, c.rule, c.tier,
+               c.seen_at, e.reason,
+               coalesce(nullif(e.detail, ''), 'the mobile is not an identity') as detail
+        from id_candidates c
+        join id_excluded e on e.identifier_type = c.right_type and e.identifier_key = c.right_key
+        union all
+        select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier,
+               l.seen_at, d.reason,
+               'would join ' || replace(d.guarded_type, '_', ' ') || ' ' || d.id_left_key
+                   || ' (' || d.id_left_oneid || ') with ' || d.id_right_key || ' (' || d.id_right_oneid || ')'
+        from id_links l
+        join dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
+        """
+    )
+    con.execute(
+        """
+        create or replace table identity.excluded_identifiers as
+        select identifier_type, identifier_key, reason, detail from id_excluded
+        """
+    )
+    _write_suspicious(con, params)
+
+
+def _write_suspicious(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
+    """OneIDs above the review thresholds; integer joins, vehicles counted only where they could exceed."""
+    con.execute(
+        """
+        create or replace temp table oneid_profile as
+        select o.oneid,
+               count(*) filter (where n.identifier_type = 'id_number') as n_id_numbers,
+               count(*) filter (where n.identifier_type = 'mobile') as n_mobiles,
+               count(*) as n_identifiers,
+               sum(n.n_sales) as n_sale_sightings  -- >= distinct vehicles: a cheap upper bound
+        from node_oneid o join id_nodes n using (node_id)
+        group by o.oneid
+        """
+    )
+    # a vehicle belongs to a OneID when its owner's ID number or (clean) mobile is in it (VIN from the
+    # sale's record key); only OneIDs whose sale sightings exceed the threshold can qualify
+    con.execute(
+        """
+        create or replace temp table oneid_vehicles as
+        select o.oneid, count(distinct split_part(s.record_key, '|', 1)) as n_vehicles
+        from (select oneid from oneid_profile where n_sale_sightings > $v) p
+        join node_oneid o using (oneid)
+        join id_nodes n using (node_id)
+        join id_sightings s on s.identifier_type = n.identifier_type and s.identifier_key = n.identifier_key
+        where s.source = 'landing.vehicle_sales'
+        group by o.oneid
+        """,
+        {"v": params.suspicious_vehicles},
+    )
+    con.execute(
+        """
+        create or replace table identity.suspicious_clusters as
+        with scored as (
+            select p.*, coalesce(v.n_vehicles, 0) as n_vehicles
+            from oneid_profile p left join oneid_vehicles v using (oneid))
+        select oneid, n_vehicles, n_mobiles, n_id_numbers, n_identifiers,
+               array_to_string(list_filter([
+                   case when n_vehicles > $v then 'vehicles ' || n_vehicles || ' > ' || $v end,
+                   case when n_mobiles > $m then 'mobiles ' || n_mobiles || ' > ' || $m end,
+                   case when n_id_numbers > $i then 'ID numbers ' || n_id_numbers || ' > ' || $i end],
+                   lambda x: x is not null), '; ') as reasons
+        from scored
+        where n_vehicles > $v or n_mobiles > $m or n_id_numbers > $i
+        order by n_identifiers desc, oneid
+        """,
+        {"v": params.suspicious_vehicles, "m": params.suspicious_mobiles, "i": params.suspicious_id_numbers},
+    )
+
+
+def resolve(
+    con: duckdb.DuckDBPyConnection, params: OneidParams, run_at: dt.datetime | None = None
+) -> ResolveSummary:
+    """Build every ``identity`` table from the landing and wechat tables present on ``con``."""
+    run_at = run_at or dt.datetime.now().replace(microsecond=0)
+    summary = ResolveSummary()
+    # the tables are unordered sets: let DuckDB write them in parallel
+    insertion_order, memory_limit = con.execute(
+        "select current_setting('preserve_insertion_order'), current_setting('memory_limit')"
+    ).fetchall()[0]
+    con.execute("set preserve_insertion_order = false")
+    if params.duckdb_memory_limit:
+        con.execute(f"set memory_limit = '{params.duckdb_memory_limit}'")
+    try:
+        _resolve(con, params, run_at, summary)
+    finally:
+        con.execute(f"set preserve_insertion_order = {bool(insertion_order)}")
+        con.execute(f"set memory_limit = '{memory_limit}'")
+    return summary
+
+
+def _resolve(
+    con: duckdb.DuckDBPyConnection, params: OneidParams, run_at: dt.datetime, summary: ResolveSummary
+) -> None:
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        summary.seconds[name] = round(now - clock, 2)
+        clock = now
+
+    log = sources.collect(con)
+    staff_sql = sources.staff_mobiles_sql(con, log)
+    summary.sources_read, summary.sources_missing = log.read, log.missing
+    lap("collect")
+    _exclude_unclean_mobiles(con, params, staff_sql)
+    _build_nodes_and_links(con)
+    lap("nodes_and_links")
+    summary.identifiers = _components(con)
+    lap("components")
+    con.execute("begin transaction")
+    try:
+        summary.changes = assign_oneids(con, run_at)
+        lap("stable_ids")
+        _write_outputs(con, params)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    lap("explanations")
+    summary.oneids = con.execute("select count(distinct oneid) from identity.oneid_map").fetchall()[0][0]
+    summary.links_kept = con.execute("select count(*) from identity.oneid_links").fetchall()[0][0]
+    summary.links_dropped = dict(
+        con.execute("select reason, count(*) from identity.dropped_links group by 1 order by 1").fetchall()
+    )
+    summary.excluded_identifiers = dict(
+        con.execute(
+            "select reason, count(*) from identity.excluded_identifiers group by 1 order by 1"
+        ).fetchall()
+    )
+    summary.suspicious = con.execute("select count(*) from identity.suspicious_clusters").fetchall()[0][0]

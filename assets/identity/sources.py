@@ -1,0 +1,308 @@
+"""What each source record says about who is who: identifier sightings and candidate links.
+
+Every landing/wechat table that carries person identifiers is read here, in SQL, into two temp
+tables on the warehouse connection:
+
+* ``id_sightings`` (identifier_type, identifier_key, mobile_status, source, record_key, seen_at):
+  one row per identifier per record, the basis of ``first_seen_at``/``last_seen_at``, history and
+  identifiers that link to nothing (a complaint's mobile is still a person);
+* ``id_candidates`` (left_type, left_key, right_type, right_key, source, record_key, rule, tier,
+  seen_at): the links a record asserts, by the rule of ``RULES.md`` that makes them.
+
+Tiers order the links, strongest first (see ``graph.py``):
+1. platform assertions: openid—unionid (OA user info, binding), external_userid—unionid (WeCom);
+2. an SMS-verified WeChat binding: openid—id_number;
+3. a mobile on an owner record (DMS sale, binding): clean mobiles only;
+4. weak contacts: bookings, campaign participants, WeCom remark mobiles: clean mobiles only.
+
+Never links: the VIN (a vehicle, resold between people), a repair order's sender mobile (a contact),
+a staff member's mobile. A table that does not exist yet contributes nothing and is named in the
+returned log, so OneID runs on partial data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+IDENTIFIER_TYPES = ("unionid", "oa_openid", "wecom_external_userid", "mobile", "id_number")
+
+TIER_PLATFORM = 1
+TIER_VERIFIED = 2
+TIER_OWNER_MOBILE = 3
+TIER_WEAK = 4
+
+# rule code -> (tier, what it means); the codes appear in identity.oneid_links.rule
+RULES: dict[str, tuple[int, str]] = {
+    "oa_user_info": (TIER_PLATFORM, "WeChat OA user info: openid and unionid of one WeChat user"),
+    "binding_wechat": (TIER_PLATFORM, "WeChat binding: openid and unionid of one WeChat user"),
+    "wecom_contact_unionid": (TIER_PLATFORM, "WeCom contact: external_userid and unionid of one WeChat user"),
+    "binding_verified_id": (
+        TIER_VERIFIED,
+        "SMS-verified WeChat binding: openid belongs to the owner's ID number",
+    ),
+    "sale_owner_mobile": (TIER_OWNER_MOBILE, "DMS vehicle sale: owner's ID number and mobile (clean mobile)"),
+    "binding_verified_mobile": (TIER_OWNER_MOBILE, "SMS-verified WeChat binding: the mobile (clean mobile)"),
+    "booking_contact": (TIER_WEAK, "booking: openid and mobile (weak, clean mobile)"),
+    "campaign_participant_contact": (
+        TIER_WEAK,
+        "campaign participant: openid and mobile (weak, clean mobile)",
+    ),
+    "wecom_remark_mobile": (TIER_WEAK, "WeCom contact remark mobile (weak, clean mobile)"),
+}
+
+
+@dataclass
+class SourceLog:
+    read: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # "landing.x: table not found" / "...: no column y"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str] | None:
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return {r[0] for r in rows} or None
+
+
+def _available(con, log: SourceLog, relation: str, needed: set[str]) -> bool:
+    schema, table = relation.split(".")
+    columns = _columns(con, schema, table)
+    if columns is None:
+        log.missing.append(f"{relation}: table not found, no identities from it")
+        return False
+    absent = sorted(needed - columns)
+    if absent:
+        log.missing.append(f"{relation}: no column {', '.join(absent)}, no identities from it")
+        return False
+    log.read.append(relation)
+    return True
+
+
+# ---------------------------------------------------------------------------- SQL fragments
+
+_SIGHTING = "insert into id_sightings select * from ({q}) where identifier_key is not null"
+_CANDIDATE = (
+    "insert into id_candidates select * from ({q}) where left_key is not null and right_key is not null"
+)
+
+
+def _valid_id(col: str) -> str:
+    """The ID number's HMAC when the number is valid (checksum passed), else null."""
+    return f"case when {col}_status = 'valid' then {col}_hmac end"
+
+
+def _mobile(col: str) -> str:
+    """A mobile's HMAC whenever it has one: placeholders keep theirs so they can be reported."""
+    return f"{col}_hmac"
+
+
+def collect(con: duckdb.DuckDBPyConnection) -> SourceLog:
+    """Create and fill ``id_sightings`` and ``id_candidates`` (temp tables) from every source present."""
+    log = SourceLog()
+    con.execute(
+        """
+        create or replace temp table id_sightings (
+            identifier_type varchar, identifier_key varchar, mobile_status varchar,
+            source varchar, record_key varchar, seen_at timestamp)
+        """
+    )
+    con.execute(
+        """
+        create or replace temp table id_candidates (
+            left_type varchar, left_key varchar, right_type varchar, right_key varchar,
+            source varchar, record_key varchar, rule varchar, tier integer, seen_at timestamp)
+        """
+    )
+
+    def sight(rel: str, record_key: str, seen_at: str, itype: str, key: str, status: str = "null") -> None:
+        con.execute(
+            _SIGHTING.format(
+                q=f"select '{itype}' as identifier_type, {key} as identifier_key, {status} as mobile_status, "
+                f"'{rel}' as source, {record_key} as record_key, cast({seen_at} as timestamp) as seen_at "
+                f"from {rel}"
+            )
+        )
+
+    def link(
+        rel: str, record_key: str, seen_at: str, rule: str, ltype: str, lkey: str, rtype: str, rkey: str
+    ):
+        tier = RULES[rule][0]
+        con.execute(
+            _CANDIDATE.format(
+                q=f"select '{ltype}' as left_type, {lkey} as left_key, '{rtype}' as right_type, {rkey} as right_key, "
+                f"'{rel}', {record_key}, '{rule}', {tier}, cast({seen_at} as timestamp) from {rel}"
+            )
+        )
+
+    # DMS vehicle sale: the owner's ID number and mobile. The VIN is deliberately not an identity.
+    rel = "landing.vehicle_sales"
+    if _available(
+        con,
+        log,
+        rel,
+        {
+            "vin",
+            "invoice_date",
+            "owner_id_number_hmac",
+            "owner_id_number_status",
+            "owner_mobile_hmac",
+            "owner_mobile_status",
+        },
+    ):
+        key, seen = "coalesce(vin, '') || '|' || coalesce(cast(invoice_date as varchar), '')", "invoice_date"
+        sight(rel, key, seen, "id_number", _valid_id("owner_id_number"))
+        sight(rel, key, seen, "mobile", _mobile("owner_mobile"), "owner_mobile_status")
+        link(
+            rel,
+            key,
+            seen,
+            "sale_owner_mobile",
+            "id_number",
+            _valid_id("owner_id_number"),
+            "mobile",
+            _mobile("owner_mobile"),
+        )
+
+    # WeChat binding (SMS-verified): openid — unionid — id_number — mobile, with the openid as hub.
+    rel = "landing.wechat_bindings"
+    if _available(
+        con,
+        log,
+        rel,
+        {
+            "binding_id",
+            "openid",
+            "unionid",
+            "id_number_hmac",
+            "id_number_status",
+            "mobile_hmac",
+            "mobile_status",
+            "bound_at",
+        },
+    ):
+        key, seen = "cast(binding_id as varchar)", "bound_at"
+        sight(rel, key, seen, "oa_openid", "nullif(openid, '')")
+        sight(rel, key, seen, "unionid", "nullif(unionid, '')")
+        sight(rel, key, seen, "id_number", _valid_id("id_number"))
+        sight(rel, key, seen, "mobile", _mobile("mobile"), "mobile_status")
+        link(
+            rel,
+            key,
+            seen,
+            "binding_wechat",
+            "oa_openid",
+            "nullif(openid, '')",
+            "unionid",
+            "nullif(unionid, '')",
+        )
+        link(
+            rel,
+            key,
+            seen,
+            "binding_verified_id",
+            "oa_openid",
+            "nullif(openid, '')",
+            "id_number",
+            _valid_id("id_number"),
+        )
+        link(
+            rel,
+            key,
+            seen,
+            "binding_verified_mobile",
+            "oa_openid",
+            "nullif(openid, '')",
+            "mobile",
+            _mobile("mobile"),
+        )
+        link(
+            rel,
+            key,
+            seen,
+            "binding_verified_mobile",
+            "id_number",
+            _valid_id("id_number"),
+            "mobile",
+            _mobile("mobile"),
+        )
+
+    # OA followers (user/info): openid — unionid
+    rel = "wechat.oa_followers"
+    if _available(con, log, rel, {"openid", "unionid"}):
+        cols = _columns(con, "wechat", "oa_followers") or set()
+        seen = "coalesce(subscribe_time, fetched_at)" if {"subscribe_time", "fetched_at"} <= cols else "null"
+        sight(rel, "openid", seen, "oa_openid", "nullif(openid, '')")
+        sight(rel, "openid", seen, "unionid", "nullif(unionid, '')")
+        link(
+            rel,
+            "openid",
+            seen,
+            "oa_user_info",
+            "oa_openid",
+            "nullif(openid, '')",
+            "unionid",
+            "nullif(unionid, '')",
+        )
+
+    # WeCom external contacts: external_userid — unionid; remark mobiles are weak
+    rel = "wechat.wecom_external_contacts"
+    if _available(con, log, rel, {"external_userid", "unionid"}):
+        cols = _columns(con, "wechat", "wecom_external_contacts") or set()
+        follow = "follow_userid" if "follow_userid" in cols else "''"
+        key = f"external_userid || '|' || coalesce({follow}, '')"
+        seen = "createtime" if "createtime" in cols else "null"
+        sight(rel, key, seen, "wecom_external_userid", "nullif(external_userid, '')")
+        sight(rel, key, seen, "unionid", "nullif(unionid, '')")
+        link(
+            rel, key, seen, "wecom_contact_unionid",
+            "wecom_external_userid", "nullif(external_userid, '')", "unionid", "nullif(unionid, '')",
+        )  # fmt: skip
+        if "remark_mobile_hmacs" in cols:
+            remarks = (
+                f"(select external_userid, {follow} as follow_userid, {seen} as seen, "
+                "unnest(remark_mobile_hmacs) as remark_mobile_hmac from wechat.wecom_external_contacts)"
+            )
+            rkey = "external_userid || '|' || coalesce(follow_userid, '')"
+            con.execute(
+                _SIGHTING.format(
+                    q=f"select 'mobile', remark_mobile_hmac as identifier_key, 'valid', '{rel}', {rkey}, cast(seen as timestamp) "
+                    f"from {remarks}"
+                )
+            )
+            con.execute(
+                _CANDIDATE.format(
+                    q=f"select 'wecom_external_userid', nullif(external_userid, '') as left_key, 'mobile', "
+                    "remark_mobile_hmac as right_key, "
+                    f"'{rel}', {rkey}, 'wecom_remark_mobile', {TIER_WEAK}, cast(seen as timestamp) from {remarks}"
+                )
+            )
+
+    # Weak contacts: an openid and/or a mobile typed by someone at a booking, campaign, complaint, rescue
+    weak = [
+        ("landing.bookings", "booking_id", "created_at", "booking_contact"),
+        ("landing.campaign_participants", "participant_id", "registered_at", "campaign_participant_contact"),
+        ("landing.complaints", "complaint_no", "received_at", None),
+        ("landing.rescues", "request_no", "received_at", None),
+    ]
+    for rel, key_col, seen, rule in weak:
+        needed = {key_col, seen, "mobile_hmac", "mobile_status"} | ({"openid"} if rule else set())
+        if not _available(con, log, rel, needed):
+            continue
+        key = f"cast({key_col} as varchar)"
+        sight(rel, key, seen, "mobile", _mobile("mobile"), "mobile_status")
+        if rule:
+            sight(rel, key, seen, "oa_openid", "nullif(openid, '')")
+            link(rel, key, seen, rule, "oa_openid", "nullif(openid, '')", "mobile", _mobile("mobile"))
+    return log
+
+
+def staff_mobiles_sql(con: duckdb.DuckDBPyConnection, log: SourceLog) -> str:
+    """A query of the HMACs of dealer staff mobiles (never an identity), empty when staff is absent."""
+    if _available(con, log, "landing.staff", {"mobile_hmac"}):
+        return (
+            "select distinct mobile_hmac as identifier_key from landing.staff where mobile_hmac is not null"
+        )
+    return "select null::varchar as identifier_key where false"

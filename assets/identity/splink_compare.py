@@ -1,0 +1,218 @@
+"""Benchmark companion: the same identifiers resolved by Splink 5, side by side with OneID.
+
+Splink runs deterministic linkage (its blocking rules are the rules: two records match when they
+share a unionid, an openid, an external_userid, a clean mobile or a valid ID number) on the DuckDB
+backend, then its SQL connected components. It gets exactly OneID's inputs: one row per source
+record with the identifiers that record carries, unclean mobiles (placeholder, staff, shared)
+already removed, so the comparison isolates the clustering. What Splink has no notion of is rule 4
+(no OneID with two ID numbers) and stable ids; the precision column shows what the guard is worth.
+
+    from assets.identity.splink_compare import compare_with_splink
+    result = compare_with_splink(Path("data/warehouse.duckdb"), truth_dir=Path("data/truth"), key=key)
+    print(result.markdown())
+
+or, with the configuration of a workdir (``paths.warehouse``, ``<paths.data>/truth``, ``pii.key``):
+
+    uv run python -m assets.identity.splink_compare [--config aftercare.toml]
+
+The warehouse is attached read-only; both engines write only to an in-memory scratch database.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from assets.identity import sources
+from assets.identity.quality import load_truth, pairwise_counts, quality_report
+from assets.identity.resolve import OneidParams, _exclude_unclean_mobiles, resolve
+
+IDENTIFIER_COLUMNS = ["unionid", "oa_openid", "wecom_external_userid", "mobile", "id_number"]
+
+
+@dataclass
+class EngineResult:
+    engine: str
+    seconds: float
+    clusters: int
+    precision: float | None = None
+    recall: float | None = None
+
+
+@dataclass
+class Comparison:
+    records: int
+    oneid: EngineResult
+    splink: EngineResult
+
+    def markdown(self) -> str:
+        def fmt(v):
+            return "n/a" if v is None else f"{v:.4f}"
+
+        lines = [
+            f"identity stage on {self.records:,} source records",
+            "",
+            "| engine | seconds | clusters | pairwise precision | pairwise recall |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for r in (self.oneid, self.splink):
+            lines.append(
+                f"| {r.engine} | {r.seconds:.1f} | {r.clusters:,} | {fmt(r.precision)} | {fmt(r.recall)} |"
+            )
+        return "\n".join(lines)
+
+
+def _scratch_over(warehouse: Path, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
+    """An in-memory database whose landing/wechat schemas are views over the read-only warehouse."""
+    con = duckdb.connect()
+    if memory_limit:
+        con.execute(f"set memory_limit = '{memory_limit}'")
+    con.execute(f"attach '{warehouse}' as wh (read_only)")
+    for schema in ("landing", "wechat"):
+        con.execute(f"create schema if not exists {schema}")
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'wh' and table_schema = ?",
+            [schema],
+        ).fetchall()
+        for (table,) in tables:
+            con.execute(f'create view {schema}."{table}" as select * from wh.{schema}."{table}"')
+    return con
+
+
+def splink_records_sql() -> str:
+    """One row per source record with the (clean) identifiers it carries, pivoted from id_sightings."""
+    picks = ",\n".join(
+        f"  max(identifier_key) filter (where identifier_type = '{t}') as {t}" for t in IDENTIFIER_COLUMNS
+    )
+    return f"""
+        select row_number() over () as unique_id, source, record_key,
+        {picks}
+        from id_sightings s
+        anti join id_excluded e using (identifier_type, identifier_key)
+        group by source, record_key
+    """
+
+
+def run_splink(con: duckdb.DuckDBPyConnection) -> tuple[float, int]:
+    """Deterministic Splink linkage + clustering over temp table ``splink_records``.
+
+    Leaves temp table ``splink_identifier_clusters`` (identifier_type, identifier_key, cluster).
+    Returns (seconds, clusters).
+    """
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    started = time.perf_counter()
+    db_api = DuckDBAPI(con)
+    sdf = db_api.register("splink_records")
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        blocking_rules_to_generate_predictions=[block_on(c) for c in IDENTIFIER_COLUMNS],
+        retain_intermediate_calculation_columns=False,
+    )
+    linker = Linker(sdf, settings)
+    pairs = linker.inference.deterministic_link()
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs)
+    con.execute(
+        f"""
+        create or replace temp table splink_record_clusters as
+        select unique_id, cluster_id from {clusters.physical_name}
+        """
+    )
+    seconds = time.perf_counter() - started
+    unpivot = " union all ".join(
+        f"select '{t}' as identifier_type, {t} as identifier_key, c.cluster_id from splink_records r "
+        f"join splink_record_clusters c using (unique_id) where {t} is not null"
+        for t in IDENTIFIER_COLUMNS
+    )
+    con.execute(
+        f"""
+        create or replace temp table splink_identifier_clusters as
+        select identifier_type, identifier_key, cast(min(cluster_id) as varchar) as cluster
+        from ({unpivot}) group by 1, 2
+        """
+    )
+    n = con.execute("select count(distinct cluster) from splink_identifier_clusters").fetchall()[0][0]
+    return seconds, n
+
+
+def compare_with_splink(
+    warehouse: Path,
+    truth_dir: Path | None = None,
+    key: bytes | None = None,
+    params: OneidParams | None = None,
+    memory_limit: str | None = None,
+) -> Comparison:
+    """Run OneID and Splink on the same warehouse; time both; measure both against truth if given."""
+    params = params or OneidParams()
+    con = _scratch_over(Path(warehouse), memory_limit)
+    try:
+        started = time.perf_counter()
+        summary = resolve(con, params)
+        oneid = EngineResult("OneID (guarded CC, stable ids)", time.perf_counter() - started, summary.oneids)
+        has_truth = truth_dir is not None and (Path(truth_dir) / "identifiers.parquet").exists()
+        if has_truth:
+            report = quality_report(con, truth_dir, key)
+            oneid.precision, oneid.recall = report.precision, report.recall
+
+        # Splink gets the same records and the same clean identifiers (sources + rule 3)
+        started = time.perf_counter()
+        log = sources.collect(con)
+        _exclude_unclean_mobiles(con, params, sources.staff_mobiles_sql(con, log))
+        con.execute(f"create or replace temp table splink_records as {splink_records_sql()}")
+        prep = time.perf_counter() - started
+        records = con.execute("select count(*) from splink_records").fetchall()[0][0]
+        seconds, clusters = run_splink(con)
+        splink = EngineResult("Splink 5 deterministic (DuckDB)", prep + seconds, clusters)
+        if has_truth:
+            # truth_identifiers was loaded by quality_report above
+            con.execute(
+                """
+                create or replace temp table splink_quality as
+                select t.identifier_type, t.identifier_key,
+                       coalesce(s.cluster, 'excluded:' || t.identifier_type || ':' || t.identifier_key) as cluster,
+                       t.person_id as person
+                from truth_identifiers t
+                left join splink_identifier_clusters s using (identifier_type, identifier_key)
+                left join id_excluded x using (identifier_type, identifier_key)
+                where s.cluster is not null or x.identifier_key is not null
+                """
+            )
+            tp, predicted, true = pairwise_counts(con, "splink_quality")
+            splink.precision = tp / predicted if predicted else None
+            splink.recall = tp / true if true else None
+        return Comparison(records=records, oneid=oneid, splink=splink)
+    finally:
+        con.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from pipelines.config import load_settings
+    from sources.pii import PiiVault
+
+    parser = argparse.ArgumentParser(description="OneID and Splink 5 side by side on the warehouse")
+    parser.add_argument("--config", default=None, help="aftercare.toml (default: the usual lookup)")
+    parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit for the scratch database")
+    args = parser.parse_args(argv)
+    settings = load_settings(args.config)
+    key = settings.pii_key()
+    result = compare_with_splink(
+        Path(settings.paths.warehouse),
+        truth_dir=Path(settings.paths.data) / "truth",
+        key=key,
+        params=OneidParams.from_settings(settings.oneid, PiiVault(key).hash),
+        memory_limit=args.memory_limit,
+    )
+    print(result.markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["Comparison", "EngineResult", "compare_with_splink", "load_truth"]
