@@ -1,7 +1,8 @@
 {#- Staging maps the Chinese enumerations of the exports (SOURCES.md) to English codes.
     One dictionary per enumeration, so marts, tests and docs share the same codes.
     A value that is already the English code passes through (a source may send either);
-    any other value becomes 'unknown' so an accepted_values test can catch it, and null stays null. -#}
+    any other value becomes 'unknown', which the accepted_values tests (severity warn) report;
+    null stays null. -#}
 
 {% macro enum_to_code(column, codes) -%}
     case
