@@ -257,6 +257,7 @@ def _describe(result) -> str:
     info = result.result or {}
     kwargs = result.expectation_config.kwargs
     what = kwargs.get("column") or ",".join(kwargs.get("column_list") or []) or "table"
+    what = f"{what} {result.expectation_config.type.removeprefix('expect_').replace('_', ' ')}"
     if "observed_value" in info:
         expected = (kwargs.get("min_value"), kwargs.get("max_value"))
         return f"{what}: observed {info['observed_value']}, expected {expected[0]}..{expected[1]}"
