@@ -12,7 +12,6 @@ per GB 11643, and an ID number is usable only when its MOD 11-2 check passes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -199,4 +198,5 @@ def mask_name(name: str | None) -> str | None:
 
 def keyed_hash(value: str, key: bytes) -> str:
     """Lower-case hex HMAC-SHA256 of the normalized value (message UTF-8): the published key."""
-    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+    # hmac.digest is OpenSSL's one-shot HMAC: the same bytes as hmac.new(...).hexdigest(), ~4x faster
+    return hmac.digest(key, value.encode("utf-8"), "sha256").hex()

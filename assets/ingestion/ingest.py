@@ -27,6 +27,8 @@ from sources.exports.tables import DEALER_COLUMNS, INGEST_ORDER, TABLES, Table
 
 log = logging.getLogger(__name__)
 
+DUCKDB_MEMORY_LIMIT = "1536MB"
+
 
 @dataclass
 class InboxFile:
@@ -109,6 +111,9 @@ def ingest_inbox(
     now: dt.datetime | None = None,
 ) -> IngestionResult:
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    # DuckDB would otherwise cache up to 80% of RAM; ingestion's own frames need the rest
+    con.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute("set enable_progress_bar = false")
     store.ensure_landing(con)
     result = IngestionResult(as_of)
     manifest = store.read_manifest(con)
@@ -163,7 +168,7 @@ def ingest_inbox(
         try:
             for file, sha in batch:
                 result.outcomes.append(_ingest_file(con, table, file, sha, personal, dealers, now))
-            store.refresh_current(con, table)
+            store.refresh_current(con, table, [file.relative for file, _ in batch])
             con.execute("commit")
         except Exception:
             con.execute("rollback")

@@ -83,61 +83,56 @@ def _key_match(table: Table, left: str, right: str) -> str:
 def replace_file_rows(
     con: duckdb.DuckDBPyConnection, table: Table, path: str, rows: pl.DataFrame, modified_at: float
 ) -> None:
-    """The history rows of ``path`` become ``rows``; the keys involved are remembered for ``refresh``."""
-    keys = ", ".join(table.key)
-    con.execute(
-        f"create temp table if not exists touched_{table.name} as "
-        f"select {keys} from landing.{table.name} where false"
-    )
-    con.execute(
-        f"insert into touched_{table.name} select {keys} from landing_history.{table.name} where _source_file = ?",
-        [path],
-    )
+    """The history rows of ``path`` become ``rows`` (``refresh_current`` then updates the current table)."""
     con.execute(f"delete from landing_history.{table.name} where _source_file = ?", [path])
-    con.register("incoming_rows", rows)
+    con.register("incoming_rows", rows.to_arrow())
     try:
         con.execute(
             f"insert into landing_history.{table.name} by name "
             f"select *, ?::double as _file_modified_at from incoming_rows",
             [modified_at],
         )
-        con.execute(f"insert into touched_{table.name} select {keys} from incoming_rows")
     finally:
         con.unregister("incoming_rows")
 
 
-def refresh_current(con: duckdb.DuckDBPyConnection, table: Table) -> int:
-    """Rebuild ``landing.<table>`` for the touched keys from the history; returns the key count."""
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where temporary and table_name = ?", [f"touched_{table.name}"]
-    ).fetchone()[0]
-    if not exists:
+def refresh_current(con: duckdb.DuckDBPyConnection, table: Table, files: list[str]) -> int:
+    """Recompute ``landing.<table>`` for the keys ``files`` touch; returns how many keys.
+
+    Touched keys: those the files now carry (history) and those whose current row came from one of
+    them (a record a corrected file no longer carries falls back to its previous version). Other
+    keys cannot change: their current row is from a file not re-read.
+    """
+    if not files:
         return 0
     keys = ", ".join(table.key)
+    affected = con.sql(
+        f"select {keys} from landing_history.{table.name} where list_contains(?::varchar[], _source_file) "
+        f"union select {keys} from landing.{table.name} where list_contains(?::varchar[], _source_file)",
+        params=[files, files],
+    ).pl()
     columns = ", ".join(f'h."{name}"' for name, _ in output_columns(table))
-    con.execute(
-        f"create or replace temp table affected_keys as select distinct {keys} from touched_{table.name}"
-    )
-    touched = con.execute("select count(*) from affected_keys").fetchone()[0]
-    con.execute(
-        f"delete from landing.{table.name} c using affected_keys a where {_key_match(table, 'c', 'a')}"
-    )
-    con.execute(
-        f"""
-        insert into landing.{table.name}
-        select {columns}
-        from landing_history.{table.name} h
-        semi join affected_keys a on {_key_match(table, "h", "a")}
-        qualify row_number() over (
-            partition by {", ".join(f"h.{k}" for k in table.key)}
-            order by coalesce(h._file_date, to_timestamp(h._file_modified_at)::date) desc,
-                     h._file_modified_at desc, h._source_file desc, h._source_row desc
-        ) = 1
-        """
-    )
-    con.execute(f"drop table touched_{table.name}")
-    con.execute("drop table affected_keys")
-    return touched
+    con.register("affected_keys", affected.to_arrow())
+    try:
+        con.execute(
+            f"delete from landing.{table.name} c using affected_keys a where {_key_match(table, 'c', 'a')}"
+        )
+        con.execute(
+            f"""
+            insert into landing.{table.name}
+            select {columns}
+            from landing_history.{table.name} h
+            semi join affected_keys a on {_key_match(table, "h", "a")}
+            qualify row_number() over (
+                partition by {", ".join(f"h.{k}" for k in table.key)}
+                order by coalesce(h._file_date, to_timestamp(h._file_modified_at)::date) desc,
+                         h._file_modified_at desc, h._source_file desc, h._source_row desc
+            ) = 1
+            """
+        )
+    finally:
+        con.unregister("affected_keys")
+    return affected.height
 
 
 def replace_quarantine(con: duckdb.DuckDBPyConnection, path: str, rows: pl.DataFrame) -> None:

@@ -39,6 +39,22 @@ def test_every_generated_file_is_read_and_every_row_accounted_for(generated):
         assert read == typed + quarantined, path
 
 
+def test_current_tables_hold_one_row_per_key_of_the_history(generated):
+    _, _, con, _, _ = generated
+    from sources.exports.tables import TABLES
+
+    for table in TABLES:
+        keys = ", ".join(table.key)
+        current = con.execute(
+            f"select count(*), count(distinct ({keys})) from landing.{table.name}"
+        ).fetchone()
+        history = con.execute(
+            f"select count(distinct ({keys})) from landing_history.{table.name}"
+        ).fetchone()[0]
+        assert current == (history, history), table.name
+        assert history > 0, table.name
+
+
 def test_rows_read_match_what_the_generator_wrote(generated):
     out, summary, _, result, _ = generated
     dirt = json.loads((out / "truth" / "dirt_rates.json").read_text())
