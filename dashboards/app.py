@@ -16,6 +16,8 @@ with st.sidebar:
 
 pages = [
     st.Page("app_pages/overview.py", title=t("page_overview"), icon=":material/insights:", default=True),
+    st.Page("app_pages/customers.py", title=t("page_customers"), icon=":material/person_search:"),
+    st.Page("app_pages/identity.py", title=t("page_identity"), icon=":material/hub:"),
     st.Page("app_pages/data_quality.py", title=t("page_quality"), icon=":material/fact_check:"),
 ]
 st.navigation(pages).run()

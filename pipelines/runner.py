@@ -7,6 +7,7 @@ so they show up in ``dagster dev -w workspace.yaml`` next to scheduled runs.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -99,6 +100,9 @@ def run_month(
 
 def run_command(args: argparse.Namespace) -> int:
     result = run_month(args.month, args.config, select=getattr(args, "select", None))
+    timings_file = os.environ.get("AFTERCARE_STEP_TIMINGS_FILE")  # set by `make bench`
+    if timings_file:
+        Path(timings_file).write_text(json.dumps(result.step_seconds))
     if result.success:
         print(f"aftercare run {result.month}: done in {result.seconds}s (run {result.run_id})")
         for step, seconds in sorted(result.step_seconds.items(), key=lambda item: -item[1]):

@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from assets.publish.gate import GateFailed, run_quality_gate
+from assets.publish.gate import CHECK_KINDS, GateFailed, GateReport, run_quality_gate
 from assets.transform.project import dbt_project
 from pipelines.resources import AftercareSettings, RunMonth
 
@@ -83,18 +83,46 @@ def build_candidate(
     return counts
 
 
+SERVING_KEY = dg.AssetKey(["serving", "database"])
+
+
+def gate_check_results(report: GateReport) -> list[dg.AssetCheckResult]:
+    """One Dagster asset check per kind of gate check, failed when any table failed it."""
+    results = []
+    for kind, checks in report.by_kind().items():
+        failed = [c for c in checks if not c.passed]
+        results.append(
+            dg.AssetCheckResult(
+                asset_key=SERVING_KEY,
+                check_name=kind,
+                passed=not failed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={
+                    "tables_checked": len(checks),
+                    "failures": dg.MetadataValue.md(
+                        "\n".join(f"- {c.table}: {c.detail}" for c in failed) or "none"
+                    ),
+                },
+            )
+        )
+    return results
+
+
 @dg.asset(
-    key=["serving", "database"],
+    key=SERVING_KEY,
     deps=[*mart_asset_keys()],
     group_name="publish",
     description="serving.duckdb: the marts and identity tables, swapped in only when the quality gate passes.",
+    check_specs=[
+        dg.AssetCheckSpec(kind, asset=SERVING_KEY, description=text) for kind, text in CHECK_KINDS.items()
+    ],
 )
 def serving_database(
     context: dg.AssetExecutionContext,
     settings: AftercareSettings,
     warehouse: DuckDBResource,
     run_month: RunMonth,
-) -> dg.MaterializeResult:
+):
     paths = settings.settings.paths
     serving = Path(paths.serving)
     serving.parent.mkdir(parents=True, exist_ok=True)
@@ -115,16 +143,20 @@ def serving_database(
         )
     except GateFailed as failed:
         candidate.unlink(missing_ok=True)
+        if failed.report is not None:
+            yield from gate_check_results(failed.report)
         raise dg.Failure(
             description=f"quality gate failed; {serving} was left as it was: {failed}",
             metadata={"failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in failed.failures))},
         ) from failed
     os.replace(candidate, serving)
     context.log.info(f"published {len(counts)} tables to {serving}")
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "path": dg.MetadataValue.path(str(serving)),
             "tables": dg.MetadataValue.json(counts),
             "gate": dg.MetadataValue.md(report.summary_markdown()),
-        }
+            "data_docs": dg.MetadataValue.path(str(report.data_docs or run_dir)),
+        },
+        check_results=gate_check_results(report),
     )

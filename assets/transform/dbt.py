@@ -7,12 +7,22 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from assets.transform.project import dbt_project
+from pipelines.config import Settings
 from pipelines.resources import AftercareSettings, RunMonth
 
 
-def dbt_vars(run_month: RunMonth) -> dict[str, str]:
-    """The dbt vars of a run: the cut-off date and the month being prepared."""
-    return {"as_of_date": run_month.as_of.isoformat(), "report_month": run_month.first_day.isoformat()}
+def dbt_vars(run_month: RunMonth, settings: Settings) -> dict[str, str | int]:
+    """The dbt vars of a run: the cut-off date, the month being prepared, and the rule parameters
+    of ``aftercare.toml`` (``[reminders]``, ``[kpi]``) so one configuration drives Python and SQL."""
+    return {
+        "as_of_date": run_month.as_of.isoformat(),
+        "report_month": run_month.first_day.isoformat(),
+        "first_service_months": settings.reminders.first_service_months,
+        "maintenance_interval_months": settings.reminders.maintenance_interval_months,
+        "warranty_years": settings.reminders.warranty_years,
+        "at_risk_months": settings.kpi.at_risk_months,
+        "lapsed_months": settings.kpi.lapsed_months,
+    }
 
 
 @dbt_assets(manifest=dbt_project.manifest_path)
@@ -24,5 +34,5 @@ def aftercare_dbt_models(
 ):
     # profiles.yml reads the warehouse path from the same variable the configuration uses
     os.environ["AFTERCARE_PATHS_WAREHOUSE"] = str(settings.settings.paths.warehouse)
-    args = ["build", "--vars", json.dumps(dbt_vars(run_month))]
+    args = ["build", "--vars", json.dumps(dbt_vars(run_month, settings.settings))]
     yield from dbt.cli(args, context=context).stream()

@@ -41,3 +41,29 @@ def test_before_the_first_publish_the_page_says_what_to_do(tmp_path, monkeypatch
     assert not at.exception
     assert "aftercare run" in at.info[0].value
     data.serving_path.cache_clear()
+
+
+def test_customer_page_counts_the_base_and_looks_up_by_vin_without_hashes(serving_db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("app_pages/customers.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["客户数(OneID)"] == "3"
+    assert metrics["活跃(12个月内进厂)"] == "2"
+    assert metrics["公众号绑定率"] == "33.3%"
+    at.text_input[0].input("lvshcamb1ce000001").run()
+    fields = at.dataframe[0].value
+    shown = dict(zip(fields["field"], fields["value"], strict=True))
+    assert shown["oneid"] == "OID000000000001"
+    assert shown["mobile_masked"] == "139****5670"
+    assert "mobile_hmac" not in shown and "id_number_hmac" not in shown
+    assert at.dataframe[1].value["vin"].tolist() == ["LVSHCAMB1CE000001"]
+
+
+def test_identity_page_shows_oneids_and_identifiers(serving_db):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("app_pages/identity.py").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["OneID 数"] == "2"
+    assert metrics["标识数"] == "4"

@@ -46,3 +46,18 @@ def test_unknown_keys_name_themselves(tmp_path):
     (tmp_path / "aftercare.toml").write_text("[reminders]\nmax_cary_months = 5\n")
     with pytest.raises(ConfigError, match="max_cary_months"):
         load_settings(environ={}, cwd=tmp_path)
+
+
+def test_rule_parameters_reach_dbt_as_vars(tmp_path):
+    from assets.transform.dbt import dbt_vars
+    from pipelines.resources import RunMonth
+
+    (tmp_path / "aftercare.toml").write_text(
+        "[reminders]\nfirst_service_months = 4\n[kpi]\nlapsed_months = 18\n"
+    )
+    settings = load_settings(environ={}, cwd=tmp_path)
+    dbt = dbt_vars(RunMonth(month="2026-03"), settings)
+    assert dbt["as_of_date"] == "2026-02-28"
+    assert dbt["report_month"] == "2026-03-01"
+    assert dbt["first_service_months"] == 4
+    assert dbt["lapsed_months"] == 18

@@ -1,0 +1,83 @@
+"""Customer 360: the health of the customer base and a masked look-up of one customer."""
+
+import streamlit as st
+
+from dashboards import data
+from dashboards.components import freshness_caption
+from dashboards.i18n import t
+
+st.title(t("page_customers"))
+
+if not data.has_table("customer_360"):
+    st.info(t("not_published"))
+    st.stop()
+
+freshness_caption()
+
+health = data.query(
+    """
+    select
+        count(*) as customers,
+        count(*) filter (where is_active_12m) as active,
+        count(*) filter (where lapse_status = 'at_risk') as at_risk,
+        count(*) filter (where lapse_status = 'lapsed') as lapsed,
+        avg(case when is_wechat_bound then 1.0 else 0.0 end) as wechat_bound_share
+    from customer_360
+    """
+).row(0, named=True)
+
+with st.container(horizontal=True):
+    st.metric(t("customers"), f"{health['customers']:,}", border=True)
+    st.metric(t("active"), f"{health['active']:,}", border=True)
+    st.metric(t("at_risk"), f"{health['at_risk']:,}", border=True)
+    st.metric(t("lapsed"), f"{health['lapsed']:,}", border=True)
+    share = health["wechat_bound_share"]
+    st.metric(t("wechat_bound_share"), "—" if share is None else f"{share:.1%}", border=True)
+
+left, right = st.columns(2)
+with left:
+    st.subheader(t("lapse_status"))
+    by_status = data.query(
+        "select lapse_status, count(*) as customers from customer_360 group by 1 order by 1"
+    )
+    st.bar_chart(
+        by_status, x="lapse_status", y="customers", x_label=t("lapse_status"), y_label=t("customers")
+    )
+with right:
+    st.subheader(t("value_segment"))
+    by_segment = data.query(
+        "select value_segment, count(*) as customers from customer_360 group by 1 order by 1"
+    )
+    st.bar_chart(
+        by_segment, x="value_segment", y="customers", x_label=t("value_segment"), y_label=t("customers")
+    )
+
+st.subheader(t("lookup"))
+key = st.text_input(t("lookup"), label_visibility="collapsed", placeholder="OID000000000001 / LVS...").strip()
+if key:
+    customer = data.query(
+        """
+        select * exclude (mobile_hmac, id_number_hmac) from customer_360
+        where oneid = ? or oneid = (select current_owner_oneid from vehicles where vin = upper(?))
+        """,
+        (key, key),
+    )
+    if customer.is_empty():
+        st.warning(t("not_found"))
+    else:
+        record = customer.row(0, named=True)
+        st.dataframe(
+            [{"field": k, "value": "" if v is None else str(v)} for k, v in record.items()],
+            hide_index=True,
+            width="stretch",
+        )
+        st.caption(t("vehicles"))
+        st.dataframe(
+            data.query(
+                "select vin, model_name, first_invoice_date, servicing_dealer_code, last_visit_date, "
+                "estimated_mileage_km, next_maintenance_due_date, lapse_status "
+                "from vehicles where current_owner_oneid = ? order by vin",
+                (record["oneid"],),
+            ),
+            hide_index=True,
+        )

@@ -1,0 +1,100 @@
+-- One row per WeChat binding made on or before the cut-off, resolved to its OneID and its VIN.
+
+with
+
+bindings as (
+
+    select * from {{ ref('stg_dms__wechat_bindings') }}
+    where {{ on_or_before_as_of('bound_at') }}
+
+),
+
+oneid_map as (
+
+    select * from {{ ref('stg_identity__oneid_map') }}
+
+),
+
+vehicles as (
+
+    select
+        vin,
+        current_owner_oneid,
+        right(vin, 8) as vin_last8
+    from {{ ref('int_vehicle_facts') }}
+
+),
+
+resolved as (
+
+    select
+        bindings.*,
+        coalesce(by_openid.oneid, by_id_number.oneid, by_mobile.oneid) as oneid
+
+    from bindings
+    left join oneid_map as by_openid
+        on by_openid.identifier_type = 'oa_openid' and bindings.openid = by_openid.identifier_key
+    left join oneid_map as by_id_number
+        on by_id_number.identifier_type = 'id_number' and bindings.id_number_hmac = by_id_number.identifier_key
+    left join oneid_map as by_mobile
+        on
+            by_mobile.identifier_type = 'mobile'
+            and bindings.mobile_status = 'valid'
+            and bindings.mobile_hmac = by_mobile.identifier_key
+
+),
+
+-- the bound car: the binder's own vehicle ending in vin_last8, else the only vehicle that does
+vin_candidates as (
+
+    select
+        resolved.binding_id,
+        vehicles.vin,
+        vehicles.current_owner_oneid = resolved.oneid as is_owners_vehicle
+
+    from resolved
+    inner join vehicles on resolved.vin_last8 = vehicles.vin_last8
+
+),
+
+bound_vins as (
+
+    select
+        binding_id,
+        coalesce(
+            any_value(vin) filter (where is_owners_vehicle),
+            case when count(*) = 1 then any_value(vin) end
+        ) as vin
+
+    from vin_candidates
+    group by binding_id
+
+),
+
+final as (
+
+    select
+        ---------- ids
+        resolved.binding_id,
+        resolved.openid,
+        resolved.unionid,
+        resolved.oneid,
+        bound_vins.vin,
+        resolved.vin_last8,
+
+        ---------- binder (HMAC and mask only)
+        resolved.id_number_hmac,
+        resolved.mobile_hmac,
+        resolved.mobile_masked,
+
+        ---------- status
+        resolved.binding_status,
+        resolved.binding_status = 'bound' as is_bound,
+        resolved.bound_at
+
+    from resolved
+    left join bound_vins on resolved.binding_id = bound_vins.binding_id
+
+)
+
+select * from final

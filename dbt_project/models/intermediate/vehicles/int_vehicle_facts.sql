@@ -1,0 +1,68 @@
+-- One row per VIN sold on or before the cut-off: the facts of RULES.md "Vehicle facts". The first
+-- sale record gives the invoice date (and registration date if given); the latest gives the
+-- current owner and the selling dealer; usage and seats come from the latest record that states
+-- them, and are assumed (non-operating, 5 seats) and flagged when none does.
+
+with
+
+sales as (
+
+    select * from {{ ref('int_vehicle_sales_ranked') }}
+
+),
+
+first_sale as (
+
+    select * from sales
+    where is_first_sale
+
+),
+
+latest_sale as (
+
+    select * from sales
+    where is_latest_sale
+
+),
+
+stated as (
+
+    select
+        vin,
+        min(registration_date) as earliest_registration_date,
+        arg_max(usage, sale_sequence) filter (
+            where usage is not null and usage != 'unknown'
+        ) as usage,
+        arg_max(seats, sale_sequence) filter (where seats > 0) as seats
+
+    from sales
+    group by vin
+
+),
+
+facts as (
+
+    select
+        latest_sale.vin,
+        latest_sale.owner_oneid as current_owner_oneid,
+        latest_sale.owner_matched_by as current_owner_matched_by,
+        coalesce(latest_sale.model_code, first_sale.model_code) as model_code,
+        coalesce(latest_sale.model_name, first_sale.model_name) as model_name,
+        first_sale.invoice_date as first_invoice_date,
+        latest_sale.invoice_date as current_owner_since,
+        coalesce(first_sale.registration_date, stated.earliest_registration_date) as registration_date,
+        latest_sale.sale_sequence - 1 as resale_count,
+        first_sale.dealer_code as original_selling_dealer_code,
+        latest_sale.dealer_code as selling_dealer_code,
+        coalesce(stated.usage, 'non_operating') as usage,
+        coalesce(stated.seats, 5) as seats,
+        stated.usage is null as is_usage_assumed,
+        stated.seats is null as is_seats_assumed
+
+    from latest_sale
+    inner join first_sale on latest_sale.vin = first_sale.vin
+    inner join stated on latest_sale.vin = stated.vin
+
+)
+
+select * from facts

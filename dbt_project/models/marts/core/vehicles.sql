@@ -1,0 +1,9 @@
+with
+
+vehicles as (
+
+    select * from {{ ref('int_vehicles_enriched') }}
+
+)
+
+select * from vehicles

@@ -1,0 +1,32 @@
+with
+
+source as (
+
+    select * from {{ source('landing', 'campaigns') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        campaign_code,
+        dealer_code,
+
+        ---------- campaign
+        name as campaign_name,
+        {{ enum_to_code('scope', campaign_scope_codes()) }} as campaign_scope,
+        -- ';'-separated model codes, empty = every model
+        nullif(trim(target_models), '') as target_models,
+
+        ---------- dates
+        cast(start_date as date) as start_date,
+        cast(end_date as date) as end_date,
+        cast(target_purchase_from as date) as target_purchase_from,
+        cast(target_purchase_to as date) as target_purchase_to
+
+    from source
+
+)
+
+select * from renamed

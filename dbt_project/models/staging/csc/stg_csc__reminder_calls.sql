@@ -1,0 +1,29 @@
+with
+
+source as (
+
+    select * from {{ source('landing', 'reminder_calls') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        call_id,
+        dealer_code,
+        vin,
+        agent as agent_staff_id,
+
+        ---------- call
+        {{ enum_to_code('reminder_type', reminder_type_codes()) }} as reminder_type,
+        cast(reminder_month as date) as reminder_month,
+        {{ enum_to_code('result', call_result_codes()) }} as call_result,
+        cast(duration_s as integer) as duration_s,
+        cast(called_at as timestamp) as called_at
+
+    from source
+
+)
+
+select * from renamed

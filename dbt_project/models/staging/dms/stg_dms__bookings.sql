@@ -1,0 +1,39 @@
+with
+
+source as (
+
+    select * from {{ source('landing', 'bookings') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        booking_id,
+        openid,
+        vin,
+        dealer_code,
+
+        ---------- contact
+        mobile_hmac,
+        mobile_status,
+        mobile_masked,
+
+        ---------- booking
+        {{ enum_to_code('channel', booking_channel_codes()) }} as booking_channel,
+        {{ enum_to_code('service_item', booking_item_codes()) }} as service_item,
+        {{ enum_to_code('status', booking_status_codes()) }} as booking_status,
+        cast(feedback_required as boolean) as is_feedback_required,
+        feedback_result,
+
+        ---------- dates
+        cast(created_at as timestamp) as created_at,
+        cast(scheduled_date as date) as scheduled_date,
+        cast(feedback_at as timestamp) as feedback_at
+
+    from source
+
+)
+
+select * from renamed

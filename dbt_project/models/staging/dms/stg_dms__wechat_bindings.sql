@@ -1,0 +1,33 @@
+with
+
+source as (
+
+    select * from {{ source('landing', 'wechat_bindings') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        binding_id,
+        openid,
+        unionid,
+        upper(trim(vin_last8)) as vin_last8,
+
+        ---------- binder (SMS-verified at binding)
+        id_number_hmac,
+        id_number_status,
+        mobile_hmac,
+        mobile_status,
+        mobile_masked,
+
+        ---------- status and time
+        {{ enum_to_code('status', binding_status_codes()) }} as binding_status,
+        cast(bound_at as timestamp) as bound_at
+
+    from source
+
+)
+
+select * from renamed

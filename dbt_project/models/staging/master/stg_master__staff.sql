@@ -1,0 +1,26 @@
+with
+
+source as (
+
+    select * from {{ source('landing', 'staff') }}
+
+),
+
+renamed as (
+
+    select
+        ---------- ids
+        staff_id,
+        dealer_code,
+        nullif(trim(wecom_userid), '') as wecom_userid,
+
+        ---------- person (masked; staff mobiles are placeholders for OneID, never identities)
+        name_masked as staff_name_masked,
+        mobile_hmac as staff_mobile_hmac,
+        {{ enum_to_code('role', staff_role_codes()) }} as staff_role
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,60 @@
+"""A real ``dbt build`` of the project against a warehouse file, and a real Dagster publish."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from assets.transform.project import ensure_manifest
+from tests.dbt.fixture_warehouse import AS_OF, build_fixture_warehouse
+
+# the publish asset reads the dbt manifest when its module is imported, i.e. at collection time
+ensure_manifest()
+
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+DBT = Path(sys.executable).parent / "dbt"
+
+
+def dbt_build(warehouse: Path, as_of: str, work_dir: Path) -> subprocess.CompletedProcess:
+    """``dbt build`` as dagster-dbt runs it, with its own target dir (the shared manifest stays put)."""
+    env = {
+        **os.environ,
+        "AFTERCARE_PATHS_WAREHOUSE": str(warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    return subprocess.run(
+        [
+            str(DBT), "build",
+            "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
+            "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
+            "--vars", f'{{"as_of_date": "{as_of}"}}',
+        ],
+        env=env, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+
+
+def assert_built(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+@pytest.fixture(scope="session")
+def fixture_warehouse(tmp_path_factory) -> Path:
+    """The hand-made story of fixture_warehouse.py, built by dbt once for the session."""
+    work = tmp_path_factory.mktemp("dbt_fixture")
+    warehouse = build_fixture_warehouse(work / "warehouse.duckdb")
+    result = dbt_build(warehouse, AS_OF.isoformat(), work)
+    assert_built(result)
+    return warehouse
+
+
+def query(warehouse: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

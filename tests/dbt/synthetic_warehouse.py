@@ -1,0 +1,142 @@
+"""A synthetic warehouse of any size in the contract's shape, for timing the dbt stage at scale.
+
+Not realistic data (the generator is for that): uniform random values with the same row counts and
+key shapes as RULES.md's scales, written by DuckDB itself so a million vehicles take seconds.
+
+    uv run python -m tests.dbt.synthetic_warehouse /tmp/m.duckdb --vehicles 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import duckdb
+
+from tests.dbt.fixture_warehouse import create_tables
+
+# rows per vehicle, after RULES.md's scales (M: 1 M vehicles, 6 M repair orders, 600 k followers)
+PER_VEHICLE = {"repair_orders": 6, "bookings": 1.0, "followers": 0.6, "bindings": 0.4, "contacts": 0.3}
+
+
+def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> Path:
+    path.unlink(missing_ok=True)
+    con = duckdb.connect(str(path))
+    try:
+        create_tables(con)
+        con.execute(f"select setseed({seed})")
+        v = vehicles
+        people = int(v * 0.9)
+        con.execute("""
+            insert into landing.dealers (dealer_code, name, region, province, city, status)
+            select 'D' || lpad(i::varchar, 4, '0'), '店' || i, '大区' || (i % 6), '省' || (i % 30), '市' || i, '营业'
+            from (select cast(range as integer) as i from range(1, 201))
+        """)
+        con.execute(f"""
+            insert into identity.oneid_map (identifier_type, identifier_key, oneid)
+            select 'id_number', 'idh' || i, 'OID' || lpad(i::varchar, 12, '0') from (select cast(range as integer) as i from range({people}))
+            union all
+            select 'mobile', 'mh' || i, 'OID' || lpad(i::varchar, 12, '0') from (select cast(range as integer) as i from range({people}))
+            union all
+            select 'oa_openid', 'oa' || i, 'OID' || lpad(i::varchar, 12, '0')
+            from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["followers"])}))
+            union all
+            select 'wecom_external_userid', 'wm' || i, 'OID' || lpad(i::varchar, 12, '0')
+            from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["contacts"])}))
+        """)
+        # one first sale per vehicle, a resale for 5 %
+        con.execute(f"""
+            insert into landing.vehicle_sales
+            select
+                'LSV' || lpad(i::varchar, 14, '0') as vin, true, 'D' || lpad((1 + i % 200)::varchar, 4, '0'),
+                'M' || (i % 12), '车型' || (i % 12),
+                date '2016-01-01' + cast(floor(random() * 3700) as integer) as invoice_date,
+                null, case when i % 10 = 0 then null when i % 29 = 0 then '营运' else '非营运' end,
+                case when i % 10 = 0 then null else 5 end,
+                '某*', null, 'idh' || (i % {people}), 'valid', date '1980-01-01' + (i % 12000), 'M', '44', null,
+                'mh' || (i % {people}), 'valid', '138****0000', null, 'S1',
+                'vehicle_sales_x.csv', i + 2, date '2026-10-31', now(), null
+            from (select cast(range as integer) as i from range({v}))
+        """)
+        con.execute("""
+            update landing.vehicle_sales set registration_date = invoice_date + 7 where random() < 0.8
+        """)
+        con.execute(f"""
+            insert into landing.vehicle_sales
+            select
+                vin, true, 'D' || lpad((1 + (hash(vin) % 200))::varchar, 4, '0'), model_code, model_name,
+                invoice_date + 700, registration_date, usage, seats, '某*', null,
+                'idh' || ((_source_row * 7) % {people}), 'valid', null, 'F', '31', null,
+                'mh' || ((_source_row * 7) % {people}), 'valid', '139****0000', null, 'S2',
+                'vehicle_sales_y.csv', _source_row, date '2026-10-31', now(), null
+            from landing.vehicle_sales
+            where _source_row % 20 = 0 and invoice_date + 700 < date '2026-10-01'
+        """)
+        con.execute(f"""
+            insert into landing.repair_orders (
+                ro_no, dealer_code, vin, vin_check_ok, opened_at, closed_at, mileage_km, service_type,
+                labor_amount, parts_amount, total_amount, next_maintenance_date, advisor, campaign_code,
+                _source_file, _source_row
+            )
+            select
+                'RO' || i, 'D' || lpad((1 + (i * 13) % 200)::varchar, 4, '0'),
+                'LSV' || lpad((i % {v})::varchar, 14, '0'), true,
+                timestamp '2024-11-01' + to_days(cast(floor(random() * 730) as integer)),
+                null, cast(random() * 100000 as integer),
+                ['首保', '定期保养', '定期保养', '一般维修', '索赔', '服务活动', '事故车'][1 + i % 7],
+                100, 200, round(random() * 3000, 2),
+                case when i % 3 = 0 then date '2027-01-01' end, 'S1',
+                case when i % 50 = 0 then 'CAMP' || (i % 20) end, 'repair_orders_x.csv', i + 2
+            from (select cast(range as integer) as i from range({v * PER_VEHICLE["repair_orders"]}))
+        """)
+        con.execute(f"""
+            insert into landing.bookings (booking_id, channel, mobile_hmac, mobile_status, vin, dealer_code,
+                created_at, scheduled_date, service_item, status, feedback_required)
+            select 'BK' || i, '微信', 'mh' || (i % {people}), 'valid', 'LSV' || lpad((i % {v})::varchar, 14, '0'),
+                'D0001', timestamp '2025-01-01' + to_days(i % 600), date '2025-01-05' + (i % 600), '保养',
+                '已确认', i % 2 = 0
+            from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["bookings"])}))
+        """)
+        con.execute(f"""
+            insert into landing.complaints (complaint_no, channel, category, level, dealer_code, vin,
+                received_at, deadline_at)
+            select 'CP' || i, '热线', '服务', '一般', 'D0001', 'LSV' || lpad((i * 97 % {v})::varchar, 14, '0'),
+                timestamp '2025-01-01' + to_days(i % 600), timestamp '2025-01-08' + to_days(i % 600)
+            from (select cast(range as integer) as i from range({v // 100}))
+        """)
+        con.execute(f"""
+            insert into landing.campaigns (campaign_code, scope, name, start_date, end_date)
+            select 'CAMP' || i, '全国', '活动' || i, date '2025-01-01' + i * 30, date '2025-02-01' + i * 30
+            from (select cast(range as integer) as i from range(20));
+            insert into landing.campaign_participants (participant_id, campaign_code, vin, registered_at, channel)
+            select 'P' || i, 'CAMP' || (i % 20), 'LSV' || lpad((i * 31 % {v})::varchar, 14, '0'),
+                timestamp '2025-01-02' + to_days((i % 20) * 30), '群发'
+            from (select cast(range as integer) as i from range({v // 10}))
+        """)
+        con.execute(f"""
+            insert into wechat.oa_followers (openid, unionid, subscribe, subscribe_time, qr_scene_str)
+            select 'oa' || i, 'un' || i, i % 9 != 0, timestamp '2020-01-01' + to_days(i % 2000),
+                'dealer_D' || lpad((1 + i % 200)::varchar, 4, '0')
+            from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["followers"])}));
+            insert into landing.wechat_bindings (binding_id, openid, vin_last8, id_number_hmac, id_number_status,
+                mobile_hmac, mobile_status, bound_at, status)
+            select 'BD' || i, 'oa' || i, right(lpad((i % {v})::varchar, 14, '0'), 8), 'idh' || i, 'valid',
+                'mh' || i, 'valid', timestamp '2021-01-01' + to_days(i % 1500), '有效'
+            from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["bindings"])}));
+            insert into wechat.wecom_external_contacts (external_userid, follow_userid, unionid, createtime)
+            select 'wm' || i, 'wc' || (i % 2000), 'un' || i, timestamp '2022-01-01' + to_days(i % 1000)
+            from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["contacts"])}))
+        """)
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return path
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--vehicles", type=int, default=20_000)
+    args = parser.parse_args()
+    build_synthetic_warehouse(args.path, args.vehicles)
+    print(f"wrote {args.path}")

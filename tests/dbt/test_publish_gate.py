@@ -1,0 +1,145 @@
+"""Publishing the dbt marts through the quality gate, with Dagster, as ``aftercare run`` does."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, materialize
+from dagster_duckdb import DuckDBResource
+
+from assets.publish.gate import ID_NUMBER15_PATTERN, ID_NUMBER_PATTERN, MOBILE_PATTERN
+from assets.publish.serving import serving_database
+from pipelines.resources import AftercareSettings, RunMonth
+from tests.dbt.conftest import assert_built, dbt_build, query
+from tests.dbt.fixture_warehouse import AS_OF
+
+
+@pytest.fixture()
+def project(tmp_path, monkeypatch, fixture_warehouse) -> Path:
+    """A data folder holding a copy of the built fixture warehouse (tests may spoil it)."""
+    (tmp_path / "aftercare.toml").write_text('[paths]\ndata = "data"\n')
+    monkeypatch.setenv("AFTERCARE_CONFIG", str(tmp_path / "aftercare.toml"))
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(fixture_warehouse, data / "warehouse.duckdb")
+    return data
+
+
+def publish(data: Path):
+    return materialize(
+        [serving_database],
+        resources={
+            "settings": AftercareSettings(),
+            "warehouse": DuckDBResource(database=str(data / "warehouse.duckdb")),
+            "run_month": RunMonth(month="2026-11"),
+        },
+        instance=DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def plaintext_pii_in_every_column(database: Path) -> list[str]:
+    """Every column of every table, whatever its type, cast to text and matched."""
+    con = duckdb.connect(str(database), read_only=True)
+    hits = []
+    try:
+        columns = con.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = 'main'"
+        ).fetchall()
+        for table, column in columns:
+            found = con.execute(
+                f'select count(*) from main."{table}" where regexp_matches(cast("{column}" as varchar), ?) '
+                f'or regexp_matches(cast("{column}" as varchar), ?) '
+                f'or regexp_matches(cast("{column}" as varchar), ?)',
+                [MOBILE_PATTERN, ID_NUMBER_PATTERN, ID_NUMBER15_PATTERN],
+            ).fetchone()[0]
+            if found:
+                hits.append(f"{table}.{column}")
+    finally:
+        con.close()
+    return hits
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def failed_checks(result) -> set[str]:
+    return {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+
+
+def test_publish_passes_the_gate_keeps_data_docs_and_leaks_no_pii(project):
+    result = publish(project)
+
+    assert result.success
+    serving = project / "serving.duckdb"
+    published = {t for (t,) in query(serving, "select table_name from information_schema.tables")}
+    assert {"customer_360", "vehicles", "repair_orders", "wechat_followers", "publish_log"} <= published
+    assert plaintext_pii_in_every_column(serving) == []
+    # every gate check reported to Dagster, all passed
+    evaluations = result.get_asset_check_evaluations()
+    assert {e.check_name for e in evaluations} >= {"no_plaintext_pii", "keys_unique", "row_counts_in_range"}
+    assert all(e.passed for e in evaluations)
+    run_dir = project / "runs" / result.run_id
+    assert (run_dir / "data_docs" / "index.html").exists()
+    assert list((run_dir / "data_docs" / "validations").rglob("*.html"))
+    assert "keys_unique" in (run_dir / "quality_gate.md").read_text()
+
+
+def test_the_pii_scan_itself_finds_a_plaintext_mobile(tmp_path):
+    leaky = tmp_path / "leaky.duckdb"
+    con = duckdb.connect(str(leaky))
+    con.execute("create table t as select 13912345670 as contact_number")  # even as a number
+    con.close()
+    assert plaintext_pii_in_every_column(leaky) == ["t.contact_number"]
+
+
+def test_rows_doubled_in_the_candidate_trip_the_gate_and_yesterday_stays(project):
+    assert publish(project).success
+    serving = project / "serving.duckdb"
+    before = digest(serving)
+    con = duckdb.connect(str(project / "warehouse.duckdb"))
+    # marts.repair_orders is a view over this table: every repair order now appears twice
+    con.execute(
+        "insert into intermediate.int_repair_orders_attributed select * from intermediate.int_repair_orders_attributed"
+    )
+    con.close()
+
+    result = publish(project)
+
+    assert not result.success
+    assert {"keys_unique", "row_counts_in_range"} <= failed_checks(result)
+    failure = result.get_step_failure_events()[0].event_specific_data.error.message
+    assert "repair_orders" in failure and "left as it was" in failure
+    assert digest(serving) == before
+    assert not (project / "serving.duckdb.next").exists()
+    report = (project / "runs" / result.run_id / "quality_gate.md").read_text()
+    assert "| keys_unique | repair_orders | FAIL |" in report
+
+
+@pytest.mark.slow
+def test_a_landed_batch_doubling_every_repair_order_trips_the_gate(project, tmp_path):
+    assert publish(project).success
+    serving = project / "serving.duckdb"
+    before = digest(serving)
+    warehouse = project / "warehouse.duckdb"
+    # a second file re-sending every repair order under new numbers, as a broken DMS export would
+    con = duckdb.connect(str(warehouse))
+    con.execute(
+        "insert into landing.repair_orders select * replace (ro_no || '-DUP' as ro_no, "
+        "'repair_orders_dup.csv' as _source_file) from landing.repair_orders"
+    )
+    con.close()
+    assert_built(dbt_build(warehouse, AS_OF.isoformat(), tmp_path))
+    assert query(warehouse, "select count(*) from marts.repair_orders")[0][0] == 14
+
+    result = publish(project)
+
+    assert not result.success
+    assert "row_counts_in_range" in failed_checks(result)
+    assert digest(serving) == before
+    assert query(serving, "select count(*) from repair_orders") == [(7,)]
