@@ -143,3 +143,25 @@ def test_a_landed_batch_doubling_every_repair_order_trips_the_gate(project, tmp_
     assert "row_counts_in_range" in failed_checks(result)
     assert digest(serving) == before
     assert query(serving, "select count(*) from repair_orders") == [(7,)]
+
+
+def test_append_only_logs_may_grow_past_the_band_but_a_mart_may_not(tmp_path):
+    """A month with many merges or bad rows is not a bad batch; a mart that doubles is."""
+    from assets.publish.gate import GateFailed, run_quality_gate
+
+    def database(name, changes, dealers):
+        path = tmp_path / name
+        con = duckdb.connect(str(path))
+        con.execute(
+            "create table oneid_changes as select now() as run_at, 'merge' as change, "
+            f"'OID' || range as old_oneid, 'OID0' as new_oneid from range({changes})"
+        )
+        con.execute(f"create table dealers as select 'D' || range as dealer_code from range({dealers})")
+        con.close()
+        return path
+
+    previous = database("previous.duckdb", changes=60, dealers=10)
+    report = run_quality_gate(database("grown_log.duckdb", 250, 10), previous, tmp_path / "r1")
+    assert not report.failures
+    with pytest.raises(GateFailed, match="dealers"):
+        run_quality_gate(database("doubled.duckdb", 60, 20), previous, tmp_path / "r2")
