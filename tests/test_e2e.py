@@ -15,6 +15,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
+PREVIOUS_MONTH = "2026-10"
 MONTH = "2026-11"
 
 
@@ -84,8 +85,10 @@ def published(tmp_path_factory):
                 "AFTERCARE_WECOM_SECRET": json.loads((state / "wecom_corp.json").read_text())["secret"],
             }
         )
-        run = aftercare("run", "--month", MONTH, env=env, cwd=workdir)
-        assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
+        # two consecutive months, as the schedule runs them: the second publish is gated against the first
+        for month in (PREVIOUS_MONTH, MONTH):
+            run = aftercare("run", "--month", month, env=env, cwd=workdir)
+            assert run.returncode == 0, (month, run.stdout[-3000:], run.stderr[-3000:])
         yield workdir, env
     finally:
         simulator.terminate()
