@@ -141,8 +141,8 @@ def upgrade_id15(id15: str) -> str:
 def parse_id_number(raw: str | None) -> IdNumber:
     """Normalize and validate a resident ID number.
 
-    >>> parse_id_number(" 11010519491231002x ").status
-    <IdNumberStatus.VALID: 'valid'>
+    Full-width characters and a lower-case ``x`` are folded, a 15-digit number is upgraded; the
+    examples live in ``tests/unit/test_identifiers.py`` (no ID-shaped text outside tests).
     """
     if raw is None:
         return IdNumber(None, IdNumberStatus.MISSING)
