@@ -70,6 +70,8 @@ def start_simulator_process(workdir: Path, env: dict[str, str], log: Path) -> su
     import socket
     import urllib.request
 
+    from pipelines.demo import simulator_environment
+
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -86,9 +88,7 @@ def start_simulator_process(workdir: Path, env: dict[str, str], log: Path) -> su
             break
         except OSError:
             time.sleep(0.5)
-    env["AFTERCARE_WECHAT_BASE_URL"] = env["AFTERCARE_WECOM_BASE_URL"] = url
-    env["AFTERCARE_WECHAT_SECRET"] = json.loads((state / "oa_account.json").read_text())["secret"]
-    env["AFTERCARE_WECOM_SECRET"] = json.loads((state / "wecom_corp.json").read_text())["secret"]
+    env.update(simulator_environment(url, state))
     return process
 
 

@@ -54,6 +54,23 @@ def ensure_sample(data_dir: Path, vehicles: int, seed: int, end: str, history_mo
     print(f"[demo] generated in {time.perf_counter() - started:.0f}s")
 
 
+def simulator_environment(url: str, state: Path) -> dict[str, str]:
+    """``AFTERCARE_*`` variables that point the WeChat/WeCom client at a simulator serving ``state``.
+
+    The simulator checks the generated account's credentials as Tencent would, so they come along.
+    """
+    account = json.loads((state / "oa_account.json").read_text())
+    corp = json.loads((state / "wecom_corp.json").read_text())
+    return {
+        "AFTERCARE_WECHAT_BASE_URL": url,
+        "AFTERCARE_WECOM_BASE_URL": url,
+        "AFTERCARE_WECHAT_APPID": account["appid"],
+        "AFTERCARE_WECHAT_SECRET": account["secret"],
+        "AFTERCARE_WECOM_CORPID": corp["corpid"],
+        "AFTERCARE_WECOM_SECRET": corp["secret"],
+    }
+
+
 @contextlib.contextmanager
 def wechat_simulator(data_dir: Path, state_dir: Path | None = None):
     """Start the WeChat/WeCom simulator and the callback receiver on loopback, and point this
@@ -65,14 +82,7 @@ def wechat_simulator(data_dir: Path, state_dir: Path | None = None):
     state = data_dir / "wechat"
     receiver = start_callback_server((state_dir or data_dir / "state") / "callbacks")
     handle = start_simulator(state, host="127.0.0.1", port=0, callback_url=receiver.url)
-    account = json.loads((state / "oa_account.json").read_text())
-    corp = json.loads((state / "wecom_corp.json").read_text())
-    os.environ["AFTERCARE_WECHAT_BASE_URL"] = handle.url
-    os.environ["AFTERCARE_WECOM_BASE_URL"] = handle.url
-    os.environ.setdefault("AFTERCARE_WECHAT_APPID", account["appid"])
-    os.environ.setdefault("AFTERCARE_WECHAT_SECRET", account["secret"])
-    os.environ.setdefault("AFTERCARE_WECOM_CORPID", corp["corpid"])
-    os.environ.setdefault("AFTERCARE_WECOM_SECRET", corp["secret"])
+    os.environ.update(simulator_environment(handle.url, state))
     print(f"[demo] WeChat/WeCom simulator at {handle.url}, callbacks to {receiver.url}")
     try:
         yield handle

@@ -6,13 +6,12 @@ Group "wechat"; keys ``["wechat", <table>]``; tables in the warehouse schema ``w
 import contextlib
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from assets.wechat.callback_ingest import ingest_callback_events
 from assets.wechat.dispatch import dispatch
 from assets.wechat.followers import sync_followers
 from assets.wechat.wecom_sync import sync_behavior, sync_contacts, sync_groupmsg_results
-from pipelines.resources import AftercareSettings, RunMonth
+from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
 from sources.pii import PiiVault
 from sources.wechat import OfficialAccountClient, WechatError, WecomClient
 
@@ -28,22 +27,11 @@ def api_errors(what: str):
         raise dg.Failure(description=f"{what}: {exc}") from exc
 
 
-@contextlib.contextmanager
-def connection(warehouse: DuckDBResource):
-    """The warehouse connection, closed even when the asset fails (DuckDBResource only closes it
-    on success, and a connection left open blocks the next reader of the file)."""
-    with warehouse.get_connection() as con:
-        try:
-            yield con
-        finally:
-            con.close()
-
-
 @dg.asset(key=["wechat", "callback_events"], group_name=GROUP, compute_kind="python")
-def callback_events(settings: AftercareSettings, warehouse: DuckDBResource) -> dg.MaterializeResult:
+def callback_events(settings: AftercareSettings, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Events WeChat pushed to `aftercare callback` (template delivery results, (un)subscribes)."""
     folder = settings.settings.paths.state / "callbacks"
-    with connection(warehouse) as con:
+    with warehouse.get_connection() as con:
         counts = ingest_callback_events(con, folder)
     return dg.MaterializeResult(metadata={**counts, "folder": str(folder)})
 
@@ -55,13 +43,13 @@ def callback_events(settings: AftercareSettings, warehouse: DuckDBResource) -> d
     deps=[dg.AssetKey(["wechat", "callback_events"])],
 )
 def oa_followers(
-    context: dg.AssetExecutionContext, settings: AftercareSettings, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext, settings: AftercareSettings, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     """Followers of the Official Account: the full openid list, user info for new or changed ones."""
     with (
         api_errors("follower sync"),
         OfficialAccountClient.from_settings(settings.settings) as client,
-        connection(warehouse) as con,
+        warehouse.get_connection() as con,
     ):
         report = sync_followers(client, con, log=context.log.info)
         subscribed = con.execute("SELECT count(*) FROM wechat.oa_followers WHERE subscribe").fetchall()[0][0]
@@ -94,13 +82,13 @@ def oa_followers(
     ],
     compute_kind="python",
 )
-def wecom_contacts(settings: AftercareSettings, warehouse: DuckDBResource):
+def wecom_contacts(settings: AftercareSettings, warehouse: WarehouseResource):
     cfg = settings.settings
     vault = PiiVault(cfg.pii_key())
     with (
         api_errors("WeCom customer sync"),
         WecomClient.from_settings(cfg) as client,
-        connection(warehouse) as con,
+        warehouse.get_connection() as con,
     ):
         counts = sync_contacts(client, con, vault, cfg.oneid.placeholder_mobiles)
     yield dg.MaterializeResult(
@@ -119,13 +107,13 @@ def wecom_contacts(settings: AftercareSettings, warehouse: DuckDBResource):
     deps=[dg.AssetKey(["wechat", "wecom_follow_users"])],
 )
 def wecom_behavior_daily(
-    settings: AftercareSettings, warehouse: DuckDBResource, run_month: RunMonth
+    settings: AftercareSettings, warehouse: WarehouseResource, run_month: RunMonth
 ) -> dg.MaterializeResult:
     """Consultant behaviour per day (new contacts, chats, messages, reply rate, reply time)."""
     with (
         api_errors("WeCom behaviour sync"),
         WecomClient.from_settings(settings.settings) as client,
-        connection(warehouse) as con,
+        warehouse.get_connection() as con,
     ):
         counts = sync_behavior(client, con, run_month.as_of)
     return dg.MaterializeResult(metadata={**counts, "as_of": run_month.as_of.isoformat()})
@@ -133,13 +121,13 @@ def wecom_behavior_daily(
 
 @dg.asset(key=["wechat", "wecom_groupmsg_results"], group_name=GROUP, compute_kind="python")
 def wecom_groupmsg_results(
-    settings: AftercareSettings, warehouse: DuckDBResource, run_month: RunMonth
+    settings: AftercareSettings, warehouse: WarehouseResource, run_month: RunMonth
 ) -> dg.MaterializeResult:
     """Per-customer results of the consultants' mass messages of the last 90 days."""
     with (
         api_errors("WeCom group-message sync"),
         WecomClient.from_settings(settings.settings) as client,
-        connection(warehouse) as con,
+        warehouse.get_connection() as con,
     ):
         counts = sync_groupmsg_results(client, con, run_month.as_of)
     return dg.MaterializeResult(metadata=counts)
@@ -158,7 +146,7 @@ def wecom_groupmsg_results(
 def template_send_log(
     context: dg.AssetExecutionContext,
     settings: AftercareSettings,
-    warehouse: DuckDBResource,
+    warehouse: WarehouseResource,
     run_month: RunMonth,
 ) -> dg.MaterializeResult:
     """Reminder template messages of the month: dry run unless wechat.dispatch_enabled; once per task."""
@@ -166,7 +154,7 @@ def template_send_log(
     enabled = cfg.wechat.dispatch_enabled
     with api_errors("reminder dispatch"), contextlib.ExitStack() as stack:
         client = stack.enter_context(OfficialAccountClient.from_settings(cfg)) if enabled else None
-        with connection(warehouse) as con:
+        with warehouse.get_connection() as con:
             report = dispatch(con, run_month.month, client, cfg.wechat.reminder_template_id, enabled)
     for note in report.notes:
         context.log.info(note)

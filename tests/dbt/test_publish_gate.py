@@ -9,11 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
-from dagster_duckdb import DuckDBResource
 
 from assets.publish.gate import ID_NUMBER15_PATTERN, ID_NUMBER_PATTERN, MOBILE_PATTERN
 from assets.publish.serving import serving_database
-from pipelines.resources import AftercareSettings, RunMonth
+from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
 from tests.dbt.conftest import assert_built, dbt_build, query
 from tests.dbt.fixture_warehouse import AS_OF
 
@@ -34,7 +33,7 @@ def publish(data: Path):
         [serving_database],
         resources={
             "settings": AftercareSettings(),
-            "warehouse": DuckDBResource(database=str(data / "warehouse.duckdb")),
+            "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
             "run_month": RunMonth(month="2026-11"),
         },
         instance=DagsterInstance.ephemeral(),

@@ -1,7 +1,6 @@
 """The identity assets materialize through Dagster on a warehouse file, and join the one lineage graph."""
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from assets.identity.oneid import (
     identifier_has_one_oneid,
@@ -9,7 +8,7 @@ from assets.identity.oneid import (
     oneid_holds_at_most_one_id_number,
     oneid_tables,
 )
-from pipelines.resources import AftercareSettings
+from pipelines.resources import AftercareSettings, WarehouseResource
 from tests.identity.fixtures import KEY, FixtureWarehouse, id_number, mobile
 from tests.identity.test_quality import write_truth
 
@@ -34,7 +33,7 @@ def test_materialize_identity_assets_and_checks(tmp_path, monkeypatch):
     )
     resources = {
         "settings": AftercareSettings(config_file=str(tmp_path / "aftercare.toml")),
-        "warehouse": DuckDBResource(database=str(warehouse)),
+        "warehouse": WarehouseResource(database=str(warehouse)),
     }
     result = dg.materialize(
         [oneid_tables, identity_quality_report, oneid_holds_at_most_one_id_number, identifier_has_one_oneid],

@@ -10,7 +10,6 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from assets.identity.oneid import (
     identifier_has_one_oneid,
@@ -18,7 +17,7 @@ from assets.identity.oneid import (
     oneid_holds_at_most_one_id_number,
     oneid_tables,
 )
-from pipelines.resources import AftercareSettings, RunMonth
+from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +44,7 @@ def resolved(tmp_path_factory):
 
     resources = {
         "settings": AftercareSettings(config_file=str(work / "aftercare.toml")),
-        "warehouse": DuckDBResource(database=str(data / "warehouse.duckdb")),
+        "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
         "run_month": RunMonth(month="2026-11"),
     }
     from assets.wechat.wechat_assets import callback_events, oa_followers, wecom_contacts

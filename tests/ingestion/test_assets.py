@@ -5,10 +5,9 @@ import json
 import dagster as dg
 import duckdb
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from assets.ingestion.assets import landing_tables
-from pipelines.resources import AftercareSettings, RunMonth
+from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
 from pipelines.sensors import JOBS, SENSORS, inbox_changes, inbox_sensor
 from sources.exports.tables import TABLES
 from tests.ingestion.torture import build_torture_inbox
@@ -25,7 +24,7 @@ def workdir(tmp_path, monkeypatch):
 def resources(workdir, month="2026-11"):
     return {
         "settings": AftercareSettings(config_file=str(workdir / "aftercare.toml")),
-        "warehouse": DuckDBResource(database=str(workdir / "data" / "warehouse.duckdb")),
+        "warehouse": WarehouseResource(database=str(workdir / "data" / "warehouse.duckdb")),
         "run_month": RunMonth(month=month),
     }
 

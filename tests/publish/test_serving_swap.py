@@ -3,10 +3,9 @@
 import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
-from dagster_duckdb import DuckDBResource
 
 from assets.publish.serving import serving_database
-from pipelines.resources import AftercareSettings, RunMonth
+from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
 
 
 @pytest.fixture()
@@ -27,7 +26,7 @@ def publish(data):
         [serving_database],
         resources={
             "settings": AftercareSettings(),
-            "warehouse": DuckDBResource(database=str(data / "warehouse.duckdb")),
+            "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
             "run_month": RunMonth(month="2026-11"),
         },
         instance=DagsterInstance.ephemeral(),

@@ -94,16 +94,15 @@ def platform_env(sim, tmp_path, monkeypatch):
 
 def materialize(assets, data: Path, month: str = "2026-11"):
     import dagster as dg
-    from dagster_duckdb import DuckDBResource
 
-    from pipelines.resources import AftercareSettings, RunMonth
+    from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
 
     data.mkdir(parents=True, exist_ok=True)
     return dg.materialize(
         assets,
         resources={
             "settings": AftercareSettings(),
-            "warehouse": DuckDBResource(database=str(data / "warehouse.duckdb")),
+            "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
             "run_month": RunMonth(month=month),
         },
         raise_on_error=False,
