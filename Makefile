@@ -26,7 +26,9 @@ install: .uv-ready
 demo: install
 	$(RUN) aftercare demo
 
+# the dashboard's browser tests need Chromium: installed when possible, else they skip (fail under CI)
 test: install
+	@./.ci/install-chromium || echo "make test: no Chromium, the real-browser dashboard tests will skip"
 	$(RUN) pytest
 
 bench: install

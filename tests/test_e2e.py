@@ -128,7 +128,9 @@ def test_a_second_run_of_the_same_month_publishes_the_same_numbers(published):
     assert snapshot() == before
 
 
-def test_the_dashboard_answers_its_health_check(published):
+@pytest.fixture(scope="module")
+def dashboard(published):
+    """The dashboard as `aftercare dashboard` starts it, on the published database."""
     workdir, env = published
     port = free_port()
     process = subprocess.Popen(
@@ -139,9 +141,66 @@ def test_the_dashboard_answers_its_health_check(published):
         stderr=subprocess.DEVNULL,
     )
     try:
-        assert wait_until_up(f"http://127.0.0.1:{port}/_stcore/health") == "ok"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-            assert response.status == 200
+        url = f"http://127.0.0.1:{port}"
+        assert wait_until_up(f"{url}/_stcore/health") == "ok"
+        yield url
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_the_dashboard_answers_its_health_check(dashboard):
+    with urllib.request.urlopen(f"{dashboard}/", timeout=5) as response:
+        assert response.status == 200
+
+
+def serving_value(workdir: Path, sql: str):
+    con = duckdb.connect(str(workdir / "data" / "serving.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_an_analyst_reads_the_published_numbers_in_a_real_browser(published, dashboard, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.browser import CHROMIUM_ARGS, chromium_path
+
+    workdir, _ = published
+    dealers = serving_value(workdir, "select count(*) from dealers")
+    repair_orders = serving_value(workdir, "select sum(repair_orders_12m) from dealers")
+    oneids = serving_value(workdir, "select count(distinct oneid) from oneid_map")
+
+    def metric(page, label: str):
+        return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+            page.set_default_timeout(60_000)
+            page.goto(dashboard)
+            # Chinese first: the overview shows the published totals
+            expect(page.get_by_role("heading", name="网络总览")).to_be_visible()
+            expect(metric(page, "经销商数")).to_have_text(f"{dealers:,}")
+            expect(metric(page, "近12个月工单数")).to_have_text(f"{int(repair_orders):,}")
+            page.screenshot(path=str(tmp_path / "overview_zh.png"), full_page=True)
+
+            # English is selectable from the sidebar and survives a page change
+            page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Language").click()
+            page.get_by_role("option", name="English").click()
+            expect(page.get_by_role("heading", name="Network overview")).to_be_visible()
+            expect(metric(page, "Dealers")).to_have_text(f"{dealers:,}")
+
+            page.get_by_test_id("stSidebarNav").get_by_text("Identity resolution").click()
+            expect(page.get_by_role("heading", name="Identity resolution")).to_be_visible()
+            expect(metric(page, "OneIDs")).to_have_text(f"{oneids:,}")
+
+            page.get_by_test_id("stSidebarNav").get_by_text("Data quality").click()
+            expect(page.get_by_role("heading", name="Data quality")).to_be_visible()
+            page.screenshot(path=str(tmp_path / "data_quality_en.png"), full_page=True)
+            # no page raised: Streamlit shows exceptions in an stException block
+            expect(page.get_by_test_id("stException")).to_have_count(0)
+        finally:
+            browser.close()
