@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -39,11 +40,22 @@ def start_dashboard(host: str, port: int, config_file: str | None = None, **pope
     return subprocess.Popen(streamlit_command(host, port), env=dashboard_env(config_file), **popen)
 
 
-def dashboard_command(args: argparse.Namespace) -> int:
-    print(f"aftercare dashboard: http://{args.host}:{args.port}")
-    process = start_dashboard(args.host, args.port, args.config)
+def serve_until_stopped(process: subprocess.Popen) -> int:
+    """Wait on the Streamlit child; Ctrl-C or SIGTERM (a scheduler, a test) stops it too.
+
+    Without forwarding SIGTERM, stopping ``aftercare dashboard`` would leave Streamlit serving.
+    """
+    previous = signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:
         return process.wait()
     except KeyboardInterrupt:
         process.terminate()
+        process.wait(timeout=20)
         return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def dashboard_command(args: argparse.Namespace) -> int:
+    print(f"aftercare dashboard: http://{args.host}:{args.port}", flush=True)
+    return serve_until_stopped(start_dashboard(args.host, args.port, args.config))

@@ -125,7 +125,7 @@ def demo_command(args: argparse.Namespace) -> int:
         print(f"[demo] done; serving database: {settings.paths.serving}")
         return 0
 
-    from dashboards.launcher import start_dashboard
+    from dashboards.launcher import serve_until_stopped, start_dashboard
 
     url = f"http://127.0.0.1:{args.port}"
     process = start_dashboard("127.0.0.1", args.port, args.config)
@@ -133,9 +133,5 @@ def demo_command(args: argparse.Namespace) -> int:
         print(f"[demo] the dashboard did not come up at {url}", file=sys.stderr)
         process.terminate()
         return 1
-    print(f"[demo] dashboard: {url}   (Ctrl-C to stop)")
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        return 0
+    print(f"[demo] dashboard: {url}   (Ctrl-C to stop)", flush=True)
+    return serve_until_stopped(process)
