@@ -2,15 +2,15 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.processes import free_port, start_dashboard, wait_until_up
 
 pytestmark = pytest.mark.slow
 
@@ -28,23 +28,6 @@ def aftercare(*args: str, env: dict[str, str], cwd: Path, timeout: int = 600) ->
         text=True,
         timeout=timeout,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(url: str, seconds: float = 60) -> str | None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read().decode()
-        except OSError:
-            time.sleep(0.3)
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -133,13 +116,7 @@ def dashboard(published):
     """The dashboard as `aftercare dashboard` starts it, on the published database."""
     workdir, env = published
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "dashboard", "--port", str(port)],
-        env=env,
-        cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_dashboard(port, env, workdir)
     try:
         url = f"http://127.0.0.1:{port}"
         assert wait_until_up(f"{url}/_stcore/health") == "ok"
