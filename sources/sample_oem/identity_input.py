@@ -1,0 +1,249 @@
+"""The identity stage's input built straight from the generator's frames, without files or APIs.
+
+For benchmarking OneID at scales where the full chain (render export files, ingest them, pull the
+WeChat/WeCom state through the simulator's HTTP API) does not fit the machine or the time: the
+tables and columns OneID reads (``docs/architecture.md``: landing and wechat) are written to a
+DuckDB warehouse from the same world the generator would render, keyed the same way (HMAC-SHA256 of
+the normalized mobile / ID number with the PII key, ``sources.identifiers.keyed_hash``), and the
+generator's ``truth/`` is written beside them for the quality report.
+
+What differs from the full chain, on purpose and only here:
+
+* value dirt that ingestion normalizes away is not rendered (``+86`` and full-width mobiles,
+  15-digit and lower-case-x ID numbers): the HMACs are what ingestion would produce;
+* dirt that ingestion rejects is absent: the 0.4 % ID numbers with a wrong check character (invalid,
+  so never an identity), bad rows (0.1 % each, quarantined) — OneID sees slightly more valid records;
+* only the identity columns of each table are written (no amounts, names, masked/encrypted copies);
+* the WeChat tables are the state a first full pull would give: subscribed followers (user/get serves
+  no others), WeCom relations of members with customer contact enabled.
+
+Everything identity depends on (who follows, binds, books, which mobile is typed where, placeholders,
+consultants' and family mobiles, resales) comes from the same code and random streams as the files.
+
+    uv run python -m sources.sample_oem.identity_input --out data/bench/L-direct --vehicles 10000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from sources.identifiers import classify_mobile, keyed_hash
+from sources.sample_oem import dates as D
+from sources.sample_oem import identity as I
+from sources.sample_oem.activity import Activity
+from sources.sample_oem.generate import default_end, write_truth
+from sources.sample_oem.render import DirtLog
+from sources.sample_oem.spec import SOP_FOLLOWED, DealerSop
+from sources.sample_oem.wechat_state import build_wechat
+from sources.sample_oem.world import build_window, build_world
+
+
+def mobile_keys(mobiles: np.ndarray, key: bytes) -> tuple[pl.Series, pl.Series]:
+    """(HMAC, status) per mobile given as an integer (0: none), as ingestion would land them."""
+    mobiles = np.asarray(mobiles, dtype=np.int64)
+    uniq, inverse = np.unique(mobiles, return_inverse=True)
+    hmacs, statuses = [], []
+    for m in uniq.tolist():
+        if m <= 0:
+            hmacs.append(None)
+            statuses.append("missing")
+            continue
+        normalized, status = classify_mobile(str(m))
+        hmacs.append(keyed_hash(normalized, key) if normalized else None)
+        statuses.append(status.value)
+    h = pl.Series(hmacs, dtype=pl.Utf8)
+    s = pl.Series(statuses, dtype=pl.Utf8)
+    return h.gather(inverse), s.gather(inverse)
+
+
+def id_keys(person: np.ndarray, id18: pl.Series, key: bytes) -> pl.Series:
+    """The HMAC of each person's (valid) ID number; null where the record has none (``person < 0``)."""
+    person = np.asarray(person, dtype=np.int64)
+    uniq, inverse = np.unique(person, return_inverse=True)
+    values = id18.gather(np.maximum(uniq, 0)).to_list()
+    hmacs = [keyed_hash(v, key) if p >= 0 and v else None for p, v in zip(uniq.tolist(), values, strict=True)]
+    return pl.Series(hmacs, dtype=pl.Utf8).gather(inverse)
+
+
+def _bj(unix_s: pl.Series | np.ndarray) -> pl.Series:
+    """Naive Beijing local time from unix seconds (the wechat tables' convention)."""
+    return pl.Series((np.asarray(unix_s, dtype=np.int64) + 8 * 3600) * 1000).cast(pl.Datetime("ms"))
+
+
+def build(
+    warehouse: Path,
+    out: Path,
+    vehicles: int,
+    key: bytes,
+    seed: int = 7,
+    end: str | None = None,
+    months: int = 24,
+    sop: DealerSop = SOP_FOLLOWED,
+    log=print,
+) -> dict[str, int]:
+    """Write the identity stage's input tables to ``warehouse`` and the generator's truth to ``out/truth``."""
+    started = time.perf_counter()
+    window = build_window(end or default_end(), months)
+    world = build_world(seed, vehicles, window)
+    clock_start = (window.end * D.DAY_S + 20 * 3600) - 8 * 3600
+    wx = build_wechat(world, clock_start, sop, with_activity=False)
+    act = Activity(world, wx)
+    log(f"world and WeChat state: {time.perf_counter() - started:.0f}s")
+    p = world.p
+    id18 = I.id_strings(p["id_body"], p["id_check"])
+
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse))
+    for schema in ("landing", "wechat"):
+        con.execute(f"create schema if not exists {schema}")
+    rows: dict[str, int] = {}
+
+    def put(name: str, df: pl.DataFrame) -> None:
+        con.register("frame", df.to_arrow())
+        con.execute(f"create or replace table {name} as select * from frame")
+        con.unregister("frame")
+        rows[name] = df.height
+        log(f"{name}: {df.height:,} rows ({time.perf_counter() - started:.0f}s)")
+
+    sales = act.vehicle_sales()
+    h, s = mobile_keys(sales["owner_mobile"].to_numpy(), key)
+    ids = sales["owner_id_number"].to_numpy()
+    put(
+        "landing.vehicle_sales",
+        pl.DataFrame(
+            {
+                "vin": sales["vin"],
+                "dealer_code": sales["dealer_code"],
+                "invoice_date": sales["invoice_date"],
+                "owner_id_number_hmac": id_keys(ids, id18, key),
+                "owner_id_number_status": np.where(ids >= 0, "valid", "missing"),
+                "owner_mobile_hmac": h,
+                "owner_mobile_status": s,
+            }
+        ),
+    )
+    del sales
+
+    # the later file wins: an unbinding comes again under the same binding_id
+    bind = act.wechat_bindings().unique("binding_id", keep="last", maintain_order=True)
+    h, s = mobile_keys(bind["mobile"].to_numpy(), key)
+    put(
+        "landing.wechat_bindings",
+        pl.DataFrame(
+            {
+                "binding_id": bind["binding_id"],
+                "openid": bind["openid"],
+                "unionid": bind["unionid"],
+                "id_number_hmac": id_keys(bind["id_number"].to_numpy(), id18, key),
+                "id_number_status": np.full(bind.height, "valid"),
+                "mobile_hmac": h,
+                "mobile_status": s,
+                "bound_at": bind["bound_at"],
+                "status": bind["status"],
+            }
+        ),
+    )
+    del bind
+
+    campaigns = act.campaigns()
+    participants, visits = act.participants(campaigns)
+    h, s = mobile_keys(participants["mobile"].to_numpy(), key)
+    put(
+        "landing.campaign_participants",
+        participants.select("participant_id", "openid", "registered_at").with_columns(
+            mobile_hmac=h, mobile_status=s
+        ),
+    )
+    ros = act.repair_orders(visits)
+    del visits
+    # bookings only need each visit's vehicle, day, type and dealer: drop the rest before booking
+    ros = ros.select("service_type", "_vehicle", "_day", "_dealer")
+    gc.collect()
+    bookings = act.bookings(ros)
+    del ros
+    gc.collect()
+    h, s = mobile_keys(bookings["mobile"].to_numpy(), key)
+    put(
+        "landing.bookings",
+        bookings.select("booking_id", "openid", "created_at").with_columns(mobile_hmac=h, mobile_status=s),
+    )
+    del bookings
+    for name, key_col in (("complaints", "complaint_no"), ("rescues", "request_no")):
+        df = act.complaints() if name == "complaints" else act.rescues()
+        h, s = mobile_keys(df["mobile"].to_numpy(), key)
+        put(f"landing.{name}", df.select(key_col, "received_at").with_columns(mobile_hmac=h, mobile_status=s))
+    h, s = mobile_keys(world.staff["mobile_int"].to_numpy(), key)
+    put(
+        "landing.staff",
+        world.staff.select("staff_id", "dealer_code").with_columns(mobile_hmac=h, mobile_status=s),
+    )
+
+    f = wx.followers.filter(pl.col("subscribe") == 1)
+    put(
+        "wechat.oa_followers",
+        pl.DataFrame(
+            {
+                "openid": f["openid"],
+                "unionid": f["unionid"],
+                "subscribe": np.ones(f.height, dtype=bool),
+                "subscribe_time": _bj(f["subscribe_time"].to_numpy()),
+                "fetched_at": _bj(np.full(f.height, clock_start)),
+            }
+        ),
+    )
+    enabled = set(wx.members.filter(pl.col("enabled"))["userid"].to_list())
+    rel = wx.relations.filter(pl.col("userid").is_in(list(enabled)))
+    # remark mobiles: HMACs of the normalized numbers, placeholders dropped (as the WeCom sync lands them)
+    mobs = np.concatenate([rel["_mobile1"].to_numpy(), rel["_mobile2"].to_numpy()])
+    h, s = mobile_keys(mobs, key)
+    h = h.zip_with(s == "valid", pl.Series([None] * h.len(), dtype=pl.Utf8))
+    n = rel.height
+    contacts = pl.DataFrame(
+        {
+            "external_userid": rel["external_userid"],
+            "follow_userid": rel["userid"],
+            "createtime": _bj(rel["createtime"].to_numpy()),
+            "remark_mobile_hmacs": pl.DataFrame({"a": h[:n], "b": h[n:]})
+            .select(pl.concat_list("a", "b").list.drop_nulls())
+            .to_series(),
+            "fetched_at": _bj(np.full(n, clock_start)),
+        }
+    ).join(wx.contacts.select("external_userid", "unionid"), on="external_userid", how="left")
+    put("wechat.wecom_external_contacts", contacts)
+    con.close()
+
+    (out / "truth").mkdir(parents=True, exist_ok=True)
+    write_truth(out / "truth", world, wx, DirtLog())
+    rows["seconds"] = round(time.perf_counter() - started)
+    log(f"truth written ({rows['seconds']}s)")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", required=True, help="folder: warehouse.duckdb and truth/ go here")
+    parser.add_argument("--vehicles", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--end", default=None)
+    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--key", default="bench-only-key", help="PII HMAC key (as AFTERCARE_PII_KEY)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    warehouse = out / "warehouse.duckdb"
+    warehouse.unlink(missing_ok=True)
+    build(warehouse, out, args.vehicles, args.key.encode(), args.seed, args.end, args.months)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
