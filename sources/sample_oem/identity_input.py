@@ -38,7 +38,7 @@ import polars as pl
 from sources.identifiers import classify_mobile, keyed_hash
 from sources.sample_oem import dates as D
 from sources.sample_oem import identity as I
-from sources.sample_oem.activity import Activity
+from sources.sample_oem.activity import PLACEHOLDER_MOBILES, Activity
 from sources.sample_oem.generate import default_end, write_truth
 from sources.sample_oem.render import DirtLog
 from sources.sample_oem.spec import SOP_FOLLOWED, DealerSop
@@ -46,31 +46,54 @@ from sources.sample_oem.wechat_state import build_wechat
 from sources.sample_oem.world import build_window, build_world
 
 
-def mobile_keys(mobiles: np.ndarray, key: bytes) -> tuple[pl.Series, pl.Series]:
-    """(HMAC, status) per mobile given as an integer (0: none), as ingestion would land them."""
-    mobiles = np.asarray(mobiles, dtype=np.int64)
-    uniq, inverse = np.unique(mobiles, return_inverse=True)
-    hmacs, statuses = [], []
-    for m in uniq.tolist():
-        if m <= 0:
-            hmacs.append(None)
-            statuses.append("missing")
-            continue
-        normalized, status = classify_mobile(str(m))
-        hmacs.append(keyed_hash(normalized, key) if normalized else None)
-        statuses.append(status.value)
-    h = pl.Series(hmacs, dtype=pl.Utf8)
-    s = pl.Series(statuses, dtype=pl.Utf8)
-    return h.gather(inverse), s.gather(inverse)
+class MobileKeys:
+    """HMAC and landing status of every mobile the world can type: each HMAC computed once.
+
+    Built from every person's and staff member's number and the placeholder list (sorted integers);
+    a table's mobiles are then looked up with ``searchsorted``, not hashed row by row.
+    """
+
+    def __init__(self, mobiles: np.ndarray, key: bytes):
+        values = np.unique(np.concatenate([np.asarray(mobiles, dtype=np.int64), PLACEHOLDER_MOBILES]))
+        self.values = values[values > 0]
+        hmacs, statuses = [], []
+        for m in self.values.tolist():
+            normalized, status = classify_mobile(str(m))
+            hmacs.append(keyed_hash(normalized, key) if normalized else None)
+            statuses.append(status.value)
+        self.hmac = pl.Series(hmacs, dtype=pl.Utf8)
+        self.status = pl.Series(statuses, dtype=pl.Utf8)
+
+    def __call__(self, mobiles: np.ndarray) -> tuple[pl.Series, pl.Series]:
+        """(HMAC, status) per mobile given as an integer (0: none), as ingestion would land them."""
+        mobiles = np.asarray(mobiles, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.values, mobiles), self.values.size - 1)
+        known = self.values[at] == mobiles
+        if not known[mobiles > 0].all():
+            raise ValueError(f"{int((~known & (mobiles > 0)).sum())} mobiles not in the world's numbers")
+        missing = pl.Series(~known)
+        none = pl.Series([None] * mobiles.size, dtype=pl.Utf8)
+        return (
+            none.zip_with(missing, self.hmac.gather(at)),
+            pl.Series(["missing"] * mobiles.size, dtype=pl.Utf8).zip_with(missing, self.status.gather(at)),
+        )
 
 
-def id_keys(person: np.ndarray, id18: pl.Series, key: bytes) -> pl.Series:
-    """The HMAC of each person's (valid) ID number; null where the record has none (``person < 0``)."""
+def id_number_keys(world_p: dict, key: bytes) -> pl.Series:
+    """The HMAC of every person's (valid, normalized) ID number, null for people without one."""
+    id18 = I.id_strings(world_p["id_body"], world_p["id_check"]).to_list()
+    has = world_p["has_id"].tolist()
+    return pl.Series(
+        [keyed_hash(v, key) if h else None for v, h in zip(id18, has, strict=True)], dtype=pl.Utf8
+    )
+
+
+def _id_of(person: np.ndarray, keys: pl.Series) -> pl.Series:
+    """The ID-number HMAC on each record (``person < 0``: the record has none)."""
     person = np.asarray(person, dtype=np.int64)
-    uniq, inverse = np.unique(person, return_inverse=True)
-    values = id18.gather(np.maximum(uniq, 0)).to_list()
-    hmacs = [keyed_hash(v, key) if p >= 0 and v else None for p, v in zip(uniq.tolist(), values, strict=True)]
-    return pl.Series(hmacs, dtype=pl.Utf8).gather(inverse)
+    return keys.gather(np.maximum(person, 0)).zip_with(
+        pl.Series(person >= 0), pl.Series([None] * person.size, dtype=pl.Utf8)
+    )
 
 
 def _bj(unix_s: pl.Series | np.ndarray) -> pl.Series:
@@ -98,7 +121,9 @@ def build(
     act = Activity(world, wx)
     log(f"world and WeChat state: {time.perf_counter() - started:.0f}s")
     p = world.p
-    id18 = I.id_strings(p["id_body"], p["id_check"])
+    mobile_keys = MobileKeys(np.concatenate([p["own_mobile"], world.staff["mobile_int"].to_numpy()]), key)
+    id_keys = id_number_keys(p, key)
+    log(f"HMACs of every mobile and ID number: {time.perf_counter() - started:.0f}s")
 
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))
@@ -114,7 +139,7 @@ def build(
         log(f"{name}: {df.height:,} rows ({time.perf_counter() - started:.0f}s)")
 
     sales = act.vehicle_sales()
-    h, s = mobile_keys(sales["owner_mobile"].to_numpy(), key)
+    h, s = mobile_keys(sales["owner_mobile"].to_numpy())
     ids = sales["owner_id_number"].to_numpy()
     put(
         "landing.vehicle_sales",
@@ -123,7 +148,7 @@ def build(
                 "vin": sales["vin"],
                 "dealer_code": sales["dealer_code"],
                 "invoice_date": sales["invoice_date"],
-                "owner_id_number_hmac": id_keys(ids, id18, key),
+                "owner_id_number_hmac": _id_of(ids, id_keys),
                 "owner_id_number_status": np.where(ids >= 0, "valid", "missing"),
                 "owner_mobile_hmac": h,
                 "owner_mobile_status": s,
@@ -134,7 +159,7 @@ def build(
 
     # the later file wins: an unbinding comes again under the same binding_id
     bind = act.wechat_bindings().unique("binding_id", keep="last", maintain_order=True)
-    h, s = mobile_keys(bind["mobile"].to_numpy(), key)
+    h, s = mobile_keys(bind["mobile"].to_numpy())
     put(
         "landing.wechat_bindings",
         pl.DataFrame(
@@ -142,7 +167,7 @@ def build(
                 "binding_id": bind["binding_id"],
                 "openid": bind["openid"],
                 "unionid": bind["unionid"],
-                "id_number_hmac": id_keys(bind["id_number"].to_numpy(), id18, key),
+                "id_number_hmac": _id_of(bind["id_number"].to_numpy(), id_keys),
                 "id_number_status": np.full(bind.height, "valid"),
                 "mobile_hmac": h,
                 "mobile_status": s,
@@ -155,7 +180,7 @@ def build(
 
     campaigns = act.campaigns()
     participants, visits = act.participants(campaigns)
-    h, s = mobile_keys(participants["mobile"].to_numpy(), key)
+    h, s = mobile_keys(participants["mobile"].to_numpy())
     put(
         "landing.campaign_participants",
         participants.select("participant_id", "openid", "registered_at").with_columns(
@@ -170,7 +195,7 @@ def build(
     bookings = act.bookings(ros)
     del ros
     gc.collect()
-    h, s = mobile_keys(bookings["mobile"].to_numpy(), key)
+    h, s = mobile_keys(bookings["mobile"].to_numpy())
     put(
         "landing.bookings",
         bookings.select("booking_id", "openid", "created_at").with_columns(mobile_hmac=h, mobile_status=s),
@@ -178,9 +203,9 @@ def build(
     del bookings
     for name, key_col in (("complaints", "complaint_no"), ("rescues", "request_no")):
         df = act.complaints() if name == "complaints" else act.rescues()
-        h, s = mobile_keys(df["mobile"].to_numpy(), key)
+        h, s = mobile_keys(df["mobile"].to_numpy())
         put(f"landing.{name}", df.select(key_col, "received_at").with_columns(mobile_hmac=h, mobile_status=s))
-    h, s = mobile_keys(world.staff["mobile_int"].to_numpy(), key)
+    h, s = mobile_keys(world.staff["mobile_int"].to_numpy())
     put(
         "landing.staff",
         world.staff.select("staff_id", "dealer_code").with_columns(mobile_hmac=h, mobile_status=s),
@@ -203,7 +228,7 @@ def build(
     rel = wx.relations.filter(pl.col("userid").is_in(list(enabled)))
     # remark mobiles: HMACs of the normalized numbers, placeholders dropped (as the WeCom sync lands them)
     mobs = np.concatenate([rel["_mobile1"].to_numpy(), rel["_mobile2"].to_numpy()])
-    h, s = mobile_keys(mobs, key)
+    h, s = mobile_keys(mobs)
     h = h.zip_with(s == "valid", pl.Series([None] * h.len(), dtype=pl.Utf8))
     n = rel.height
     contacts = pl.DataFrame(
