@@ -244,7 +244,9 @@ class Activity:
         return participants, seeds
 
     # ------------------------------------------------------------------------------ repair orders
-    def repair_orders(self, campaign_visits: pl.DataFrame) -> pl.DataFrame:
+    def repair_orders(self, campaign_visits: pl.DataFrame, visits_only: bool = False) -> pl.DataFrame:
+        """Every repair order of the window; ``visits_only``: just each visit's service type, vehicle,
+        day and dealer (what bookings are made from), without building the orders' other columns."""
         rng = self.rng("repair_orders")
         w, v = self.w.window, self.w.v
         n = self.w.n_vehicles
@@ -300,6 +302,8 @@ class Activity:
         m = veh.size
 
         dealer = self.w.service_dealer_at(veh, day)
+        if visits_only:
+            return pl.DataFrame({"service_type": stype, "_vehicle": veh, "_day": day, "_dealer": dealer})
         opened = D.office_seconds(rng, day, 8, 17.5)
         hours = np.select(
             [np.isin(stype, ["首保", "定期保养", "服务活动", "召回"]), stype == "事故车"],

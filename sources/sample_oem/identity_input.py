@@ -53,13 +53,15 @@ class MobileKeys:
     a table's mobiles are then looked up with ``searchsorted``, not hashed row by row.
     """
 
-    def __init__(self, mobiles: np.ndarray, key: bytes):
+    def __init__(self, mobiles: np.ndarray, key: bytes, tag: str = ""):
         values = np.unique(np.concatenate([np.asarray(mobiles, dtype=np.int64), PLACEHOLDER_MOBILES]))
         self.values = values[values > 0]
         hmacs, statuses = [], []
         for m in self.values.tolist():
             normalized, status = classify_mobile(str(m))
-            hmacs.append(keyed_hash(normalized, key) if normalized else None)
+            # a placeholder is the same number in every shard; a person's or staff member's is their own
+            own = tag if status.value == "valid" else ""
+            hmacs.append(keyed_hash(normalized + own, key) if normalized else None)
             statuses.append(status.value)
         self.hmac = pl.Series(hmacs, dtype=pl.Utf8)
         self.status = pl.Series(statuses, dtype=pl.Utf8)
@@ -79,12 +81,12 @@ class MobileKeys:
         )
 
 
-def id_number_keys(world_p: dict, key: bytes) -> pl.Series:
+def id_number_keys(world_p: dict, key: bytes, tag: str = "") -> pl.Series:
     """The HMAC of every person's (valid, normalized) ID number, null for people without one."""
     id18 = I.id_strings(world_p["id_body"], world_p["id_check"]).to_list()
     has = world_p["has_id"].tolist()
     return pl.Series(
-        [keyed_hash(v, key) if h else None for v, h in zip(id18, has, strict=True)], dtype=pl.Utf8
+        [keyed_hash(v + tag, key) if h else None for v, h in zip(id18, has, strict=True)], dtype=pl.Utf8
     )
 
 
@@ -94,6 +96,12 @@ def _id_of(person: np.ndarray, keys: pl.Series) -> pl.Series:
     return keys.gather(np.maximum(person, 0)).zip_with(
         pl.Series(person >= 0), pl.Series([None] * person.size, dtype=pl.Utf8)
     )
+
+
+def _rss_gb() -> float:
+    """Resident memory of this process now (GB), for the progress log."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 1e9
 
 
 def _bj(unix_s: pl.Series | np.ndarray) -> pl.Series:
@@ -111,19 +119,30 @@ def build(
     months: int = 24,
     sop: DealerSop = SOP_FOLLOWED,
     log=print,
+    shard: int | None = None,
 ) -> dict[str, int]:
-    """Write the identity stage's input tables to ``warehouse`` and the generator's truth to ``out/truth``."""
+    """Write the identity stage's input tables to ``warehouse`` and the generator's truth to ``out/truth``.
+
+    ``shard=k``: this world is one of several disjoint populations appended into one warehouse
+    (``build_sharded``): its tables are appended, its record keys and VINs carry ``k-``, and its
+    people's mobiles and ID numbers are keyed as ``HMAC(normalized + "#k")`` (so two shards' people never
+    share a number by chance, as two real people do not); its truth goes to ``out/truth/shard_k``.
+    """
     started = time.perf_counter()
+    tag = "" if shard is None else f"#{shard}"
+    prefix = "" if shard is None else f"{shard}-"
     window = build_window(end or default_end(), months)
     world = build_world(seed, vehicles, window)
     clock_start = (window.end * D.DAY_S + 20 * 3600) - 8 * 3600
     wx = build_wechat(world, clock_start, sop, with_activity=False)
     act = Activity(world, wx)
-    log(f"world and WeChat state: {time.perf_counter() - started:.0f}s")
+    log(f"world and WeChat state: {time.perf_counter() - started:.0f}s, {_rss_gb():.1f} GB")
     p = world.p
-    mobile_keys = MobileKeys(np.concatenate([p["own_mobile"], world.staff["mobile_int"].to_numpy()]), key)
-    id_keys = id_number_keys(p, key)
-    log(f"HMACs of every mobile and ID number: {time.perf_counter() - started:.0f}s")
+    mobile_keys = MobileKeys(
+        np.concatenate([p["own_mobile"], world.staff["mobile_int"].to_numpy()]), key, tag
+    )
+    id_keys = id_number_keys(p, key, tag)
+    log(f"HMACs of every mobile and ID number: {time.perf_counter() - started:.0f}s, {_rss_gb():.1f} GB")
 
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))
@@ -131,12 +150,27 @@ def build(
         con.execute(f"create schema if not exists {schema}")
     rows: dict[str, int] = {}
 
+    record_keys = {
+        "vin",
+        "binding_id",
+        "booking_id",
+        "participant_id",
+        "complaint_no",
+        "request_no",
+        "staff_id",
+    }
+
     def put(name: str, df: pl.DataFrame) -> None:
+        if prefix:
+            df = df.with_columns(pl.lit(prefix) + pl.col(c) for c in record_keys & set(df.columns))
         con.register("frame", df.to_arrow())
-        con.execute(f"create or replace table {name} as select * from frame")
+        if shard:
+            con.execute(f"insert into {name} by name select * from frame")
+        else:
+            con.execute(f"create or replace table {name} as select * from frame")
         con.unregister("frame")
         rows[name] = df.height
-        log(f"{name}: {df.height:,} rows ({time.perf_counter() - started:.0f}s)")
+        log(f"{name}: {df.height:,} rows ({time.perf_counter() - started:.0f}s, {_rss_gb():.1f} GB)")
 
     sales = act.vehicle_sales()
     h, s = mobile_keys(sales["owner_mobile"].to_numpy())
@@ -187,10 +221,9 @@ def build(
             mobile_hmac=h, mobile_status=s
         ),
     )
-    ros = act.repair_orders(visits)
+    # bookings are made from the repair orders' visits: only their vehicle, day, type and dealer
+    ros = act.repair_orders(visits, visits_only=True)
     del visits
-    # bookings only need each visit's vehicle, day, type and dealer: drop the rest before booking
-    ros = ros.select("service_type", "_vehicle", "_day", "_dealer")
     gc.collect()
     bookings = act.bookings(ros)
     del ros
@@ -245,10 +278,43 @@ def build(
     put("wechat.wecom_external_contacts", contacts)
     con.close()
 
-    (out / "truth").mkdir(parents=True, exist_ok=True)
-    write_truth(out / "truth", world, wx, DirtLog())
+    truth = out / "truth" if shard is None else out / "truth" / f"shard_{shard}"
+    truth.mkdir(parents=True, exist_ok=True)
+    write_truth(truth, world, wx, DirtLog())
     rows["seconds"] = round(time.perf_counter() - started)
     log(f"truth written ({rows['seconds']}s)")
+    return rows
+
+
+def build_sharded(
+    warehouse: Path, out: Path, vehicles: int, key: bytes, shards: int, seed: int = 7, log=print, **kw
+) -> dict[str, int]:
+    """``shards`` disjoint worlds of ``vehicles / shards`` each (seeds ``seed``, ``seed + 1``, ...) in one
+    warehouse: a population too large to hold in memory at once, built one part at a time.
+
+    Each part is a whole sample OEM (its own dealers, people, WeChat state); together they have the
+    size of one large OEM. ``out/truth/identifiers.parquet`` is the union of the parts' truth, with the
+    same tags as the keys (``value + "#k"`` for personal mobiles and ID numbers, ``k-`` person ids).
+    """
+    rows: dict[str, int] = {}
+    parts = []
+    for k in range(shards):
+        log(f"shard {k + 1}/{shards}")
+        got = build(warehouse, out, vehicles // shards, key, seed + k, log=log, shard=k, **kw)
+        for name, n in got.items():
+            rows[name] = rows.get(name, 0) + n
+        t = pl.read_parquet(out / "truth" / f"shard_{k}" / "identifiers.parquet")
+        tagged = pl.col("identifier_type").is_in(["mobile", "id_number"]) & (pl.col("kind") != "placeholder")
+        parts.append(
+            t.with_columns(
+                pl.when(tagged).then(pl.col("value") + f"#{k}").otherwise(pl.col("value")).alias("value"),
+                (pl.lit(f"{k}-") + pl.col("person_id")).alias("person_id"),
+            )
+        )
+        gc.collect()
+    # a placeholder number is nobody's in every shard: listed once
+    truth = pl.concat(parts).unique(maintain_order=True)
+    truth.write_parquet(out / "truth" / "identifiers.parquet")
     return rows
 
 
@@ -262,11 +328,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end", default=None)
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--key", default="bench-only-key", help="PII HMAC key (as AFTERCARE_PII_KEY)")
+    parser.add_argument(
+        "--shards", type=int, default=1, help="build the population as this many disjoint worlds (memory)"
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     warehouse = out / "warehouse.duckdb"
     warehouse.unlink(missing_ok=True)
-    build(warehouse, out, args.vehicles, args.key.encode(), args.seed, args.end, args.months)
+    if args.shards > 1:
+        build_sharded(warehouse, out, args.vehicles, args.key.encode(), args.shards, args.seed,
+                      end=args.end, months=args.months)  # fmt: skip
+    else:
+        build(warehouse, out, args.vehicles, args.key.encode(), args.seed, args.end, args.months)
     return 0
 
 
