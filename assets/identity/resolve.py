@@ -118,11 +118,12 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     # priority: tier, then first seen (a number, not a global sort of the links: ties are broken
-    # by a hash of the record, which is deterministic across runs)
+    # by a hash of the record, which is deterministic across runs). A link refers to its candidate by
+    # rowid instead of copying it: at L the candidates are tens of GB of strings, spilled to disk.
     con.execute(
         """
         create or replace temp table id_links as
-        select c.*, l.node_id as u, r.node_id as v,
+        select c.rowid as candidate, c.tier, l.node_id as u, r.node_id as v,
                c.tier::bigint * 10000000000 + coalesce(epoch(c.seen_at)::bigint, 9999999999) as priority,
                hash(c.source, c.record_key, c.rule, c.left_key, c.right_key) as tiebreak
         from id_candidates c
@@ -247,9 +248,10 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
     con.execute(
         """
         create or replace table identity.oneid_links as
-        select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule,
-               l.tier, l.seen_at, m.oneid
+        select c.left_type, c.left_key, c.right_type, c.right_key, c.source, c.record_key, c.rule,
+               c.tier, c.seen_at, m.oneid
         from id_links l
+        join id_candidates c on c.rowid = l.candidate
         join node_oneid m on m.node_id = l.u
         anti join dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
         """
@@ -263,12 +265,13 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
         from id_candidates c
         join id_excluded e on e.identifier_type = c.right_type and e.identifier_key = c.right_key
         union all
-        select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier,
-               l.seen_at, d.reason,
+        select c.left_type, c.left_key, c.right_type, c.right_key, c.source, c.record_key, c.rule, c.tier,
+               c.seen_at, d.reason,
                'would join ' || replace(d.guarded_type, '_', ' ') || ' ' || d.id_left_key
                    || ' (' || d.id_left_oneid || ') with ' || d.id_right_key || ' (' || d.id_right_oneid || ')'
         from id_links l
         join dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
+        join id_candidates c on c.rowid = l.candidate
         """
     )
     con.execute(
