@@ -88,7 +88,7 @@ def _scratch_over(
     return con
 
 
-def splink_records_sql() -> str:
+def splink_records_sql(work: str = "temp") -> str:
     """One row per source record with the (clean) identifiers it carries, pivoted from id_sightings."""
     picks = ",\n".join(
         f"  max(identifier_key) filter (where identifier_type = '{t}') as {t}" for t in IDENTIFIER_COLUMNS
@@ -96,7 +96,7 @@ def splink_records_sql() -> str:
     return f"""
         select row_number() over () as unique_id, source, record_key,
         {picks}
-        from id_sightings s
+        from {work}.id_sightings s
         anti join id_excluded e using (identifier_type, identifier_key)
         group by source, record_key
     """
@@ -196,9 +196,11 @@ def compare_with_splink(
 
         # Splink gets the same records and the same clean identifiers (sources + rule 3)
         started = time.perf_counter()
-        log = sources.collect(con)
-        _exclude_unclean_mobiles(con, params, sources.staff_mobiles_sql(con, log))
-        con.execute(f"create or replace temp table splink_records as {splink_records_sql()}")
+        # in a scratch file, the per-record tables are its own (compressed) tables, not temp tables
+        work = "temp" if scratch is None else con.execute("select current_database()").fetchall()[0][0]
+        log = sources.collect(con, work)
+        _exclude_unclean_mobiles(con, params, sources.staff_mobiles_sql(con, log), work)
+        con.execute(f"create or replace temp table splink_records as {splink_records_sql(work)}")
         prep = time.perf_counter() - started
         records = con.execute("select count(*) from splink_records").fetchall()[0][0]
         seconds, clusters = run_splink(con)
