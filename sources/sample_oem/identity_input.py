@@ -162,7 +162,7 @@ def build(
 
     def put(name: str, df: pl.DataFrame) -> None:
         if prefix:
-            df = df.with_columns(pl.lit(prefix) + pl.col(c) for c in record_keys & set(df.columns))
+            df = df.with_columns((pl.lit(prefix) + pl.col(c)).alias(c) for c in record_keys & set(df.columns))
         con.register("frame", df.to_arrow())
         if shard:
             con.execute(f"insert into {name} by name select * from frame")
