@@ -9,6 +9,14 @@ table into ``docs/benchmarks.md`` when it changes.
 
     python -m pipelines.bench --scale S            # 20,000 vehicles
     python -m pipelines.bench --scale M --stages dbt,publish   # rerun stages on kept M data
+    python -m pipelines.bench --scale L --identity-input direct  # identity + Splink at L, see below
+
+``--identity-input direct`` builds the identity stage's input (the landing/wechat identity columns,
+HMAC-keyed like ingestion) straight from the generator's frames instead of generate → render files →
+ingest → WeChat pull (``sources/sample_oem/identity_input.py``): for timing OneID at scales where the
+full chain does not fit this machine. Its stages: ``identity_input,identity,splink``.
+The ``splink`` stage runs Splink 5 (deterministic rules, DuckDB) on the same input after the identity
+stage and reports both engines' times and pairwise precision/recall (``assets/identity/splink_compare.py``).
 """
 
 from __future__ import annotations
@@ -45,6 +53,9 @@ class StageResult:
     ok: bool
     note: str = ""
     step_seconds: float | None = None  # time inside the Dagster steps, without process start-up
+    load_before: float | None = None  # 1-minute load average when the stage started (2 cores: 2.0 is full)
+    load_after: float | None = None
+    steps: dict[str, float] | None = None  # seconds per Dagster step
 
 
 def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path) -> StageResult:
@@ -52,6 +63,7 @@ def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path)
     timings = log.with_name(f"{stage}.steps.json")
     timings.unlink(missing_ok=True)
     env = {**env, "AFTERCARE_STEP_TIMINGS_FILE": str(timings)}
+    load_before = round(os.getloadavg()[0], 2)
     started = time.perf_counter()
     with open(log, "ab") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -59,10 +71,12 @@ def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path)
     seconds = time.perf_counter() - started
     ok = os.waitstatus_to_exitcode(status) == 0
     # ru_maxrss is in KiB on Linux: the largest resident set of the child or a waited-for descendant
-    steps = round(sum(json.loads(timings.read_text()).values()), 1) if timings.exists() else None
+    detail = json.loads(timings.read_text()) if timings.exists() else None
+    steps = round(sum(detail.values()), 1) if detail else None
     return StageResult(
-        stage, round(seconds, 1), round(usage.ru_maxrss / 1024, 0), ok, "" if ok else f"see {log}", steps
-    )
+        stage, round(seconds, 1), round(usage.ru_maxrss / 1024, 0), ok, "" if ok else f"see {log}", steps,
+        load_before, round(os.getloadavg()[0], 2), detail,
+    )  # fmt: skip
 
 
 def start_simulator_process(workdir: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -96,15 +110,67 @@ def markdown_table(scale: str, vehicles: int, results: list[StageResult]) -> str
     lines = [
         f"scale {scale} ({vehicles:,} vehicles), {dt.date.today()}, {os.cpu_count()} cores",
         "",
-        "| stage | wall time (s) | of which in Dagster steps (s) | peak memory (MB) | ok |",
-        "|---|---:|---:|---:|---|",
+        "| stage | wall time (s) | of which in Dagster steps (s) | peak memory (MB) | load avg before → after | ok |",
+        "|---|---:|---:|---:|---|---|",
     ]
     lines += [
         f"| {r.stage} | {r.seconds} | {'' if r.step_seconds is None else r.step_seconds} | {r.peak_rss_mb:.0f} "
-        f"| {'yes' if r.ok else 'NO: ' + r.note} |"
+        f"| {r.load_before} → {r.load_after} | {'yes' if r.ok else 'NO: ' + r.note} |"
         for r in results
     ]
     return "\n".join(lines)
+
+
+def identity_quality(warehouse: Path) -> dict[str, float]:
+    """The identity stage's pairwise quality against truth/ (empty without truth)."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return {}
+    try:
+        return dict(
+            con.execute(
+                "select metric, value from identity.quality_report where section = 'pairwise' "
+                "and run_at = (select max(run_at) from identity.quality_report)"
+            ).fetchall()
+        )
+    except duckdb.Error:
+        return {}
+    finally:
+        con.close()
+
+
+def engines_table(comparison: dict, identity: StageResult | None, quality: dict[str, float]) -> str:
+    """OneID and Splink side by side on the same input (times, clusters, pairwise quality)."""
+
+    def fmt(v):
+        return "n/a" if v is None else f"{v:.4f}"
+
+    def fmt5(v):
+        return "n/a" if v is None else f"{v:.5f}"
+
+    oneid, splink = comparison["oneid"], comparison["splink"]
+    oneid_time = "n/a"
+    if identity and identity.steps:
+        # OneID itself (tables + checks); the quality report against truth/ only exists in tests and benches
+        resolution = sum(v for k, v in identity.steps.items() if "quality_report" not in k)
+        oneid_time = (
+            f"{resolution:.1f} (+ {identity.steps.get('identity__quality_report', 0):.1f} quality report)"
+        )
+    return "\n".join(
+        [
+            f"identity input: {comparison['records']:,} source records",
+            "",
+            "| engine | time (s) | clusters | pairwise precision | pairwise recall | recall of linkable pairs |",
+            "|---|---:|---:|---:|---:|---:|",
+            f"| {oneid['engine']} | {oneid_time} | {oneid['clusters']:,} | {fmt(oneid['precision'])} "
+            f"| {fmt(oneid['recall'])} | {fmt5(quality.get('recall_linkable'))} |",
+            f"| {splink['engine']} | {splink['seconds']:.1f} | {splink['clusters']:,} | {fmt(splink['precision'])} "
+            f"| {fmt(splink['recall'])} | |",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,9 +180,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", choices=list(SCALES), default="S")
     parser.add_argument("--vehicles", type=int, default=None, help="override the scale's vehicle count")
     parser.add_argument("--month", default=None, help="month to run (default: the current month)")
-    parser.add_argument("--stages", default="generate," + ",".join(STAGES), help="comma-separated stages")
+    parser.add_argument(
+        "--stages", default="generate," + ",".join(STAGES) + ",splink", help="comma-separated stages"
+    )
     parser.add_argument("--workdir", default=None, help="where data goes (default: data/bench/<scale>)")
+    parser.add_argument(
+        "--identity-input",
+        choices=["chain", "direct"],
+        default="chain",
+        help="direct: build the identity stage's input from the generator's frames (no files, no ingest, "
+        "no WeChat pull); stages identity_input,identity,splink",
+    )
     args = parser.parse_args(argv)
+    if args.identity_input == "direct" and args.stages == parser.get_default("stages"):
+        args.stages = "identity_input,identity,splink"
 
     vehicles = args.vehicles or SCALES[args.scale]
     workdir = Path(args.workdir or Path("data") / "bench" / args.scale).resolve()
@@ -136,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     aftercare = [sys.executable, "-m", "pipelines.cli"]
 
     results: list[StageResult] = []
+    comparison = None
     simulator = None
     try:
         if "generate" in stages:
@@ -157,6 +235,22 @@ def main(argv: list[str] | None = None) -> int:
             ]
             results.append(run_measured("generate", command, env, log))
             print(f"generate: {results[-1].seconds}s", flush=True)
+        if "identity_input" in stages:
+            for sub in ("truth", "warehouse.duckdb", "warehouse.duckdb.wal"):
+                target = workdir / sub
+                if target.is_dir():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
+            # beyond ~1M vehicles one world does not fit in memory here: disjoint worlds of 1M each
+            shards = max(1, vehicles // 1_000_000)
+            command = [
+                sys.executable, "-m", "sources.sample_oem.identity_input", "--out", str(workdir),
+                "--vehicles", str(vehicles), "--end", end, "--key", env["AFTERCARE_PII_KEY"],
+                "--shards", str(shards),
+            ]  # fmt: skip
+            results.append(run_measured("identity_input", command, env, log))
+            print(f"identity_input: {results[-1].seconds}s, {results[-1].peak_rss_mb:.0f} MB", flush=True)
         if "wechat" in stages:
             # the simulator runs in its own process: a large simulator state in this process would
             # be counted in every child's peak memory (a forked child starts with the parent's pages)
@@ -167,12 +261,30 @@ def main(argv: list[str] | None = None) -> int:
             command = [*aftercare, "run", "--month", month, "--select", STAGES[stage]]
             results.append(run_measured(stage, command, env, log))
             print(f"{stage}: {results[-1].seconds}s, {results[-1].peak_rss_mb:.0f} MB", flush=True)
+        if "splink" in stages:
+            comparison_file = workdir / "splink_compare.json"
+            comparison_file.unlink(missing_ok=True)
+            command = [
+                sys.executable, "-m", "assets.identity.splink_compare", "--config", str(config),
+                "--splink-only", "--scratch", str(workdir / "splink_scratch.duckdb"),
+                "--memory-limit", "5GB", "--json", str(comparison_file),
+            ]  # fmt: skip
+            results.append(run_measured("splink", command, env, log))
+            print(f"splink: {results[-1].seconds}s, {results[-1].peak_rss_mb:.0f} MB", flush=True)
+            if comparison_file.exists():
+                comparison = json.loads(comparison_file.read_text())
     finally:
         if simulator is not None:
             simulator.terminate()
             simulator.wait(timeout=30)
 
     table = markdown_table(args.scale, vehicles, results)
+    quality = identity_quality(workdir / "warehouse.duckdb") if "identity" in stages else {}
+    identity = next((r for r in results if r.stage == "identity"), None)
+    if comparison:
+        table += "\n\n" + engines_table(comparison, identity, quality)
+    elif quality:
+        table += "\n\nidentity quality: " + ", ".join(f"{k} {v:.4f}" for k, v in quality.items() if v <= 1)
     out_dir = Path("bench") / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
@@ -181,7 +293,10 @@ def main(argv: list[str] | None = None) -> int:
         "vehicles": vehicles,
         "month": month,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "identity_input": args.identity_input,
         "stages": [asdict(r) for r in results],
+        "identity_quality": quality,
+        "oneid_vs_splink": comparison,
     }
     (out_dir / f"{args.scale}-{stamp}.json").write_text(json.dumps(payload, indent=2))
     (out_dir / f"{args.scale}-{stamp}.md").write_text(table + "\n")

@@ -4,7 +4,9 @@ The rules live in the pure modules beside this one (``sources``, ``graph``, ``st
 ``resolve``, ``quality``); this module only wires them to the warehouse and the settings.
 """
 
+import dataclasses
 import datetime as dt
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -53,6 +55,10 @@ def oneid_tables(context: dg.AssetExecutionContext, settings: AftercareSettings,
     """Resolve every identifier in the warehouse to a stable OneID."""
     config = settings.settings
     params = OneidParams.from_settings(config.oneid, PiiVault(config.pii_key()).hash)
+    # DuckDB's share of memory during the stage; beyond it DuckDB spills to disk. A bench/ops knob:
+    # at L the stage's temporary data outgrows the free disk when capped at the default
+    if os.environ.get("AFTERCARE_ONEID_DUCKDB_MEMORY"):
+        params = dataclasses.replace(params, duckdb_memory_limit=os.environ["AFTERCARE_ONEID_DUCKDB_MEMORY"])
     with warehouse.get_connection() as con:
         summary = resolve(con, params)
         counts = {

@@ -139,43 +139,41 @@ def pairwise_counts(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int,
 
 
 def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes) -> None:
-    """Temp table ``truth_identifiers`` (identifier_type, identifier_key, person_id): personal, unambiguous."""
+    """Temp table ``truth_identifiers`` (identifier_type, identifier_key, person_id): personal, unambiguous.
+
+    Truth mobiles and ID numbers are keyed like landing (``keyed_hash``), each distinct value once,
+    through a DuckDB Arrow UDF: the truth never passes through Python lists whole (at L it has ~50M
+    rows).
+    """
     path = Path(truth_dir) / "identifiers.parquet"
-    raw = con.sql(
-        f"select identifier_type, cast(value as varchar) as value, cast(person_id as varchar) as person_id, kind "
-        f"from read_parquet('{path}')"
-    ).to_arrow_table()
-    types = [_TRUTH_TYPES.get(t) for t in raw.column("identifier_type").to_pylist()]
-    values = raw.column("value").to_pylist()
-    hashed = {}
-    keys = []
-    for t, v in zip(types, values, strict=True):
-        if v is not None and t in ("mobile", "id_number"):
-            if v not in hashed:
-                hashed[v] = keyed_hash(v, key)
-            keys.append(hashed[v])
-        else:
-            keys.append(v)
-    table = pa.table(
-        {
-            "identifier_type": types,
-            "identifier_key": keys,
-            "person_id": raw.column("person_id"),
-            "kind": raw.column("kind"),
-        }
-    )
-    con.register("truth_arrow", table)
-    con.execute(
-        """
-        create or replace temp table truth_identifiers as
-        select identifier_type, identifier_key, any_value(person_id) as person_id
-        from truth_arrow
-        where kind = 'personal' and identifier_type is not null and identifier_key is not null
-        group by 1, 2
-        having count(distinct person_id) = 1
-        """
-    )
-    con.unregister("truth_arrow")
+
+    def keyed(values: pa.Array) -> pa.Array:
+        return pa.array([None if v is None else keyed_hash(v, key) for v in values.to_pylist()], pa.string())
+
+    con.create_function("truth_keyed_hash", keyed, ["VARCHAR"], "VARCHAR", type="arrow")
+    types = " ".join(f"when '{a}' then '{b}'" for a, b in _TRUTH_TYPES.items())
+    try:
+        con.execute(
+            f"""
+            create or replace temp table truth_identifiers as
+            with t as (
+                select case identifier_type {types} end as identifier_type, cast(value as varchar) as value,
+                       cast(person_id as varchar) as person_id
+                from read_parquet('{path}')
+                where kind = 'personal' and value is not null),
+            keyed as (
+                select value, truth_keyed_hash(value) as identifier_key
+                from (select distinct value from t where identifier_type in ('mobile', 'id_number')))
+            select t.identifier_type, coalesce(k.identifier_key, t.value) as identifier_key,
+                   any_value(t.person_id) as person_id
+            from t left join keyed k on t.identifier_type in ('mobile', 'id_number') and k.value = t.value
+            where t.identifier_type is not null
+            group by 1, 2
+            having count(distinct t.person_id) = 1
+            """
+        )
+    finally:
+        con.remove_function("truth_keyed_hash")
 
 
 def quality_report(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -70,18 +71,20 @@ class ResolveSummary:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def _exclude_unclean_mobiles(con: duckdb.DuckDBPyConnection, params: OneidParams, staff_sql: str) -> None:
+def _exclude_unclean_mobiles(
+    con: duckdb.DuckDBPyConnection, params: OneidParams, staff_sql: str, work: str = "temp"
+) -> None:
     """Rule 3: a mobile is an identity only if it is no placeholder, no staff mobile, not shared."""
     con.execute(
         f"""
         create or replace temp table id_excluded as
         with mobiles as (
             select identifier_key, bool_or(mobile_status = 'placeholder') as flagged_placeholder
-            from id_sightings where identifier_type = 'mobile' group by identifier_key),
+            from {work}.id_sightings where identifier_type = 'mobile' group by identifier_key),
         staff as ({staff_sql}),
         owners as (
             select right_key as identifier_key, count(distinct left_key) as n_ids
-            from id_candidates where left_type = 'id_number' and right_type = 'mobile'
+            from {work}.id_candidates where left_type = 'id_number' and right_type = 'mobile'
             group by right_key)
         select 'mobile' as identifier_type, m.identifier_key,
                case when m.flagged_placeholder or list_contains($placeholders::varchar[], m.identifier_key)
@@ -101,10 +104,10 @@ def _exclude_unclean_mobiles(con: duckdb.DuckDBPyConnection, params: OneidParams
     )
 
 
-def _build_nodes_and_links(con: duckdb.DuckDBPyConnection) -> None:
+def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -> None:
     """Dense integer node ids and the links between them, with their priority (DuckDB, set-based)."""
     con.execute(
-        """
+        f"""
         create or replace temp table id_nodes as
         select (row_number() over () - 1)::bigint as node_id, *
         from (
@@ -112,20 +115,21 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection) -> None:
                    min(s.seen_at) as first_seen_at, max(s.seen_at) as last_seen_at,
                    count(*) as n_records,  -- a record names each of its identifiers once
                    count(*) filter (where s.source = 'landing.vehicle_sales') as n_sales
-            from id_sightings s
+            from {work}.id_sightings s
             anti join id_excluded e using (identifier_type, identifier_key)
             group by s.identifier_type, s.identifier_key)
         """
     )
     # priority: tier, then first seen (a number, not a global sort of the links: ties are broken
-    # by a hash of the record, which is deterministic across runs)
+    # by a hash of the record, which is deterministic across runs). A link refers to its candidate by
+    # rowid instead of copying it: at L the candidates are tens of GB of strings, spilled to disk.
     con.execute(
-        """
+        f"""
         create or replace temp table id_links as
-        select c.*, l.node_id as u, r.node_id as v,
+        select c.rowid as candidate, c.tier, l.node_id as u, r.node_id as v,
                c.tier::bigint * 10000000000 + coalesce(epoch(c.seen_at)::bigint, 9999999999) as priority,
                hash(c.source, c.record_key, c.rule, c.left_key, c.right_key) as tiebreak
-        from id_candidates c
+        from {work}.id_candidates c
         join id_nodes l on l.identifier_type = c.left_type and l.identifier_key = c.left_key
         join id_nodes r on r.identifier_type = c.right_type and r.identifier_key = c.right_key
         """
@@ -212,7 +216,7 @@ def _components(con: duckdb.DuckDBPyConnection) -> int:
     return n
 
 
-def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
+def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp") -> None:
     kind = con.execute(
         "select table_type from information_schema.tables where table_schema = 'identity' and table_name = 'oneid_map'"
     ).fetchall()
@@ -245,30 +249,32 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
         """
     )
     con.execute(
-        """
+        f"""
         create or replace table identity.oneid_links as
-        select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule,
-               l.tier, l.seen_at, m.oneid
+        select c.left_type, c.left_key, c.right_type, c.right_key, c.source, c.record_key, c.rule,
+               c.tier, c.seen_at, m.oneid
         from id_links l
+        join {work}.id_candidates c on c.rowid = l.candidate
         join node_oneid m on m.node_id = l.u
         anti join dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
         """
     )
     con.execute(
-        """
+        f"""
         create or replace table identity.dropped_links as
         select c.left_type, c.left_key, c.right_type, c.right_key, c.source, c.record_key, c.rule, c.tier,
                c.seen_at, e.reason,
                coalesce(nullif(e.detail, ''), 'the mobile is not an identity') as detail
-        from id_candidates c
+        from {work}.id_candidates c
         join id_excluded e on e.identifier_type = c.right_type and e.identifier_key = c.right_key
         union all
-        select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier,
-               l.seen_at, d.reason,
+        select c.left_type, c.left_key, c.right_type, c.right_key, c.source, c.record_key, c.rule, c.tier,
+               c.seen_at, d.reason,
                'would join ' || replace(d.guarded_type, '_', ' ') || ' ' || d.id_left_key
                    || ' (' || d.id_left_oneid || ') with ' || d.id_right_key || ' (' || d.id_right_oneid || ')'
         from id_links l
         join dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
+        join {work}.id_candidates c on c.rowid = l.candidate
         """
     )
     con.execute(
@@ -277,10 +283,10 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
         select identifier_type, identifier_key, reason, detail from id_excluded
         """
     )
-    _write_suspicious(con, params)
+    _write_suspicious(con, params, work)
 
 
-def _write_suspicious(con: duckdb.DuckDBPyConnection, params: OneidParams) -> None:
+def _write_suspicious(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp") -> None:
     """OneIDs above the review thresholds; integer joins, vehicles counted only where they could exceed."""
     con.execute(
         """
@@ -297,13 +303,13 @@ def _write_suspicious(con: duckdb.DuckDBPyConnection, params: OneidParams) -> No
     # a vehicle belongs to a OneID when its owner's ID number or (clean) mobile is in it (VIN from the
     # sale's record key); only OneIDs whose sale sightings exceed the threshold can qualify
     con.execute(
-        """
+        f"""
         create or replace temp table oneid_vehicles as
         select o.oneid, count(distinct split_part(s.record_key, '|', 1)) as n_vehicles
         from (select oneid from oneid_profile where n_sale_sightings > $v) p
         join node_oneid o using (oneid)
         join id_nodes n using (node_id)
-        join id_sightings s on s.identifier_type = n.identifier_type and s.identifier_key = n.identifier_key
+        join {work}.id_sightings s on s.identifier_type = n.identifier_type and s.identifier_key = n.identifier_key
         where s.source = 'landing.vehicle_sales'
         group by o.oneid
         """,
@@ -342,16 +348,35 @@ def resolve(
     con.execute("set preserve_insertion_order = false")
     if params.duckdb_memory_limit:
         con.execute(f"set memory_limit = '{params.duckdb_memory_limit}'")
+    # the per-record sightings and candidates go to a scratch database file beside the warehouse:
+    # DuckDB stores a database's tables compressed, temp tables not (at L: ~15 GB against ~45 GB)
+    path = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    scratch = Path(f"{path[0][0]}.oneid_work") if path and path[0][0] else None
+    work = "temp"
     try:
-        _resolve(con, params, run_at, summary)
+        if scratch is not None:
+            scratch.unlink(missing_ok=True)
+            con.execute(f"attach '{scratch}' as oneid_work")
+            work = "oneid_work"
+        _resolve(con, params, run_at, summary, work)
     finally:
+        if work != "temp":
+            con.execute("detach oneid_work")
+            scratch.unlink(missing_ok=True)
+            Path(f"{scratch}.wal").unlink(missing_ok=True)
         con.execute(f"set preserve_insertion_order = {bool(insertion_order)}")
         con.execute(f"set memory_limit = '{memory_limit}'")
     return summary
 
 
 def _resolve(
-    con: duckdb.DuckDBPyConnection, params: OneidParams, run_at: dt.datetime, summary: ResolveSummary
+    con: duckdb.DuckDBPyConnection,
+    params: OneidParams,
+    run_at: dt.datetime,
+    summary: ResolveSummary,
+    work: str,
 ) -> None:
     clock = time.perf_counter()
 
@@ -361,12 +386,12 @@ def _resolve(
         summary.seconds[name] = round(now - clock, 2)
         clock = now
 
-    log = sources.collect(con)
+    log = sources.collect(con, work)
     staff_sql = sources.staff_mobiles_sql(con, log)
     summary.sources_read, summary.sources_missing = log.read, log.missing
     lap("collect")
-    _exclude_unclean_mobiles(con, params, staff_sql)
-    _build_nodes_and_links(con)
+    _exclude_unclean_mobiles(con, params, staff_sql, work)
+    _build_nodes_and_links(con, work)
     lap("nodes_and_links")
     summary.identifiers = _components(con)
     lap("components")
@@ -374,7 +399,7 @@ def _resolve(
     try:
         summary.changes = assign_oneids(con, run_at)
         lap("stable_ids")
-        _write_outputs(con, params)
+        _write_outputs(con, params, work)
         con.execute("commit")
     except Exception:
         con.execute("rollback")

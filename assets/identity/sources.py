@@ -83,9 +83,9 @@ def _available(con, log: SourceLog, relation: str, needed: set[str]) -> bool:
 
 # ---------------------------------------------------------------------------- SQL fragments
 
-_SIGHTING = "insert into id_sightings select * from ({q}) where identifier_key is not null"
+_SIGHTING = "insert into {w}.id_sightings select * from ({q}) where identifier_key is not null"
 _CANDIDATE = (
-    "insert into id_candidates select * from ({q}) where left_key is not null and right_key is not null"
+    "insert into {w}.id_candidates select * from ({q}) where left_key is not null and right_key is not null"
 )
 
 
@@ -99,19 +99,30 @@ def _mobile(col: str) -> str:
     return f"{col}_hmac"
 
 
-def collect(con: duckdb.DuckDBPyConnection) -> SourceLog:
-    """Create and fill ``id_sightings`` and ``id_candidates`` (temp tables) from every source present."""
+def work_table(work: str, name: str) -> str:
+    """``create or replace ...`` of a work table: a temp table, or a table of an attached scratch database."""
+    return (
+        f"create or replace temp table {name}" if work == "temp" else f"create or replace table {work}.{name}"
+    )
+
+
+def collect(con: duckdb.DuckDBPyConnection, work: str = "temp") -> SourceLog:
+    """Create and fill ``id_sightings`` and ``id_candidates`` from every source present.
+
+    ``work``: where they go: ``temp`` (temp tables) or an attached scratch database, whose tables
+    DuckDB stores compressed (at L the two hold ~180M rows of strings: uncompressed temp tables
+    spill tens of GB)."""
     log = SourceLog()
     con.execute(
-        """
-        create or replace temp table id_sightings (
+        f"""
+        {work_table(work, "id_sightings")} (
             identifier_type varchar, identifier_key varchar, mobile_status varchar,
             source varchar, record_key varchar, seen_at timestamp)
         """
     )
     con.execute(
-        """
-        create or replace temp table id_candidates (
+        f"""
+        {work_table(work, "id_candidates")} (
             left_type varchar, left_key varchar, right_type varchar, right_key varchar,
             source varchar, record_key varchar, rule varchar, tier integer, seen_at timestamp)
         """
@@ -120,9 +131,10 @@ def collect(con: duckdb.DuckDBPyConnection) -> SourceLog:
     def sight(rel: str, record_key: str, seen_at: str, itype: str, key: str, status: str = "null") -> None:
         con.execute(
             _SIGHTING.format(
+                w=work,
                 q=f"select '{itype}' as identifier_type, {key} as identifier_key, {status} as mobile_status, "
                 f"'{rel}' as source, {record_key} as record_key, cast({seen_at} as timestamp) as seen_at "
-                f"from {rel}"
+                f"from {rel}",
             )
         )
 
@@ -132,8 +144,9 @@ def collect(con: duckdb.DuckDBPyConnection) -> SourceLog:
         tier = RULES[rule][0]
         con.execute(
             _CANDIDATE.format(
+                w=work,
                 q=f"select '{ltype}' as left_type, {lkey} as left_key, '{rtype}' as right_type, {rkey} as right_key, "
-                f"'{rel}', {record_key}, '{rule}', {tier}, cast({seen_at} as timestamp) from {rel}"
+                f"'{rel}', {record_key}, '{rule}', {tier}, cast({seen_at} as timestamp) from {rel}",
             )
         )
 
@@ -268,15 +281,17 @@ def collect(con: duckdb.DuckDBPyConnection) -> SourceLog:
             rkey = "external_userid || '|' || coalesce(follow_userid, '')"
             con.execute(
                 _SIGHTING.format(
+                    w=work,
                     q=f"select 'mobile', remark_mobile_hmac as identifier_key, 'valid', '{rel}', {rkey}, cast(seen as timestamp) "
-                    f"from {remarks}"
+                    f"from {remarks}",
                 )
             )
             con.execute(
                 _CANDIDATE.format(
+                    w=work,
                     q=f"select 'wecom_external_userid', nullif(external_userid, '') as left_key, 'mobile', "
                     "remark_mobile_hmac as right_key, "
-                    f"'{rel}', {rkey}, 'wecom_remark_mobile', {TIER_WEAK}, cast(seen as timestamp) from {remarks}"
+                    f"'{rel}', {rkey}, 'wecom_remark_mobile', {TIER_WEAK}, cast(seen as timestamp) from {remarks}",
                 )
             )
 

@@ -20,8 +20,9 @@ The warehouse is attached read-only; both engines write only to an in-memory scr
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
@@ -65,9 +66,14 @@ class Comparison:
         return "\n".join(lines)
 
 
-def _scratch_over(warehouse: Path, memory_limit: str | None) -> duckdb.DuckDBPyConnection:
-    """An in-memory database whose landing/wechat schemas are views over the read-only warehouse."""
-    con = duckdb.connect()
+def _scratch_over(
+    warehouse: Path, memory_limit: str | None, scratch: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A scratch database whose landing/wechat schemas are views over the read-only warehouse.
+
+    In memory by default; a file (``scratch``) at scale, so DuckDB can spill beyond ``memory_limit``.
+    """
+    con = duckdb.connect(str(scratch) if scratch else ":memory:")
     if memory_limit:
         con.execute(f"set memory_limit = '{memory_limit}'")
     con.execute(f"attach '{warehouse}' as wh (read_only)")
@@ -82,7 +88,7 @@ def _scratch_over(warehouse: Path, memory_limit: str | None) -> duckdb.DuckDBPyC
     return con
 
 
-def splink_records_sql() -> str:
+def splink_records_sql(work: str = "temp") -> str:
     """One row per source record with the (clean) identifiers it carries, pivoted from id_sightings."""
     picks = ",\n".join(
         f"  max(identifier_key) filter (where identifier_type = '{t}') as {t}" for t in IDENTIFIER_COLUMNS
@@ -90,7 +96,7 @@ def splink_records_sql() -> str:
     return f"""
         select row_number() over () as unique_id, source, record_key,
         {picks}
-        from id_sightings s
+        from {work}.id_sightings s
         anti join id_excluded e using (identifier_type, identifier_key)
         group by source, record_key
     """
@@ -138,30 +144,63 @@ def run_splink(con: duckdb.DuckDBPyConnection) -> tuple[float, int]:
     return seconds, n
 
 
+def oneid_as_resolved(warehouse: Path) -> EngineResult:
+    """OneID's result as the identity stage left it in the warehouse (its quality report, if any)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        oneids = con.execute("select count(distinct oneid) from identity.oneid_map").fetchall()[0][0]
+        metrics = dict(
+            con.execute(
+                "select metric, value from identity.quality_report where section = 'pairwise' "
+                "and run_at = (select max(run_at) from identity.quality_report)"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    result = EngineResult("OneID (guarded CC, stable ids)", float("nan"), oneids)
+    result.precision, result.recall = metrics.get("precision"), metrics.get("recall")
+    return result
+
+
 def compare_with_splink(
     warehouse: Path,
     truth_dir: Path | None = None,
     key: bytes | None = None,
     params: OneidParams | None = None,
     memory_limit: str | None = None,
+    scratch: Path | None = None,
+    run_oneid: bool = True,
 ) -> Comparison:
-    """Run OneID and Splink on the same warehouse; time both; measure both against truth if given."""
+    """Run OneID and Splink on the same warehouse; time both; measure both against truth if given.
+
+    ``run_oneid=False``: take OneID's clusters and quality from the identity tables already in the
+    warehouse (the bench's identity stage timed it) and run only Splink here.
+    """
     params = params or OneidParams()
-    con = _scratch_over(Path(warehouse), memory_limit)
+    con = _scratch_over(Path(warehouse), memory_limit, scratch)
     try:
-        started = time.perf_counter()
-        summary = resolve(con, params)
-        oneid = EngineResult("OneID (guarded CC, stable ids)", time.perf_counter() - started, summary.oneids)
         has_truth = truth_dir is not None and (Path(truth_dir) / "identifiers.parquet").exists()
-        if has_truth:
-            report = quality_report(con, truth_dir, key)
-            oneid.precision, oneid.recall = report.precision, report.recall
+        if run_oneid:
+            started = time.perf_counter()
+            summary = resolve(con, params)
+            oneid = EngineResult(
+                "OneID (guarded CC, stable ids)", time.perf_counter() - started, summary.oneids
+            )
+            if has_truth:
+                report = quality_report(con, truth_dir, key)
+                oneid.precision, oneid.recall = report.precision, report.recall
+        else:
+            oneid = oneid_as_resolved(Path(warehouse))
+            if has_truth:
+                load_truth(con, truth_dir, key)
 
         # Splink gets the same records and the same clean identifiers (sources + rule 3)
         started = time.perf_counter()
-        log = sources.collect(con)
-        _exclude_unclean_mobiles(con, params, sources.staff_mobiles_sql(con, log))
-        con.execute(f"create or replace temp table splink_records as {splink_records_sql()}")
+        # in a scratch file, the per-record tables are its own (compressed) tables, not temp tables
+        work = "temp" if scratch is None else con.execute("select current_database()").fetchall()[0][0]
+        log = sources.collect(con, work)
+        _exclude_unclean_mobiles(con, params, sources.staff_mobiles_sql(con, log), work)
+        con.execute(f"create or replace temp table splink_records as {splink_records_sql(work)}")
         prep = time.perf_counter() - started
         records = con.execute("select count(*) from splink_records").fetchall()[0][0]
         seconds, clusters = run_splink(con)
@@ -197,17 +236,30 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="OneID and Splink 5 side by side on the warehouse")
     parser.add_argument("--config", default=None, help="aftercare.toml (default: the usual lookup)")
     parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit for the scratch database")
+    parser.add_argument("--scratch", default=None, help="scratch database file (default: in memory)")
+    parser.add_argument(
+        "--splink-only", action="store_true", help="OneID as the identity stage left it in the warehouse"
+    )
+    parser.add_argument("--json", default=None, help="also write the comparison here as JSON")
     args = parser.parse_args(argv)
     settings = load_settings(args.config)
     key = settings.pii_key()
+    if args.scratch:
+        Path(args.scratch).unlink(missing_ok=True)
     result = compare_with_splink(
         Path(settings.paths.warehouse),
         truth_dir=Path(settings.paths.data) / "truth",
         key=key,
         params=OneidParams.from_settings(settings.oneid, PiiVault(key).hash),
         memory_limit=args.memory_limit,
+        scratch=Path(args.scratch) if args.scratch else None,
+        run_oneid=not args.splink_only,
     )
+    if args.scratch:
+        Path(args.scratch).unlink(missing_ok=True)
     print(result.markdown())
+    if args.json:
+        Path(args.json).write_text(json.dumps(asdict(result), indent=2, default=str))
     return 0
 
 

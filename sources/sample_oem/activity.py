@@ -244,7 +244,9 @@ class Activity:
         return participants, seeds
 
     # ------------------------------------------------------------------------------ repair orders
-    def repair_orders(self, campaign_visits: pl.DataFrame) -> pl.DataFrame:
+    def repair_orders(self, campaign_visits: pl.DataFrame, visits_only: bool = False) -> pl.DataFrame:
+        """Every repair order of the window; ``visits_only``: just each visit's service type, vehicle,
+        day and dealer (what bookings are made from), without building the orders' other columns."""
         rng = self.rng("repair_orders")
         w, v = self.w.window, self.w.v
         n = self.w.n_vehicles
@@ -300,6 +302,8 @@ class Activity:
         m = veh.size
 
         dealer = self.w.service_dealer_at(veh, day)
+        if visits_only:
+            return pl.DataFrame({"service_type": stype, "_vehicle": veh, "_day": day, "_dealer": dealer})
         opened = D.office_seconds(rng, day, 8, 17.5)
         hours = np.select(
             [np.isin(stype, ["首保", "定期保养", "服务活动", "召回"]), stype == "事故车"],
@@ -724,7 +728,10 @@ class Activity:
         sub_day = (f["subscribe_time"].to_numpy() + 8 * 3600) // D.DAY_S
         follower_day = np.full(self.w.n_persons, NEVER)
         follower_day[person_f] = sub_day
-        # one binding per (owner, car) where the owner follows the OA
+        sop = self.wx.sop
+        # one binding per (owner, car) where the owner follows the OA: an owner who follows by the
+        # delivery day is bound by the consultant at the handover (the 车主认证 SOP), one who follows
+        # later on their own binds less often, some weeks after following
         recs = []
         for owner, start, end in (
             (v["owner1"], v["inv"], v["resale"]),
@@ -734,9 +741,12 @@ class Activity:
             o = owner[idx]
             follows = follower_day[o] < NEVER
             idx, o = idx[follows], o[follows]
-            bind = rng.random(idx.size) < 0.75
-            idx, o = idx[bind], o[bind]
-            bound = np.maximum(follower_day[o], start[idx]) + rng.exponential(25, idx.size).astype(np.int64)
+            at_delivery = follower_day[o] <= start[idx] + 1
+            bind = rng.random(idx.size) < np.where(at_delivery, sop.bind_at_delivery, sop.bind_self_followed)
+            idx, o, at_delivery = idx[bind], o[bind], at_delivery[bind]
+            bound = np.maximum(follower_day[o], start[idx]) + np.where(
+                at_delivery, rng.integers(0, 2, idx.size), rng.exponential(25, idx.size).astype(np.int64)
+            )
             ok = (bound <= w.end) & (bound < end[idx])
             recs.append((idx[ok], o[ok], bound[ok], end[idx][ok]))
         veh = np.concatenate([r[0] for r in recs])

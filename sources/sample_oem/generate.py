@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,7 @@ from sources.sample_oem.render import (
     render_cells,
     write_file,
 )
-from sources.sample_oem.spec import DIRT, TABLES, Table
+from sources.sample_oem.spec import DIRT, SOP_FOLLOWED, TABLES, DealerSop, Table
 from sources.sample_oem.wechat_state import TAGS, WechatState, build_wechat
 from sources.sample_oem.world import KIND_NAMES, STAFF, World, build_window, build_world
 
@@ -68,7 +68,12 @@ def default_end(today: dt.date | None = None) -> str:
 
 
 def generate(
-    out: Path, vehicles: int = 20_000, seed: int = 7, end: str | None = None, months: int = 24
+    out: Path,
+    vehicles: int = 20_000,
+    seed: int = 7,
+    end: str | None = None,
+    months: int = 24,
+    sop: DealerSop = SOP_FOLLOWED,
 ) -> GenerationSummary:
     started = time.perf_counter()
     out = Path(out)
@@ -77,7 +82,7 @@ def generate(
     window = build_window(end, months)
     world = build_world(seed, vehicles, window)
     clock_start = (window.end * D.DAY_S + 20 * 3600) - 8 * 3600  # unix seconds of month end 20:00 +08:00
-    wx = build_wechat(world, clock_start)
+    wx = build_wechat(world, clock_start, sop)
     act = Activity(world, wx)
     log = DirtLog()
 
@@ -423,7 +428,15 @@ def write_truth(folder: Path, world: World, wx: WechatState, log: DirtLog) -> li
     (folder / "dirt_rates.json").write_text(
         json.dumps(log.as_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
+    # the dealer-SOP rates this world was made with (they decide how much identity evidence exists)
+    (folder / "dealer_sop.json").write_text(json.dumps(asdict(wx.sop), indent=2) + "\n", encoding="utf-8")
     return [
         f"truth/{f}"
-        for f in ("persons.parquet", "identifiers.parquet", "vehicle_ownership.parquet", "dirt_rates.json")
+        for f in (
+            "persons.parquet",
+            "identifiers.parquet",
+            "vehicle_ownership.parquet",
+            "dirt_rates.json",
+            "dealer_sop.json",
+        )
     ]

@@ -299,3 +299,79 @@ DIRT: dict[str, dict] = {
     "resold_vehicle": {"rate": 0.06, "of": "vehicles (a second sale record, new owner, same VIN)"},
     "ro_resent": {"rate": 0.01, "of": "repair orders (sent again next month with a corrected total)"},
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# How closely the dealer network follows the OEM's delivery and service SOPs. These rates decide how
+# much identity evidence the sources carry: whether a WeChat follower is ever tied to the owner's ID
+# number and mobile (the SMS-verified 车主认证 binding), and whether a WeCom contact carries the
+# owner's mobile. The noise that costs precision (spouses' and consultants' numbers in WeCom remarks,
+# family phones, placeholders) is dirt, in ``DIRT`` and unchanged by these. Reasoning and the numbers
+# they give: docs/sample-oem.md ("Dealer SOP").
+@dataclass(frozen=True)
+class DealerSop:
+    # Owners with WeChat who follow the OA: the delivery SOP has the sales consultant get the owner to
+    # scan the dealer's QR code at the handover; some decline, and cars sold before the OA existed
+    # were never asked.
+    owner_follows_oa: float = 0.70
+    # Of the owners who follow: the share who follow at delivery (that QR code), the share who already
+    # followed as prospects (up to a year before buying); the rest follow later on their own (mean
+    # delay `self_follow_delay_days`).
+    follow_at_delivery: float = 0.75
+    follow_before_purchase: float = 0.10
+    self_follow_delay_days: float = 180.0
+    # 车主认证 (the SMS-verified binding of owner and car) for an owner who follows by the delivery day:
+    # done with the consultant at the handover, a rate dealers are measured on; the misses are owners
+    # who decline or whose phone is not at hand ...
+    bind_at_delivery: float = 0.98
+    # ... and for an owner who follows later on their own: most come for the owner services (booking,
+    # maintenance records, points) that need the binding, nobody walks them through it.
+    bind_self_followed: float = 0.80
+    # WeCom: the share of relations whose remark_mobiles hold the customer's own number, for the
+    # selling consultant (added at delivery) and for a service advisor (the service SOP has them record
+    # the mobile). The noise shares (a family member's 5 %, the consultant's own
+    # `DIRT["consultant_mobile_wecom"]`) come first; the rest of the relations carry no number.
+    wecom_remark_own_mobile_sales: float = 0.90
+    wecom_remark_own_mobile_service: float = 0.92
+    # unionid in the OA user info and on WeCom contacts: the OEM has bound its OA and its WeCom corp to
+    # one WeChat Open Platform account (the premise of unionid-based identity); the rest are the
+    # platform's gaps (users who never authorized, contacts added before the binding).
+    unionid_on_followers: float = 0.98
+    unionid_on_wecom_contacts: float = 0.95
+
+    def __post_init__(self) -> None:
+        shares = {k: v for k, v in self.__dict__.items() if k != "self_follow_delay_days"}
+        bad = [k for k, v in shares.items() if not 0.0 <= v <= 1.0]
+        if bad or self.follow_at_delivery + self.follow_before_purchase > 1.0:
+            raise ValueError(
+                f"DealerSop: shares must lie in [0, 1] and follow_* add up to at most 1: {shares}"
+            )
+        if (
+            max(self.wecom_remark_own_mobile_sales, self.wecom_remark_own_mobile_service)
+            > 1 - WECOM_REMARK_NOISE
+        ):
+            raise ValueError(f"DealerSop: wecom_remark_own_mobile_* above {1 - WECOM_REMARK_NOISE}")
+
+
+# A WeCom remark holding a family member's number (the spouse's where there is one); with the
+# consultant's own number (DIRT) this is the noise every relation is exposed to.
+WECOM_REMARK_FAMILY = 0.05
+WECOM_REMARK_NOISE = WECOM_REMARK_FAMILY + DIRT["consultant_mobile_wecom"]["rate"]
+
+# The default: dealers that follow the SOPs as Chinese OEMs run them.
+SOP_FOLLOWED = DealerSop()
+# Dealers that do not: fewer owners follow, every follower binds at 75 % whenever they follow, a WeCom
+# remark carries the owner's number 72 % of the time, unionid is missing more often: the evidence of
+# the sample OEM before these parameters existed. Tests use it to assert OneID's quality (recall of
+# the linkable pairs) independently of how dense the evidence is.
+SOP_LOOSE = DealerSop(
+    owner_follows_oa=0.55,
+    follow_at_delivery=0.60,
+    follow_before_purchase=0.15,
+    bind_at_delivery=0.75,
+    bind_self_followed=0.75,
+    wecom_remark_own_mobile_sales=0.72,
+    wecom_remark_own_mobile_service=0.72,
+    unionid_on_followers=0.94,
+    unionid_on_wecom_contacts=0.88,
+)

@@ -14,6 +14,7 @@ import polars as pl
 from sources.sample_oem import dates as D
 from sources.sample_oem import identity as I
 from sources.sample_oem.geography import MODELS
+from sources.sample_oem.spec import DIRT, SOP_FOLLOWED, WECOM_REMARK_FAMILY, DealerSop
 from sources.sample_oem.world import BUYER, HEAD, PROSPECT, SALES, SERVICE, SPOUSE, World
 
 SCENES = np.array(
@@ -75,6 +76,7 @@ class WechatState:
     behavior: pl.DataFrame
     groupmsg: pl.DataFrame
     groupmsg_results: pl.DataFrame
+    sop: DealerSop  # how closely the dealers follow the delivery and service SOPs
     follower_of_person: np.ndarray  # openid index per person or -1 (subscribed or not)
     contact_person: np.ndarray  # person index of each WeCom external contact
     subscribed_person: np.ndarray  # bool per person: currently subscribed
@@ -105,7 +107,11 @@ def ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return np.repeat(lo, cnt) + (np.arange(total) - np.repeat(np.cumsum(cnt) - cnt, cnt))
 
 
-def build_wechat(world: World, clock_start_s: int) -> WechatState:
+def build_wechat(
+    world: World, clock_start_s: int, sop: DealerSop = SOP_FOLLOWED, with_activity: bool = True
+) -> WechatState:
+    """The OA and WeCom state; ``with_activity=False`` leaves out the consultants' daily behaviour and
+    group messages (large at scale, no identity in them: the identity-input builder skips them)."""
     rng = I.stream(world.seed, "oa_followers")
     p, w = world.p, world.window
     kind = p["kind"]
@@ -115,29 +121,37 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
 
     # --------------------------------------------------------------------- followers
     p_follow = np.select(
-        [is_owner & np.isin(kind, [HEAD, BUYER, SPOUSE]), kind == PROSPECT], [0.55, 1.0], default=0.0
+        [is_owner & np.isin(kind, [HEAD, BUYER, SPOUSE]), kind == PROSPECT],
+        [sop.owner_follows_oa, 1.0],
+        default=0.0,
     )
     follows = (rng.random(n) < p_follow) & p["has_unionid"]
     idx = np.flatnonzero(follows)
     owner = is_owner[idx]
-    # owners follow around the purchase (a dealer's QR code at delivery), prospects any time
-    around = first_day[idx] + np.where(
-        rng.random(idx.size) < 0.7,
-        rng.exponential(120, idx.size).astype(np.int64),
-        -rng.integers(0, 365, idx.size),
+    # owners follow at delivery (the consultant has them scan the dealer's QR code), before buying
+    # (as prospects) or later on their own; prospects any time
+    u = rng.random(idx.size)
+    at_delivery = owner & (u < sop.follow_at_delivery)
+    before = owner & (u >= 1.0 - sop.follow_before_purchase)
+    around = first_day[idx] + np.select(
+        [at_delivery, before],
+        [rng.integers(0, 2, idx.size), -rng.integers(1, 365, idx.size)],
+        default=1 + rng.exponential(sop.self_follow_delay_days, idx.size).astype(np.int64),
     )
     prospect_day = rng.integers(w.end - 3 * 365, w.end, idx.size)
     sub_day = np.where(owner, around, prospect_day)
     keep = sub_day <= w.end
-    idx, sub_day, owner = idx[keep], sub_day[keep], owner[keep]
+    idx, sub_day, owner, at_delivery = idx[keep], sub_day[keep], owner[keep], at_delivery[keep]
     m = idx.size
-    scene = SCENES[rng.choice(len(SCENES), size=m, p=SCENE_P)]
+    scene = np.where(at_delivery, "ADD_SCENE_QR_CODE", SCENES[rng.choice(len(SCENES), size=m, p=SCENE_P)])
     sell = np.where(
         first_car[idx] >= 0, world.v["sell_dealer"][np.maximum(first_car[idx], 0)], p["home_dealer"][idx]
     )
     dealer_code = world.dealers["dealer_code"].to_numpy()
     is_qr = scene == "ADD_SCENE_QR_CODE"
-    qr_scene_str = np.where(is_qr & (rng.random(m) < 0.85), np.char.add("dealer_", dealer_code[sell]), "")
+    # the selling dealer's code is in the QR scene of every delivery follow and of 85 % of other QR follows
+    dealer_qr = (is_qr & (rng.random(m) < 0.85)) | at_delivery
+    qr_scene_str = np.where(dealer_qr, np.char.add("dealer_", dealer_code[sell]), "")
     # account migration keeps the old account's (earlier) subscribe time
     sub_day = np.where(scene == "ADD_SCENE_ACCOUNT_MIGRATION", sub_day - rng.integers(200, 900, m), sub_day)
     subscribe_time = (sub_day * D.DAY_S + rng.integers(7 * 3600, 23 * 3600, m)) - 8 * 3600  # unix (UTC)
@@ -146,7 +160,7 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     unsub_time = subscribe_time + (rng.uniform(0.02, 1.0, m) * (clock_start_s - subscribe_time)).astype(
         np.int64
     )
-    unionid_present = rng.random(m) < 0.94
+    unionid_present = rng.random(m) < sop.unionid_on_followers
     region = world.dealers["region"].to_numpy()[p["home_dealer"][idx]]
     region_tag = pl.Series(region).replace_strict(REGION_TAG, return_dtype=pl.Int64).to_numpy()
     vip = rng.random(m) < 0.05
@@ -220,7 +234,8 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     real_name = p["name"].gather(cidx).to_numpy()
     contact_name = np.where(rng.random(k) < 0.4, real_name, nick)
     unionid_c = pl.Series(p["unionid"].gather(cidx)).zip_with(
-        pl.Series(p["has_unionid"][cidx] & (rng.random(k) < 0.88)), pl.Series([None] * k, dtype=pl.Utf8)
+        pl.Series(p["has_unionid"][cidx] & (rng.random(k) < sop.unionid_on_wecom_contacts)),
+        pl.Series([None] * k, dtype=pl.Utf8),
     )
     contacts = pl.DataFrame(
         {
@@ -261,19 +276,24 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
     )
     description = np.where(rng.random(r) < 0.3, np.where(car_r >= 0, "已购车客户", "意向客户"), "")
 
-    # remark_mobiles: typed by the consultant; the customer's own, none, the consultant's own, a
-    # family member's. Returned as raw typed text (dirt applied by the caller's renderer).
+    # remark_mobiles: typed by the consultant; the consultant's own, a family member's, the customer's
+    # own (at the SOP's rate for the consultant's role), else none. Returned as raw typed text (dirt
+    # applied by the caller's renderer).
     u = rng.random(r)
     own = p["mobile"][rel_person]
     spouse = p["spouse"][rel_person]
     spouse_mob = np.where(spouse >= 0, p["own_mobile"][np.maximum(spouse, 0)], 0)
     consultant_mob = staff_mobile[rel_staff]
+    by_service = np.arange(r) >= int(rel_take[:k].sum())  # the service advisors' relations come second
+    noise_consultant = DIRT["consultant_mobile_wecom"]["rate"]
+    noise = noise_consultant + WECOM_REMARK_FAMILY
+    own_share = np.where(by_service, sop.wecom_remark_own_mobile_service, sop.wecom_remark_own_mobile_sales)
     first_m = np.select(
-        [u < 0.03, u < 0.08, u < 0.28],
-        [consultant_mob, np.where(spouse_mob > 0, spouse_mob, own), np.zeros(r, dtype=np.int64)],
-        default=own,
+        [u < noise_consultant, u < noise, u < noise + own_share],
+        [consultant_mob, np.where(spouse_mob > 0, spouse_mob, own), own],
+        default=np.zeros(r, dtype=np.int64),
     )
-    first_m = np.where((own == 0) & (u >= 0.08), 0, first_m)  # prospects without a known number
+    first_m = np.where((own == 0) & (u >= noise), 0, first_m)  # prospects without a known number
     second_m = np.where((rng.random(r) < 0.03) & (first_m > 0), np.where(spouse_mob > 0, spouse_mob, 0), 0)
     tag_pick = np.array(WECOM_TAGS)[rng.integers(0, len(WECOM_TAGS), (r, 2))]
     tag_n = rng.integers(0, 3, r)
@@ -298,7 +318,7 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
             "state": state,
             "_mobile1": first_m,
             "_mobile2": second_m,
-            "_consultant_mobile": (u < 0.03) & (first_m == consultant_mob),
+            "_consultant_mobile": (u < noise_consultant) & (first_m == consultant_mob),
             "tags": tags,
             "_person": rel_person,
             "_staff": rel_staff,
@@ -307,6 +327,8 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
 
     # --------------------------------------------------------------------- behaviour per day
     enabled_staff = np.flatnonzero(staff_enabled)
+    if not with_activity:
+        enabled_staff = enabled_staff[:0]
     days = np.arange(w.start, w.end + 1)
     nm, nd = enabled_staff.size, days.size
     activity = rng.lognormal(np.log(6), 0.6, nm)  # chats per day level per consultant
@@ -390,6 +412,7 @@ def build_wechat(world: World, clock_start_s: int) -> WechatState:
         behavior=behavior,
         groupmsg=groupmsg,
         groupmsg_results=groupmsg_results,
+        sop=sop,
         follower_of_person=follower_of_person,
         contact_person=cidx,
         subscribed_person=subscribed_person,

@@ -22,7 +22,7 @@ from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-VEHICLES = int(os.environ.get("AFTERCARE_TEST_IDENTITY_VEHICLES", "20000"))  # scale S
+VEHICLES = int(os.environ.get("AFTERCARE_TEST_IDENTITY_VEHICLES", "20000"))  # scale S, 24 months
 PII_KEY = "identity-e2e-key"
 
 
@@ -33,7 +33,7 @@ def resolved(tmp_path_factory):
     env = {**os.environ, "AFTERCARE_PII_KEY": PII_KEY, "PYTHONPATH": str(ROOT)}
     generated = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "generate", "--out", str(data), "--vehicles", str(VEHICLES),
-         "--end", "2026-10", "--months", "13"],
+         "--end", "2026-10"],
         env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert generated.returncode == 0, generated.stderr[-3000:]
@@ -93,11 +93,12 @@ def test_pairwise_precision_and_recall_on_generated_data(resolved):
         metrics["evaluated_identifiers"] > VEHICLES
     )  # the truth was joined, mobiles and IDs via their HMACs
     assert metrics["precision"] >= 0.995, metrics
-    # Recall over every true pair is capped by the data: a follower who never binds, books or
-    # registers is tied to the owner's ID number by no record (~9% of pairs in the sample OEM).
-    # Over the pairs the sources do tie together, OneID must find at least 98%.
-    assert metrics["recall_linkable"] >= 0.98, metrics
-    assert metrics["recall"] >= 0.85, metrics
+    # Plain recall over every true pair, on the default world (dealers following the delivery and
+    # service SOPs, spec.SOP_FOLLOWED): issue 5's target.
+    assert metrics["recall"] >= 0.98, metrics
+    # Over the pairs some record ties together, OneID finds nearly all; what it misses of the plain
+    # recall is evidence no record carries (test_evidence_density.py asserts this on a sparse world).
+    assert metrics["recall_linkable"] >= 0.995, metrics
     report = (data / "runs" / first.run_id / "identity_quality.md").read_text()
     assert "| precision |" in report
 
