@@ -11,7 +11,9 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +30,10 @@ from sources.exports.tables import DEALER_COLUMNS, INGEST_ORDER, TABLES, Table
 log = logging.getLogger(__name__)
 
 DUCKDB_MEMORY_LIMIT = "1536MB"
+# files are read and typed in worker threads (polars releases the GIL) while this thread writes the
+# previous ones to DuckDB; at most PREPARED_AHEAD typed files are held in memory at once
+PREPARE_THREADS = 2
+PREPARED_AHEAD = 3
 
 
 @dataclass
@@ -153,27 +159,113 @@ def ingest_inbox(
 
     # master data first (the dealer check reads landing.dealers), then each table's files oldest first
     due.sort(key=lambda item: (INGEST_ORDER.index(item[0].name.table.name), item[0].order))
-    by_table: dict[str, list[tuple[InboxFile, str]]] = {}
-    for file, sha in due:
-        by_table.setdefault(file.name.table.name, []).append((file, sha))
-
-    for table in TABLES:
-        batch = by_table.get(table.name)
-        if not batch:
-            continue
-        dealers = store.known_dealers(con) if table.has_dealer_code else set()
-        if table.has_dealer_code and table.name != "dealers" and not dealers:
-            result.warnings.append(f"{table.name}: no dealers landed yet, dealer codes not checked")
-        con.execute("begin transaction")
-        try:
-            for file, sha in batch:
-                result.outcomes.append(_ingest_file(con, table, file, sha, personal, dealers, now))
-            store.refresh_current(con, table, [file.relative for file, _ in batch])
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
+    jobs = [(file.name.table, file, sha) for file, sha in due]
+    dealer_jobs = [job for job in jobs if job[0].name == "dealers"]
+    other_jobs = [job for job in jobs if job[0].name != "dealers"]
+    with ThreadPoolExecutor(PREPARE_THREADS, thread_name_prefix="ingest") as pool:
+        _land(con, pool, dealer_jobs, personal, set(), result, now)
+        dealers = store.known_dealers(con) if other_jobs else set()
+        if not dealers:
+            for name in dict.fromkeys(table.name for table, _, _ in other_jobs if table.has_dealer_code):
+                result.warnings.append(f"{name}: no dealers landed yet, dealer codes not checked")
+        _land(con, pool, other_jobs, personal, dealers, result, now)
     return result
+
+
+@dataclass
+class PreparedFile:
+    """A file read and typed (in a worker thread), ready to be written."""
+
+    file: InboxFile
+    sha: str
+    error: str | None = None
+    landed: pl.DataFrame | None = None
+    quarantine: pl.DataFrame | None = None
+    rows_read: int = 0
+    encoding: str = ""
+    header_row: int = 0
+    seconds: float = 0.0
+
+
+class _TableLoad:
+    """One table's files of this run, written in one transaction.
+
+    A batch of files new to the history (every first load and every monthly drop) is merged into
+    the current table file by file (``store.merge_current``). When a file already has rows (a
+    corrected version), its earlier rows must go and some keys fall back to older versions: that
+    batch is recomputed from the history for the keys it touches (``store.refresh_current``).
+    """
+
+    def __init__(self, con, table: Table, paths: list[str]):
+        self.con, self.table = con, table
+        con.execute("begin transaction")
+        self.orders = {
+            path: store.file_order(path, *known) for path, known in store.history_files(con, table).items()
+        }
+        self.replacing = any(path in self.orders for path in paths)
+        self.written: list[str] = []
+
+    def write(self, path: str, file: InboxFile, landed: pl.DataFrame) -> None:
+        has_rows = path in self.orders
+        store.replace_file_rows(self.con, self.table, path, landed, file.modified_at, replacing=has_rows)
+        self.written.append(path)
+        if self.replacing or landed.height == 0:
+            return
+        order = store.file_order(path, file.name.file_date, file.modified_at)
+        newer = [other for other, other_order in self.orders.items() if other_order > order]
+        # within a file the last row of a key wins
+        latest = landed.sort("_source_row").filter(pl.struct(list(self.table.key)).is_last_distinct())
+        store.merge_current(self.con, self.table, latest, newer)
+        self.orders[path] = order
+
+    def finish(self) -> None:
+        if self.replacing:
+            store.refresh_current(self.con, self.table, self.written)
+        self.con.execute("commit")
+
+
+def _land(
+    con, pool: ThreadPoolExecutor, jobs: list, personal: PersonalData, dealers: set[str], result, now
+) -> None:
+    """Type files in the pool (a few ahead, in order) and write each, table by table, in this thread.
+
+    Reading and typing are polars work that releases the GIL, so a second file is typed while the
+    previous one is written to DuckDB; at most ``PREPARED_AHEAD`` typed files wait in memory.
+    """
+    paths: dict[str, list[str]] = {}
+    for table, file, _ in jobs:
+        paths.setdefault(table.name, []).append(file.relative)
+    queue: deque = deque()
+    upcoming = iter(jobs)
+
+    def submit() -> None:
+        job = next(upcoming, None)
+        if job is not None:
+            table, file, sha = job
+            queue.append((table, pool.submit(_prepare_file, table, file, sha, personal, dealers, now)))
+
+    for _ in range(PREPARED_AHEAD):
+        submit()
+    load: _TableLoad | None = None
+    try:
+        while queue:
+            table, future = queue.popleft()
+            prepared = future.result()
+            submit()
+            if load is None or load.table is not table:
+                if load is not None:
+                    load.finish()
+                load = _TableLoad(con, table, paths[table.name])
+            result.outcomes.append(_write_file(con, load, prepared, now))
+        if load is not None:
+            load.finish()
+            load = None
+    except BaseException:
+        for _, future in queue:
+            future.cancel()
+        if load is not None:
+            con.execute("rollback")
+        raise
 
 
 def _record(con, file: InboxFile, sha: str, status: str, error: str | None, now, **counts) -> None:
@@ -195,16 +287,15 @@ def _record(con, file: InboxFile, sha: str, status: str, error: str | None, now,
     )
 
 
-def _ingest_file(
-    con, table: Table, file: InboxFile, sha: str, personal: PersonalData, dealers: set[str], now
-) -> FileOutcome:
+def _prepare_file(
+    table: Table, file: InboxFile, sha: str, personal: PersonalData, dealers: set[str], now
+) -> PreparedFile:
+    """Read and type one file: its landing rows and its quarantine rows (no database access)."""
     started = time.perf_counter()
     try:
         raw = read_export(file.path, table)
     except UnreadableFile as exc:
-        _record(con, file, sha, "failed", str(exc), now)
-        log.warning("%s: not ingested: %s", file.relative, exc)
-        return FileOutcome(file.relative, table.name, "failed", error=str(exc))
+        return PreparedFile(file, sha, error=str(exc), seconds=time.perf_counter() - started)
 
     typed = type_export(raw, personal, file.relative, file.name.file_date)
     typed = _check_dealers(table, typed, dealers)
@@ -229,25 +320,37 @@ def _ingest_file(
         raise RuntimeError(
             f"{file.relative}: {read} rows read but {landed.height} + {quarantine.height} accounted"
         )
+    return PreparedFile(
+        file, sha, None, landed, quarantine, read, raw.encoding, raw.header_row, time.perf_counter() - started
+    )
 
-    store.replace_file_rows(con, table, file.relative, landed, file.modified_at)
-    store.replace_quarantine(con, file.relative, quarantine)
+
+def _write_file(con, load: _TableLoad, prepared: PreparedFile, now) -> FileOutcome:
+    started = time.perf_counter()
+    file, table = prepared.file, load.table
+    if prepared.error is not None:
+        _record(con, file, prepared.sha, "failed", prepared.error, now)
+        log.warning("%s: not ingested: %s", file.relative, prepared.error)
+        return FileOutcome(file.relative, table.name, "failed", error=prepared.error)
+    assert prepared.landed is not None and prepared.quarantine is not None
+    load.write(file.relative, file, prepared.landed)
+    store.replace_quarantine(con, file.relative, prepared.quarantine)
     counts = {
-        "rows_read": read,
-        "rows_typed": landed.height,
-        "rows_quarantined": quarantine.height,
-        "encoding": raw.encoding,
-        "header_row": raw.header_row,
+        "rows_read": prepared.rows_read,
+        "rows_typed": prepared.landed.height,
+        "rows_quarantined": prepared.quarantine.height,
+        "encoding": prepared.encoding,
+        "header_row": prepared.header_row,
     }
-    _record(con, file, sha, "ingested", None, now, **counts)
+    _record(con, file, prepared.sha, "ingested", None, now, **counts)
     return FileOutcome(
         file.relative,
         table.name,
         "ingested",
-        read,
-        landed.height,
-        quarantine.height,
-        seconds=round(time.perf_counter() - started, 3),
+        prepared.rows_read,
+        prepared.landed.height,
+        prepared.quarantine.height,
+        seconds=round(prepared.seconds + time.perf_counter() - started, 3),
     )
 
 

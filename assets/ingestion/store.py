@@ -9,6 +9,8 @@ file's version of a record, and a record it no longer carries falls back to the 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import polars as pl
 
@@ -80,11 +82,35 @@ def _key_match(table: Table, left: str, right: str) -> str:
     return " and ".join(f"{left}.{k} = {right}.{k}" for k in table.key)
 
 
+def history_files(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, tuple]:
+    """Every file with rows in the table's history: path → (file date, modification time)."""
+    return {
+        path: (file_date, modified_at)
+        for path, file_date, modified_at in con.execute(
+            f"select _source_file, any_value(_file_date), any_value(_file_modified_at) "
+            f"from landing_history.{table.name} group by _source_file"
+        ).fetchall()
+    }
+
+
+def file_order(path: str, file_date, modified_at: float) -> tuple:
+    """How files are ordered for "later file wins": name date (else the UTC modification date),
+    modification time, path. ``refresh_current`` orders by the same three in SQL."""
+    fallback = dt.datetime.fromtimestamp(modified_at, dt.UTC).date()
+    return (file_date or fallback, modified_at, path)
+
+
 def replace_file_rows(
-    con: duckdb.DuckDBPyConnection, table: Table, path: str, rows: pl.DataFrame, modified_at: float
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    path: str,
+    rows: pl.DataFrame,
+    modified_at: float,
+    replacing: bool = True,
 ) -> None:
-    """The history rows of ``path`` become ``rows`` (``refresh_current`` then updates the current table)."""
-    con.execute(f"delete from landing_history.{table.name} where _source_file = ?", [path])
+    """The history rows of ``path`` become ``rows``; ``replacing=False`` when it has none yet."""
+    if replacing:
+        con.execute(f"delete from landing_history.{table.name} where _source_file = ?", [path])
     con.register("incoming_rows", rows.to_arrow())
     try:
         con.execute(
@@ -94,6 +120,31 @@ def replace_file_rows(
         )
     finally:
         con.unregister("incoming_rows")
+
+
+def merge_current(con: duckdb.DuckDBPyConnection, table: Table, rows: pl.DataFrame, newer: list[str]) -> None:
+    """Merge the rows of a file new to the history into ``landing.<table>``, inside DuckDB.
+
+    ``rows`` hold one row per key (the file's last one); ``newer`` are the files that order after
+    this one. Per key: a current row from a newer file stays, any other current row is replaced,
+    and a key not yet current is inserted. The current row of a key is the latest of its history,
+    so this gives what ``refresh_current`` would, without re-reading the history: a first load of
+    millions of rows is written once, not recomputed by a window over all of them.
+    """
+    match = _key_match(table, "c", "n")
+    con.register("incoming_current", rows.to_arrow())
+    try:
+        con.execute(
+            f"delete from landing.{table.name} c using incoming_current n "
+            f"where {match} and not list_contains(?::varchar[], c._source_file)",
+            [newer],
+        )
+        con.execute(
+            f"insert into landing.{table.name} by name "
+            f"select n.* from incoming_current n anti join landing.{table.name} c on {match}"
+        )
+    finally:
+        con.unregister("incoming_current")
 
 
 def refresh_current(con: duckdb.DuckDBPyConnection, table: Table, files: list[str]) -> int:
@@ -125,7 +176,7 @@ def refresh_current(con: duckdb.DuckDBPyConnection, table: Table, files: list[st
             semi join affected_keys a on {_key_match(table, "h", "a")}
             qualify row_number() over (
                 partition by {", ".join(f"h.{k}" for k in table.key)}
-                order by coalesce(h._file_date, to_timestamp(h._file_modified_at)::date) desc,
+                order by coalesce(h._file_date, date '1970-01-01' + floor(h._file_modified_at / 86400)::integer) desc,
                          h._file_modified_at desc, h._source_file desc, h._source_row desc
             ) = 1
             """

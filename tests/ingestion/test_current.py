@@ -1,0 +1,65 @@
+"""The current tables kept file by file equal a full recomputation from the history.
+
+``store.merge_current`` updates ``landing.<table>`` per new file instead of recomputing every touched
+key from ``landing_history``; this replays random drops of overlapping files (dated, same date with
+different modification times, undated, within-file repeats, corrections, older files arriving
+late) and checks after every run that the current table is exactly what the history says.
+"""
+
+import os
+import random
+
+import duckdb
+import pytest
+
+from assets.ingestion.ingest import ingest_inbox
+from sources.exports.personal import PersonalData
+from sources.pii import PiiVault
+from tests.ingestion.torture import VIN_OK
+
+HEADER = "ro_no,dealer_code,vin,opened_at,mileage_km\n"
+BASE_MTIME = 1_790_000_000  # 2026-09-21 UTC
+
+EXPECTED_CURRENT = """
+    select ro_no, mileage_km, _source_file, _source_row from landing_history.repair_orders h
+    qualify row_number() over (
+        partition by ro_no
+        order by coalesce(_file_date, date '1970-01-01' + floor(_file_modified_at / 86400)::integer) desc,
+                 _file_modified_at desc, _source_file desc, _source_row desc
+    ) = 1
+"""
+
+
+def _write(path, rows: list[tuple[str, int]], mtime: float) -> None:
+    path.write_text(HEADER + "".join(f"{ro},D001,{VIN_OK},2026-09-03,{km}\n" for ro, km in rows))
+    os.utime(path, (mtime, mtime))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_current_table_equals_the_latest_history_row_per_key_after_every_run(tmp_path, seed):
+    rng = random.Random(seed)
+    inbox = tmp_path / "inbox" / "csc"
+    inbox.mkdir(parents=True)
+    (tmp_path / "inbox" / "master").mkdir()
+    (tmp_path / "inbox" / "master" / "dealers.csv").write_text("dealer_code,name\nD001,One\n")
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    personal = PersonalData(PiiVault(b"k"))
+    names = [f"repair_orders_2026-09-{d:02d}.csv" for d in (5, 10, 10, 20)]
+    names = [n if i != 2 else n.replace(".csv", "_b.csv") for i, n in enumerate(names)]
+    names += ["repair_orders.csv", "repair_orders_dealerX.csv"]  # undated: ordered by modification date
+    keys = [f"RO{i:03d}" for i in range(40)]
+    mileage = iter(range(1, 10_000))
+    for run in range(5):
+        for name in rng.sample(names, rng.randint(1, 3)):  # new files, corrections, older files late
+            rows = [(rng.choice(keys), next(mileage)) for _ in range(rng.randint(0, 25))]
+            _write(inbox / name, rows, BASE_MTIME + rng.choice([0, 3600, 86_400 * 3]) + run)
+        result = ingest_inbox(con, tmp_path / "inbox", personal)
+        assert {o.action for o in result.outcomes} <= {"ingested", "skipped"}, result.outcomes
+        current = sorted(
+            con.execute(
+                "select ro_no, mileage_km, _source_file, _source_row from landing.repair_orders"
+            ).fetchall()
+        )
+        assert current == sorted(con.execute(EXPECTED_CURRENT).fetchall()), (seed, run)
+    assert con.execute("select count(distinct _source_file) from landing.repair_orders").fetchone()[0] > 1
+    con.close()
