@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +34,7 @@ DUCKDB_MEMORY_LIMIT = "1536MB"
 # files are read and typed in worker threads (polars releases the GIL) while this thread writes the
 # previous ones to DuckDB; at most PREPARED_AHEAD typed files are held in memory at once
 PREPARE_THREADS = 2
-PREPARED_AHEAD = 3
+PREPARED_AHEAD = 2
 
 
 @dataclass
@@ -188,22 +189,48 @@ class PreparedFile:
 
 
 class _TableLoad:
-    """One table's files of this run, written in one transaction.
+    """One table's files of this run.
 
     A batch of files new to the history (every first load and every monthly drop) is merged into
-    the current table file by file (``store.merge_current``). When a file already has rows (a
-    corrected version), its earlier rows must go and some keys fall back to older versions: that
-    batch is recomputed from the history for the keys it touches (``store.refresh_current``).
+    the current table file by file (``store.merge_current``), one transaction per file: each file
+    is complete on its own (history, current, quarantine, manifest) and DuckDB's uncommitted state
+    stays small. When a file already has rows (a corrected version), its earlier rows must go and
+    some keys fall back to older versions: that batch is one transaction, recomputed from the
+    history for the keys it touches at its end (``store.refresh_current``).
     """
 
     def __init__(self, con, table: Table, paths: list[str]):
         self.con, self.table = con, table
-        con.execute("begin transaction")
         self.orders = {
             path: store.file_order(path, *known) for path, known in store.history_files(con, table).items()
         }
         self.replacing = any(path in self.orders for path in paths)
         self.written: list[str] = []
+        self.open = False
+        if self.replacing:
+            self._begin()
+
+    def _begin(self) -> None:
+        self.con.execute("begin transaction")
+        self.open = True
+
+    def _commit(self) -> None:
+        self.con.execute("commit")
+        self.open = False
+
+    def rollback(self) -> None:
+        if self.open:
+            self.con.execute("rollback")
+            self.open = False
+
+    @contextmanager
+    def file_transaction(self):
+        if self.replacing:  # inside the batch's transaction already
+            yield
+            return
+        self._begin()
+        yield
+        self._commit()
 
     def write(self, path: str, file: InboxFile, landed: pl.DataFrame) -> None:
         has_rows = path in self.orders
@@ -221,7 +248,7 @@ class _TableLoad:
     def finish(self) -> None:
         if self.replacing:
             store.refresh_current(self.con, self.table, self.written)
-        self.con.execute("commit")
+            self._commit()
 
 
 def _land(
@@ -264,7 +291,7 @@ def _land(
         for _, future in queue:
             future.cancel()
         if load is not None:
-            con.execute("rollback")
+            load.rollback()
         raise
 
 
@@ -333,8 +360,6 @@ def _write_file(con, load: _TableLoad, prepared: PreparedFile, now) -> FileOutco
         log.warning("%s: not ingested: %s", file.relative, prepared.error)
         return FileOutcome(file.relative, table.name, "failed", error=prepared.error)
     assert prepared.landed is not None and prepared.quarantine is not None
-    load.write(file.relative, file, prepared.landed)
-    store.replace_quarantine(con, file.relative, prepared.quarantine)
     counts = {
         "rows_read": prepared.rows_read,
         "rows_typed": prepared.landed.height,
@@ -342,7 +367,10 @@ def _write_file(con, load: _TableLoad, prepared: PreparedFile, now) -> FileOutco
         "encoding": prepared.encoding,
         "header_row": prepared.header_row,
     }
-    _record(con, file, prepared.sha, "ingested", None, now, **counts)
+    with load.file_transaction():
+        load.write(file.relative, file, prepared.landed)
+        store.replace_quarantine(con, file.relative, prepared.quarantine)
+        _record(con, file, prepared.sha, "ingested", None, now, **counts)
     return FileOutcome(
         file.relative,
         table.name,

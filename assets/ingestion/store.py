@@ -132,16 +132,28 @@ def merge_current(con: duckdb.DuckDBPyConnection, table: Table, rows: pl.DataFra
     millions of rows is written once, not recomputed by a window over all of them.
     """
     match = _key_match(table, "c", "n")
+    name = f"landing.{table.name}"
     con.register("incoming_current", rows.to_arrow())
     try:
+        # the current rows of the file's keys: the semi join hashes the file's keys (the small side)
+        # and probes the current table, never the other way round
+        present = con.sql(
+            f"select c.rowid as row_id, c._source_file as source_file from {name} c "
+            f"semi join incoming_current n on {match}"
+        ).pl()
+        if present.height == 0:  # only new keys: a plain append (every first load)
+            con.execute(f"insert into {name} by name select * from incoming_current")
+            return
+        stale = present.filter(~pl.col("source_file").is_in(newer)).select("row_id")
+        if stale.height:
+            con.register("stale_rows", stale.to_arrow())
+            try:
+                con.execute(f"delete from {name} where rowid in (select row_id from stale_rows)")
+            finally:
+                con.unregister("stale_rows")
         con.execute(
-            f"delete from landing.{table.name} c using incoming_current n "
-            f"where {match} and not list_contains(?::varchar[], c._source_file)",
-            [newer],
-        )
-        con.execute(
-            f"insert into landing.{table.name} by name "
-            f"select n.* from incoming_current n anti join landing.{table.name} c on {match}"
+            f"insert into {name} by name select n.* from incoming_current n anti join "
+            f"(select c.* from {name} c semi join incoming_current n on {match}) c on {match}"
         )
     finally:
         con.unregister("incoming_current")
