@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 DUCKDB_MEMORY_LIMIT = "1536MB"
 # files are read and typed in worker threads (polars releases the GIL) while this thread writes the
 # previous ones to DuckDB; at most PREPARED_AHEAD typed files are held in memory at once
+CHECKPOINT_THRESHOLD = "16GB"
 PREPARE_THREADS = 2
 PREPARED_AHEAD = 2
 
@@ -121,6 +122,23 @@ def ingest_inbox(
     # DuckDB would otherwise cache up to 80% of RAM; ingestion's own frames need the rest
     con.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     con.execute("set enable_progress_bar = false")
+    # DuckDB checkpoints whenever its WAL passes 16 MB, i.e. after nearly every file of a first load,
+    # and each checkpoint costs about as much as the insert itself; one checkpoint at the end instead
+    threshold = con.execute("select current_setting('checkpoint_threshold')").fetchone()[0]
+    con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+    try:
+        return _ingest(con, inbox, personal, as_of, now)
+    finally:
+        con.execute(f"set checkpoint_threshold = '{threshold}'")
+        try:
+            con.execute("checkpoint")
+        except duckdb.Error as exc:  # another connection's open transaction: DuckDB checkpoints later
+            log.warning("no checkpoint after ingestion: %s", exc)
+
+
+def _ingest(
+    con, inbox: Path, personal: PersonalData, as_of: dt.date | None, now: dt.datetime
+) -> IngestionResult:
     store.ensure_landing(con)
     result = IngestionResult(as_of)
     manifest = store.read_manifest(con)
