@@ -124,7 +124,7 @@ def ingest_inbox(
     con.execute("set enable_progress_bar = false")
     # DuckDB checkpoints whenever its WAL passes 16 MB, i.e. after nearly every file of a first load,
     # and each checkpoint costs about as much as the insert itself; one checkpoint at the end instead
-    threshold = con.execute("select current_setting('checkpoint_threshold')").fetchone()[0]
+    threshold = con.execute("select current_setting('checkpoint_threshold')").fetchall()[0][0]
     con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     try:
         return _ingest(con, inbox, personal, as_of, now)
@@ -207,32 +207,27 @@ class PreparedFile:
 
 
 class _TableLoad:
-    """One table's files of this run.
+    """One table's files of this run, each written in its own transaction.
 
-    A batch of files new to the history (every first load and every monthly drop) is merged into
-    the current table file by file (``store.merge_current``), one transaction per file: each file
-    is complete on its own (history, current, quarantine, manifest) and DuckDB's uncommitted state
-    stays small. When a file already has rows (a corrected version), its earlier rows must go and
-    some keys fall back to older versions: that batch is one transaction, recomputed from the
-    history for the keys it touches at its end (``store.refresh_current``).
+    A file is complete on its own (its rows current or history, its quarantine rows, its manifest
+    entry), so a crash loses at most the file being written and DuckDB's uncommitted state stays
+    small. A file new to the warehouse (every first load, every monthly drop) is merged into the
+    current table (``store.add_file``); a new version of a file with rows replaces them and its keys
+    are recomputed (``store.replace_file``).
     """
 
-    def __init__(self, con, table: Table, paths: list[str]):
+    def __init__(self, con, table: Table):
         self.con, self.table = con, table
         self.orders = {
-            path: store.file_order(path, *known) for path, known in store.history_files(con, table).items()
+            path: store.file_order(path, *known) for path, known in store.ingested_files(con, table).items()
         }
-        self.replacing = any(path in self.orders for path in paths)
-        self.written: list[str] = []
         self.open = False
-        if self.replacing:
-            self._begin()
 
-    def _begin(self) -> None:
+    @contextmanager
+    def file_transaction(self):
         self.con.execute("begin transaction")
         self.open = True
-
-    def _commit(self) -> None:
+        yield
         self.con.execute("commit")
         self.open = False
 
@@ -241,32 +236,16 @@ class _TableLoad:
             self.con.execute("rollback")
             self.open = False
 
-    @contextmanager
-    def file_transaction(self):
-        if self.replacing:  # inside the batch's transaction already
-            yield
-            return
-        self._begin()
-        yield
-        self._commit()
-
     def write(self, path: str, file: InboxFile, landed: pl.DataFrame) -> None:
-        has_rows = path in self.orders
-        store.replace_file_rows(self.con, self.table, path, landed, file.modified_at, replacing=has_rows)
-        self.written.append(path)
-        if self.replacing or landed.height == 0:
-            return
-        order = store.file_order(path, file.name.file_date, file.modified_at)
-        newer = [other for other, other_order in self.orders.items() if other_order > order]
-        # within a file the last row of a key wins
-        latest = landed.sort("_source_row").filter(pl.struct(list(self.table.key)).is_last_distinct())
-        store.merge_current(self.con, self.table, latest, newer)
-        self.orders[path] = order
-
-    def finish(self) -> None:
-        if self.replacing:
-            store.refresh_current(self.con, self.table, self.written)
-            self._commit()
+        file_date, modified_at = file.name.file_date, file.modified_at
+        if self.orders.pop(path, None) is not None:
+            store.replace_file(self.con, self.table, path, landed, file_date, modified_at)
+        else:
+            order = store.file_order(path, file_date, modified_at)
+            newer = [other for other, other_order in self.orders.items() if other_order > order]
+            store.add_file(self.con, self.table, path, landed, file_date, modified_at, newer)
+        if landed.height:
+            self.orders[path] = store.file_order(path, file_date, modified_at)
 
 
 def _land(
@@ -277,9 +256,6 @@ def _land(
     Reading and typing are polars work that releases the GIL, so a second file is typed while the
     previous one is written to DuckDB; at most ``PREPARED_AHEAD`` typed files wait in memory.
     """
-    paths: dict[str, list[str]] = {}
-    for table, file, _ in jobs:
-        paths.setdefault(table.name, []).append(file.relative)
     queue: deque = deque()
     upcoming = iter(jobs)
 
@@ -298,13 +274,8 @@ def _land(
             prepared = future.result()
             submit()
             if load is None or load.table is not table:
-                if load is not None:
-                    load.finish()
-                load = _TableLoad(con, table, paths[table.name])
+                load = _TableLoad(con, table)
             result.outcomes.append(_write_file(con, load, prepared, now))
-        if load is not None:
-            load.finish()
-            load = None
     except BaseException:
         for _, future in queue:
             future.cancel()

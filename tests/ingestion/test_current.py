@@ -1,7 +1,7 @@
-"""The current tables kept file by file equal a full recomputation from the history.
+"""The current tables kept file by file equal a full recomputation over every version.
 
-``store.merge_current`` updates ``landing.<table>`` per new file instead of recomputing every touched
-key from ``landing_history``; this replays random drops of overlapping files (dated, same date with
+``store.add_file`` / ``replace_file`` update ``landing.<table>`` and ``landing_history.<table>`` per
+file instead of recomputing every key from all rows; this replays random drops of overlapping files (dated, same date with
 different modification times, undated, within-file repeats, corrections, older files arriving
 late) and checks after every run that the current table is exactly what the history says.
 """
@@ -15,13 +15,14 @@ import pytest
 from assets.ingestion.ingest import ingest_inbox
 from sources.exports.personal import PersonalData
 from sources.pii import PiiVault
+from tests.ingestion.test_ingest import every_row
 from tests.ingestion.torture import VIN_OK
 
 HEADER = "ro_no,dealer_code,vin,opened_at,mileage_km\n"
 BASE_MTIME = 1_790_000_000  # 2026-09-21 UTC
 
-EXPECTED_CURRENT = """
-    select ro_no, mileage_km, _source_file, _source_row from landing_history.repair_orders h
+EXPECTED_CURRENT = f"""
+    select ro_no, mileage_km, _source_file, _source_row from ({every_row("repair_orders")}) h
     qualify row_number() over (
         partition by ro_no
         order by coalesce(_file_date, date '1970-01-01' + floor(_file_modified_at / 86400)::integer) desc,
@@ -61,5 +62,10 @@ def test_current_table_equals_the_latest_history_row_per_key_after_every_run(tmp
             ).fetchall()
         )
         assert current == sorted(con.execute(EXPECTED_CURRENT).fetchall()), (seed, run)
+        # each row is kept once: the history holds no current row
+        assert con.execute(
+            "select count(*) from landing_history.repair_orders h join landing.repair_orders c "
+            "using (_source_file, _source_row)"
+        ).fetchone() == (0,)
     assert con.execute("select count(distinct _source_file) from landing.repair_orders").fetchone()[0] > 1
     con.close()
