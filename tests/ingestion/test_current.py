@@ -69,3 +69,42 @@ def test_current_table_equals_the_latest_history_row_per_key_after_every_run(tmp
         ).fetchone() == (0,)
     assert con.execute("select count(distinct _source_file) from landing.repair_orders").fetchone()[0] > 1
     con.close()
+
+
+def test_a_warehouse_that_kept_every_row_in_the_history_is_migrated(tmp_path):
+    """Before ``landing_history._files`` the history held every row: ingestion lists the files from
+    it, keeps each row once, and goes on merging correctly (an older file still loses)."""
+    from assets.ingestion import store
+    from sources.exports.tables import TABLES_BY_NAME
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    store.ensure_landing(con)
+    con.execute("drop table landing_history._files")  # the old layout
+    table = TABLES_BY_NAME["repair_orders"]
+    columns = ", ".join(name for name, _ in store.output_columns(table))
+    old_rows = [
+        ("RO1", "csc/repair_orders_2026-09-20.csv", 2, 500),
+        ("RO1", "csc/repair_orders_2026-09-10.csv", 2, 100),
+    ]
+    for ro, path, row, km in old_rows:
+        con.execute(
+            f"insert into landing_history.repair_orders ({columns}, _file_modified_at) "
+            f"select * from (select ?, null, null, null, null, null, ?, null, null, null, null, null, null, null, null, "
+            f"null, null, null, null, null, null, null, null, ?, ?, ?::date, null, null, ?::double)",
+            [ro, km, path, row, path[-14:-4], BASE_MTIME],
+        )
+    con.execute(
+        f"insert into landing.repair_orders select {columns} from landing_history.repair_orders "
+        "where _source_file like '%09-20%'"
+    )
+    store.ensure_landing(con)
+    assert store.ingested_files(con, table).keys() == {p for _, p, _, _ in old_rows}
+    assert con.execute("select _source_file from landing_history.repair_orders").fetchall() == [
+        ("csc/repair_orders_2026-09-10.csv",)
+    ]
+    inbox = tmp_path / "inbox"
+    (inbox / "csc").mkdir(parents=True)
+    _write(inbox / "csc" / "repair_orders_2026-09-15.csv", [("RO1", 300)], BASE_MTIME)
+    ingest_inbox(con, inbox, PersonalData(PiiVault(b"k")))
+    assert con.execute("select mileage_km from landing.repair_orders").fetchall() == [(500,)]
+    con.close()
