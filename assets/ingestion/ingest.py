@@ -14,7 +14,6 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -207,13 +206,14 @@ class PreparedFile:
 
 
 class _TableLoad:
-    """One table's files of this run, each written in its own transaction.
+    """One table's files of this run, written in one transaction.
 
-    A file is complete on its own (its rows current or history, its quarantine rows, its manifest
-    entry), so a crash loses at most the file being written and DuckDB's uncommitted state stays
-    small. A file new to the warehouse (every first load, every monthly drop) is merged into the
-    current table (``store.add_file``); a new version of a file with rows replaces them and its keys
-    are recomputed (``store.replace_file``).
+    One transaction per table (not per file): DuckDB writes the full row groups of a large append
+    straight to the database file, but the last, partial row group of every transaction goes
+    through the WAL and is rewritten at the next checkpoint, which per file of a first load cost
+    as much again as the inserts. A file new to the warehouse (every first load, every monthly
+    drop) is merged into the current table (``store.add_file``); a new version of a file with rows
+    replaces them and its keys are recomputed (``store.replace_file``).
     """
 
     def __init__(self, con, table: Table):
@@ -221,13 +221,10 @@ class _TableLoad:
         self.orders = {
             path: store.file_order(path, *known) for path, known in store.ingested_files(con, table).items()
         }
-        self.open = False
-
-    @contextmanager
-    def file_transaction(self):
-        self.con.execute("begin transaction")
+        con.execute("begin transaction")
         self.open = True
-        yield
+
+    def commit(self) -> None:
         self.con.execute("commit")
         self.open = False
 
@@ -274,8 +271,12 @@ def _land(
             prepared = future.result()
             submit()
             if load is None or load.table is not table:
+                if load is not None:
+                    load.commit()
                 load = _TableLoad(con, table)
             result.outcomes.append(_write_file(con, load, prepared, now))
+        if load is not None:
+            load.commit()
     except BaseException:
         for _, future in queue:
             future.cancel()
@@ -356,10 +357,9 @@ def _write_file(con, load: _TableLoad, prepared: PreparedFile, now) -> FileOutco
         "encoding": prepared.encoding,
         "header_row": prepared.header_row,
     }
-    with load.file_transaction():
-        load.write(file.relative, file, prepared.landed)
-        store.replace_quarantine(con, file.relative, prepared.quarantine)
-        _record(con, file, prepared.sha, "ingested", None, now, **counts)
+    load.write(file.relative, file, prepared.landed)
+    store.replace_quarantine(con, file.relative, prepared.quarantine)
+    _record(con, file, prepared.sha, "ingested", None, now, **counts)
     return FileOutcome(
         file.relative,
         table.name,
