@@ -29,11 +29,11 @@ from sources.exports.tables import DEALER_COLUMNS, INGEST_ORDER, TABLES, Table
 
 log = logging.getLogger(__name__)
 
-DUCKDB_MEMORY_LIMIT = "1536MB"
+DUCKDB_MEMORY_LIMIT = "1GB"
 # files are read and typed in worker threads (polars releases the GIL) while this thread writes the
 # previous ones to DuckDB; at most PREPARED_AHEAD typed files are held in memory at once
 CHECKPOINT_THRESHOLD = "16GB"
-TRANSACTION_ROWS = 1_500_000
+TRANSACTION_ROWS = 1_000_000
 PREPARE_THREADS = 2
 PREPARED_AHEAD = 2
 
