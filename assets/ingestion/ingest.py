@@ -25,11 +25,11 @@ from assets.ingestion.schemas import schema_failures
 from sources.exports.normalize import Q_COLUMN, Q_REASON, RAW_ROW, UNKNOWN_DEALER, raw_rows, type_export
 from sources.exports.personal import PersonalData
 from sources.exports.reader import FileName, UnreadableFile, parse_file_name, read_export
-from sources.exports.tables import DEALER_COLUMNS, INGEST_ORDER, TABLES, Table
+from sources.exports.tables import DEALER_COLUMNS, INGEST_ORDER, TABLES, Kind, Table
 
 log = logging.getLogger(__name__)
 
-DUCKDB_MEMORY_LIMIT = "1GB"
+DUCKDB_MEMORY_LIMIT = "512MB"
 # files are read and typed in worker threads (polars releases the GIL) while this thread writes the
 # previous ones to DuckDB; at most PREPARED_AHEAD typed files are held in memory at once
 CHECKPOINT_THRESHOLD = "16GB"
@@ -275,13 +275,20 @@ def _land(
             table, file, sha = job
             queue.append((table, pool.submit(_prepare_file, table, file, sha, personal, dealers, now)))
 
+    # the run-wide cache of a kind of personal data is dropped after the last file that has one
+    # (ID numbers are only in the first tables; at M their cache is ~0.2 GB)
+    last_use = {kind: i for i, (table, _, _) in enumerate(jobs) for kind in _personal_kinds(table)}
     for _ in range(PREPARED_AHEAD):
         submit()
     load: _TableLoad | None = None
+    done = -1
     try:
         while queue:
             table, future = queue.popleft()
             prepared = future.result()
+            done += 1
+            for kind in [k for k, last in last_use.items() if last == done]:
+                personal.forget(kind)
             submit()
             if load is None or load.table is not table:
                 if load is not None:
@@ -296,6 +303,13 @@ def _land(
         if load is not None:
             load.rollback()
         raise
+
+
+_PERSONAL_KINDS = {Kind.MOBILE: "mobile", Kind.ID_NUMBER: "id_number", Kind.NAME: "name"}
+
+
+def _personal_kinds(table: Table) -> set[str]:
+    return {_PERSONAL_KINDS[c.kind] for c in table.columns if c.kind in _PERSONAL_KINDS}
 
 
 def _record(con, file: InboxFile, sha: str, status: str, error: str | None, now, **counts) -> None:

@@ -43,6 +43,11 @@ class PersonalData:
         self._known: dict[str, pl.DataFrame] = {}
         self._lock = threading.Lock()
 
+    def forget(self, kind: str) -> None:
+        """Drop the run's cache of ``kind`` (``mobile``, ``id_number``, ``name``): no file left needs it."""
+        with self._lock:
+            self._known.pop(kind, None)
+
     # ------------------------------------------------------------------ per value
 
     def mobile(self, raw: str | None) -> tuple[str | None, str, str | None, str | None]:
@@ -216,7 +221,7 @@ class PersonalData:
             new = (
                 distinct if found is None else distinct.join(found, on="__raw", how="anti", nulls_equal=True)
             )
-            if new.height:
+            if new.height or found is None:  # (an empty first column still gets its schema)
                 computed = derive(new.get_column("__raw"))
                 self._known[kind] = computed if known is None else pl.concat([known, computed], rechunk=False)
                 found = computed if found is None else pl.concat([found, computed])

@@ -144,3 +144,12 @@ def test_clean_values_take_the_vectorized_path(monkeypatch):
     assert one_by_one == []
     fresh.mobiles(pl.Series(["电话13912345670", "abc"]))
     assert one_by_one == ["电话13912345670", "abc"]
+
+
+def test_a_forgotten_kind_is_derived_again_with_the_same_values():
+    fresh = PersonalData(PiiVault(KEY))
+    frame = pl.DataFrame({"id": ["11010519491231002X", None]})
+    first = fresh.id_number_columns(frame, "id")
+    fresh.forget("id_number")
+    assert "id_number" not in fresh._known
+    assert fresh.id_number_columns(frame, "id").equals(first)
