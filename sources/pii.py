@@ -12,13 +12,14 @@ the ciphertexts never share key material:
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from functools import cached_property
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from sources.identifiers import keyed_hash
+from sources.identifiers import keyed_hash, keyed_hashes
 
 
 class PiiVault:
@@ -36,6 +37,15 @@ class PiiVault:
 
     def hash(self, normalized: str) -> str:
         return keyed_hash(normalized, self._key)
+
+    def hash_many(self, normalized: Iterable[str]) -> list[str]:
+        """``hash`` of each value (same strings), for whole columns of distinct values."""
+        return keyed_hashes(normalized, self._key)
+
+    def encrypt_many(self, plaintexts: Iterable[str]) -> list[str]:
+        """``encrypt`` of each value (same tokens), without the per-call attribute lookups."""
+        encrypt, encode = self._cipher.encrypt, base64.urlsafe_b64encode
+        return [encode(encrypt(text.encode("utf-8"), None)).decode("ascii") for text in plaintexts]
 
     def encrypt(self, plaintext: str) -> str:
         return base64.urlsafe_b64encode(self._cipher.encrypt(plaintext.encode("utf-8"), None)).decode("ascii")

@@ -11,7 +11,9 @@ import datetime as dt
 import hashlib
 import logging
 import time
+from collections import deque
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,11 +25,17 @@ from assets.ingestion.schemas import schema_failures
 from sources.exports.normalize import Q_COLUMN, Q_REASON, RAW_ROW, UNKNOWN_DEALER, raw_rows, type_export
 from sources.exports.personal import PersonalData
 from sources.exports.reader import FileName, UnreadableFile, parse_file_name, read_export
-from sources.exports.tables import DEALER_COLUMNS, INGEST_ORDER, TABLES, Table
+from sources.exports.tables import DEALER_COLUMNS, INGEST_ORDER, TABLES, Kind, Table
 
 log = logging.getLogger(__name__)
 
-DUCKDB_MEMORY_LIMIT = "1536MB"
+DUCKDB_MEMORY_LIMIT = "512MB"
+# files are read and typed in worker threads (polars releases the GIL) while this thread writes the
+# previous ones to DuckDB; at most PREPARED_AHEAD typed files are held in memory at once
+CHECKPOINT_THRESHOLD = "16GB"
+TRANSACTION_ROWS = 1_000_000
+PREPARE_THREADS = 2
+PREPARED_AHEAD = 2
 
 
 @dataclass
@@ -114,6 +122,23 @@ def ingest_inbox(
     # DuckDB would otherwise cache up to 80% of RAM; ingestion's own frames need the rest
     con.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     con.execute("set enable_progress_bar = false")
+    # DuckDB checkpoints whenever its WAL passes 16 MB, i.e. after nearly every file of a first load,
+    # and each checkpoint costs about as much as the insert itself; one checkpoint at the end instead
+    threshold = con.execute("select current_setting('checkpoint_threshold')").fetchall()[0][0]
+    con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+    try:
+        return _ingest(con, inbox, personal, as_of, now)
+    finally:
+        con.execute(f"set checkpoint_threshold = '{threshold}'")
+        try:
+            con.execute("checkpoint")
+        except duckdb.Error as exc:  # another connection's open transaction: DuckDB checkpoints later
+            log.warning("no checkpoint after ingestion: %s", exc)
+
+
+def _ingest(
+    con, inbox: Path, personal: PersonalData, as_of: dt.date | None, now: dt.datetime
+) -> IngestionResult:
     store.ensure_landing(con)
     result = IngestionResult(as_of)
     manifest = store.read_manifest(con)
@@ -153,27 +178,138 @@ def ingest_inbox(
 
     # master data first (the dealer check reads landing.dealers), then each table's files oldest first
     due.sort(key=lambda item: (INGEST_ORDER.index(item[0].name.table.name), item[0].order))
-    by_table: dict[str, list[tuple[InboxFile, str]]] = {}
-    for file, sha in due:
-        by_table.setdefault(file.name.table.name, []).append((file, sha))
-
-    for table in TABLES:
-        batch = by_table.get(table.name)
-        if not batch:
-            continue
-        dealers = store.known_dealers(con) if table.has_dealer_code else set()
-        if table.has_dealer_code and table.name != "dealers" and not dealers:
-            result.warnings.append(f"{table.name}: no dealers landed yet, dealer codes not checked")
-        con.execute("begin transaction")
-        try:
-            for file, sha in batch:
-                result.outcomes.append(_ingest_file(con, table, file, sha, personal, dealers, now))
-            store.refresh_current(con, table, [file.relative for file, _ in batch])
-            con.execute("commit")
-        except Exception:
-            con.execute("rollback")
-            raise
+    jobs = [(file.name.table, file, sha) for file, sha in due]
+    dealer_jobs = [job for job in jobs if job[0].name == "dealers"]
+    other_jobs = [job for job in jobs if job[0].name != "dealers"]
+    with ThreadPoolExecutor(PREPARE_THREADS, thread_name_prefix="ingest") as pool:
+        _land(con, pool, dealer_jobs, personal, set(), result, now)
+        dealers = store.known_dealers(con) if other_jobs else set()
+        if not dealers:
+            for name in dict.fromkeys(table.name for table, _, _ in other_jobs if table.has_dealer_code):
+                result.warnings.append(f"{name}: no dealers landed yet, dealer codes not checked")
+        _land(con, pool, other_jobs, personal, dealers, result, now)
     return result
+
+
+@dataclass
+class PreparedFile:
+    """A file read and typed (in a worker thread), ready to be written."""
+
+    file: InboxFile
+    sha: str
+    error: str | None = None
+    landed: pl.DataFrame | None = None
+    quarantine: pl.DataFrame | None = None
+    rows_read: int = 0
+    encoding: str = ""
+    header_row: int = 0
+    seconds: float = 0.0
+
+
+class _TableLoad:
+    """One table's files of this run, written in transactions of whole files.
+
+    Each file is complete on its own (its rows, quarantine rows and manifest entry), so files are
+    grouped into transactions of about ``TRANSACTION_ROWS`` rows: DuckDB writes the full row groups
+    of a large append straight to the database file, but the last, partial row group of every
+    transaction goes through the WAL and is rewritten at the next checkpoint (a transaction per
+    file cost as much again as the inserts), while one transaction for a whole first load of 6 M
+    repair orders held 6 GB until its commit. A file new to the warehouse (every first load, every monthly
+    drop) is merged into the current table (``store.add_file``); a new version of a file with rows
+    replaces them and its keys are recomputed (``store.replace_file``).
+    """
+
+    def __init__(self, con, table: Table):
+        self.con, self.table = con, table
+        self.orders = {
+            path: store.file_order(path, *known) for path, known in store.ingested_files(con, table).items()
+        }
+        con.execute("begin transaction")
+        self.open = True
+        self.rows = 0
+
+    def file_written(self, rows: int) -> None:
+        """After a file is complete: commit when the transaction holds enough rows."""
+        self.rows += rows
+        if self.rows >= TRANSACTION_ROWS:
+            self.commit()
+            self.con.execute("begin transaction")
+            self.open = True
+            self.rows = 0
+
+    def commit(self) -> None:
+        self.con.execute("commit")
+        self.open = False
+
+    def rollback(self) -> None:
+        if self.open:
+            self.con.execute("rollback")
+            self.open = False
+
+    def write(self, path: str, file: InboxFile, landed: pl.DataFrame) -> None:
+        file_date, modified_at = file.name.file_date, file.modified_at
+        if self.orders.pop(path, None) is not None:
+            store.replace_file(self.con, self.table, path, landed, file_date, modified_at)
+        else:
+            order = store.file_order(path, file_date, modified_at)
+            newer = [other for other, other_order in self.orders.items() if other_order > order]
+            store.add_file(self.con, self.table, path, landed, file_date, modified_at, newer)
+        if landed.height:
+            self.orders[path] = store.file_order(path, file_date, modified_at)
+
+
+def _land(
+    con, pool: ThreadPoolExecutor, jobs: list, personal: PersonalData, dealers: set[str], result, now
+) -> None:
+    """Type files in the pool (a few ahead, in order) and write each, table by table, in this thread.
+
+    Reading and typing are polars work that releases the GIL, so a second file is typed while the
+    previous one is written to DuckDB; at most ``PREPARED_AHEAD`` typed files wait in memory.
+    """
+    queue: deque = deque()
+    upcoming = iter(jobs)
+
+    def submit() -> None:
+        job = next(upcoming, None)
+        if job is not None:
+            table, file, sha = job
+            queue.append((table, pool.submit(_prepare_file, table, file, sha, personal, dealers, now)))
+
+    # the run-wide cache of a kind of personal data is dropped after the last file that has one
+    # (ID numbers are only in the first tables; at M their cache is ~0.2 GB)
+    last_use = {kind: i for i, (table, _, _) in enumerate(jobs) for kind in _personal_kinds(table)}
+    for _ in range(PREPARED_AHEAD):
+        submit()
+    load: _TableLoad | None = None
+    done = -1
+    try:
+        while queue:
+            table, future = queue.popleft()
+            prepared = future.result()
+            done += 1
+            for kind in [k for k, last in last_use.items() if last == done]:
+                personal.forget(kind)
+            submit()
+            if load is None or load.table is not table:
+                if load is not None:
+                    load.commit()
+                load = _TableLoad(con, table)
+            result.outcomes.append(_write_file(con, load, prepared, now))
+        if load is not None:
+            load.commit()
+    except BaseException:
+        for _, future in queue:
+            future.cancel()
+        if load is not None:
+            load.rollback()
+        raise
+
+
+_PERSONAL_KINDS = {Kind.MOBILE: "mobile", Kind.ID_NUMBER: "id_number", Kind.NAME: "name"}
+
+
+def _personal_kinds(table: Table) -> set[str]:
+    return {_PERSONAL_KINDS[c.kind] for c in table.columns if c.kind in _PERSONAL_KINDS}
 
 
 def _record(con, file: InboxFile, sha: str, status: str, error: str | None, now, **counts) -> None:
@@ -195,16 +331,15 @@ def _record(con, file: InboxFile, sha: str, status: str, error: str | None, now,
     )
 
 
-def _ingest_file(
-    con, table: Table, file: InboxFile, sha: str, personal: PersonalData, dealers: set[str], now
-) -> FileOutcome:
+def _prepare_file(
+    table: Table, file: InboxFile, sha: str, personal: PersonalData, dealers: set[str], now
+) -> PreparedFile:
+    """Read and type one file: its landing rows and its quarantine rows (no database access)."""
     started = time.perf_counter()
     try:
         raw = read_export(file.path, table)
     except UnreadableFile as exc:
-        _record(con, file, sha, "failed", str(exc), now)
-        log.warning("%s: not ingested: %s", file.relative, exc)
-        return FileOutcome(file.relative, table.name, "failed", error=str(exc))
+        return PreparedFile(file, sha, error=str(exc), seconds=time.perf_counter() - started)
 
     typed = type_export(raw, personal, file.relative, file.name.file_date)
     typed = _check_dealers(table, typed, dealers)
@@ -229,25 +364,38 @@ def _ingest_file(
         raise RuntimeError(
             f"{file.relative}: {read} rows read but {landed.height} + {quarantine.height} accounted"
         )
+    return PreparedFile(
+        file, sha, None, landed, quarantine, read, raw.encoding, raw.header_row, time.perf_counter() - started
+    )
 
-    store.replace_file_rows(con, table, file.relative, landed, file.modified_at)
-    store.replace_quarantine(con, file.relative, quarantine)
+
+def _write_file(con, load: _TableLoad, prepared: PreparedFile, now) -> FileOutcome:
+    started = time.perf_counter()
+    file, table = prepared.file, load.table
+    if prepared.error is not None:
+        _record(con, file, prepared.sha, "failed", prepared.error, now)
+        log.warning("%s: not ingested: %s", file.relative, prepared.error)
+        return FileOutcome(file.relative, table.name, "failed", error=prepared.error)
+    assert prepared.landed is not None and prepared.quarantine is not None
     counts = {
-        "rows_read": read,
-        "rows_typed": landed.height,
-        "rows_quarantined": quarantine.height,
-        "encoding": raw.encoding,
-        "header_row": raw.header_row,
+        "rows_read": prepared.rows_read,
+        "rows_typed": prepared.landed.height,
+        "rows_quarantined": prepared.quarantine.height,
+        "encoding": prepared.encoding,
+        "header_row": prepared.header_row,
     }
-    _record(con, file, sha, "ingested", None, now, **counts)
+    load.write(file.relative, file, prepared.landed)
+    store.replace_quarantine(con, file.relative, prepared.quarantine)
+    _record(con, file, prepared.sha, "ingested", None, now, **counts)
+    load.file_written(prepared.rows_read)
     return FileOutcome(
         file.relative,
         table.name,
         "ingested",
-        read,
-        landed.height,
-        quarantine.height,
-        seconds=round(time.perf_counter() - started, 3),
+        prepared.rows_read,
+        prepared.landed.height,
+        prepared.quarantine.height,
+        seconds=round(prepared.seconds + time.perf_counter() - started, 3),
     )
 
 

@@ -1,13 +1,17 @@
-"""The landing schema in DuckDB: current version per key, file history, quarantine, manifest, report.
+"""The landing schema in DuckDB: current version per key, earlier versions, quarantine, manifest, report.
 
-``landing_history.<table>`` holds every row of every ingested file (a changed file's rows replaced);
-``landing.<table>`` is derived from it for the keys a run touched: per key, the row of the latest
-file (date in the name, else the modification date; then modification time; within a file the last
-row). Keeping the history makes a corrected *older* file harmless: it cannot overwrite a newer
-file's version of a record, and a record it no longer carries falls back to the previous version.
+Every row of every ingested file (a changed file's rows replaced) is kept exactly once: in
+``landing.<table>`` when it is its key's current version, else in ``landing_history.<table>``.
+The current version is the row of the latest file (date in the name, else the modification date;
+then modification time; then path; within a file the last row); ``landing_history._files`` lists
+the files with rows and their place in that order. Keeping the earlier versions makes a corrected
+*older* file harmless: it cannot overwrite a newer file's version of a record, and a record a
+corrected file no longer carries falls back to its previous version.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import duckdb
 import polars as pl
@@ -74,65 +78,211 @@ def ensure_landing(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create table if not exists landing.quarantine ({_ddl(QUARANTINE_COLUMNS)})")
     con.execute(f"create table if not exists landing.file_manifest ({_ddl(MANIFEST_COLUMNS)})")
     con.execute(f"create table if not exists landing.ingestion_report ({_ddl(REPORT_COLUMNS)})")
+    _ensure_files(con)
 
 
 def _key_match(table: Table, left: str, right: str) -> str:
     return " and ".join(f"{left}.{k} = {right}.{k}" for k in table.key)
 
 
-def replace_file_rows(
-    con: duckdb.DuckDBPyConnection, table: Table, path: str, rows: pl.DataFrame, modified_at: float
+FILES = "landing_history._files"
+FILES_COLUMNS = [
+    ("table_name", "VARCHAR"),
+    ("path", "VARCHAR"),
+    ("file_date", "DATE"),
+    ("modified_at", "DOUBLE"),
+]
+
+
+def _ensure_files(con: duckdb.DuckDBPyConnection) -> None:
+    """``landing_history._files``: one row per file with rows, its place in the "later file wins" order.
+
+    A warehouse from before it kept every row in the history: the files are listed from there and
+    the rows that are current are dropped from the history (each row is kept once).
+    """
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'landing_history' and table_name = '_files'"
+    ).fetchall()[0][0]
+    if exists:
+        return
+    con.execute(f"create table {FILES} ({_ddl(FILES_COLUMNS)})")
+    for table in TABLES:
+        con.execute(
+            f"insert into {FILES} select ?, _source_file, any_value(_file_date), any_value(_file_modified_at) "
+            f"from landing_history.{table.name} group by _source_file",
+            [table.name],
+        )
+        con.execute(
+            f"delete from landing_history.{table.name} h using landing.{table.name} c "
+            "where h._source_file = c._source_file and h._source_row = c._source_row"
+        )
+
+
+def ingested_files(con: duckdb.DuckDBPyConnection, table: Table) -> dict[str, tuple]:
+    """Every file with rows of ``table``: path → (file date, modification time when ingested)."""
+    return {
+        path: (file_date, modified_at)
+        for path, file_date, modified_at in con.execute(
+            f"select path, file_date, modified_at from {FILES} where table_name = ?", [table.name]
+        ).fetchall()
+    }
+
+
+def file_order(path: str, file_date, modified_at: float) -> tuple:
+    """How files are ordered for "later file wins": name date (else the UTC modification date),
+    modification time, path. ``recompute_keys`` orders by the same three in SQL."""
+    fallback = dt.datetime.fromtimestamp(modified_at, dt.UTC).date()
+    return (file_date or fallback, modified_at, path)
+
+
+def _insert_history(
+    con: duckdb.DuckDBPyConnection, table: Table, rows: pl.DataFrame, modified_at: float
 ) -> None:
-    """The history rows of ``path`` become ``rows`` (``refresh_current`` then updates the current table)."""
-    con.execute(f"delete from landing_history.{table.name} where _source_file = ?", [path])
-    con.register("incoming_rows", rows.to_arrow())
+    if rows.height == 0:
+        return
+    con.register("history_rows", rows.to_arrow())
     try:
         con.execute(
             f"insert into landing_history.{table.name} by name "
-            f"select *, ?::double as _file_modified_at from incoming_rows",
+            f"select *, ?::double as _file_modified_at from history_rows",
             [modified_at],
         )
     finally:
-        con.unregister("incoming_rows")
+        con.unregister("history_rows")
 
 
-def refresh_current(con: duckdb.DuckDBPyConnection, table: Table, files: list[str]) -> int:
-    """Recompute ``landing.<table>`` for the keys ``files`` touch; returns how many keys.
+def _record_file(con, table: Table, path: str, file_date, modified_at: float) -> None:
+    con.execute(f"insert into {FILES} values (?, ?, ?, ?)", [table.name, path, file_date, modified_at])
 
-    Touched keys: those the files now carry (history) and those whose current row came from one of
-    them (a record a corrected file no longer carries falls back to its previous version). Other
-    keys cannot change: their current row is from a file not re-read.
+
+def add_file(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    path: str,
+    rows: pl.DataFrame,
+    file_date,
+    modified_at: float,
+    newer: list[str],
+) -> None:
+    """Land the rows of a file that has none yet; ``newer``: the files that order after it.
+
+    Per key the current row is the latest of all versions and ``landing_history`` keeps the
+    others, so each row is written once. Within the file the last row of a key is its version;
+    a current row from a newer file stays (the file's row goes to the history); a current row
+    from an older file moves to the history and the file's row replaces it. A first load is
+    therefore a plain append, not a recomputation over millions of rows.
     """
-    if not files:
-        return 0
-    keys = ", ".join(table.key)
-    affected = con.sql(
-        f"select {keys} from landing_history.{table.name} where list_contains(?::varchar[], _source_file) "
-        f"union select {keys} from landing.{table.name} where list_contains(?::varchar[], _source_file)",
-        params=[files, files],
-    ).pl()
-    columns = ", ".join(f'h."{name}"' for name, _ in output_columns(table))
-    con.register("affected_keys", affected.to_arrow())
+    if rows.height == 0:
+        return
+    match = _key_match(table, "c", "n")
+    keys = ", ".join(f"c.{k}" for k in table.key)
+    current = f"landing.{table.name}"
+    rows = rows.sort("_source_row")
+    last = pl.struct(list(table.key)).is_last_distinct()
+    _insert_history(con, table, rows.filter(~last), modified_at)  # a key repeated within the file
+    con.register("incoming_rows", rows.filter(last).to_arrow())
+    try:
+        # the semi join hashes the file's keys (the small side) and probes the current table
+        present = con.sql(
+            f"select c.rowid as row_id, c._source_file as source_file, {keys} from {current} c "
+            f"semi join incoming_rows n on {match}"
+        ).pl()
+        if present.height == 0:  # only new keys (every first load): a plain append
+            con.execute(f"insert into {current} by name select * from incoming_rows")
+        else:
+            stale = present.filter(~pl.col("source_file").is_in(newer)).select("row_id")
+            kept = present.filter(pl.col("source_file").is_in(newer)).select(table.key)
+            if stale.height:
+                _move_to_history(con, table, stale)
+            con.register("kept_keys", kept.to_arrow())
+            try:
+                con.execute(
+                    f"insert into landing_history.{table.name} by name select n.*, ?::double as _file_modified_at "
+                    f"from incoming_rows n semi join kept_keys c on {match}",
+                    [modified_at],
+                )
+                con.execute(
+                    f"insert into {current} by name select n.* from incoming_rows n anti join kept_keys c on {match}"
+                )
+            finally:
+                con.unregister("kept_keys")
+    finally:
+        con.unregister("incoming_rows")
+    _record_file(con, table, path, file_date, modified_at)
+
+
+def _move_to_history(con: duckdb.DuckDBPyConnection, table: Table, row_ids: pl.DataFrame) -> None:
+    """Current rows (by rowid) become history rows, with their file's modification time."""
+    current = f"landing.{table.name}"
+    con.register("moved_rows", row_ids.to_arrow())
     try:
         con.execute(
-            f"delete from landing.{table.name} c using affected_keys a where {_key_match(table, 'c', 'a')}"
+            f"insert into landing_history.{table.name} by name "
+            f"select c.*, f.modified_at as _file_modified_at "
+            f"from (select * from {current} where rowid in (select row_id from moved_rows)) c "
+            f"join {FILES} f on f.table_name = ? and f.path = c._source_file",
+            [table.name],
         )
-        con.execute(
+        con.execute(f"delete from {current} where rowid in (select row_id from moved_rows)")
+    finally:
+        con.unregister("moved_rows")
+
+
+def replace_file(
+    con: duckdb.DuckDBPyConnection, table: Table, path: str, rows: pl.DataFrame, file_date, modified_at: float
+) -> int:
+    """A new version of a file that has rows: its old rows go, the keys either version carries are
+    recomputed from all versions (a key it no longer carries falls back to its previous version).
+    Returns how many keys were recomputed."""
+    key_list = ", ".join(table.key)
+    current = f"landing.{table.name}"
+    old_keys = con.sql(f"select {key_list} from {current} where _source_file = ?", params=[path]).pl()
+    con.execute(f"delete from {current} where _source_file = ?", [path])
+    con.execute(f"delete from landing_history.{table.name} where _source_file = ?", [path])
+    con.execute(f"delete from {FILES} where table_name = ? and path = ?", [table.name, path])
+    _insert_history(con, table, rows, modified_at)
+    if rows.height:
+        _record_file(con, table, path, file_date, modified_at)
+    touched = pl.concat([old_keys, rows.select(table.key)], how="vertical_relaxed").unique()
+    recompute_keys(con, table, touched)
+    return touched.height
+
+
+def recompute_keys(con: duckdb.DuckDBPyConnection, table: Table, keys: pl.DataFrame) -> None:
+    """The current row of each of ``keys`` becomes the latest of its versions (current or history)."""
+    if keys.height == 0:
+        return
+    current, history = f"landing.{table.name}", f"landing_history.{table.name}"
+    con.register("touched_keys", keys.to_arrow())
+    try:
+        row_ids = con.sql(
+            f"select c.rowid as row_id from {current} c semi join touched_keys n on {_key_match(table, 'c', 'n')}"
+        ).pl()
+        if row_ids.height:
+            _move_to_history(con, table, row_ids)
+        winners = con.sql(
             f"""
-            insert into landing.{table.name}
-            select {columns}
-            from landing_history.{table.name} h
-            semi join affected_keys a on {_key_match(table, "h", "a")}
+            select h.rowid as row_id from {history} h semi join touched_keys n on {_key_match(table, "h", "n")}
             qualify row_number() over (
                 partition by {", ".join(f"h.{k}" for k in table.key)}
-                order by coalesce(h._file_date, to_timestamp(h._file_modified_at)::date) desc,
+                order by coalesce(h._file_date, date '1970-01-01' + floor(h._file_modified_at / 86400)::integer) desc,
                          h._file_modified_at desc, h._source_file desc, h._source_row desc
             ) = 1
             """
-        )
+        ).pl()
     finally:
-        con.unregister("affected_keys")
-    return affected.height
+        con.unregister("touched_keys")
+    if winners.height == 0:
+        return
+    con.register("winning_rows", winners.to_arrow())
+    try:
+        con.execute(
+            f"insert into {current} by name select * exclude (_file_modified_at) from {history} "
+            f"where rowid in (select row_id from winning_rows)"
+        )
+        con.execute(f"delete from {history} where rowid in (select row_id from winning_rows)")
+    finally:
+        con.unregister("winning_rows")
 
 
 def replace_quarantine(con: duckdb.DuckDBPyConnection, path: str, rows: pl.DataFrame) -> None:
@@ -174,4 +324,4 @@ def known_dealers(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def row_count(con: duckdb.DuckDBPyConnection, name: str) -> int:
-    return con.execute(f"select count(*) from landing.{name}").fetchone()[0]
+    return con.execute(f"select count(*) from landing.{name}").fetchall()[0][0]
