@@ -24,7 +24,9 @@ import numpy as np
 import pyarrow as pa
 
 from assets.identity.graph import _components
-from sources.identifiers import keyed_hash
+from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, scratch_space
+from assets.identity.sources import work_table
+from sources.identifiers import keyed_hashes
 
 # the generator's names for identifier types, mapped onto oneid_map's
 _TRUTH_TYPES = {
@@ -138,24 +140,26 @@ def pairwise_counts(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int,
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes) -> None:
-    """Temp table ``truth_identifiers`` (identifier_type, identifier_key, person_id): personal, unambiguous.
+def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes, work: str = "temp") -> None:
+    """Work table ``truth_identifiers`` (identifier_type, identifier_key, person_id): personal, unambiguous.
 
-    Truth mobiles and ID numbers are keyed like landing (``keyed_hash``), each distinct value once,
+    Truth mobiles and ID numbers are keyed like landing (``keyed_hashes``), each distinct value once,
     through a DuckDB Arrow UDF: the truth never passes through Python lists whole (at L it has ~50M
-    rows).
+    rows). ``work``: ``temp`` or an attached scratch database.
     """
     path = Path(truth_dir) / "identifiers.parquet"
 
     def keyed(values: pa.Array) -> pa.Array:
-        return pa.array([None if v is None else keyed_hash(v, key) for v in values.to_pylist()], pa.string())
+        present = [v for v in values.to_pylist() if v is not None]
+        hashes = iter(keyed_hashes(present, key))
+        return pa.array([None if v is None else next(hashes) for v in values.to_pylist()], pa.string())
 
     con.create_function("truth_keyed_hash", keyed, ["VARCHAR"], "VARCHAR", type="arrow")
     types = " ".join(f"when '{a}' then '{b}'" for a, b in _TRUTH_TYPES.items())
     try:
         con.execute(
             f"""
-            create or replace temp table truth_identifiers as
+            {work_table(work, "truth_identifiers")} as
             with t as (
                 select case identifier_type {types} end as identifier_type, cast(value as varchar) as value,
                        cast(person_id as varchar) as person_id
@@ -177,9 +181,15 @@ def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes) -> N
 
 
 def quality_report(
-    con: duckdb.DuckDBPyConnection, truth_dir: Path | None = None, key: bytes | None = None
+    con: duckdb.DuckDBPyConnection,
+    truth_dir: Path | None = None,
+    key: bytes | None = None,
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
 ) -> QualityReport:
-    """Measure ``identity.oneid_map`` (and against truth when ``truth_dir`` holds identifiers.parquet)."""
+    """Measure ``identity.oneid_map`` (and against truth when ``truth_dir`` holds identifiers.parquet).
+
+    The comparison with truth works in its own scratch database under ``memory_limit``, like OneID.
+    """
     report = QualityReport()
     report.oneids = con.execute("select count(distinct oneid) from identity.oneid_map").fetchall()[0][0]
     report.cluster_sizes = dict(
@@ -208,7 +218,15 @@ def quality_report(
         return report
     if key is None:
         raise ValueError("the pii key is needed to join truth mobiles and ID numbers to their HMACs")
-    load_truth(con, Path(truth_dir), key)
+    with scratch_space(con, "quality_work", memory_limit) as work:
+        _compare_with_truth(con, Path(truth_dir), key, work, report)
+    return report
+
+
+def _compare_with_truth(
+    con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes, work: str, report: QualityReport
+) -> None:
+    load_truth(con, truth_dir, key, work)
     excluded = (
         "select identifier_type, identifier_key from identity.excluded_identifiers"
         if con.execute(
@@ -219,37 +237,36 @@ def quality_report(
     )
     con.execute(
         f"""
-        create or replace temp table quality_pairs as
+        {work_table(work, "quality_pairs")} as
         select t.identifier_type, t.identifier_key,
                coalesce(m.oneid, 'excluded:' || t.identifier_type || ':' || t.identifier_key) as cluster,
                t.person_id as person
-        from truth_identifiers t
+        from {work}.truth_identifiers t
         left join identity.oneid_map m using (identifier_type, identifier_key)
         left join ({excluded}) x using (identifier_type, identifier_key)
         where m.oneid is not null or x.identifier_key is not null
         """
     )
-    tp, predicted, true = pairwise_counts(con, "quality_pairs")
+    tp, predicted, true = pairwise_counts(con, f"{work}.quality_pairs")
     report.true_positive_pairs, report.predicted_pairs, report.true_pairs = tp, predicted, true
     report.precision = tp / predicted if predicted else None
     report.recall = tp / true if true else None
-    report.evaluated_identifiers = con.execute("select count(*) from quality_pairs").fetchall()[0][0]
-    found, linkable = linkable_pair_counts(con)
+    report.evaluated_identifiers = con.execute(f"select count(*) from {work}.quality_pairs").fetchall()[0][0]
+    found, linkable = linkable_pair_counts(con, work)
     report.linkable_pairs = linkable
     report.recall_linkable = found / linkable if linkable else None
-    return report
 
 
-def linkable_pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """(linkable pairs predicted together, linkable pairs) over temp table ``quality_pairs``.
+def linkable_pair_counts(con: duckdb.DuckDBPyConnection, work: str = "temp") -> tuple[int, int]:
+    """(linkable pairs predicted together, linkable pairs) over work table ``quality_pairs``.
 
     Evidence components: connected components of the evaluated identifiers over every link a
     source asserted (kept or dropped) between two identifiers of the same person.
     """
     con.execute(
-        "create or replace temp table quality_nodes as "
-        "select (row_number() over () - 1)::bigint as i, identifier_type, identifier_key, cluster, person "
-        "from quality_pairs"
+        f"{work_table(work, 'quality_nodes')} as "
+        "select (row_number() over () - 1)::integer as i, identifier_type, identifier_key, cluster, person "
+        f"from {work}.quality_pairs"
     )
     links = """
         select left_type, left_key, right_type, right_key from identity.oneid_links
@@ -259,17 +276,19 @@ def linkable_pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     edges = con.execute(
         f"""
         select l.i as a, r.i as b from ({links}) e
-        join quality_nodes l on l.identifier_type = e.left_type and l.identifier_key = e.left_key
-        join quality_nodes r on r.identifier_type = e.right_type and r.identifier_key = e.right_key
+        join {work}.quality_nodes l on l.identifier_type = e.left_type and l.identifier_key = e.left_key
+        join {work}.quality_nodes r on r.identifier_type = e.right_type and r.identifier_key = e.right_key
         where l.person = r.person
         """
     ).fetchnumpy()
-    n = con.execute("select count(*) from quality_nodes").fetchall()[0][0]
-    labels = _components(n, np.asarray(edges["a"], dtype=np.int64), np.asarray(edges["b"], dtype=np.int64))
-    con.register("evidence_arrow", pa.table({"i": np.arange(n, dtype=np.int64), "evidence": labels}))
+    n = con.execute(f"select count(*) from {work}.quality_nodes").fetchall()[0][0]
+    labels = _components(n, edges["a"], edges["b"])
+    del edges
+    con.register("evidence_arrow", pa.table({"i": np.arange(n, dtype=np.int32), "evidence": labels}))
     found, linkable = con.execute(
-        """
-        with nodes as (select q.person, e.evidence, q.cluster from quality_nodes q join evidence_arrow e using (i)),
+        f"""
+        with nodes as (
+            select q.person, e.evidence, q.cluster from {work}.quality_nodes q join evidence_arrow e using (i)),
         linked as (select person, evidence, count(*) as n from nodes group by all),
         found as (select person, evidence, cluster, count(*) as n from nodes group by all)
         select (select coalesce(sum(n * (n - 1) // 2), 0) from found),

@@ -97,7 +97,7 @@ def splink_records_sql(work: str = "temp") -> str:
         select row_number() over () as unique_id, source, record_key,
         {picks}
         from {work}.id_sightings s
-        anti join id_excluded e using (identifier_type, identifier_key)
+        anti join {work}.id_excluded e using (identifier_type, identifier_key)
         group by source, record_key
     """
 
@@ -191,8 +191,6 @@ def compare_with_splink(
                 oneid.precision, oneid.recall = report.precision, report.recall
         else:
             oneid = oneid_as_resolved(Path(warehouse))
-            if has_truth:
-                load_truth(con, truth_dir, key)
 
         # Splink gets the same records and the same clean identifiers (sources + rule 3)
         started = time.perf_counter()
@@ -206,16 +204,16 @@ def compare_with_splink(
         seconds, clusters = run_splink(con)
         splink = EngineResult("Splink 5 deterministic (DuckDB)", prep + seconds, clusters)
         if has_truth:
-            # truth_identifiers was loaded by quality_report above
+            load_truth(con, truth_dir, key, work)
             con.execute(
-                """
+                f"""
                 create or replace temp table splink_quality as
                 select t.identifier_type, t.identifier_key,
                        coalesce(s.cluster, 'excluded:' || t.identifier_type || ':' || t.identifier_key) as cluster,
                        t.person_id as person
-                from truth_identifiers t
+                from {work}.truth_identifiers t
                 left join splink_identifier_clusters s using (identifier_type, identifier_key)
-                left join id_excluded x using (identifier_type, identifier_key)
+                left join {work}.id_excluded x using (identifier_type, identifier_key)
                 where s.cluster is not null or x.identifier_key is not null
                 """
             )
