@@ -70,6 +70,29 @@ class ResolveSummary:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+def _identifiers(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
+    """Work table ``id_identifiers``: one row per identifier (by node key) with its history.
+
+    Returns how many node keys stand for more than one identifier (a hash collision: then the
+    caller collects again with another salt, see ``sources.node_key_sql``).
+    """
+    con.execute(
+        f"""
+        {work_table(work, "id_identifiers")} as
+        select node_key, min(identifier_type) as identifier_type, min(identifier_key) as identifier_key,
+               min(identifier_type) <> max(identifier_type) or min(identifier_key) <> max(identifier_key)
+                   as collided,
+               bool_or(mobile_status = 'placeholder') as flagged_placeholder,
+               min(seen_at) as first_seen_at, max(seen_at) as last_seen_at,
+               count(*) as n_records,  -- a record names each of its identifiers once
+               count(*) filter (where source = 'landing.vehicle_sales') as n_sales
+        from {work}.id_sightings
+        group by node_key
+        """
+    )
+    return con.execute(f"select count(*) from {work}.id_identifiers where collided").fetchall()[0][0]
+
+
 def _exclude_unclean_mobiles(
     con: duckdb.DuckDBPyConnection, params: OneidParams, staff_sql: str, work: str = "temp"
 ) -> None:
@@ -77,15 +100,12 @@ def _exclude_unclean_mobiles(
     con.execute(
         f"""
         {work_table(work, "id_excluded")} as
-        with mobiles as (
-            select identifier_key, bool_or(mobile_status = 'placeholder') as flagged_placeholder
-            from {work}.id_sightings where identifier_type = 'mobile' group by identifier_key),
-        staff as ({staff_sql}),
+        with staff as ({staff_sql}),
         owners as (
-            select right_key as identifier_key, count(distinct left_key) as n_ids
+            select right_node as node_key, count(distinct left_node) as n_ids
             from {work}.id_candidates where left_type = 'id_number' and right_type = 'mobile'
-            group by right_key)
-        select 'mobile' as identifier_type, m.identifier_key,
+            group by right_node)
+        select m.node_key, 'mobile' as identifier_type, m.identifier_key,
                case when m.flagged_placeholder or list_contains($placeholders::varchar[], m.identifier_key)
                         then 'placeholder_mobile'
                     when s.identifier_key is not null then 'staff_mobile'
@@ -93,14 +113,34 @@ def _exclude_unclean_mobiles(
                case when o.n_ids > $max_ids
                         then 'used by ' || o.n_ids || ' distinct valid ID numbers (max ' || $max_ids || ')'
                     else '' end as detail
-        from mobiles m
+        from {work}.id_identifiers m
         left join staff s using (identifier_key)
-        left join owners o using (identifier_key)
-        where m.flagged_placeholder or list_contains($placeholders::varchar[], m.identifier_key)
-           or s.identifier_key is not null or coalesce(o.n_ids, 0) > $max_ids
+        left join owners o using (node_key)
+        where m.identifier_type = 'mobile'
+          and (m.flagged_placeholder or list_contains($placeholders::varchar[], m.identifier_key)
+               or s.identifier_key is not null or coalesce(o.n_ids, 0) > $max_ids)
         """,
         {"placeholders": list(params.placeholder_mobile_hmacs), "max_ids": params.max_ids_per_mobile},
     )
+
+
+# a hash collision between two identifiers' node keys is rare (see sources.node_key_sql); after
+# this many salts in a row something else is wrong
+MAX_SALTS = 4
+
+
+def collect_identifiers(
+    con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp"
+) -> sources.SourceLog:
+    """Sightings, candidates, one row per identifier and the excluded mobiles, free of key collisions."""
+    for salt in range(MAX_SALTS):
+        log = sources.collect(con, work, salt)
+        if not _identifiers(con, work):
+            break
+    else:
+        raise RuntimeError(f"identifier node keys collided under {MAX_SALTS} salts in a row")
+    _exclude_unclean_mobiles(con, params, sources.staff_mobiles_sql(con, log), work)
+    return log
 
 
 def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -> None:
@@ -108,17 +148,13 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
     con.execute(
         f"""
         {work_table(work, "id_nodes")} as
-        select (row_number() over () - 1)::bigint as node_id, *
-        from (
-            select s.identifier_type, s.identifier_key,
-                   min(s.seen_at) as first_seen_at, max(s.seen_at) as last_seen_at,
-                   count(*) as n_records,  -- a record names each of its identifiers once
-                   count(*) filter (where s.source = 'landing.vehicle_sales') as n_sales
-            from {work}.id_sightings s
-            anti join {work}.id_excluded e using (identifier_type, identifier_key)
-            group by s.identifier_type, s.identifier_key)
+        select (row_number() over () - 1)::bigint as node_id, i.node_key, i.identifier_type, i.identifier_key,
+               i.first_seen_at, i.last_seen_at, i.n_records, i.n_sales
+        from {work}.id_identifiers i
+        anti join {work}.id_excluded e using (node_key)
         """
     )
+    con.execute(f"drop table {work}.id_identifiers")
     # every candidate with its two node ids (null where its mobile is excluded) and its priority:
     # tier, then first seen (a number, not a global sort of the links: ties are broken by a hash of
     # the record, deterministic across runs). The candidate's own columns come along so the
@@ -130,8 +166,8 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
                c.tier::bigint * 10000000000 + coalesce(epoch(c.seen_at)::bigint, 9999999999) as priority,
                hash(c.source, c.record_key, c.rule, c.left_key, c.right_key) as tiebreak
         from {work}.id_candidates c
-        left join {work}.id_nodes l on l.identifier_type = c.left_type and l.identifier_key = c.left_key
-        left join {work}.id_nodes r on r.identifier_type = c.right_type and r.identifier_key = c.right_key
+        left join {work}.id_nodes l on l.node_key = c.left_node
+        left join {work}.id_nodes r on r.node_key = c.right_node
         """
     )
     con.execute(f"drop table {work}.id_candidates")
@@ -270,7 +306,7 @@ def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "t
         from (select oneid from {work}.oneid_profile where n_sale_sightings > $v) p
         join {work}.node_oneid o using (oneid)
         join {work}.id_nodes n using (node_id)
-        join {work}.id_sightings s on s.identifier_type = n.identifier_type and s.identifier_key = n.identifier_key
+        join {work}.id_sightings s on s.node_key = n.node_key
         where s.source = 'landing.vehicle_sales'
         group by o.oneid
         """,
@@ -308,7 +344,7 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams, work: st
         create or replace table identity.dropped_links as
         select {link_columns}, e.reason, coalesce(nullif(e.detail, ''), 'the mobile is not an identity') as detail
         from {work}.id_links l
-        join {work}.id_excluded e on e.identifier_type = l.right_type and e.identifier_key = l.right_key
+        join {work}.id_excluded e on e.node_key = l.right_node
         union all
         select {link_columns}, d.reason,
                'would join ' || replace(d.guarded_type, '_', ' ') || ' ' || d.id_left_key
@@ -369,11 +405,9 @@ def _resolve(
         summary.seconds[name] = round(now - clock, 2)
         clock = now
 
-    log = sources.collect(con, work)
-    staff_sql = sources.staff_mobiles_sql(con, log)
+    log = collect_identifiers(con, params, work)
     summary.sources_read, summary.sources_missing = log.read, log.missing
     lap("collect")
-    _exclude_unclean_mobiles(con, params, staff_sql, work)
     _build_nodes_and_links(con, work)
     lap("nodes_and_links")
     summary.identifiers = _components(con, work)

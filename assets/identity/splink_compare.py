@@ -29,7 +29,7 @@ import duckdb
 
 from assets.identity import sources
 from assets.identity.quality import load_truth, pairwise_counts, quality_report
-from assets.identity.resolve import OneidParams, _exclude_unclean_mobiles, resolve
+from assets.identity.resolve import OneidParams, collect_identifiers, resolve
 
 IDENTIFIER_COLUMNS = ["unionid", "oa_openid", "wecom_external_userid", "mobile", "id_number"]
 
@@ -214,8 +214,7 @@ def compare_with_splink(
         started = time.perf_counter()
         # in a scratch file, the per-record tables are its own (compressed) tables, not temp tables
         work = "temp" if scratch is None else con.execute("select current_database()").fetchall()[0][0]
-        log = sources.collect(con, work)
-        _exclude_unclean_mobiles(con, params, sources.staff_mobiles_sql(con, log), work)
+        collect_identifiers(con, params, work)
         build_splink_records(con, work)
         prep = time.perf_counter() - started
         records = con.execute("select count(*) from splink_records").fetchall()[0][0]
