@@ -152,6 +152,7 @@ def identity_quality_report(
             "precision": report.precision,
             "recall": report.recall,
             "truth": str(truth) if has_truth else "none",
+            "seconds": dg.MetadataValue.json(report.seconds),
             "report": dg.MetadataValue.md(report.markdown()),
             "path": dg.MetadataValue.path(str(markdown)),
         }

@@ -294,3 +294,28 @@ def test_no_plaintext_mobile_or_id_number_in_identity_tables(wh):
         text = str(wh.con.execute(f"select * from identity.{table}").fetchall())
         for plain in (id_number(1), id_number(2), mobile(1), "13800138000"):
             assert plain not in text, (table, plain)
+
+
+def test_node_keys_that_collide_are_drawn_again_with_another_salt(wh, monkeypatch):
+    from assets.identity import sources
+
+    wh.sale("LSVAA000000000001", "2023-01-05", id_number(1), mobile(1))
+    wh.sale("LSVAA000000000002", "2023-03-05", id_number(2), mobile(2))
+    wh.binding("o1", "u1", id_number(1), mobile(1), "2023-02-01")
+    real = sources.node_key_sql
+    salts = []
+
+    def one_bit_on_the_first_salt(type_sql, key_sql, salt):
+        salts.append(salt)
+        key = real(type_sql, key_sql, salt)
+        return f"({key} % 2)" if salt == 0 else key  # salt 0: eight identifiers on two keys
+
+    monkeypatch.setattr(sources, "node_key_sql", one_bit_on_the_first_salt)
+    resolve(wh.con, PARAMS)
+    assert 0 in salts and 1 in salts
+    assert wh.oneid_of("id_number", id_number(1)) == wh.oneid_of("oa_openid", "o1") == wh.oneid_of(
+        "mobile", mobile(1)
+    )
+    assert wh.oneid_of("id_number", id_number(2)) == wh.oneid_of("mobile", mobile(2))
+    assert wh.oneid_of("id_number", id_number(1)) != wh.oneid_of("id_number", id_number(2))
+    assert wh.con.execute("select count(*) from identity.oneid_map").fetchall()[0][0] == 6
