@@ -79,18 +79,19 @@ def _identifiers(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
     con.execute(
         f"""
         {work_table(work, "id_identifiers")} as
-        select node_key, min(identifier_type) as identifier_type, min(identifier_key) as identifier_key,
-               min(identifier_type) <> max(identifier_type) or min(identifier_key) <> max(identifier_key)
-                   as collided,
+        select identifier_type, identifier_key, any_value(node_key) as node_key,
                bool_or(mobile_status = 'placeholder') as flagged_placeholder,
                min(seen_at) as first_seen_at, max(seen_at) as last_seen_at,
                count(*) as n_records,  -- a record names each of its identifiers once
                count(*) filter (where source = 'landing.vehicle_sales') as n_sales
         from {work}.id_sightings
-        group by node_key
+        group by identifier_type, identifier_key
         """
     )
-    return con.execute(f"select count(*) from {work}.id_identifiers where collided").fetchall()[0][0]
+    # grouping by the strings is as fast as by the key (measured); what the key saves is the joins
+    return con.execute(f"select count(*) - count(distinct node_key) from {work}.id_identifiers").fetchall()[
+        0
+    ][0]
 
 
 def _exclude_unclean_mobiles(

@@ -92,7 +92,11 @@ def node_key_sql(type_sql: str, key_sql: str, salt: int) -> str:
     a number (about 1 run in 25,000 at L scale); ``resolve`` detects that and collects again with
     another ``salt``. The number is never stored beyond the run.
     """
-    return f"hash({type_sql}, {key_sql}, {int(salt)})"
+    if not salt:
+        return f"hash({type_sql}, {key_sql})"
+    # a different string, not a third argument: DuckDB combines per-argument hashes, so two keys
+    # whose own hashes collide would collide under every extra argument
+    return f"hash({type_sql}, {key_sql} || '#{int(salt)}')"
 
 
 _SIGHTING = (
