@@ -27,7 +27,7 @@ import pyarrow as pa
 from assets.identity.graph import _components
 from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, scratch_space
 from assets.identity.sources import work_table
-from sources.identifiers import keyed_hashes
+from sources.identifiers import keyed_hash_params, keyed_hash_sql
 
 # the generator's names for identifier types, mapped onto oneid_map's
 _TRUTH_TYPES = {
@@ -145,41 +145,31 @@ def pairwise_counts(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int,
 def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes, work: str = "temp") -> None:
     """Work table ``truth_identifiers`` (identifier_type, identifier_key, person_id): personal, unambiguous.
 
-    Truth mobiles and ID numbers are keyed like landing (``keyed_hashes``), each distinct value once,
-    through a DuckDB Arrow UDF: the truth never passes through Python lists whole (at L it has ~50M
-    rows). ``work``: ``temp`` or an attached scratch database.
+    Truth mobiles and ID numbers are keyed like landing, by HMAC-SHA256 computed in DuckDB
+    (``keyed_hash_sql``, equal to ``keyed_hash``): the truth (~50M rows at L) never passes through
+    Python. ``work``: ``temp`` or an attached scratch database.
     """
     path = Path(truth_dir) / "identifiers.parquet"
-
-    def keyed(values: pa.Array) -> pa.Array:
-        present = [v for v in values.to_pylist() if v is not None]
-        hashes = iter(keyed_hashes(present, key))
-        return pa.array([None if v is None else next(hashes) for v in values.to_pylist()], pa.string())
-
-    con.create_function("truth_keyed_hash", keyed, ["VARCHAR"], "VARCHAR", type="arrow")
     types = " ".join(f"when '{a}' then '{b}'" for a, b in _TRUTH_TYPES.items())
-    try:
-        con.execute(
-            f"""
-            {work_table(work, "truth_identifiers")} as
-            with t as (
-                select case identifier_type {types} end as identifier_type, cast(value as varchar) as value,
-                       cast(person_id as varchar) as person_id
-                from read_parquet('{path}')
-                where kind = 'personal' and value is not null),
-            keyed as (
-                select value, truth_keyed_hash(value) as identifier_key
-                from (select distinct value from t where identifier_type in ('mobile', 'id_number')))
-            select t.identifier_type, coalesce(k.identifier_key, t.value) as identifier_key,
-                   any_value(t.person_id) as person_id
-            from t left join keyed k on t.identifier_type in ('mobile', 'id_number') and k.value = t.value
-            where t.identifier_type is not null
-            group by 1, 2
-            having count(distinct t.person_id) = 1
-            """
-        )
-    finally:
-        con.remove_function("truth_keyed_hash")
+    con.execute(
+        f"""
+        {work_table(work, "truth_identifiers")} as
+        with t as (
+            select case identifier_type {types} end as identifier_type, cast(value as varchar) as value,
+                   cast(person_id as varchar) as person_id
+            from read_parquet('{path}')
+            where kind = 'personal' and value is not null)
+        select identifier_type,
+               case when identifier_type in ('mobile', 'id_number') then {keyed_hash_sql("value")}
+                    else value end as identifier_key,
+               any_value(person_id) as person_id
+        from t
+        where identifier_type is not null
+        group by 1, 2
+        having count(distinct person_id) = 1
+        """,
+        keyed_hash_params(key),
+    )
 
 
 def quality_report(

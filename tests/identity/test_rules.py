@@ -313,8 +313,10 @@ def test_node_keys_that_collide_are_drawn_again_with_another_salt(wh, monkeypatc
     monkeypatch.setattr(sources, "node_key_sql", one_bit_on_the_first_salt)
     resolve(wh.con, PARAMS)
     assert 0 in salts and 1 in salts
-    assert wh.oneid_of("id_number", id_number(1)) == wh.oneid_of("oa_openid", "o1") == wh.oneid_of(
-        "mobile", mobile(1)
+    assert (
+        wh.oneid_of("id_number", id_number(1))
+        == wh.oneid_of("oa_openid", "o1")
+        == wh.oneid_of("mobile", mobile(1))
     )
     assert wh.oneid_of("id_number", id_number(2)) == wh.oneid_of("mobile", mobile(2))
     assert wh.oneid_of("id_number", id_number(1)) != wh.oneid_of("id_number", id_number(2))
