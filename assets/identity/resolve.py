@@ -71,7 +71,7 @@ class ResolveSummary:
 
 
 def _identifiers(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
-    """Work table ``id_identifiers``: one row per identifier (by node key) with its history.
+    """Work table ``id_identifiers``: one row per identifier, its node key and its history.
 
     Returns how many node keys stand for more than one identifier (a hash collision: then the
     caller collects again with another salt, see ``sources.node_key_sql``).
@@ -89,9 +89,10 @@ def _identifiers(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
         """
     )
     # grouping by the strings is as fast as by the key (measured); what the key saves is the joins
-    return con.execute(f"select count(*) - count(distinct node_key) from {work}.id_identifiers").fetchall()[
-        0
-    ][0]
+    (shared,) = con.execute(
+        f"select count(*) - count(distinct node_key) from {work}.id_identifiers"
+    ).fetchone()
+    return shared
 
 
 def _exclude_unclean_mobiles(
@@ -242,7 +243,7 @@ def _components(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
     con.register("component_labels", labels)
     con.execute(
         f"""
-        {sources.work_table(work, "id_clusters")} as
+        {work_table(work, "id_clusters")} as
         select n.node_id, n.identifier_type, n.identifier_key, l.component::bigint as component,
                n.first_seen_at, n.last_seen_at, n.n_records
         from {work}.id_nodes n join component_labels l on l.node_id = n.node_id
@@ -260,7 +261,7 @@ def _components(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
         }
     )
     con.register("conflicts_arrow", pa.concat_tables(conflicts) if conflicts else empty)
-    con.execute(f"{sources.work_table(work, 'id_conflicts')} as select * from conflicts_arrow")
+    con.execute(f"{work_table(work, 'id_conflicts')} as select * from conflicts_arrow")
     con.unregister("conflicts_arrow")
     return n
 
