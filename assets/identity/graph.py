@@ -9,6 +9,9 @@ links inside such a conflicting group are replayed one by one, in priority order
 seen, source, record), keeping a link only when it does not make such a join: the first
 assertion wins, the contradicting one is dropped and reported. Conflicts are rare once unclean
 mobiles are out, so the Python loop runs over a handful of links, never over the graph.
+
+Node ids and component labels are int32 (scipy's own label type): at L scale (~38M identifiers,
+~15M links per tier) the arrays of this module are the stage's only memory outside DuckDB.
 """
 
 from __future__ import annotations
@@ -20,23 +23,32 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+NODE = np.int32  # node ids and component labels
+MAX_NODES = np.iinfo(NODE).max
+
 
 @dataclass
 class TierResult:
     accepted: np.ndarray  # bool per link of the tier
-    conflict_type: np.ndarray  # for a dropped link: index of the guarded type it would join (-1 otherwise)
-    conflict_left: np.ndarray  # ... a node of that type on one side
-    conflict_right: np.ndarray  # ... and one on the other side
+    # the dropped links only (few): their positions in the tier, the index of the guarded type each
+    # would have joined, and a node of that type on either side
+    dropped: np.ndarray
+    conflict_type: np.ndarray
+    conflict_left: np.ndarray
+    conflict_right: np.ndarray
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Component label (0..k-1) of each of ``n`` nodes joined by links ``a``—``b``."""
+    """Component label (0..k-1, int32) of each of ``n`` nodes joined by links ``a``—``b``."""
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=NODE)
+    if n > MAX_NODES:
+        raise ValueError(f"{n:,} nodes: more than int32 node ids can number")
     ones = np.ones(len(a), dtype=np.int8)
-    graph = coo_matrix((ones, (a, b)), shape=(n, n)).tocsr()
+    graph = coo_matrix((ones, (a.astype(NODE, copy=False), b.astype(NODE, copy=False))), shape=(n, n)).tocsr()
+    del ones
     _, labels = connected_components(graph, directed=False)
-    return labels.astype(np.int64)
+    return labels.astype(NODE, copy=False)
 
 
 class GuardedGraph:
@@ -47,25 +59,31 @@ class GuardedGraph:
     """
 
     def __init__(self, n: int, guarded: Sequence[np.ndarray]):
+        if n > MAX_NODES:
+            raise ValueError(f"{n:,} nodes: more than int32 node ids can number")
         self.n = n
-        self.labels = np.arange(n, dtype=np.int64)  # node -> component
-        self.holders = [
-            np.where(np.asarray(mask, dtype=bool), np.arange(n, dtype=np.int64), -1) for mask in guarded
-        ]
+        self.labels = np.arange(n, dtype=NODE)  # node -> component
+        self.holders = [np.where(np.asarray(mask, dtype=bool), self.labels, NODE(-1)) for mask in guarded]
 
     def add_tier(
-        self, a: np.ndarray, b: np.ndarray, rank: np.ndarray, guard: Sequence[int] | None = None
+        self,
+        a: np.ndarray,
+        b: np.ndarray,
+        rank: np.ndarray | None = None,
+        guard: Sequence[int] | None = None,
+        deferred: np.ndarray | None = None,
     ) -> TierResult:
-        """Add links ``a``—``b`` (node ids); ``rank`` orders them; ``guard`` = guarded types enforced."""
+        """Add links ``a``—``b`` (node ids); ``guard`` = guarded types enforced (default: all).
+
+        Priority among the tier's links, where they compete: ``rank`` (lower first), by default
+        their order in ``a``/``b``; links flagged ``deferred`` come after all the others.
+        """
         guard = list(range(len(self.holders))) if guard is None else list(guard)
-        a = np.asarray(a, dtype=np.int64)
-        b = np.asarray(b, dtype=np.int64)
+        a = np.asarray(a, dtype=NODE)
+        b = np.asarray(b, dtype=NODE)
         k = len(a)
         accepted = np.ones(k, dtype=bool)
-        conflict_type = np.full(k, -1, dtype=np.int64)
-        conflict_left = np.full(k, -1, dtype=np.int64)
-        conflict_right = np.full(k, -1, dtype=np.int64)
-        result = TierResult(accepted, conflict_type, conflict_left, conflict_right)
+        result = TierResult(accepted, *_no_conflicts())
         if k == 0:
             return result
         ncomp = len(self.holders[0]) if self.holders else int(self.labels.max()) + 1
@@ -80,22 +98,27 @@ class GuardedGraph:
             per_group = np.bincount(group[holding], minlength=int(group.max()) + 1)
             in_conflict |= cross & (per_group[group[ca]] >= 2)
 
+        del group
         if in_conflict.any():
-            self._replay(np.nonzero(in_conflict)[0], ca, cb, rank, guard, result)
+            idx = np.nonzero(in_conflict)[0]
+            position = idx if rank is None else np.asarray(rank)[idx]
+            late = np.zeros(len(idx), bool) if deferred is None else np.asarray(deferred, bool)[idx]
+            self._replay(idx[np.lexsort((position, late))], ca, cb, guard, result)
+        del in_conflict
 
         keep = cross & accepted
         merged = _components(ncomp, ca[keep], cb[keep])
         size = int(merged.max()) + 1
         for t, holder in enumerate(self.holders):
-            new_holder = np.full(size, -1, dtype=np.int64)
+            new_holder = np.full(size, -1, dtype=NODE)
             has = holder >= 0
             new_holder[merged[has]] = holder[has]  # any one of them stands for the component
             self.holders[t] = new_holder
         self.labels = merged[self.labels]
         return result
 
-    def _replay(self, idx, ca, cb, rank, guard, result: TierResult) -> None:
-        """Union-find over the conflicting links only, in priority order; drop guarded joins."""
+    def _replay(self, ordered, ca, cb, guard, result: TierResult) -> None:
+        """Union-find over the conflicting links only (``ordered``: by priority); drop guarded joins."""
         parent: dict[int, int] = {}
         held: dict[int, list[int]] = {}
 
@@ -112,7 +135,8 @@ class GuardedGraph:
                 held[root] = [int(h[root]) for h in self.holders]
             return held[root]
 
-        for i in idx[np.argsort(rank[idx], kind="stable")]:
+        dropped: list[tuple[int, int, int, int]] = []
+        for i in ordered:
             ra, rb = find(int(ca[i])), find(int(cb[i]))
             if ra == rb:
                 continue
@@ -120,8 +144,23 @@ class GuardedGraph:
             clash = next((t for t in guard if ha[t] >= 0 and hb[t] >= 0), None)
             if clash is not None:
                 result.accepted[i] = False
-                result.conflict_type[i] = clash
-                result.conflict_left[i], result.conflict_right[i] = ha[clash], hb[clash]
+                dropped.append((int(i), clash, ha[clash], hb[clash]))
                 continue
             parent[ra] = rb
             held[rb] = [x if x >= 0 else y for x, y in zip(hb, ha, strict=True)]
+        if dropped:
+            dropped.sort()
+            columns = list(zip(*dropped, strict=True))
+            result.dropped = np.asarray(columns[0], dtype=np.int64)
+            result.conflict_type = np.asarray(columns[1], dtype=np.int8)
+            result.conflict_left = np.asarray(columns[2], dtype=NODE)
+            result.conflict_right = np.asarray(columns[3], dtype=NODE)
+
+
+def _no_conflicts() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return (
+        np.zeros(0, np.int64),
+        np.zeros(0, np.int8),
+        np.zeros(0, NODE),
+        np.zeros(0, NODE),
+    )

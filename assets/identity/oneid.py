@@ -14,6 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.identity.quality import quality_report, write_report
 from assets.identity.resolve import OneidParams, resolve
+from assets.identity.scratch import DEFAULT_MEMORY_LIMIT
 from pipelines.resources import AftercareSettings
 from sources.pii import PiiVault
 
@@ -42,6 +43,15 @@ IDENTITY_TABLES = {
 }
 
 
+def duckdb_memory_limit() -> str:
+    """DuckDB's share of memory in the identity steps: ``AFTERCARE_ONEID_DUCKDB_MEMORY`` or the default.
+
+    An operations knob: DuckDB spills beyond it to the scratch database beside the warehouse, so a
+    lower cap trades time and disk for memory (docs/identity.md).
+    """
+    return os.environ.get("AFTERCARE_ONEID_DUCKDB_MEMORY") or DEFAULT_MEMORY_LIMIT
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -55,10 +65,7 @@ def oneid_tables(context: dg.AssetExecutionContext, settings: AftercareSettings,
     """Resolve every identifier in the warehouse to a stable OneID."""
     config = settings.settings
     params = OneidParams.from_settings(config.oneid, PiiVault(config.pii_key()).hash)
-    # DuckDB's share of memory during the stage; beyond it DuckDB spills to disk. A bench/ops knob:
-    # at L the stage's temporary data outgrows the free disk when capped at the default
-    if os.environ.get("AFTERCARE_ONEID_DUCKDB_MEMORY"):
-        params = dataclasses.replace(params, duckdb_memory_limit=os.environ["AFTERCARE_ONEID_DUCKDB_MEMORY"])
+    params = dataclasses.replace(params, duckdb_memory_limit=duckdb_memory_limit())
     with warehouse.get_connection() as con:
         summary = resolve(con, params)
         counts = {
@@ -137,7 +144,7 @@ def identity_quality_report(
     has_truth = (truth / "identifiers.parquet").exists()
     key = settings.settings.pii_key() if has_truth else None
     with warehouse.get_connection() as con:
-        report = quality_report(con, truth if has_truth else None, key)
+        report = quality_report(con, truth if has_truth else None, key, duckdb_memory_limit())
         markdown = Path(paths.runs) / context.run_id / "identity_quality.md"
         write_report(con, report, dt.datetime.now().replace(microsecond=0), markdown)
     return dg.MaterializeResult(
@@ -145,6 +152,7 @@ def identity_quality_report(
             "precision": report.precision,
             "recall": report.recall,
             "truth": str(truth) if has_truth else "none",
+            "seconds": dg.MetadataValue.json(report.seconds),
             "report": dg.MetadataValue.md(report.markdown()),
             "path": dg.MetadataValue.path(str(markdown)),
         }

@@ -16,6 +16,7 @@ costs recall; identifiers the sources never show are not evaluated.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,9 @@ import numpy as np
 import pyarrow as pa
 
 from assets.identity.graph import _components
-from sources.identifiers import keyed_hash
+from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, scratch_space
+from assets.identity.sources import work_table
+from sources.identifiers import keyed_hash_params, keyed_hash_sql
 
 # the generator's names for identifier types, mapped onto oneid_map's
 _TRUTH_TYPES = {
@@ -56,6 +59,7 @@ class QualityReport:
     links_dropped: dict[str, int] = field(default_factory=dict)
     identifiers_by_type: dict[str, int] = field(default_factory=dict)
     oneids: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # time of each step against truth
 
     def rows(self) -> list[tuple[str, str, float | None]]:
         """(section, metric, value) rows for ``identity.quality_report``."""
@@ -138,48 +142,46 @@ def pairwise_counts(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int,
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes) -> None:
-    """Temp table ``truth_identifiers`` (identifier_type, identifier_key, person_id): personal, unambiguous.
+def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes, work: str = "temp") -> None:
+    """Work table ``truth_identifiers`` (identifier_type, identifier_key, person_id): personal, unambiguous.
 
-    Truth mobiles and ID numbers are keyed like landing (``keyed_hash``), each distinct value once,
-    through a DuckDB Arrow UDF: the truth never passes through Python lists whole (at L it has ~50M
-    rows).
+    Truth mobiles and ID numbers are keyed like landing, by HMAC-SHA256 computed in DuckDB
+    (``keyed_hash_sql``, equal to ``keyed_hash``): the truth (~50M rows at L) never passes through
+    Python. ``work``: ``temp`` or an attached scratch database.
     """
     path = Path(truth_dir) / "identifiers.parquet"
-
-    def keyed(values: pa.Array) -> pa.Array:
-        return pa.array([None if v is None else keyed_hash(v, key) for v in values.to_pylist()], pa.string())
-
-    con.create_function("truth_keyed_hash", keyed, ["VARCHAR"], "VARCHAR", type="arrow")
     types = " ".join(f"when '{a}' then '{b}'" for a, b in _TRUTH_TYPES.items())
-    try:
-        con.execute(
-            f"""
-            create or replace temp table truth_identifiers as
-            with t as (
-                select case identifier_type {types} end as identifier_type, cast(value as varchar) as value,
-                       cast(person_id as varchar) as person_id
-                from read_parquet('{path}')
-                where kind = 'personal' and value is not null),
-            keyed as (
-                select value, truth_keyed_hash(value) as identifier_key
-                from (select distinct value from t where identifier_type in ('mobile', 'id_number')))
-            select t.identifier_type, coalesce(k.identifier_key, t.value) as identifier_key,
-                   any_value(t.person_id) as person_id
-            from t left join keyed k on t.identifier_type in ('mobile', 'id_number') and k.value = t.value
-            where t.identifier_type is not null
-            group by 1, 2
-            having count(distinct t.person_id) = 1
-            """
-        )
-    finally:
-        con.remove_function("truth_keyed_hash")
+    con.execute(
+        f"""
+        {work_table(work, "truth_identifiers")} as
+        with t as (
+            select case identifier_type {types} end as identifier_type, cast(value as varchar) as value,
+                   cast(person_id as varchar) as person_id
+            from read_parquet('{path}')
+            where kind = 'personal' and value is not null)
+        select identifier_type,
+               case when identifier_type in ('mobile', 'id_number') then {keyed_hash_sql("value")}
+                    else value end as identifier_key,
+               any_value(person_id) as person_id
+        from t
+        where identifier_type is not null
+        group by 1, 2
+        having count(distinct person_id) = 1
+        """,
+        keyed_hash_params(key),
+    )
 
 
 def quality_report(
-    con: duckdb.DuckDBPyConnection, truth_dir: Path | None = None, key: bytes | None = None
+    con: duckdb.DuckDBPyConnection,
+    truth_dir: Path | None = None,
+    key: bytes | None = None,
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
 ) -> QualityReport:
-    """Measure ``identity.oneid_map`` (and against truth when ``truth_dir`` holds identifiers.parquet)."""
+    """Measure ``identity.oneid_map`` (and against truth when ``truth_dir`` holds identifiers.parquet).
+
+    The comparison with truth works in its own scratch database under ``memory_limit``, like OneID.
+    """
     report = QualityReport()
     report.oneids = con.execute("select count(distinct oneid) from identity.oneid_map").fetchall()[0][0]
     report.cluster_sizes = dict(
@@ -208,7 +210,24 @@ def quality_report(
         return report
     if key is None:
         raise ValueError("the pii key is needed to join truth mobiles and ID numbers to their HMACs")
-    load_truth(con, Path(truth_dir), key)
+    with scratch_space(con, "quality_work", memory_limit) as work:
+        _compare_with_truth(con, Path(truth_dir), key, work, report)
+    return report
+
+
+def _compare_with_truth(
+    con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes, work: str, report: QualityReport
+) -> None:
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        report.seconds[name] = round(now - clock, 2)
+        clock = now
+
+    load_truth(con, truth_dir, key, work)
+    lap("load_truth")
     excluded = (
         "select identifier_type, identifier_key from identity.excluded_identifiers"
         if con.execute(
@@ -219,38 +238,56 @@ def quality_report(
     )
     con.execute(
         f"""
-        create or replace temp table quality_pairs as
+        {work_table(work, "quality_pairs")} as
         select t.identifier_type, t.identifier_key,
                coalesce(m.oneid, 'excluded:' || t.identifier_type || ':' || t.identifier_key) as cluster,
                t.person_id as person
-        from truth_identifiers t
+        from {work}.truth_identifiers t
         left join identity.oneid_map m using (identifier_type, identifier_key)
         left join ({excluded}) x using (identifier_type, identifier_key)
         where m.oneid is not null or x.identifier_key is not null
         """
     )
-    tp, predicted, true = pairwise_counts(con, "quality_pairs")
+    tp, predicted, true = pairwise_counts(con, f"{work}.quality_pairs")
     report.true_positive_pairs, report.predicted_pairs, report.true_pairs = tp, predicted, true
     report.precision = tp / predicted if predicted else None
     report.recall = tp / true if true else None
-    report.evaluated_identifiers = con.execute("select count(*) from quality_pairs").fetchall()[0][0]
-    found, linkable = linkable_pair_counts(con)
+    report.evaluated_identifiers = con.execute(f"select count(*) from {work}.quality_pairs").fetchall()[0][0]
+    lap("pairwise")
+    found, linkable = linkable_pair_counts(con, work)
     report.linkable_pairs = linkable
     report.recall_linkable = found / linkable if linkable else None
-    return report
+    lap("linkable")
 
 
-def linkable_pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """(linkable pairs predicted together, linkable pairs) over temp table ``quality_pairs``.
+def linkable_pair_counts(con: duckdb.DuckDBPyConnection, work: str = "temp") -> tuple[int, int]:
+    """(linkable pairs predicted together, linkable pairs) over work table ``quality_pairs``.
 
     Evidence components: connected components of the evaluated identifiers over every link a
-    source asserted (kept or dropped) between two identifiers of the same person.
+    source asserted (kept or dropped) between two identifiers of the same person. The ~70M links
+    of L scale are matched to identifiers by a 64-bit hash of (type, key) rather than by the strings
+    (small hash tables, no spill); by strings when two evaluated identifiers share a hash. A link
+    end that is not evaluated could still share a hash with one that is (odds ~1e-5 per run at L):
+    at worst one extra evidence edge in a measurement, accepted for the speed.
     """
     con.execute(
-        "create or replace temp table quality_nodes as "
-        "select (row_number() over () - 1)::bigint as i, identifier_type, identifier_key, cluster, person "
-        "from quality_pairs"
+        f"{work_table(work, 'quality_nodes')} as "
+        "select (row_number() over () - 1)::integer as i, hash(identifier_type, identifier_key) as h, "
+        f"identifier_type, identifier_key, cluster, person from {work}.quality_pairs"
     )
+    n, distinct_hashes = con.execute(
+        f"select count(*), count(distinct h) from {work}.quality_nodes"
+    ).fetchall()[0]
+    if n == distinct_hashes:
+        nodes = f"(select i, h, person from {work}.quality_nodes)"
+        match_left, match_right = (
+            "l.h = hash(e.left_type, e.left_key)",
+            "r.h = hash(e.right_type, e.right_key)",
+        )
+    else:
+        nodes = f"{work}.quality_nodes"
+        match_left = "l.identifier_type = e.left_type and l.identifier_key = e.left_key"
+        match_right = "r.identifier_type = e.right_type and r.identifier_key = e.right_key"
     links = """
         select left_type, left_key, right_type, right_key from identity.oneid_links
         union all
@@ -259,17 +296,18 @@ def linkable_pair_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     edges = con.execute(
         f"""
         select l.i as a, r.i as b from ({links}) e
-        join quality_nodes l on l.identifier_type = e.left_type and l.identifier_key = e.left_key
-        join quality_nodes r on r.identifier_type = e.right_type and r.identifier_key = e.right_key
+        join {nodes} l on {match_left}
+        join {nodes} r on {match_right}
         where l.person = r.person
         """
     ).fetchnumpy()
-    n = con.execute("select count(*) from quality_nodes").fetchall()[0][0]
-    labels = _components(n, np.asarray(edges["a"], dtype=np.int64), np.asarray(edges["b"], dtype=np.int64))
-    con.register("evidence_arrow", pa.table({"i": np.arange(n, dtype=np.int64), "evidence": labels}))
+    labels = _components(n, edges["a"], edges["b"])
+    del edges
+    con.register("evidence_arrow", pa.table({"i": np.arange(n, dtype=np.int32), "evidence": labels}))
     found, linkable = con.execute(
-        """
-        with nodes as (select q.person, e.evidence, q.cluster from quality_nodes q join evidence_arrow e using (i)),
+        f"""
+        with nodes as (
+            select q.person, e.evidence, q.cluster from {work}.quality_nodes q join evidence_arrow e using (i)),
         linked as (select person, evidence, count(*) as n from nodes group by all),
         found as (select person, evidence, cluster, count(*) as n from nodes group by all)
         select (select coalesce(sum(n * (n - 1) // 2), 0) from found),

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -27,8 +26,9 @@ import pyarrow as pa
 
 from assets.identity import sources
 from assets.identity.graph import GuardedGraph
-from assets.identity.sources import TIER_WEAK
-from assets.identity.stability import assign_oneids
+from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, scratch_space
+from assets.identity.sources import TIER_WEAK, work_table
+from assets.identity.stability import apply_oneids, plan_oneids
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,8 @@ class OneidParams:
     suspicious_vehicles: int = 8
     suspicious_mobiles: int = 4
     suspicious_id_numbers: int = 1
-    # DuckDB's share of memory during the stage (it spills beyond it); the NumPy arrays of the
-    # graph come on top: ~1.5 GB at L scale, so the stage stays under 8 GB. None: leave as is.
-    duckdb_memory_limit: str | None = "5GB"
+    # DuckDB's share of memory during the stage (see scratch.py). None: leave as is.
+    duckdb_memory_limit: str | None = DEFAULT_MEMORY_LIMIT
 
     @classmethod
     def from_settings(cls, oneid, pii_hash=None) -> OneidParams:
@@ -71,22 +70,44 @@ class ResolveSummary:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+def _identifiers(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
+    """Work table ``id_identifiers``: one row per identifier, its node key and its history.
+
+    Returns how many node keys stand for more than one identifier (a hash collision: then the
+    caller collects again with another salt, see ``sources.node_key_sql``).
+    """
+    con.execute(
+        f"""
+        {work_table(work, "id_identifiers")} as
+        select identifier_type, identifier_key, any_value(node_key) as node_key,
+               bool_or(mobile_status = 'placeholder') as flagged_placeholder,
+               min(seen_at) as first_seen_at, max(seen_at) as last_seen_at,
+               count(*) as n_records,  -- a record names each of its identifiers once
+               count(*) filter (where source = 'landing.vehicle_sales') as n_sales
+        from {work}.id_sightings
+        group by identifier_type, identifier_key
+        """
+    )
+    # grouping by the strings is as fast as by the key (measured); what the key saves is the joins
+    (shared,) = con.execute(
+        f"select count(*) - count(distinct node_key) from {work}.id_identifiers"
+    ).fetchone()
+    return shared
+
+
 def _exclude_unclean_mobiles(
     con: duckdb.DuckDBPyConnection, params: OneidParams, staff_sql: str, work: str = "temp"
 ) -> None:
     """Rule 3: a mobile is an identity only if it is no placeholder, no staff mobile, not shared."""
     con.execute(
         f"""
-        create or replace temp table id_excluded as
-        with mobiles as (
-            select identifier_key, bool_or(mobile_status = 'placeholder') as flagged_placeholder
-            from {work}.id_sightings where identifier_type = 'mobile' group by identifier_key),
-        staff as ({staff_sql}),
+        {work_table(work, "id_excluded")} as
+        with staff as ({staff_sql}),
         owners as (
-            select right_key as identifier_key, count(distinct left_key) as n_ids
+            select right_node as node_key, count(distinct left_node) as n_ids
             from {work}.id_candidates where left_type = 'id_number' and right_type = 'mobile'
-            group by right_key)
-        select 'mobile' as identifier_type, m.identifier_key,
+            group by right_node)
+        select m.node_key, 'mobile' as identifier_type, m.identifier_key,
                case when m.flagged_placeholder or list_contains($placeholders::varchar[], m.identifier_key)
                         then 'placeholder_mobile'
                     when s.identifier_key is not null then 'staff_mobile'
@@ -94,53 +115,71 @@ def _exclude_unclean_mobiles(
                case when o.n_ids > $max_ids
                         then 'used by ' || o.n_ids || ' distinct valid ID numbers (max ' || $max_ids || ')'
                     else '' end as detail
-        from mobiles m
+        from {work}.id_identifiers m
         left join staff s using (identifier_key)
-        left join owners o using (identifier_key)
-        where m.flagged_placeholder or list_contains($placeholders::varchar[], m.identifier_key)
-           or s.identifier_key is not null or coalesce(o.n_ids, 0) > $max_ids
+        left join owners o using (node_key)
+        where m.identifier_type = 'mobile'
+          and (m.flagged_placeholder or list_contains($placeholders::varchar[], m.identifier_key)
+               or s.identifier_key is not null or coalesce(o.n_ids, 0) > $max_ids)
         """,
         {"placeholders": list(params.placeholder_mobile_hmacs), "max_ids": params.max_ids_per_mobile},
     )
+
+
+# a hash collision between two identifiers' node keys is rare (see sources.node_key_sql); after
+# this many salts in a row something else is wrong
+MAX_SALTS = 4
+
+
+def collect_identifiers(
+    con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp"
+) -> sources.SourceLog:
+    """Sightings, candidates, one row per identifier and the excluded mobiles, free of key collisions."""
+    for salt in range(MAX_SALTS):
+        log = sources.collect(con, work, salt)
+        if not _identifiers(con, work):
+            break
+    else:
+        raise RuntimeError(f"identifier node keys collided under {MAX_SALTS} salts in a row")
+    _exclude_unclean_mobiles(con, params, sources.staff_mobiles_sql(con, log), work)
+    return log
 
 
 def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -> None:
     """Dense integer node ids and the links between them, with their priority (DuckDB, set-based)."""
     con.execute(
         f"""
-        create or replace temp table id_nodes as
-        select (row_number() over () - 1)::bigint as node_id, *
-        from (
-            select s.identifier_type, s.identifier_key,
-                   min(s.seen_at) as first_seen_at, max(s.seen_at) as last_seen_at,
-                   count(*) as n_records,  -- a record names each of its identifiers once
-                   count(*) filter (where s.source = 'landing.vehicle_sales') as n_sales
-            from {work}.id_sightings s
-            anti join id_excluded e using (identifier_type, identifier_key)
-            group by s.identifier_type, s.identifier_key)
+        {work_table(work, "id_nodes")} as
+        select (row_number() over () - 1)::bigint as node_id, i.node_key, i.identifier_type, i.identifier_key,
+               i.first_seen_at, i.last_seen_at, i.n_records, i.n_sales
+        from {work}.id_identifiers i
+        anti join {work}.id_excluded e using (node_key)
         """
     )
-    # priority: tier, then first seen (a number, not a global sort of the links: ties are broken
-    # by a hash of the record, which is deterministic across runs). A link refers to its candidate by
-    # rowid instead of copying it: at L the candidates are tens of GB of strings, spilled to disk.
+    con.execute(f"drop table {work}.id_identifiers")
+    # every candidate with its two node ids (null where its mobile is excluded) and its priority:
+    # tier, then first seen (a number, not a global sort of the links: ties are broken by a hash of
+    # the record, deterministic across runs). The candidate's own columns come along so the
+    # explanation tables need no join back to it (at L: ~70M rows of strings); it is dropped after.
     con.execute(
         f"""
-        create or replace temp table id_links as
-        select c.rowid as candidate, c.tier, l.node_id as u, r.node_id as v,
+        {work_table(work, "id_links")} as
+        select c.*, l.node_id as u, r.node_id as v,
                c.tier::bigint * 10000000000 + coalesce(epoch(c.seen_at)::bigint, 9999999999) as priority,
                hash(c.source, c.record_key, c.rule, c.left_key, c.right_key) as tiebreak
         from {work}.id_candidates c
-        join id_nodes l on l.identifier_type = c.left_type and l.identifier_key = c.left_key
-        join id_nodes r on r.identifier_type = c.right_type and r.identifier_key = c.right_key
+        left join {work}.id_nodes l on l.node_key = c.left_node
+        left join {work}.id_nodes r on r.node_key = c.right_node
         """
     )
+    con.execute(f"drop table {work}.id_candidates")
     # one graph edge per node pair, decided at its strongest tier and earliest assertion
     con.execute(
-        """
-        create or replace temp table id_pairs as
+        f"""
+        {work_table(work, "id_pairs")} as
         select least(u, v) as a, greatest(u, v) as b, min(tier) as tier,
                min(priority) as priority, min(tiebreak) as tiebreak
-        from id_links where u <> v group by 1, 2
+        from {work}.id_links where u <> v group by 1, 2
         """
     )
 
@@ -154,53 +193,64 @@ DEFAULT_GUARDS = (0,)
 CONFLICT_REASONS = ("would_join_id_numbers", "weak_link_second_mobile")
 
 
-def _components(con: duckdb.DuckDBPyConnection) -> int:
-    """Run the guarded union tier by tier; leave ``id_clusters`` and ``id_conflicts`` temp tables."""
-    n = con.execute("select count(*) from id_nodes").fetchall()[0][0]
-    types = con.execute("select identifier_type from id_nodes order by node_id").fetchnumpy()[
-        "identifier_type"
-    ]
-    types = np.asarray(types, dtype=object)
-    graph = GuardedGraph(n, [types == t for t in GUARDED_TYPES])
+def _components(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
+    """Run the guarded union tier by tier; leave ``id_clusters`` and ``id_conflicts`` work tables."""
+    n = con.execute(f"select count(*) from {work}.id_nodes").fetchall()[0][0]
+    guarded = []
+    for identifier_type in GUARDED_TYPES:
+        mask = np.zeros(n, dtype=bool)
+        nodes = con.execute(
+            f"select node_id::integer as node_id from {work}.id_nodes where identifier_type = ?",
+            [identifier_type],
+        ).fetchnumpy()["node_id"]
+        mask[nodes] = True
+        guarded.append(mask)
+        del nodes
+    graph = GuardedGraph(n, guarded)
+    del guarded
     conflicts: list[pa.Table] = []
-    tiers = [t for (t,) in con.execute("select distinct tier from id_pairs order by tier").fetchall()]
+    tiers = [t for (t,) in con.execute(f"select distinct tier from {work}.id_pairs order by tier").fetchall()]
     for tier in tiers:
+        # the tier's links in priority order (first asserted first), sorted by DuckDB: NumPy holds
+        # only the two int32 node columns
         pairs = con.execute(
-            "select a, b, priority, tiebreak from id_pairs where tier = ?", [tier]
+            f"select a::integer as a, b::integer as b from {work}.id_pairs where tier = ? "
+            "order by priority, tiebreak",
+            [tier],
         ).fetchnumpy()
-        a, b = np.asarray(pairs["a"]), np.asarray(pairs["b"])
+        a, b = pairs["a"], pairs["b"]
+        del pairs
         # links that attach to a person already holding an ID number go first: when two weak links
         # compete, the one backed by an owner record wins over a stray one of the same day
         id_holder = graph.holders[0]
         unanchored = (id_holder[graph.labels[a]] < 0) & (id_holder[graph.labels[b]] < 0)
-        rank = np.empty(len(a), dtype=np.int64)
-        order = np.lexsort((np.asarray(pairs["tiebreak"]), np.asarray(pairs["priority"]), unanchored))
-        rank[order] = np.arange(len(rank))
-        result = graph.add_tier(pairs["a"], pairs["b"], rank, GUARDS_BY_TIER.get(tier, DEFAULT_GUARDS))
-        dropped = ~result.accepted
-        if dropped.any():
+        result = graph.add_tier(a, b, guard=GUARDS_BY_TIER.get(tier, DEFAULT_GUARDS), deferred=unanchored)
+        if len(result.dropped):
             conflicts.append(
                 pa.table(
                     {
-                        "a": np.asarray(pairs["a"])[dropped],
-                        "b": np.asarray(pairs["b"])[dropped],
-                        "reason": [CONFLICT_REASONS[t] for t in result.conflict_type[dropped]],
-                        "id_left": result.conflict_left[dropped],
-                        "id_right": result.conflict_right[dropped],
+                        "a": a[result.dropped].astype(np.int64),
+                        "b": b[result.dropped].astype(np.int64),
+                        "reason": [CONFLICT_REASONS[t] for t in result.conflict_type],
+                        "id_left": result.conflict_left.astype(np.int64),
+                        "id_right": result.conflict_right.astype(np.int64),
                     }
                 )
             )
-    labels = pa.table({"node_id": np.arange(n, dtype=np.int64), "component": graph.labels})
+        del a, b, unanchored, result
+    labels = pa.table({"node_id": np.arange(n, dtype=np.int32), "component": graph.labels})
+    del graph
     con.register("component_labels", labels)
     con.execute(
-        """
-        create or replace temp table id_clusters as
-        select n.node_id, n.identifier_type, n.identifier_key, l.component, n.first_seen_at, n.last_seen_at,
-               n.n_records
-        from id_nodes n join component_labels l using (node_id)
+        f"""
+        {work_table(work, "id_clusters")} as
+        select n.node_id, n.identifier_type, n.identifier_key, l.component::bigint as component,
+               n.first_seen_at, n.last_seen_at, n.n_records
+        from {work}.id_nodes n join component_labels l on l.node_id = n.node_id
         """
     )
     con.unregister("component_labels")
+    del labels
     empty = pa.table(
         {
             "a": pa.array([], pa.int64()),
@@ -211,12 +261,63 @@ def _components(con: duckdb.DuckDBPyConnection) -> int:
         }
     )
     con.register("conflicts_arrow", pa.concat_tables(conflicts) if conflicts else empty)
-    con.execute("create or replace temp table id_conflicts as select * from conflicts_arrow")
+    con.execute(f"{work_table(work, 'id_conflicts')} as select * from conflicts_arrow")
     con.unregister("conflicts_arrow")
     return n
 
 
+def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp") -> None:
+    """Work tables behind the explanations: each node's OneID, the refused pairs, the review profile."""
+    con.execute(
+        f"""
+        {work_table(work, "node_oneid")} as
+        select c.node_id, a.oneid from {work}.id_clusters c join {work}.id_assigned a using (component)
+        """
+    )
+    con.execute(
+        f"""
+        {work_table(work, "dropped_pairs")} as
+        select k.a, k.b, k.reason, ln.identifier_type as guarded_type,
+               ln.identifier_key as id_left_key, rn.identifier_key as id_right_key,
+               lo.oneid as id_left_oneid, ro.oneid as id_right_oneid
+        from {work}.id_conflicts k
+        join {work}.id_nodes ln on ln.node_id = k.id_left
+        join {work}.id_nodes rn on rn.node_id = k.id_right
+        join {work}.node_oneid lo on lo.node_id = k.id_left
+        join {work}.node_oneid ro on ro.node_id = k.id_right
+        """
+    )
+    con.execute(
+        f"""
+        {work_table(work, "oneid_profile")} as
+        select o.oneid,
+               count(*) filter (where n.identifier_type = 'id_number') as n_id_numbers,
+               count(*) filter (where n.identifier_type = 'mobile') as n_mobiles,
+               count(*) as n_identifiers,
+               sum(n.n_sales) as n_sale_sightings  -- >= distinct vehicles: a cheap upper bound
+        from {work}.node_oneid o join {work}.id_nodes n using (node_id)
+        group by o.oneid
+        """
+    )
+    # a vehicle belongs to a OneID when its owner's ID number or (clean) mobile is in it (VIN from the
+    # sale's record key); only OneIDs whose sale sightings exceed the threshold can qualify
+    con.execute(
+        f"""
+        {work_table(work, "oneid_vehicles")} as
+        select o.oneid, count(distinct split_part(s.record_key, '|', 1)) as n_vehicles
+        from (select oneid from {work}.oneid_profile where n_sale_sightings > $v) p
+        join {work}.node_oneid o using (oneid)
+        join {work}.id_nodes n using (node_id)
+        join {work}.id_sightings s on s.node_key = n.node_key
+        where s.source = 'landing.vehicle_sales'
+        group by o.oneid
+        """,
+        {"v": params.suspicious_vehicles},
+    )
+
+
 def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp") -> None:
+    """The ``identity`` explanation tables, from the work tables (inside the publishing transaction)."""
     kind = con.execute(
         "select table_type from information_schema.tables where table_schema = 'identity' and table_name = 'oneid_map'"
     ).fetchall()
@@ -229,98 +330,43 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams, work: st
         from identity.oneid_registry where active
         """
     )
-    con.execute(
-        """
-        create or replace temp table node_oneid as
-        select c.node_id, a.oneid from id_clusters c join id_assigned a using (component)
-        """
-    )
-    con.execute(
-        """
-        create or replace temp table dropped_pairs as
-        select k.a, k.b, k.reason, ln.identifier_type as guarded_type,
-               ln.identifier_key as id_left_key, rn.identifier_key as id_right_key,
-               lo.oneid as id_left_oneid, ro.oneid as id_right_oneid
-        from id_conflicts k
-        join id_nodes ln on ln.node_id = k.id_left
-        join id_nodes rn on rn.node_id = k.id_right
-        join node_oneid lo on lo.node_id = k.id_left
-        join node_oneid ro on ro.node_id = k.id_right
-        """
-    )
+    link_columns = "l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier, l.seen_at"
     con.execute(
         f"""
         create or replace table identity.oneid_links as
-        select c.left_type, c.left_key, c.right_type, c.right_key, c.source, c.record_key, c.rule,
-               c.tier, c.seen_at, m.oneid
-        from id_links l
-        join {work}.id_candidates c on c.rowid = l.candidate
-        join node_oneid m on m.node_id = l.u
-        anti join dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
+        select {link_columns}, m.oneid
+        from {work}.id_links l
+        join {work}.node_oneid m on m.node_id = l.u
+        anti join {work}.dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
+        where l.v is not null and l.u <> l.v
         """
     )
     con.execute(
         f"""
         create or replace table identity.dropped_links as
-        select c.left_type, c.left_key, c.right_type, c.right_key, c.source, c.record_key, c.rule, c.tier,
-               c.seen_at, e.reason,
-               coalesce(nullif(e.detail, ''), 'the mobile is not an identity') as detail
-        from {work}.id_candidates c
-        join id_excluded e on e.identifier_type = c.right_type and e.identifier_key = c.right_key
+        select {link_columns}, e.reason, coalesce(nullif(e.detail, ''), 'the mobile is not an identity') as detail
+        from {work}.id_links l
+        join {work}.id_excluded e on e.node_key = l.right_node
         union all
-        select c.left_type, c.left_key, c.right_type, c.right_key, c.source, c.record_key, c.rule, c.tier,
-               c.seen_at, d.reason,
+        select {link_columns}, d.reason,
                'would join ' || replace(d.guarded_type, '_', ' ') || ' ' || d.id_left_key
                    || ' (' || d.id_left_oneid || ') with ' || d.id_right_key || ' (' || d.id_right_oneid || ')'
-        from id_links l
-        join dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
-        join {work}.id_candidates c on c.rowid = l.candidate
+        from {work}.id_links l
+        join {work}.dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
         """
     )
-    con.execute(
-        """
-        create or replace table identity.excluded_identifiers as
-        select identifier_type, identifier_key, reason, detail from id_excluded
-        """
-    )
-    _write_suspicious(con, params, work)
-
-
-def _write_suspicious(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp") -> None:
-    """OneIDs above the review thresholds; integer joins, vehicles counted only where they could exceed."""
-    con.execute(
-        """
-        create or replace temp table oneid_profile as
-        select o.oneid,
-               count(*) filter (where n.identifier_type = 'id_number') as n_id_numbers,
-               count(*) filter (where n.identifier_type = 'mobile') as n_mobiles,
-               count(*) as n_identifiers,
-               sum(n.n_sales) as n_sale_sightings  -- >= distinct vehicles: a cheap upper bound
-        from node_oneid o join id_nodes n using (node_id)
-        group by o.oneid
-        """
-    )
-    # a vehicle belongs to a OneID when its owner's ID number or (clean) mobile is in it (VIN from the
-    # sale's record key); only OneIDs whose sale sightings exceed the threshold can qualify
     con.execute(
         f"""
-        create or replace temp table oneid_vehicles as
-        select o.oneid, count(distinct split_part(s.record_key, '|', 1)) as n_vehicles
-        from (select oneid from oneid_profile where n_sale_sightings > $v) p
-        join node_oneid o using (oneid)
-        join id_nodes n using (node_id)
-        join {work}.id_sightings s on s.identifier_type = n.identifier_type and s.identifier_key = n.identifier_key
-        where s.source = 'landing.vehicle_sales'
-        group by o.oneid
-        """,
-        {"v": params.suspicious_vehicles},
+        create or replace table identity.excluded_identifiers as
+        select identifier_type, identifier_key, reason, detail from {work}.id_excluded
+        """
     )
     con.execute(
-        """
+        f"""
         create or replace table identity.suspicious_clusters as
         with scored as (
             select p.*, coalesce(v.n_vehicles, 0) as n_vehicles
-            from oneid_profile p left join oneid_vehicles v using (oneid))
+            from {work}.oneid_profile p left join {work}.oneid_vehicles v using (oneid))
         select oneid, n_vehicles, n_mobiles, n_id_numbers, n_identifiers,
                array_to_string(list_filter([
                    case when n_vehicles > $v then 'vehicles ' || n_vehicles || ' > ' || $v end,
@@ -341,33 +387,8 @@ def resolve(
     """Build every ``identity`` table from the landing and wechat tables present on ``con``."""
     run_at = run_at or dt.datetime.now().replace(microsecond=0)
     summary = ResolveSummary()
-    # the tables are unordered sets: let DuckDB write them in parallel
-    insertion_order, memory_limit = con.execute(
-        "select current_setting('preserve_insertion_order'), current_setting('memory_limit')"
-    ).fetchall()[0]
-    con.execute("set preserve_insertion_order = false")
-    if params.duckdb_memory_limit:
-        con.execute(f"set memory_limit = '{params.duckdb_memory_limit}'")
-    # the per-record sightings and candidates go to a scratch database file beside the warehouse:
-    # DuckDB stores a database's tables compressed, temp tables not (at L: ~15 GB against ~45 GB)
-    path = con.execute(
-        "select path from duckdb_databases() where database_name = current_database()"
-    ).fetchall()
-    scratch = Path(f"{path[0][0]}.oneid_work") if path and path[0][0] else None
-    work = "temp"
-    try:
-        if scratch is not None:
-            scratch.unlink(missing_ok=True)
-            con.execute(f"attach '{scratch}' as oneid_work")
-            work = "oneid_work"
+    with scratch_space(con, "oneid_work", params.duckdb_memory_limit) as work:
         _resolve(con, params, run_at, summary, work)
-    finally:
-        if work != "temp":
-            con.execute("detach oneid_work")
-            scratch.unlink(missing_ok=True)
-            Path(f"{scratch}.wal").unlink(missing_ok=True)
-        con.execute(f"set preserve_insertion_order = {bool(insertion_order)}")
-        con.execute(f"set memory_limit = '{memory_limit}'")
     return summary
 
 
@@ -386,19 +407,20 @@ def _resolve(
         summary.seconds[name] = round(now - clock, 2)
         clock = now
 
-    log = sources.collect(con, work)
-    staff_sql = sources.staff_mobiles_sql(con, log)
+    log = collect_identifiers(con, params, work)
     summary.sources_read, summary.sources_missing = log.read, log.missing
     lap("collect")
-    _exclude_unclean_mobiles(con, params, staff_sql, work)
     _build_nodes_and_links(con, work)
     lap("nodes_and_links")
-    summary.identifiers = _components(con)
+    summary.identifiers = _components(con, work)
     lap("components")
+    plan_oneids(con, work)
+    lap("stable_ids")
+    _explain(con, params, work)
+    # everything the stage publishes, in one transaction: a failure leaves the last run's tables
     con.execute("begin transaction")
     try:
-        summary.changes = assign_oneids(con, run_at)
-        lap("stable_ids")
+        summary.changes = apply_oneids(con, run_at, work)
         _write_outputs(con, params, work)
         con.execute("commit")
     except Exception:

@@ -83,9 +83,30 @@ def _available(con, log: SourceLog, relation: str, needed: set[str]) -> bool:
 
 # ---------------------------------------------------------------------------- SQL fragments
 
-_SIGHTING = "insert into {w}.id_sightings select * from ({q}) where identifier_key is not null"
+
+def node_key_sql(type_sql: str, key_sql: str, salt: int) -> str:
+    """A 64-bit integer standing for one identifier (type, key) within a run.
+
+    The graph joins and groups identifiers by this number instead of by their strings (64-character
+    HMACs at L: 37M of them), which keeps DuckDB's hash tables small. Distinct identifiers can share
+    a number (about 1 run in 25,000 at L scale); ``resolve`` detects that and collects again with
+    another ``salt``. The number is never stored beyond the run.
+    """
+    if not salt:
+        return f"hash({type_sql}, {key_sql})"
+    # a different string, not a third argument: DuckDB combines per-argument hashes, so two keys
+    # whose own hashes collide would collide under every extra argument
+    return f"hash({type_sql}, {key_sql} || '#{int(salt)}')"
+
+
+_SIGHTING = (
+    "insert into {w}.id_sightings select identifier_type, identifier_key, {node_key} as node_key, "
+    "mobile_status, source, record_key, seen_at from ({q}) where identifier_key is not null"
+)
 _CANDIDATE = (
-    "insert into {w}.id_candidates select * from ({q}) where left_key is not null and right_key is not null"
+    "insert into {w}.id_candidates select left_type, left_key, {left_node} as left_node, right_type, right_key, "
+    "{right_node} as right_node, source, record_key, rule, tier, seen_at "
+    "from ({q}) where left_key is not null and right_key is not null"
 )
 
 
@@ -106,48 +127,56 @@ def work_table(work: str, name: str) -> str:
     )
 
 
-def collect(con: duckdb.DuckDBPyConnection, work: str = "temp") -> SourceLog:
+def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -> SourceLog:
     """Create and fill ``id_sightings`` and ``id_candidates`` from every source present.
 
     ``work``: where they go: ``temp`` (temp tables) or an attached scratch database, whose tables
     DuckDB stores compressed (at L the two hold ~180M rows of strings: uncompressed temp tables
-    spill tens of GB)."""
+    spill tens of GB). Each identifier also gets its run-local integer ``node_key`` (``salt``: see
+    ``node_key_sql``)."""
     log = SourceLog()
     con.execute(
         f"""
         {work_table(work, "id_sightings")} (
-            identifier_type varchar, identifier_key varchar, mobile_status varchar,
+            identifier_type varchar, identifier_key varchar, node_key ubigint, mobile_status varchar,
             source varchar, record_key varchar, seen_at timestamp)
         """
     )
     con.execute(
         f"""
         {work_table(work, "id_candidates")} (
-            left_type varchar, left_key varchar, right_type varchar, right_key varchar,
+            left_type varchar, left_key varchar, left_node ubigint,
+            right_type varchar, right_key varchar, right_node ubigint,
             source varchar, record_key varchar, rule varchar, tier integer, seen_at timestamp)
         """
     )
+    sighting_key = node_key_sql("identifier_type", "identifier_key", salt)
+    left_node, right_node = (
+        node_key_sql("left_type", "left_key", salt),
+        node_key_sql("right_type", "right_key", salt),
+    )
+
+    def insert_sightings(query: str) -> None:
+        con.execute(_SIGHTING.format(w=work, node_key=sighting_key, q=query))
+
+    def insert_candidates(query: str) -> None:
+        con.execute(_CANDIDATE.format(w=work, left_node=left_node, right_node=right_node, q=query))
 
     def sight(rel: str, record_key: str, seen_at: str, itype: str, key: str, status: str = "null") -> None:
-        con.execute(
-            _SIGHTING.format(
-                w=work,
-                q=f"select '{itype}' as identifier_type, {key} as identifier_key, {status} as mobile_status, "
-                f"'{rel}' as source, {record_key} as record_key, cast({seen_at} as timestamp) as seen_at "
-                f"from {rel}",
-            )
+        insert_sightings(
+            f"select '{itype}' as identifier_type, {key} as identifier_key, {status} as mobile_status, "
+            f"'{rel}' as source, {record_key} as record_key, cast({seen_at} as timestamp) as seen_at "
+            f"from {rel}"
         )
 
     def link(
         rel: str, record_key: str, seen_at: str, rule: str, ltype: str, lkey: str, rtype: str, rkey: str
     ):
         tier = RULES[rule][0]
-        con.execute(
-            _CANDIDATE.format(
-                w=work,
-                q=f"select '{ltype}' as left_type, {lkey} as left_key, '{rtype}' as right_type, {rkey} as right_key, "
-                f"'{rel}', {record_key}, '{rule}', {tier}, cast({seen_at} as timestamp) from {rel}",
-            )
+        insert_candidates(
+            f"select '{ltype}' as left_type, {lkey} as left_key, '{rtype}' as right_type, {rkey} as right_key, "
+            f"'{rel}' as source, {record_key} as record_key, '{rule}' as rule, {tier} as tier, "
+            f"cast({seen_at} as timestamp) as seen_at from {rel}"
         )
 
     # DMS vehicle sale: the owner's ID number and mobile. The VIN is deliberately not an identity.
@@ -279,20 +308,15 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp") -> SourceLog:
                 "unnest(remark_mobile_hmacs) as remark_mobile_hmac from wechat.wecom_external_contacts)"
             )
             rkey = "external_userid || '|' || coalesce(follow_userid, '')"
-            con.execute(
-                _SIGHTING.format(
-                    w=work,
-                    q=f"select 'mobile', remark_mobile_hmac as identifier_key, 'valid', '{rel}', {rkey}, cast(seen as timestamp) "
-                    f"from {remarks}",
-                )
+            insert_sightings(
+                "select 'mobile' as identifier_type, remark_mobile_hmac as identifier_key, 'valid' as mobile_status, "
+                f"'{rel}' as source, {rkey} as record_key, cast(seen as timestamp) as seen_at from {remarks}"
             )
-            con.execute(
-                _CANDIDATE.format(
-                    w=work,
-                    q=f"select 'wecom_external_userid', nullif(external_userid, '') as left_key, 'mobile', "
-                    "remark_mobile_hmac as right_key, "
-                    f"'{rel}', {rkey}, 'wecom_remark_mobile', {TIER_WEAK}, cast(seen as timestamp) from {remarks}",
-                )
+            insert_candidates(
+                "select 'wecom_external_userid' as left_type, nullif(external_userid, '') as left_key, "
+                "'mobile' as right_type, remark_mobile_hmac as right_key, "
+                f"'{rel}' as source, {rkey} as record_key, 'wecom_remark_mobile' as rule, {TIER_WEAK} as tier, "
+                f"cast(seen as timestamp) as seen_at from {remarks}"
             )
 
     # Weak contacts: an openid and/or a mobile typed by someone at a booking, campaign, complaint, rescue

@@ -29,7 +29,7 @@ import duckdb
 
 from assets.identity import sources
 from assets.identity.quality import load_truth, pairwise_counts, quality_report
-from assets.identity.resolve import OneidParams, _exclude_unclean_mobiles, resolve
+from assets.identity.resolve import OneidParams, collect_identifiers, resolve
 
 IDENTIFIER_COLUMNS = ["unionid", "oa_openid", "wecom_external_userid", "mobile", "id_number"]
 
@@ -88,25 +88,42 @@ def _scratch_over(
     return con
 
 
-def splink_records_sql(work: str = "temp") -> str:
-    """One row per source record with the (clean) identifiers it carries, pivoted from id_sightings."""
-    picks = ",\n".join(
-        f"  max(identifier_key) filter (where identifier_type = '{t}') as {t}" for t in IDENTIFIER_COLUMNS
+def build_splink_records(con: duckdb.DuckDBPyConnection, work: str = "temp") -> None:
+    """Temp table ``splink_records``: one row per source record with the (clean) identifiers it carries.
+
+    Each identifier is dictionary-encoded first (work table ``splink_codes``: identifier_type,
+    identifier_key, code): Splink compares only for equality, so an integer per distinct identifier
+    decides exactly what the 64-character HMAC strings would, while the pairwise tables Splink
+    materializes stay narrow (with the strings, Splink at L spilled ~50 GB).
+    """
+    con.execute(
+        f"""
+        {sources.work_table(work, "splink_codes")} as
+        select identifier_type, identifier_key, row_number() over () as code
+        from (select distinct identifier_type, identifier_key from {work}.id_sightings) s
+        anti join {work}.id_excluded e using (identifier_type, identifier_key)
+        """
     )
-    return f"""
-        select row_number() over () as unique_id, source, record_key,
+    picks = ",\n".join(
+        f"  max(c.code) filter (where c.identifier_type = '{t}') as {t}" for t in IDENTIFIER_COLUMNS
+    )
+    con.execute(
+        f"""
+        create or replace temp table splink_records as
+        select row_number() over () as unique_id,
         {picks}
         from {work}.id_sightings s
-        anti join id_excluded e using (identifier_type, identifier_key)
-        group by source, record_key
-    """
+        join {work}.splink_codes c using (identifier_type, identifier_key)
+        group by s.source, s.record_key
+        """
+    )
 
 
-def run_splink(con: duckdb.DuckDBPyConnection) -> tuple[float, int]:
+def run_splink(con: duckdb.DuckDBPyConnection, work: str = "temp") -> tuple[float, int]:
     """Deterministic Splink linkage + clustering over temp table ``splink_records``.
 
-    Leaves temp table ``splink_identifier_clusters`` (identifier_type, identifier_key, cluster).
-    Returns (seconds, clusters).
+    Leaves temp table ``splink_identifier_clusters`` (identifier_type, identifier_key, cluster),
+    decoded through work table ``splink_codes``. Returns (seconds, clusters).
     """
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
@@ -129,15 +146,16 @@ def run_splink(con: duckdb.DuckDBPyConnection) -> tuple[float, int]:
     )
     seconds = time.perf_counter() - started
     unpivot = " union all ".join(
-        f"select '{t}' as identifier_type, {t} as identifier_key, c.cluster_id from splink_records r "
+        f"select {t} as code, c.cluster_id from splink_records r "
         f"join splink_record_clusters c using (unique_id) where {t} is not null"
         for t in IDENTIFIER_COLUMNS
     )
     con.execute(
         f"""
         create or replace temp table splink_identifier_clusters as
-        select identifier_type, identifier_key, cast(min(cluster_id) as varchar) as cluster
-        from ({unpivot}) group by 1, 2
+        select d.identifier_type, d.identifier_key, cast(u.cluster as varchar) as cluster
+        from (select code, min(cluster_id) as cluster from ({unpivot}) group by code) u
+        join {work}.splink_codes d using (code)
         """
     )
     n = con.execute("select count(distinct cluster) from splink_identifier_clusters").fetchall()[0][0]
@@ -191,31 +209,28 @@ def compare_with_splink(
                 oneid.precision, oneid.recall = report.precision, report.recall
         else:
             oneid = oneid_as_resolved(Path(warehouse))
-            if has_truth:
-                load_truth(con, truth_dir, key)
 
         # Splink gets the same records and the same clean identifiers (sources + rule 3)
         started = time.perf_counter()
         # in a scratch file, the per-record tables are its own (compressed) tables, not temp tables
         work = "temp" if scratch is None else con.execute("select current_database()").fetchall()[0][0]
-        log = sources.collect(con, work)
-        _exclude_unclean_mobiles(con, params, sources.staff_mobiles_sql(con, log), work)
-        con.execute(f"create or replace temp table splink_records as {splink_records_sql(work)}")
+        collect_identifiers(con, params, work)
+        build_splink_records(con, work)
         prep = time.perf_counter() - started
         records = con.execute("select count(*) from splink_records").fetchall()[0][0]
-        seconds, clusters = run_splink(con)
+        seconds, clusters = run_splink(con, work)
         splink = EngineResult("Splink 5 deterministic (DuckDB)", prep + seconds, clusters)
         if has_truth:
-            # truth_identifiers was loaded by quality_report above
+            load_truth(con, truth_dir, key, work)
             con.execute(
-                """
+                f"""
                 create or replace temp table splink_quality as
                 select t.identifier_type, t.identifier_key,
                        coalesce(s.cluster, 'excluded:' || t.identifier_type || ':' || t.identifier_key) as cluster,
                        t.person_id as person
-                from truth_identifiers t
+                from {work}.truth_identifiers t
                 left join splink_identifier_clusters s using (identifier_type, identifier_key)
-                left join id_excluded x using (identifier_type, identifier_key)
+                left join {work}.id_excluded x using (identifier_type, identifier_key)
                 where s.cluster is not null or x.identifier_key is not null
                 """
             )

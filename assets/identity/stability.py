@@ -23,6 +23,8 @@ import datetime as dt
 
 import duckdb
 
+from assets.identity.sources import work_table
+
 ONEID_PREFIX = "OID"
 ONEID_DIGITS = 12
 
@@ -50,95 +52,105 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def assign_oneids(con: duckdb.DuckDBPyConnection, run_at: dt.datetime) -> dict[str, int]:
-    """Map temp table ``id_clusters`` onto OneIDs; update the registry; log merges and splits.
+def plan_oneids(con: duckdb.DuckDBPyConnection, work: str = "temp") -> None:
+    """Map work table ``id_clusters`` onto OneIDs, reading the registry, writing only work tables.
 
-    ``id_clusters``: identifier_type, identifier_key, component, first_seen_at, last_seen_at, n_records.
-    Leaves temp table ``id_assigned`` (component, oneid). Call inside a transaction.
+    ``id_clusters``: node_id, identifier_type, identifier_key, component, first_seen_at,
+    last_seen_at, n_records. Leaves work tables ``id_assigned`` (component, oneid, minted),
+    ``run_changes`` (change, old_oneid, new_oneid) and ``cluster_registry`` for ``apply_oneids``.
+    ``work`` is ``temp`` or an attached scratch database (see ``sources.work_table``).
     """
     ensure_tables(con)
     con.execute(
-        """
-        create or replace temp table comp_info as
+        f"""
+        {work_table(work, "comp_info")} as
         select component, min(first_seen_at) as first_seen_at,
                min(hash(identifier_type, identifier_key)) as anchor  -- deterministic tie-breaker
-        from id_clusters group by component
+        from {work}.id_clusters group by component
         """
     )
     # the one join on identifier strings against the registry; everything after joins on integers
     con.execute(
-        """
-        create or replace temp table cluster_registry as
+        f"""
+        {work_table(work, "cluster_registry")} as
         select c.node_id, c.component, c.n_records, c.first_seen_at, c.last_seen_at,
                r.rowid as registry_row, r.oneid as old_oneid, r.active as was_active,
                r.first_seen_at as registry_first_seen_at, r.last_seen_at as registry_last_seen_at
-        from id_clusters c
+        from {work}.id_clusters c
         left join identity.oneid_registry r using (identifier_type, identifier_key)
         """
     )
     con.execute(
-        """
-        create or replace temp table comp_overlap as
+        f"""
+        {work_table(work, "comp_overlap")} as
         select component, old_oneid as oneid, sum(n_records) as weight, count(*) as n_identifiers,
                min(first_seen_at) as first_seen_at
-        from cluster_registry
+        from {work}.cluster_registry
         where was_active
         group by component, old_oneid
         """
     )
     con.execute(
-        """
-        create or replace temp table comp_keeper as
+        f"""
+        {work_table(work, "comp_keeper")} as
         select oneid, component from (
             select o.oneid, o.component, row_number() over (
                 partition by o.oneid
                 order by o.weight desc, o.n_identifiers desc, o.first_seen_at nulls last, i.anchor) as rn
-            from comp_overlap o join comp_info i using (component))
+            from {work}.comp_overlap o join {work}.comp_info i using (component))
         where rn = 1
         """
     )
     next_seq = con.execute("select coalesce(max(seq), 0) from identity.oneid_issued").fetchall()[0][0]
     con.execute(
         f"""
-        create or replace temp table id_assigned as
-        with survivor as (select component, min(oneid) as oneid from comp_keeper group by component)
+        {work_table(work, "id_assigned")} as
+        with survivor as (select component, min(oneid) as oneid from {work}.comp_keeper group by component)
         select component, oneid, false as minted from survivor
         union all
         select i.component,
                '{ONEID_PREFIX}' || lpad(cast({next_seq} + row_number() over (
                    order by i.first_seen_at nulls last, i.anchor) as varchar), {ONEID_DIGITS}, '0'),
                true
-        from comp_info i anti join survivor s using (component)
+        from {work}.comp_info i anti join survivor s using (component)
         """
     )
     con.execute(
+        f"""
+        {work_table(work, "run_changes")} as
+        select distinct 'merge' as change, k.oneid as old_oneid, a.oneid as new_oneid
+        from {work}.comp_keeper k join {work}.id_assigned a using (component)
+        where k.oneid <> a.oneid
+        union
+        select distinct 'split', o.oneid, a.oneid
+        from {work}.comp_overlap o join {work}.id_assigned a using (component)
+        anti join {work}.comp_keeper k on k.oneid = o.oneid and k.component = o.component
         """
+    )
+
+
+def apply_oneids(con: duckdb.DuckDBPyConnection, run_at: dt.datetime, work: str = "temp") -> dict[str, int]:
+    """Write ``plan_oneids``' result: issued OneIDs, the change log, the new registry.
+
+    Writes only the ``identity`` schema: call inside the transaction that publishes the stage (a
+    DuckDB transaction writes to one database, so all the planning happens before it).
+    """
+    con.execute(
+        f"""
         insert into identity.oneid_issued
-        select oneid, cast(substr(oneid, 4) as bigint), ? from id_assigned where minted
+        select oneid, cast(substr(oneid, 4) as bigint), ? from {work}.id_assigned where minted
         """,
         [run_at],
     )
     con.execute(
-        """
-        create or replace temp table run_changes as
-        select distinct 'merge' as change, k.oneid as old_oneid, a.oneid as new_oneid
-        from comp_keeper k join id_assigned a using (component)
-        where k.oneid <> a.oneid
-        union
-        select distinct 'split', o.oneid, a.oneid
-        from comp_overlap o join id_assigned a using (component)
-        anti join comp_keeper k on k.oneid = o.oneid and k.component = o.component
-        """
-    )
-    con.execute(
-        "insert into identity.oneid_changes select ?, change, old_oneid, new_oneid from run_changes order by 2, 3, 4",
+        f"insert into identity.oneid_changes select ?, change, old_oneid, new_oneid from {work}.run_changes order by 2, 3, 4",
         [run_at],
     )
     # the registry: every identifier ever seen, its current (or last) OneID and history span.
     # Built beside the old one and swapped in (one write, inside the caller's transaction).
     con.execute("drop table if exists identity.oneid_registry_next")
     con.execute(
-        """
+        f"""
         create table identity.oneid_registry_next as
         select c.identifier_type, c.identifier_key, a.oneid,
                case when r.registry_first_seen_at is null then c.first_seen_at
@@ -148,17 +160,17 @@ def assign_oneids(con: duckdb.DuckDBPyConnection, run_at: dt.datetime) -> dict[s
                     when c.last_seen_at is null then r.registry_last_seen_at
                     else greatest(r.registry_last_seen_at, c.last_seen_at) end as last_seen_at,
                true as active
-        from id_clusters c
-        join cluster_registry r using (node_id)
-        join id_assigned a on a.component = c.component
+        from {work}.id_clusters c
+        join {work}.cluster_registry r using (node_id)
+        join {work}.id_assigned a on a.component = c.component
         union all
         select r.identifier_type, r.identifier_key, r.oneid, r.first_seen_at, r.last_seen_at, false
         from identity.oneid_registry r
-        where r.rowid not in (select registry_row from cluster_registry where registry_row is not null)
+        where r.rowid not in (select registry_row from {work}.cluster_registry where registry_row is not null)
         """
     )
     con.execute("drop table identity.oneid_registry")
     con.execute("alter table identity.oneid_registry_next rename to oneid_registry")
-    counts = dict(con.execute("select change, count(*) from run_changes group by change").fetchall())
-    minted = con.execute("select count(*) from id_assigned where minted").fetchall()[0][0]
+    counts = dict(con.execute(f"select change, count(*) from {work}.run_changes group by change").fetchall())
+    minted = con.execute(f"select count(*) from {work}.id_assigned where minted").fetchall()[0][0]
     return {"merged": counts.get("merge", 0), "split": counts.get("split", 0), "minted": minted}

@@ -44,6 +44,7 @@ def test_guarded_graph_merges_a_tier_at_once_and_drops_only_the_id_joining_link(
     # 4 links to both sides; the earlier link (rank 3) wins, the later one (rank 4) is dropped
     second = graph.add_tier(np.array([4, 4]), np.array([2, 3]), np.array([4, 3]))
     assert second.accepted.tolist() == [False, True]
+    assert second.dropped.tolist() == [0]
     assert {second.conflict_left[0], second.conflict_right[0]} == {0, 1}
     assert graph.labels[4] == graph.labels[3] != graph.labels[0]
 
@@ -65,10 +66,20 @@ def test_guarded_graph_applies_a_type_guard_only_on_the_tiers_asked():
     graph.add_tier(np.array([0]), np.array([1]), np.array([1]), guard=[0])
     weak = graph.add_tier(np.array([3, 3]), np.array([1, 2]), np.array([1, 2]), guard=[0, 1])
     assert weak.accepted.tolist() == [True, False]
-    assert weak.conflict_type.tolist() == [-1, 1] and {weak.conflict_left[1], weak.conflict_right[1]} == {
-        1,
-        2,
-    }
+    assert weak.dropped.tolist() == [1] and weak.conflict_type.tolist() == [1]
+    assert {weak.conflict_left[0], weak.conflict_right[0]} == {1, 2}
+
+
+def test_guarded_graph_orders_competing_links_by_position_then_defers_the_flagged_ones():
+    # nodes 0, 1: ID numbers; node 2 links to both in one tier: the first link in order wins ...
+    ids = np.array([1, 1, 0], bool)
+    graph = GuardedGraph(3, [ids])
+    assert graph.add_tier(np.array([2, 2]), np.array([1, 0])).accepted.tolist() == [True, False]
+    # ... unless it is deferred (e.g. it attaches to no one holding an ID number yet)
+    graph = GuardedGraph(3, [ids])
+    result = graph.add_tier(np.array([2, 2]), np.array([1, 0]), deferred=np.array([True, False]))
+    assert result.accepted.tolist() == [False, True]
+    assert graph.labels.dtype == np.int32
 
 
 # ---------------------------------------------------------------------------- rules on warehouses
@@ -283,3 +294,30 @@ def test_no_plaintext_mobile_or_id_number_in_identity_tables(wh):
         text = str(wh.con.execute(f"select * from identity.{table}").fetchall())
         for plain in (id_number(1), id_number(2), mobile(1), "13800138000"):
             assert plain not in text, (table, plain)
+
+
+def test_node_keys_that_collide_are_drawn_again_with_another_salt(wh, monkeypatch):
+    from assets.identity import sources
+
+    wh.sale("LSVAA000000000001", "2023-01-05", id_number(1), mobile(1))
+    wh.sale("LSVAA000000000002", "2023-03-05", id_number(2), mobile(2))
+    wh.binding("o1", "u1", id_number(1), mobile(1), "2023-02-01")
+    real = sources.node_key_sql
+    salts = []
+
+    def one_bit_on_the_first_salt(type_sql, key_sql, salt):
+        salts.append(salt)
+        key = real(type_sql, key_sql, salt)
+        return f"({key} % 2)" if salt == 0 else key  # salt 0: eight identifiers on two keys
+
+    monkeypatch.setattr(sources, "node_key_sql", one_bit_on_the_first_salt)
+    resolve(wh.con, PARAMS)
+    assert 0 in salts and 1 in salts
+    assert (
+        wh.oneid_of("id_number", id_number(1))
+        == wh.oneid_of("oa_openid", "o1")
+        == wh.oneid_of("mobile", mobile(1))
+    )
+    assert wh.oneid_of("id_number", id_number(2)) == wh.oneid_of("mobile", mobile(2))
+    assert wh.oneid_of("id_number", id_number(1)) != wh.oneid_of("id_number", id_number(2))
+    assert wh.con.execute("select count(*) from identity.oneid_map").fetchall()[0][0] == 6

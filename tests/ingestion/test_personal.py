@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from sources.exports.personal import PersonalData
-from sources.identifiers import id_check_char, keyed_hash, keyed_hashes
+from sources.identifiers import id_check_char, keyed_hash, keyed_hash_params, keyed_hash_sql, keyed_hashes
 from sources.pii import PiiVault
 
 KEY = b"personal-test-key"
@@ -98,6 +98,22 @@ def test_batch_names_equal_the_one_value_function(personal):
 def test_keyed_hashes_equal_keyed_hash_including_unicode(key):
     values = ["13912345670", "", "张三", "Ｘ", "a\\x41b", "é", "e\u0301", "\U0001f600", "x" * 200]
     assert keyed_hashes(values, key) == [keyed_hash(v, key) for v in values]
+
+
+@pytest.mark.parametrize("key", [KEY, b"", b"k" * 64, b"k" * 65, "密钥".encode()])
+def test_keyed_hash_in_duckdb_equals_keyed_hash(key):
+    import duckdb
+
+    values = ["13912345670", "", "张三", "Ｘ", "a\\x41b", "é", "e\u0301", "\U0001f600", "x" * 200]
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"select v, {keyed_hash_sql('v')} from unnest($values::varchar[]) as t(v)",
+            {"values": values, **keyed_hash_params(key)},
+        )
+        .fetchall()
+    )
+    assert dict(rows) == {v: keyed_hash(v, key) for v in values}
 
 
 def test_vault_batch_functions_match_and_decrypt_back():

@@ -1,0 +1,61 @@
+"""Where the identity stage's per-record work happens: capped memory, a compressed scratch database.
+
+At L scale the work tables hold ~100M rows of identifier strings. As DuckDB *temp* tables they are
+kept uncompressed and spill uncompressed; as tables of an attached database file they are written
+compressed and can be evicted to that file. So each identity step (OneID, the quality report)
+attaches its own scratch database beside the warehouse, caps DuckDB's memory for the duration and
+deletes the file afterwards. A connection without a file (``:memory:``, tests) works in ``temp``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+# DuckDB's share of memory during an identity step (it spills beyond it, to the scratch database
+# and its temp directory). The NumPy arrays of the graph come on top: ~1 GB at L scale, so the
+# step stays under the 8 GB target. Overridden by AFTERCARE_ONEID_DUCKDB_MEMORY (see oneid.py).
+DEFAULT_MEMORY_LIMIT = "4GB"
+
+
+@contextmanager
+def scratch_space(
+    con: duckdb.DuckDBPyConnection, name: str, memory_limit: str | None = DEFAULT_MEMORY_LIMIT
+) -> Iterator[str]:
+    """Yield the catalog to create work tables in (``name``, or ``temp`` for an in-memory database).
+
+    Meanwhile DuckDB is capped at ``memory_limit`` (None: leave as is) and writes tables without
+    preserving insertion order (they are unordered sets; this lets it write in parallel).
+    """
+    insertion_order, previous_limit = con.execute(
+        "select current_setting('preserve_insertion_order'), current_setting('memory_limit')"
+    ).fetchall()[0]
+    path = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    scratch = Path(f"{path[0][0]}.{name}") if path and path[0][0] else None
+    con.execute("set preserve_insertion_order = false")
+    if memory_limit:
+        con.execute(f"set memory_limit = '{memory_limit}'")
+    try:
+        if scratch is None:
+            yield "temp"
+            return
+        _remove(scratch)
+        con.execute(f"attach '{scratch}' as {name}")
+        try:
+            yield name
+        finally:
+            con.execute(f"detach {name}")
+            _remove(scratch)
+    finally:
+        con.execute(f"set preserve_insertion_order = {bool(insertion_order)}")
+        con.execute(f"set memory_limit = '{previous_limit}'")
+
+
+def _remove(database: Path) -> None:
+    database.unlink(missing_ok=True)
+    Path(f"{database}.wal").unlink(missing_ok=True)
