@@ -16,7 +16,6 @@ costs recall; identifiers the sources never show are not evaluated.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from assets.identity.graph import _components
-from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, scratch_space
+from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, lap_timer, scratch_space
 from assets.identity.sources import work_table
 from sources.identifiers import keyed_hash_params, keyed_hash_sql
 
@@ -218,13 +217,7 @@ def quality_report(
 def _compare_with_truth(
     con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes, work: str, report: QualityReport
 ) -> None:
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        report.seconds[name] = round(now - clock, 2)
-        clock = now
+    lap = lap_timer(report.seconds)
 
     load_truth(con, truth_dir, key, work)
     lap("load_truth")

@@ -17,7 +17,6 @@ one transaction, the ``identity`` schema of ``docs/architecture.md``:
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass, field
 
 import duckdb
@@ -26,7 +25,7 @@ import pyarrow as pa
 
 from assets.identity import sources
 from assets.identity.graph import GuardedGraph
-from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, scratch_space
+from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, lap_timer, scratch_space
 from assets.identity.sources import TIER_WEAK, work_table
 from assets.identity.stability import apply_oneids, plan_oneids
 
@@ -399,13 +398,7 @@ def _resolve(
     summary: ResolveSummary,
     work: str,
 ) -> None:
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        summary.seconds[name] = round(now - clock, 2)
-        clock = now
+    lap = lap_timer(summary.seconds)
 
     log = collect_identifiers(con, params, work)
     summary.sources_read, summary.sources_missing = log.read, log.missing

@@ -9,7 +9,8 @@ deletes the file afterwards. A connection without a file (``:memory:``, tests) w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,3 +60,16 @@ def scratch_space(
 def _remove(database: Path) -> None:
     database.unlink(missing_ok=True)
     Path(f"{database}.wal").unlink(missing_ok=True)
+
+
+def lap_timer(seconds: dict[str, float]) -> Callable[[str], None]:
+    """``lap(name)`` records into ``seconds[name]`` the time since the previous lap (or since now)."""
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[name] = round(now - clock, 2)
+        clock = now
+
+    return lap
