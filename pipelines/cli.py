@@ -67,6 +67,12 @@ def _cmd_users(args: argparse.Namespace) -> int:
     return users_command(args)
 
 
+def _cmd_tasks(args: argparse.Namespace) -> int:
+    from pipelines.tasks import tasks_command
+
+    return tasks_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aftercare",
@@ -133,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--config", default=None)
     users.add_parser("list", help="list accounts").add_argument("--config", default=None)
     p.set_defaults(handler=_cmd_users)
+
+    from pipelines.tasks import add_parser as add_tasks_parser
+
+    add_tasks_parser(sub)
+    sub.choices["tasks"].set_defaults(handler=_cmd_tasks)
     return parser
 
 
