@@ -15,13 +15,12 @@ from pipelines.resources import AftercareSettings, RunMonth
 
 def dbt_vars(run_month: RunMonth, settings: Settings) -> dict[str, str | int]:
     """The dbt vars of a run: the cut-off date, the month being prepared, and the rule parameters
-    of ``aftercare.toml`` (``[reminders]``, ``[kpi]``) so one configuration drives Python and SQL."""
+    of ``aftercare.toml`` (every ``[reminders]`` key, the lapse cuts of ``[kpi]``) so one
+    configuration drives Python and SQL."""
     return {
         "as_of_date": run_month.as_of.isoformat(),
         "report_month": run_month.first_day.isoformat(),
-        "first_service_months": settings.reminders.first_service_months,
-        "maintenance_interval_months": settings.reminders.maintenance_interval_months,
-        "warranty_years": settings.reminders.warranty_years,
+        **settings.reminders.model_dump(),
         "at_risk_months": settings.kpi.at_risk_months,
         "lapsed_months": settings.kpi.lapsed_months,
     }
