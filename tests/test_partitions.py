@@ -50,7 +50,10 @@ def test_the_monthly_dbt_models_are_partitioned_and_wired_to_the_wechat_assets(g
     assert dg.AssetKey(["wechat", "template_send_results"]) in parents
     dispatch_parents = graph.get(dg.AssetKey(["wechat", "template_send_log"])).parent_keys
     assert dg.AssetKey(["marts", "reminders"]) in dispatch_parents
-    assert dg.AssetKey(["serving", "database"]) in graph.get(dg.AssetKey(["exports", "dealer_files"])).parent_keys
+    assert (
+        dg.AssetKey(["serving", "database"])
+        in graph.get(dg.AssetKey(["exports", "dealer_files"])).parent_keys
+    )
     # a backfill runs one month per run: the list for M is built on the list for M-1
     for key in [("marts", "reminders"), ("wechat", "template_send_log"), ("exports", "dealer_files")]:
         assert graph.get(dg.AssetKey(list(key))).backfill_policy == dg.BackfillPolicy.multi_run(1), key
