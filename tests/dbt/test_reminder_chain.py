@@ -109,7 +109,7 @@ def test_the_first_run_starts_the_chain_and_the_next_ones_continue_it(chain):
     warehouse, _, _ = chain
     months = query(
         warehouse,
-        "select month::varchar, list_as_of::varchar, is_chain_start, tasks, new_tasks + carried_tasks "
+        "select month::varchar, list_as_of::varchar, is_chain_start, listed_tasks, new_tasks + carried_tasks "
         "from intermediate.int_reminder_months order by month",
     )
     assert [(m, a, s) for m, a, s, _, _ in months] == [

@@ -113,10 +113,10 @@ def read(warehouse: Path, sql: str) -> pl.DataFrame:
 
 
 def test_the_first_month_starts_the_chain_with_every_reminder_type(two_months):
-    months = read(two_months, "select month, is_chain_start, tasks, carried_tasks from intermediate.int_reminder_months "
+    months = read(two_months, "select month, is_chain_start, listed_tasks, carried_tasks from intermediate.int_reminder_months "
                               "order by month")  # fmt: skip
     assert months["is_chain_start"].to_list() == [True, False]
-    assert months["carried_tasks"].to_list()[0] == 0 and min(months["tasks"].to_list()) > 0
+    assert months["carried_tasks"].to_list()[0] == 0 and min(months["listed_tasks"].to_list()) > 0
     types = set(read(two_months, "select distinct reminder_type from marts.reminders")["reminder_type"])
     assert {"first_maintenance", "maintenance", "warranty", "insurance", "inspection", "birthday"} <= types
 
