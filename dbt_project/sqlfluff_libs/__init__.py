@@ -14,7 +14,9 @@ from types import SimpleNamespace
 
 import yaml as _yaml
 
-_PROJECT_VARS = _yaml.safe_load((_Path(__file__).resolve().parents[1] / "dbt_project.yml").read_text())["vars"]
+_PROJECT_VARS = _yaml.safe_load((_Path(__file__).resolve().parents[1] / "dbt_project.yml").read_text())[
+    "vars"
+]
 
 
 def var(name, default=None):
