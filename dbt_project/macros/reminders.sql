@@ -200,3 +200,14 @@
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
+
+
+{#- Incremental strategy `replace_status_months`: the rows of the months a run recomputes
+    (reminder_status_from() to M) are replaced whole; older months are never touched. -#}
+{% macro get_incremental_replace_status_months_sql(arg_dict) -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where month >= {{ reminder_status_from() }} and month <= {{ report_month() }};
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
