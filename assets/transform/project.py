@@ -15,7 +15,7 @@ dbt_project.prepare_if_dev()
 
 
 def ensure_manifest() -> Path:
-    """Parse the dbt project when its manifest is missing or older than any model or macro file.
+    """Parse the dbt project when its manifest is missing or older than any model, macro, test or seed file.
 
     ``dagster dev`` does this through ``prepare_if_dev``; the CLI and the tests call it before
     importing the definitions, which need the manifest at import time.
@@ -26,6 +26,7 @@ def ensure_manifest() -> Path:
         *DBT_PROJECT_DIR.glob("models/**/*"),
         *DBT_PROJECT_DIR.glob("macros/**/*"),
         *DBT_PROJECT_DIR.glob("tests/**/*"),
+        *DBT_PROJECT_DIR.glob("seeds/**/*"),
     ]
     newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0.0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:
