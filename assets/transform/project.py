@@ -4,14 +4,22 @@ Keep this module free of asset definitions: ``dagster-dbt project prepare-and-pa
 imports it before a manifest exists.
 """
 
+import shutil
+import sys
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
+
+
+def dbt_executable() -> str:
+    """dbt from this interpreter's environment, so an unactivated venv still finds it."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 def ensure_manifest() -> Path:
@@ -30,6 +38,8 @@ def ensure_manifest() -> Path:
     ]
     newest = max((p.stat().st_mtime for p in sources if p.is_file()), default=0.0)
     if not manifest.exists() or manifest.stat().st_mtime < newest:
-        assert dbt_project.preparer is not None
-        dbt_project.preparer.prepare(dbt_project)
+        # what dagster-dbt's preparer runs, but with this environment's dbt (it looks on PATH only)
+        DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()).cli(
+            ["parse", "--quiet"], target_path=dbt_project.target_path
+        ).wait()
     return manifest
