@@ -16,7 +16,8 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from sources.exports.tables import TABLES, Table, output_columns
+from sources.exports.tables import TABLES, Kind, Table, output_columns
+from sources.scrub import scrub_text, sql_holds_personal_number
 
 QUARANTINE_COLUMNS = [
     ("source", "VARCHAR"),
@@ -79,6 +80,45 @@ def ensure_landing(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create table if not exists landing.file_manifest ({_ddl(MANIFEST_COLUMNS)})")
     con.execute(f"create table if not exists landing.ingestion_report ({_ddl(REPORT_COLUMNS)})")
     _ensure_files(con)
+    _scrub_stored_text(con)
+
+
+SCRUBBED = "landing_history._scrubbed"
+
+
+def _scrub_stored_text(con: duckdb.DuckDBPyConnection) -> None:
+    """Once per warehouse: mask personal numbers in free text landed before ingestion scrubbed it.
+
+    Text columns (keys aside), ``_extra`` and ``quarantine.raw_row`` of a warehouse from before the
+    scrubber may hold a typed mobile or ID number; the distinct values that do are scrubbed with
+    ``sources.scrub.scrub_text`` and updated in place. A new warehouse has nothing to do.
+    """
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'landing_history' and table_name = '_scrubbed'"
+    ).fetchall()[0][0]
+    if exists:
+        return
+    targets = [("landing.quarantine", "raw_row")]
+    for table in TABLES:
+        columns = [c.name for c in table.columns if c.kind is Kind.TEXT and c.name not in table.key]
+        for schema in ("landing", "landing_history"):
+            targets += [(f"{schema}.{table.name}", column) for column in [*columns, "_extra"]]
+    for relation, column in targets:
+        text = f'cast("{column}" as varchar)'
+        values = [v for (v,) in con.execute(
+            f"select distinct {text} from {relation} where {sql_holds_personal_number(text)}"
+        ).fetchall()]  # fmt: skip
+        if values:
+            mapping = pl.DataFrame({"raw": values, "scrubbed": [scrub_text(v) for v in values]})
+            con.register("scrubbed_values", mapping.to_arrow())
+            try:
+                con.execute(
+                    f'update {relation} set "{column}" = m.scrubbed from scrubbed_values m where {text} = m.raw'
+                )
+            finally:
+                con.unregister("scrubbed_values")
+    con.execute(f"create table {SCRUBBED} as select current_timestamp as scrubbed_at")
 
 
 def _key_match(table: Table, left: str, right: str) -> str:
