@@ -6,7 +6,13 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from assets.publish.gate import CONTRACT_COLUMNS, PUBLISHED_TABLES, GateFailed, required_tables, run_quality_gate
+from assets.publish.gate import (
+    CONTRACT_COLUMNS,
+    PUBLISHED_TABLES,
+    GateFailed,
+    required_tables,
+    run_quality_gate,
+)
 
 
 def candidate(path, tables: list[str], extra_sql: tuple[str, ...] = ()):
