@@ -45,6 +45,7 @@ MANIFEST_COLUMNS = [
     ("status", "VARCHAR"),  # ingested / failed / duplicate
     ("error", "VARCHAR"),
     ("ingested_at", "TIMESTAMP"),
+    ("error_zh", "VARCHAR"),  # the reason in Chinese (added after the first release)
 ]
 REPORT_COLUMNS = [
     ("run_id", "VARCHAR"),
@@ -58,6 +59,17 @@ REPORT_COLUMNS = [
     ("rows_quarantined", "BIGINT"),
     ("error", "VARCHAR"),
     ("seconds", "DOUBLE"),
+    ("error_zh", "VARCHAR"),  # added after the first release
+]
+# files dated after the run's cut-off, as the last ingestion saw the inbox (replaced by each run):
+# a later month's run takes a `not_yet_due` one, a `future_dated` one is dated after today
+DEFERRED_COLUMNS = [
+    ("path", "VARCHAR"),
+    ("table_name", "VARCHAR"),
+    ("file_date", "DATE"),
+    ("reason", "VARCHAR"),  # not_yet_due / future_dated
+    ("as_of", "DATE"),
+    ("seen_at", "TIMESTAMP"),
 ]
 
 
@@ -79,6 +91,12 @@ def ensure_landing(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create table if not exists landing.quarantine ({_ddl(QUARANTINE_COLUMNS)})")
     con.execute(f"create table if not exists landing.file_manifest ({_ddl(MANIFEST_COLUMNS)})")
     con.execute(f"create table if not exists landing.ingestion_report ({_ddl(REPORT_COLUMNS)})")
+    con.execute(f"create table if not exists landing.deferred_files ({_ddl(DEFERRED_COLUMNS)})")
+    for table, columns in (("file_manifest", MANIFEST_COLUMNS), ("ingestion_report", REPORT_COLUMNS)):
+        for name, duck_type in columns:  # columns added since a warehouse was created
+            con.execute(
+                f'alter table landing.{table} add column if not exists "{name}" {duck_type.split()[0]}'
+            )
     _ensure_files(con)
     _scrub_stored_text(con)
 
@@ -357,6 +375,17 @@ def append_report(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
         f"insert into landing.ingestion_report ({', '.join(names)}) values ({', '.join('?' for _ in names)})",
         [[row.get(name) for name in names] for row in rows],
     )
+
+
+def replace_deferred(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    """The files this run left for later (``DEFERRED_COLUMNS``), replacing the previous run's list."""
+    names = [name for name, _ in DEFERRED_COLUMNS]
+    con.execute("delete from landing.deferred_files")
+    if rows:
+        con.executemany(
+            f"insert into landing.deferred_files ({', '.join(names)}) values ({', '.join('?' for _ in names)})",
+            [[row.get(name) for name in names] for row in rows],
+        )
 
 
 def known_dealers(con: duckdb.DuckDBPyConnection) -> set[str]:
