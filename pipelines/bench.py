@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     config.write_text(f'[paths]\ndata = "{workdir}"\n')
     env = dict(os.environ)
     env["AFTERCARE_CONFIG"] = str(config)
-    env.setdefault("AFTERCARE_PII_KEY", "bench-only-key")
+    env.setdefault("AFTERCARE_PII_KEY", "bench-only-key-0123456789abcdefghijkl")
     env["DAGSTER_HOME"] = str(workdir / "dagster_home")
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     log = workdir / "bench.log"

@@ -1,5 +1,6 @@
 """Sensors, and the jobs only sensors launch."""
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -7,13 +8,21 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.config import load_settings
+from pipelines.instance import JOB_TAGS
 
 # the ingestion assets only (landing.*), launched when the inbox changes
 ingest_inbox_job = dg.define_asset_job(
     "ingest_inbox",
     selection=dg.AssetSelection.groups("ingestion"),
+    tags=JOB_TAGS,
     description="Ingest new or changed export files from paths.inbox into landing.*",
 )
+
+
+def month_taking_today(today: dt.date) -> str:
+    """The run month whose cut-off (the last day of the month before it) takes every file dated in
+    ``today``'s month: the next month. A file dropped mid-month is ingested by the sensor's run."""
+    return (today.replace(day=28) + dt.timedelta(days=4)).strftime("%Y-%m")
 
 
 def inbox_changes(previous: dict[str, list], current: dict[str, list]) -> list[str]:
@@ -35,7 +44,12 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason(f"no new or changed file in {inbox}")
     run_key = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
     shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
-    return dg.RunRequest(run_key=run_key, tags={"aftercare/inbox_changes": shown[:200]})
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    return dg.RunRequest(
+        run_key=run_key,
+        run_config={"resources": {"run_month": {"config": {"month": month_taking_today(today)}}}},
+        tags={"aftercare/inbox_changes": shown[:200]},
+    )
 
 
 SENSORS: list = [inbox_sensor]

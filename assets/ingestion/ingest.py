@@ -203,21 +203,20 @@ def _ingest(
                     "no run takes it until then; check the date in its name"
                 )
             continue
+        previous = manifest.get(file.relative)
         if file.refused is not None:
-            previous = manifest.get(file.relative)
             if previous and previous["status"] == "failed" and previous["error"] == str(file.refused):
-                result.outcomes.append(FileOutcome(file.relative, table_name, "skipped"))
+                _skip(result, file, table_name, previous)
                 continue
             _record(con, file, None, "failed", file.refused, now)
             result.outcomes.append(_failed(file.relative, table_name, file.refused))
             continue
-        previous = manifest.get(file.relative)
         if previous and previous["size_bytes"] == file.size and previous["modified_at"] == file.modified_at:
-            result.outcomes.append(FileOutcome(file.relative, table_name, "skipped"))
+            _skip(result, file, table_name, previous)
             continue  # unchanged since it was last seen: not even hashed again
         sha = file.sha256()
         if previous and previous["sha256"] == sha:
-            result.outcomes.append(FileOutcome(file.relative, table_name, "skipped"))
+            _skip(result, file, table_name, previous)
             continue
         twin = known_shas.get(sha)
         if twin and twin != file.relative:
@@ -260,6 +259,15 @@ def _ingest(
         ],
     )  # fmt: skip
     return result
+
+
+def _skip(result: IngestionResult, file: InboxFile, table: str | None, previous: dict) -> None:
+    """An unchanged file is not read again; one that failed before is named again in every run."""
+    result.outcomes.append(FileOutcome(file.relative, table, "skipped"))
+    if previous["status"] == "failed":
+        result.warnings.append(
+            f"{file.relative}: still not ingested, unchanged since {previous['ingested_at']:%Y-%m-%d}: {previous['error']}"
+        )
 
 
 def _month_end(day: dt.date) -> dt.date:

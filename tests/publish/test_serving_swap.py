@@ -65,7 +65,7 @@ def test_publish_swaps_in_a_complete_database_and_an_open_reader_keeps_its_snaps
     assert fresh.execute("select repair_orders_12m from dealers").fetchone() == (11,)
     assert fresh.execute("select month, as_of_date from publish_log").fetchone() == ("2026-11", "2026-10-31")
     fresh.close()
-    assert not (project / "serving.duckdb.next").exists()
+    assert not list(project.glob("serving.duckdb.*next*"))  # the run's candidate is gone
 
 
 def test_a_plaintext_mobile_fails_the_gate_and_leaves_the_old_database(project):
@@ -81,4 +81,4 @@ def test_a_plaintext_mobile_fails_the_gate_and_leaves_the_old_database(project):
     failure = result.get_step_failure_events()[0].event_specific_data.error.message
     assert "leak.contact" in failure
     assert (project / "serving.duckdb").read_bytes() == before
-    assert not (project / "serving.duckdb.next").exists()
+    assert not list(project.glob("serving.duckdb.*next*"))  # the run's candidate is gone
