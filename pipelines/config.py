@@ -265,7 +265,8 @@ def load_settings(
         settings = Settings.model_validate(values)
     except ValidationError as exc:
         problems = describe_errors(exc)
-    if problems is not None:  # raised outside the handler: pydantic's error (it holds the values) is not chained
+    # raised outside the handler, so pydantic's error (which holds the values) is not chained to it
+    if problems is not None:
         source = f" in {path}" if path else ""
         raise ConfigError(f"invalid configuration{source}: {problems}")
     settings.paths = settings.paths.resolved(base)
