@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from assets.faults import crash_point
 from assets.ingestion import store
 from assets.ingestion.schemas import schema_failures
 from sources.exports.normalize import Q_COLUMN, Q_REASON, RAW_ROW, UNKNOWN_DEALER, raw_rows, type_export
@@ -380,6 +381,7 @@ def _land(
             if load is None or load.table is not table:
                 if load is not None:
                     load.commit()
+                    crash_point("ingestion")  # reliability suite only: a table landed, others to come
                 load = _TableLoad(con, table)
             result.outcomes.append(_write_file(con, load, prepared, now))
         if load is not None:

@@ -28,6 +28,8 @@ EXTRA_PUBLISHED = {
     "oneid_links": "identity.oneid_links",
     "quarantine": "landing.quarantine",
     "file_manifest": "landing.file_manifest",
+    # files dated after the cut-off, and whether a later run takes them (the data-quality page)
+    "deferred_files": "landing.deferred_files",
 }
 
 

@@ -241,13 +241,15 @@ def _mostly_utf8(data: bytes) -> bool:
 
 
 def _simplified_share(text: str, sample: int = 20_000) -> tuple[float, int]:
-    """Share of the first ``sample`` non-ASCII characters that GB2312 (simplified Chinese) holds.
+    """Share of the first ``sample`` East Asian characters (U+3000 and up: CJK symbols, kana,
+    ideographs, full-width forms) that GB2312, the common simplified Chinese set, holds.
 
-    Big5 (traditional Chinese) bytes also decode as GB18030, into rare characters: a file read that
-    way is garbled although no byte is invalid. Real GBK exports are nearly all GB2312 characters.
+    Big5 (traditional Chinese) bytes also decode as GB18030, into rare ideographs and stray kana: a
+    file read that way is garbled although no byte is invalid. Real GBK exports are nearly all
+    GB2312 characters (symbols below U+3000 such as ``¥`` are not counted either way).
     """
     seen = found = 0
-    for match in re.finditer(r"[^\x00-\x7f]", text):
+    for match in re.finditer(r"[\u3000-\U0010ffff]", text):
         seen += 1
         try:
             match.group().encode("gb2312")
