@@ -12,7 +12,8 @@ warning, as in the run itself) or ``fail`` (the run does not start). Checked:
 * free disk beside the warehouse: ``DISK_FACTOR`` times the warehouse (the identity stage's scratch
   database and DuckDB's spill go there, docs/identity.md), at least ``MIN_FREE_BYTES``;
 * API reachability: an access token from the Official Account and from WeCom (proves the address,
-  the credentials and the IP allowlist in one call).
+  the credentials and the IP allowlist in one call). Unreachable or not allowlisted is a warning,
+  as in a run (the feeds are marked unavailable); credentials the API refuses fail.
 
 Nothing here prints or logs a secret's value: only whether it is set and how long it is.
 """
@@ -163,6 +164,7 @@ def check_warehouse_free(settings: Settings) -> Finding:
 
 
 def check_apis(settings: Settings) -> list[Finding]:
+    from assets.wechat.feeds import outage_of
     from sources.wechat import OfficialAccountClient, WechatError, WecomClient
     from sources.wechat.http import RetryPolicy
 
@@ -177,9 +179,15 @@ def check_apis(settings: Settings) -> list[Finding]:
             with client_type.from_settings(settings, retry=quick) as client:
                 client.tokens.get()
         except WechatError as exc:
-            findings.append(
-                Finding(name, "warn", f"{section.base_url}: {exc}: its feeds will be unavailable")
-            )
+            # as in a run: unreachable, no privilege or not allowlisted is a warning (the feeds are
+            # marked unavailable); credentials the API refuses are a configuration to fix
+            if outage_of(name, exc) is None:
+                findings.append(Finding(name, "fail", f"{section.base_url}: {exc}"))
+                continue
+            detail = f"{section.base_url}: {exc}"
+            if getattr(exc, "errcode", None) == -2:  # the client's code for a refused connection
+                detail = f"cannot reach {name} at {section.base_url} ({exc.errmsg})"
+            findings.append(Finding(name, "warn", f"{detail}: its feeds will be unavailable"))
         else:
             findings.append(Finding(name, "ok", f"{section.base_url}: access token received"))
     return findings

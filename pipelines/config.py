@@ -12,6 +12,7 @@ PII key may be created) or ``production``; ``aftercare demo`` and the tests set 
 
 from __future__ import annotations
 
+import difflib
 import os
 import secrets
 import tomllib
@@ -172,13 +173,18 @@ def describe_errors(exc: ValidationError) -> str:
     for error in exc.errors(include_input=False, include_url=False):
         where = ".".join(str(part) for part in error["loc"])
         text = f"{where}: {error['msg']}"
-        key = str(error["loc"][-1]).lower() if error["loc"] else ""
-        if error["type"] == "extra_forbidden" and any(
-            word in key for word in ("secret", "key", "token", "password")
-        ):
-            text += " (a secret is read from the environment only, as AFTERCARE_<SECTION>_<KEY>)"
+        if error["type"] == "extra_forbidden":
+            text += _secret_hint(str(error["loc"][-1]).lower())
         parts.append(text)
     return "; ".join(parts)
+
+
+def _secret_hint(key: str) -> str:
+    """For an unknown key that looks like a secret (or a mistyped one): where secrets belong."""
+    names = sorted({name for _, name in SECRET_KEYS} | {"token", "password"})
+    if any(name in key for name in names) or difflib.get_close_matches(key, names, n=1, cutoff=0.6):
+        return " (a secret is read from the environment only, as AFTERCARE_<SECTION>_<KEY>)"
+    return ""
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, Any]]:
