@@ -44,6 +44,8 @@ _PARSERS = {
 _TYPED = (Kind.VIN, *_PARSERS)
 # person identifiers other than the ID number that make a row's person reachable
 _OTHER_IDENTIFIERS = ("openid", "unionid")
+# ids WeChat issues (28-character tokens, ~2 M distinct at M scale): not free text, not scrubbed
+_ISSUED_IDS = _OTHER_IDENTIFIERS
 
 
 def raw_rows(raw: RawExport, personal: PersonalData, source_rows: pl.Series) -> pl.DataFrame:
@@ -115,10 +117,10 @@ def type_export(
     vins = [v.normalize_vin_expr(pl.col(c.name)).alias(c.name) for c in table.columns if c.kind is Kind.VIN]
     parsed = [v.parse_column(frame, c.name, c.kind.value) for c in table.columns if c.kind in _PARSERS]
     out = frame.with_columns(*text_columns, *vins, *parsed)
-    # a mobile or ID number typed into free text is masked before it is stored (keys are record
-    # identifiers, not text: one shaped like a mobile is left for the gate to refuse)
+    # a mobile or ID number typed into free text is masked before it is stored (keys and WeChat ids
+    # are identifiers, not text: one shaped like a mobile is left for the gate to refuse)
     for col in table.columns:
-        if col.kind is Kind.TEXT and col.name not in table.key:
+        if col.kind is Kind.TEXT and col.name not in table.key and col.name not in _ISSUED_IDS:
             out = scrub_column(out, col.name)
     out = out.with_columns(
         v.vin_check_ok_series(out.get_column(c.name)).alias(f"{c.name}_check_ok")
