@@ -47,29 +47,28 @@ def oa_followers(
     context: dg.AssetExecutionContext, settings: AftercareSettings, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     """Followers of the Official Account: the full openid list, user info for new or changed ones."""
-    with optional_feed(context, warehouse, "WeChat follower sync") as feed:
-        with (
-            OfficialAccountClient.from_settings(settings.settings) as client,
-            warehouse.get_connection() as con,
-        ):
-            report = sync_followers(client, con, log=context.log.info)
-            subscribed = con.execute("SELECT count(*) FROM wechat.oa_followers WHERE subscribe").fetchall()[
-                0
-            ][0]
-        return dg.MaterializeResult(
-            metadata={
-                "listed": report.listed,
-                "new": report.new,
-                "gone": report.gone,
-                "from_events": report.from_events,
-                "user_info_calls": report.info_calls,
-                "fetched": report.fetched,
-                "resumed": report.resumed,
-                "subscribed": subscribed,
-                **feed.metadata(),
-            }
-        )
-    return feed.unavailable()
+    with (
+        optional_feed(context, warehouse, "WeChat follower sync") as feed,
+        OfficialAccountClient.from_settings(settings.settings) as client,
+        warehouse.get_connection() as con,
+    ):
+        report = sync_followers(client, con, log=context.log.info)
+        subscribed = con.execute("SELECT count(*) FROM wechat.oa_followers WHERE subscribe").fetchall()[0][0]
+    if feed.outage is not None:
+        return feed.unavailable()
+    return dg.MaterializeResult(
+        metadata={
+            "listed": report.listed,
+            "new": report.new,
+            "gone": report.gone,
+            "from_events": report.from_events,
+            "user_info_calls": report.info_calls,
+            "fetched": report.fetched,
+            "resumed": report.resumed,
+            "subscribed": subscribed,
+            **feed.metadata(),
+        }
+    )
 
 
 @dg.multi_asset(
@@ -125,13 +124,15 @@ def wecom_behavior_daily(
     run_month: RunMonth,
 ) -> dg.MaterializeResult:
     """Consultant behaviour per day (new contacts, chats, messages, reply rate, reply time)."""
-    with optional_feed(context, warehouse, "WeCom behaviour sync") as feed:
-        with WecomClient.from_settings(settings.settings) as client, warehouse.get_connection() as con:
-            counts = sync_behavior(client, con, run_month.as_of)
-        return dg.MaterializeResult(
-            metadata={**counts, "as_of": run_month.as_of.isoformat(), **feed.metadata()}
-        )
-    return feed.unavailable()
+    with (
+        optional_feed(context, warehouse, "WeCom behaviour sync") as feed,
+        WecomClient.from_settings(settings.settings) as client,
+        warehouse.get_connection() as con,
+    ):
+        counts = sync_behavior(client, con, run_month.as_of)
+    if feed.outage is not None:
+        return feed.unavailable()
+    return dg.MaterializeResult(metadata={**counts, "as_of": run_month.as_of.isoformat(), **feed.metadata()})
 
 
 @dg.asset(key=["wechat", "wecom_groupmsg_results"], group_name=GROUP, compute_kind="python")
@@ -142,11 +143,15 @@ def wecom_groupmsg_results(
     run_month: RunMonth,
 ) -> dg.MaterializeResult:
     """Per-customer results of the consultants' mass messages of the last 90 days."""
-    with optional_feed(context, warehouse, "WeCom group-message sync") as feed:
-        with WecomClient.from_settings(settings.settings) as client, warehouse.get_connection() as con:
-            counts = sync_groupmsg_results(client, con, run_month.as_of)
-        return dg.MaterializeResult(metadata={**counts, **feed.metadata()})
-    return feed.unavailable()
+    with (
+        optional_feed(context, warehouse, "WeCom group-message sync") as feed,
+        WecomClient.from_settings(settings.settings) as client,
+        warehouse.get_connection() as con,
+    ):
+        counts = sync_groupmsg_results(client, con, run_month.as_of)
+    if feed.outage is not None:
+        return feed.unavailable()
+    return dg.MaterializeResult(metadata={**counts, **feed.metadata()})
 
 
 @dg.asset(
