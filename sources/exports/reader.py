@@ -236,7 +236,7 @@ def _mostly_utf8(data: bytes) -> bool:
     """
     text = data.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
-    good = sum(1 for ch in text if ord(ch) > 0x7F) - bad
+    good = len(text) - len(text.encode("ascii", errors="ignore")) - bad  # non-ASCII, counted in C
     return good >= 4 * bad and good > 0
 
 
