@@ -63,7 +63,7 @@ def build_bad_inbox(inbox: Path, dealer: str = "D001", outside: Path | None = No
 
     # one line with far more fields than the header: that line quarantined with its number, the rest lands
     lines = _orders(6, 3000, dealer).splitlines()
-    lines[3] += "," + ",".join(["多余"] * 40)
+    lines[3] += "," + ",".join(["多余"] * 38 + ["+86 139-1234-5678", "证件 11010519491231002X"])  # PII too
     (csc / "repair_orders_2026-09-03.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     expected["csc/repair_orders_2026-09-03.csv"] = Bad(
         "ingested", 6, 1, quarantine=["ragged line: 46 fields where the header has 6 (line 4)"]

@@ -89,6 +89,17 @@ def test_lines_that_cannot_be_rows_are_quarantined_with_their_line_and_the_rest_
         assert typed[0] == want.rows_read - want.rows_quarantined
 
 
+def test_a_set_aside_line_keeps_no_personal_number_in_its_raw_row(landed):
+    from sources.scrub import holds_personal_number
+
+    con, *_ = landed
+    (raw,) = con.execute(
+        "select raw_row::varchar from landing.quarantine where file = 'csc/repair_orders_2026-09-03.csv'"
+    ).fetchone()
+    assert "+86 139-****-5678" in raw and "证件 1****************X" in raw
+    assert not holds_personal_number(raw)
+
+
 def test_the_utf16_export_and_the_chinese_named_file_land_with_their_text(landed):
     con, *_ = landed
     advisors = con.execute(
