@@ -242,10 +242,15 @@ def test_the_next_run_completes_and_publishes_with_its_warnings(scenario):
     assert scenario["candidates_after"] == []  # ... which the next run removed
     published = query(data / "serving.duckdb", "select path, reason from deferred_files order by path")
     assert ("csc/complaints_2062-10-31.csv", "future_dated") in published
-    assert query(
+    quarantined = query(
         data / "serving.duckdb",
-        "select count(*) from quarantine where file like 'csc/repair_orders_2026-09-0%'",
-    ) == [(2,)]
+        "select file, raw_row::varchar from quarantine where file like 'csc/repair_orders_2026-09-0%' order by 1",
+    )
+    assert [file for file, _ in quarantined] == [
+        "csc/repair_orders_2026-09-03.csv",
+        "csc/repair_orders_2026-09-04.csv",
+    ]
+    assert "+86 139-****-5678" in quarantined[0][1]  # the published raw row, masked (and passed the gate)
 
 
 def test_strict_turns_warnings_into_a_failed_exit(scenario):
