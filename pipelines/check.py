@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -237,8 +236,5 @@ def check_command(args: argparse.Namespace) -> int:
         print(f"{finding.status.upper():5} {finding.check:16} {finding.detail}")
     failed = sum(f.status == "fail" for f in findings)
     warned = sum(f.status == "warn" for f in findings)
-    print(
-        f"aftercare check: {'FAILED' if failed else 'ready'} ({failed} failed, {warned} warnings)",
-        file=sys.stderr,
-    )
+    print(f"aftercare check: {'FAILED' if failed else 'ready'} ({failed} failed, {warned} warnings)")
     return 1 if failed else 0
