@@ -48,8 +48,9 @@ format: install
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
+# the instance under <paths.data>/dagster_home, its run queue letting one warehouse run go at a time
 dagster: install
-	$(RUN) dagster dev -w workspace.yaml
+	DAGSTER_HOME="$$($(RUN) python -m pipelines.instance)" $(RUN) dagster dev -w workspace.yaml
 
 dashboard: install
 	$(RUN) aftercare dashboard

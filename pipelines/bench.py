@@ -210,10 +210,10 @@ def main(argv: list[str] | None = None) -> int:
 
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "aftercare.toml"
-    config.write_text(f'[paths]\ndata = "{workdir}"\n')
+    config.write_text(f'env = "local"\n[paths]\ndata = "{workdir}"\n')  # a bench is a development machine
     env = dict(os.environ)
     env["AFTERCARE_CONFIG"] = str(config)
-    env.setdefault("AFTERCARE_PII_KEY", "bench-only-key")
+    env.setdefault("AFTERCARE_PII_KEY", "bench-only-key-0123456789abcdefghijkl")
     env["DAGSTER_HOME"] = str(workdir / "dagster_home")
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     log = workdir / "bench.log"

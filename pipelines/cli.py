@@ -67,6 +67,12 @@ def _cmd_users(args: argparse.Namespace) -> int:
     return users_command(args)
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from pipelines.check import check_command
+
+    return check_command(args)
+
+
 def _cmd_tasks(args: argparse.Namespace) -> int:
     from pipelines.tasks import tasks_command
 
@@ -96,7 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--select", default=None, help="only these assets, in Dagster selection syntax (e.g. group:ingestion)"
     )
+    p.add_argument(
+        "--strict", action="store_true", help="exit 1 when the run has warnings (it still publishes)"
+    )
     p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser("check", help="validate configuration, secrets, paths, free disk and API reachability")
+    p.add_argument("--config", default=None, help="aftercare.toml to use")
+    p.set_defaults(handler=_cmd_check)
 
     p = sub.add_parser("dashboard", help="start the Streamlit dashboard on the serving database")
     p.add_argument("--port", type=int, default=8501)

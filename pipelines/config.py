@@ -2,14 +2,17 @@
 
 Precedence, lowest to highest: built-in defaults, the TOML file, the environment. Secrets
 (``wechat.secret``, ``wecom.secret``, ``pii.key``) are read from the environment only; a secret
-written in the file is refused so it never ends up in version control by accident.
+written in the file is refused so it never ends up in version control by accident, and no error
+message ever repeats a value it was given (a mistyped key may hold a secret).
 
 With no file and no environment at all everything lives under ``./data`` and points at the local
-WeChat/WeCom simulator, so a new user needs to configure nothing for the demo.
+WeChat/WeCom simulator. ``env`` must still be said: ``local`` (a development machine: a development
+PII key may be created) or ``production``; ``aftercare demo`` and the tests set ``local`` themselves.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import secrets
 import tomllib
@@ -17,11 +20,13 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 CONFIG_FILE_NAME = "aftercare.toml"
 ENV_PREFIX = "AFTERCARE"
 SECRET_KEYS = {("wechat", "secret"), ("wecom", "secret"), ("pii", "key")}
+# HMAC-SHA256 wants a key of at least its output size; `openssl rand -hex 32` gives 64 characters
+MIN_PII_KEY_CHARS = 32
 
 
 class _Section(BaseModel):
@@ -115,7 +120,8 @@ class KpiConfig(_Section):
 
 
 class Settings(_Section):
-    env: Literal["local", "production"] = "local"
+    # unset on purpose: a machine must say whether it is production (no invented keys) or local
+    env: Literal["local", "production"] | None = None
     paths: PathsConfig = Field(default_factory=PathsConfig)
     wechat: WechatConfig = Field(default_factory=WechatConfig)
     wecom: WecomConfig = Field(default_factory=WecomConfig)
@@ -125,31 +131,68 @@ class Settings(_Section):
     kpi: KpiConfig = Field(default_factory=KpiConfig)
 
     def pii_key(self) -> bytes:
-        """The HMAC/encryption key for mobiles and ID numbers.
+        """The HMAC/encryption key for mobiles and ID numbers, at least ``MIN_PII_KEY_CHARS`` long.
 
-        In production it must come from ``AFTERCARE_PII_KEY``. Locally, when it is not set, a
-        random development key is created once under ``paths.state`` so the demo needs nothing;
-        data keyed with it is only meaningful on this machine.
+        It comes from ``AFTERCARE_PII_KEY``. Only with ``env = "local"`` said explicitly, and no key
+        set, is a random development key created once under ``paths.state`` (mode 0600 from the
+        start), so the demo needs nothing; data keyed with it is only meaningful on that machine.
         """
         if self.pii.key is not None:
-            return self.pii.key.get_secret_value().encode("utf-8")
+            key = self.pii.key.get_secret_value()
+            if len(key) < MIN_PII_KEY_CHARS:
+                raise ConfigError(
+                    f"pii.key is {len(key)} characters long; at least {MIN_PII_KEY_CHARS} are needed: export "
+                    "AFTERCARE_PII_KEY=$(openssl rand -hex 32)"
+                )
+            return key.encode("utf-8")
         if self.env == "production":
             raise ConfigError("pii.key is not set: export AFTERCARE_PII_KEY (never put it in aftercare.toml)")
+        if self.env is None:
+            raise ConfigError(
+                "env is not set and AFTERCARE_PII_KEY is not set: on a production machine put env = "
+                '"production" in aftercare.toml and export AFTERCARE_PII_KEY; on a development machine put '
+                'env = "local" (or export AFTERCARE_ENV=local) to use a development key'
+            )
         assert self.paths.state is not None
         key_file = self.paths.state / "dev_pii.key"
         if not key_file.exists():
             key_file.parent.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_hex(32))
-            key_file.chmod(0o600)
-            warnings.warn(
-                f"AFTERCARE_PII_KEY is not set; created a local development key at {key_file}",
-                stacklevel=2,
-            )
+            try:  # created 0600, never readable by others even for an instant
+                fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process made it first
+                pass
+            else:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_hex(32))
+                warnings.warn(
+                    f'env = "local" and AFTERCARE_PII_KEY is not set: created a development key at {key_file}',
+                    stacklevel=2,
+                )
         return key_file.read_text().strip().encode("utf-8")
 
 
 class ConfigError(ValueError):
     """The configuration cannot be used; the message says what to fix."""
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """Pydantic's errors by key and reason, never with the value given (a mistyped key may be a secret)."""
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(part) for part in error["loc"])
+        text = f"{where}: {error['msg']}"
+        if error["type"] == "extra_forbidden":
+            text += _secret_hint(str(error["loc"][-1]).lower())
+        parts.append(text)
+    return "; ".join(parts)
+
+
+def _secret_hint(key: str) -> str:
+    """For an unknown key that looks like a secret (or a mistyped one): where secrets belong."""
+    names = sorted({name for _, name in SECRET_KEYS} | {"token", "password"})
+    if any(name in key for name in names) or difflib.get_close_matches(key, names, n=1, cutoff=0.6):
+        return " (a secret is read from the environment only, as AFTERCARE_<SECTION>_<KEY>)"
+    return ""
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -231,10 +274,14 @@ def load_settings(
                     f"remove it from the file and export {ENV_PREFIX}_{section.upper()}_{key.upper()}"
                 )
     values = _merge(file_values, _env_overrides(environ))
+    problems = None
     try:
         settings = Settings.model_validate(values)
-    except Exception as exc:  # pydantic's message names the section and key
+    except ValidationError as exc:
+        problems = describe_errors(exc)
+    # raised outside the handler, so pydantic's error (which holds the values) is not chained to it
+    if problems is not None:
         source = f" in {path}" if path else ""
-        raise ConfigError(f"invalid configuration{source}: {exc}") from exc
+        raise ConfigError(f"invalid configuration{source}: {problems}")
     settings.paths = settings.paths.resolved(base)
     return settings

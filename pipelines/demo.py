@@ -16,6 +16,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import secrets
 import sys
 import time
 import urllib.request
@@ -87,6 +88,8 @@ def wechat_simulator(data_dir: Path, state_dir: Path | None = None):
     from sources.wechat_sim.server import start_simulator
 
     state = data_dir / "wechat"
+    # receiver and simulator sign with the same token; a fresh one per demo, never a known default
+    os.environ.setdefault("AFTERCARE_WECHAT_CALLBACK_TOKEN", secrets.token_urlsafe(24))
     receiver = start_callback_server((state_dir or data_dir / "state") / "callbacks")
     handle = start_simulator(state, host="127.0.0.1", port=0, callback_url=receiver.url)
     os.environ.update(simulator_environment(handle.url, state))
@@ -159,6 +162,10 @@ def last_month_summary(month: str, tasks: list[tuple[str, int, int]], exports: P
 
 
 def demo_command(args: argparse.Namespace) -> int:
+    from pipelines.config import load_settings
+
+    if load_settings(args.config).env is None:
+        os.environ["AFTERCARE_ENV"] = "local"  # the demo is a development machine unless told otherwise
     settings = prepare_environment(args.config)
     data_dir = Path(settings.paths.data)
     data_dir.mkdir(parents=True, exist_ok=True)

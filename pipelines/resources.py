@@ -29,6 +29,22 @@ class AftercareSettings(dg.ConfigurableResource):
     def settings(self) -> Settings:
         return load_settings(self.config_file or None)
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Before a run's first step: the run lock and ``aftercare check`` (``pipelines.run_guard``)."""
+        from pipelines.run_guard import start_of_run
+
+        run = context.dagster_run
+        holder = {
+            "run_id": run.run_id if run else "",
+            "month": run.tags.get("aftercare/month", "") if run else "",
+        }
+        start_of_run(self.settings, holder, api=False, log=context.log.warning if context.log else None)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        from pipelines.run_guard import end_of_run
+
+        end_of_run(self.settings)
+
 
 # the tag Dagster puts on a run of one partition (a schedule's RunRequest, a UI launch, a backfill)
 PARTITION_TAG = "dagster/partition"

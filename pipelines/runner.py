@@ -2,6 +2,11 @@
 
 Runs are recorded in the Dagster instance under ``DAGSTER_HOME`` (default ``<paths.data>/dagster_home``),
 so they show up in ``dagster dev -w workspace.yaml`` next to scheduled runs.
+
+Every run starts with the run lock and ``aftercare check`` (``pipelines.run_guard``) and ends with a
+summary: the steps, then the warnings (files not ingested, feeds unavailable, ...) and notices the
+assets reported (``assets.run_notes``). A run with warnings still publishes and exits 0;
+``--strict`` makes it exit 1.
 """
 
 from __future__ import annotations
@@ -25,15 +30,18 @@ class MonthlyRunResult:
     seconds: float
     step_seconds: dict[str, float] = field(default_factory=dict)
     failure: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
 
 def prepare_environment(config_file: str | None) -> Settings:
     """Point every part of the process at one configuration before Dagster is imported."""
     if config_file:
         os.environ["AFTERCARE_CONFIG"] = str(Path(config_file).resolve())
+    from pipelines.instance import dagster_home, ensure_instance
+
     settings = load_settings(config_file)
-    os.environ.setdefault("DAGSTER_HOME", str(settings.paths.data / "dagster_home"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(ensure_instance(dagster_home(settings)))
     os.environ["AFTERCARE_PATHS_WAREHOUSE"] = str(settings.paths.warehouse)
     return settings
 
@@ -51,8 +59,25 @@ def run_month(
     month: str, config_file: str | None = None, instance=None, select: str | None = None
 ) -> MonthlyRunResult:
     """Materialize everything for ``month`` (YYYY-MM), or the ``select``-ed assets (Dagster selection
-    syntax, e.g. ``group:ingestion`` or ``kind:dbt``). Does not raise on a failed step."""
-    prepare_environment(config_file)
+    syntax, e.g. ``group:ingestion`` or ``kind:dbt``). Does not raise on a failed step; raises
+    ``RunLocked`` when another run holds the lock and ``CheckFailed`` when the machine is not ready."""
+    from pipelines.run_guard import end_of_run, start_of_run
+
+    settings = prepare_environment(config_file)
+    findings = start_of_run(
+        settings, {"month": month, "launched_by": "cli"}, log=lambda line: print(line, file=sys.stderr)
+    )
+    try:
+        result = _run_month(month, instance, select)
+    finally:
+        end_of_run(settings)
+    result.warnings = [
+        f"check {f.check}: {f.detail}" for f in findings if f.status == "warn"
+    ] + result.warnings
+    return result
+
+
+def _run_month(month: str, instance, select: str | None) -> MonthlyRunResult:
     from assets.transform.project import ensure_manifest
 
     ensure_manifest()
@@ -97,6 +122,11 @@ def run_month(
             if e.event_type_value == "STEP_FAILURE" and e.event_specific_data and e.event_specific_data.error
         ]
         failure = "\n".join(messages) or "the run failed"
+    from assets.run_notes import collect_notes
+
+    warnings, notices = collect_notes(
+        e.event_specific_data.materialization for e in result.get_asset_materialization_events()
+    )
     return MonthlyRunResult(
         month=month,
         success=result.success,
@@ -104,18 +134,45 @@ def run_month(
         seconds=round(time.perf_counter() - started, 1),
         step_seconds=_step_seconds(instance, result.run_id),
         failure=failure,
+        warnings=warnings,
+        notices=notices,
     )
 
 
 def run_command(args: argparse.Namespace) -> int:
-    result = run_month(args.month, args.config, select=getattr(args, "select", None))
+    from pipelines.run_lock import RunLocked
+
+    try:
+        result = run_month(args.month, args.config, select=getattr(args, "select", None))
+    except RunLocked as exc:
+        print(f"aftercare run {args.month}: not started: {exc}", file=sys.stderr)
+        return 75  # EX_TEMPFAIL: try again later
     timings_file = os.environ.get("AFTERCARE_STEP_TIMINGS_FILE")  # set by `make bench`
     if timings_file:
         Path(timings_file).write_text(json.dumps(result.step_seconds))
-    if result.success:
-        print(f"aftercare run {result.month}: done in {result.seconds}s (run {result.run_id})")
-        for step, seconds in sorted(result.step_seconds.items(), key=lambda item: -item[1]):
-            print(f"  {seconds:8.1f}s  {step}")
-        return 0
-    print(f"aftercare run {result.month}: FAILED (run {result.run_id})\n{result.failure}", file=sys.stderr)
-    return 1
+    if not result.success:
+        print(
+            f"aftercare run {result.month}: FAILED (run {result.run_id})\n{result.failure}", file=sys.stderr
+        )
+        print_notes(result)
+        return 1
+    print(f"aftercare run {result.month}: done in {result.seconds}s (run {result.run_id})")
+    for step, seconds in sorted(result.step_seconds.items(), key=lambda item: -item[1]):
+        print(f"  {seconds:8.1f}s  {step}")
+    print_notes(result)
+    if result.warnings and getattr(args, "strict", False):
+        print(
+            f"aftercare run {result.month}: {len(result.warnings)} warning(s) and --strict: exit 1",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def print_notes(result: MonthlyRunResult) -> None:
+    if result.warnings:
+        print(f"warnings ({len(result.warnings)}):")
+        for warning in result.warnings:
+            print(f"  ! {warning}")
+    for notice in result.notices:
+        print(f"  - {notice}")

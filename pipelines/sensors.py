@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.config import load_settings
+from pipelines.instance import JOB_TAGS
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
@@ -15,8 +16,15 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 ingest_inbox_job = dg.define_asset_job(
     "ingest_inbox",
     selection=dg.AssetSelection.groups("ingestion"),
+    tags=JOB_TAGS,
     description="Ingest new or changed export files from paths.inbox into landing.*",
 )
+
+
+def month_taking_today(today: dt.date) -> str:
+    """The run month whose cut-off (the last day of the month before it) takes every file dated in
+    ``today``'s month: the next month. A file dropped mid-month is ingested by the sensor's run."""
+    return (today.replace(day=28) + dt.timedelta(days=4)).strftime("%Y-%m")
 
 
 def inbox_changes(previous: dict[str, list], current: dict[str, list]) -> list[str]:
@@ -38,10 +46,10 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason(f"no new or changed file in {inbox}")
     run_key = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
     shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
-    # the ingestion between two monthly runs takes the files of months already closed: the month of
-    # the tick (Beijing time) as M, i.e. files dated up to the end of the month before. Given here,
-    # at the tick: a run never guesses its month (pipelines.resources.RunMonth)
-    month = dt.datetime.now(SHANGHAI).strftime("%Y-%m")
+    # the month whose cut-off takes every file dated in the tick's month (Beijing time): a file
+    # dropped mid-month is ingested by the sensor's run; given at the tick, a run never guesses its
+    # month (pipelines.resources.RunMonth)
+    month = month_taking_today(dt.datetime.now(SHANGHAI).date())
     return dg.RunRequest(
         run_key=run_key,
         run_config={"resources": {"run_month": {"config": {"month": month}}}},

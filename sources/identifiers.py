@@ -181,6 +181,49 @@ def mask_id_number(id_number: str | None) -> str | None:
     return id_number[0] + "*" * (len(id_number) - 2) + id_number[-1]
 
 
+# ---------------------------------------------------------------------------- inside free text
+#
+# The rules above read a cell that *is* a mobile or an ID number. These find one written *inside*
+# free text (a complaint's close reason, a remark, a quarantined raw row), in every form the
+# exports use: ``+86``/``0086``/``86`` prefixes, spaces and dashes between digits, full-width
+# digits, 15- and 18-digit ID numbers with a lower-case ``x``. The patterns are plain regular
+# expressions that Python, polars (Rust ``regex``) and DuckDB (RE2) all run the same way, over
+# text first passed through ``fold_in_place`` (full-width forms to ASCII, one character for one, so
+# a match's positions are the original text's positions).
+#
+# A number glued to Latin letters or digits is not one (``RO13912345678`` is an order number, and
+# digit runs inside hex HMACs or base64 ciphertexts must not count), nor is one glued to a decimal
+# point after a digit (``0.13912345678`` is a rate, ``13912345678.50`` an amount).
+
+_FOLD_FROM = "０１２３４５６７８９＋－‐‑‒–—―−\u3000\u00a0"
+_FOLD_TO = "0123456789+--------  "
+_FOLD = str.maketrans(_FOLD_FROM, _FOLD_TO)
+FOLD_IN_PLACE_PAIRS = tuple(zip(_FOLD_FROM, _FOLD_TO, strict=True))
+
+
+def fold_in_place(text: str) -> str:
+    """Full-width digits, ``＋``, dashes and wide spaces to ASCII, one character for one."""
+    return text.translate(_FOLD)
+
+
+_SEP = "[ -]"
+# country prefix (kept visible), then 1[3-9] and nine more digits, up to two separators between digits
+MOBILE_IN_TEXT = rf"(?:(?:\+|00)?86{_SEP}*)?1[3-9](?:{_SEP}{{0,2}}[0-9]){{9}}"
+_MONTH_DAY = "(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+ID_NUMBER18_IN_TEXT = rf"[1-9][0-9]{{5}}{_SEP}?(?:18|19|20)[0-9]{{2}}{_MONTH_DAY}{_SEP}?[0-9]{{3}}[0-9Xx]"
+ID_NUMBER15_IN_TEXT = rf"[1-9][0-9]{{5}}{_SEP}?[0-9]{{2}}{_MONTH_DAY}{_SEP}?[0-9]{{3}}"
+_ANY = f"(?:{MOBILE_IN_TEXT}|{ID_NUMBER18_IN_TEXT}|{ID_NUMBER15_IN_TEXT})"
+# "does this (folded) text hold one?": the boundaries consume a character because RE2 and Rust
+# have no look-around; use it for filters and counts (polars ``str.contains``, DuckDB
+# ``regexp_matches``), never to locate matches (``sources.scrub`` does that with look-arounds)
+PERSONAL_NUMBER_IN_TEXT = rf"(?:^|^\.|[^0-9A-Za-z.]|[^0-9]\.){_ANY}(?:$|\.$|[^0-9A-Za-z.]|\.[^0-9])"
+# the same boundaries as look-arounds, for locating every match in Python
+PERSONAL_NUMBER_SPANS = re.compile(
+    rf"(?<![0-9A-Za-z])(?<![0-9]\.)(?:(?P<mobile>{MOBILE_IN_TEXT})|(?P<id_number>{ID_NUMBER18_IN_TEXT}"
+    rf"|{ID_NUMBER15_IN_TEXT}))(?![0-9A-Za-z])(?!\.[0-9])"
+)
+
+
 # ---------------------------------------------------------------------------- names
 
 

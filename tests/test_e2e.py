@@ -39,7 +39,7 @@ def published(tmp_path_factory):
     env.update(
         {
             "AFTERCARE_CONFIG": str(workdir / "aftercare.toml"),
-            "AFTERCARE_PII_KEY": "e2e-test-key",
+            "AFTERCARE_PII_KEY": "e2e-test-key-0123456789abcdefghijklmnop",
             "DAGSTER_HOME": str(workdir / "dagster_home"),
             "PYTHONPATH": str(ROOT),
         }

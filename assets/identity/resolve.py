@@ -23,6 +23,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from assets.faults import crash_point
 from assets.identity import sources
 from assets.identity.graph import GuardedGraph
 from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, lap_timer, scratch_space
@@ -415,6 +416,7 @@ def _resolve(
     try:
         summary.changes = apply_oneids(con, run_at, work)
         _write_outputs(con, params, work)
+        crash_point("identity")  # reliability suite only: everything written, nothing committed
         con.execute("commit")
     except Exception:
         con.execute("rollback")

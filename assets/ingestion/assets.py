@@ -12,7 +12,8 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.ingestion import store
-from assets.ingestion.ingest import ingest_inbox, report_markdown, report_rows, summarize
+from assets.ingestion.ingest import IngestionResult, ingest_inbox, report_markdown, report_rows, summarize
+from assets.run_notes import notes_metadata
 from pipelines.resources import AftercareSettings, RunMonth
 from sources.exports.personal import PersonalData
 from sources.exports.tables import TABLES
@@ -92,10 +93,32 @@ def landing_tables(
     )  # fmt: skip
     yield dg.MaterializeResult(
         asset_key=["landing", "file_manifest"],
-        metadata={**summary, "as_of": str(run_month.as_of), "dagster/row_count": counts["file_manifest"]},
+        metadata={
+            **summary,
+            "as_of": str(run_month.as_of),
+            "dagster/row_count": counts["file_manifest"],
+            **notes_metadata(*run_notes(result)),
+        },
     )
     yield dg.MaterializeResult(
         asset_key=["landing", "ingestion_report"],
         metadata={**summary, "report": dg.MetadataValue.path(str(report_path)),
                   "dagster/row_count": counts["ingestion_report"]},
     )  # fmt: skip
+
+
+def run_notes(result: IngestionResult) -> tuple[list[str], list[str]]:
+    """(warnings, notices) for the run summary: files not ingested and files dated in the future are
+    warnings; files left for a later month's run are a notice."""
+    warnings = [f"{o.relative}: not ingested: {o.error}" for o in result.outcomes if o.action == "failed"]
+    warnings += result.warnings
+    waiting = [o for o in result.outcomes if o.deferral == "not_yet_due"]
+    notices = []
+    if waiting:
+        shown = ", ".join(o.relative for o in waiting[:3]) + (
+            f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
+        )
+        notices.append(
+            f"{len(waiting)} file(s) dated after the cut-off {result.as_of} wait for a later month's run: {shown}"
+        )
+    return warnings, notices

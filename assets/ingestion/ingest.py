@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -20,12 +21,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from assets.faults import crash_point
 from assets.ingestion import store
 from assets.ingestion.schemas import schema_failures
 from sources.exports.normalize import Q_COLUMN, Q_REASON, RAW_ROW, UNKNOWN_DEALER, raw_rows, type_export
 from sources.exports.personal import PersonalData
-from sources.exports.reader import FileName, UnreadableFile, parse_file_name, read_export
-from sources.exports.tables import DEALER_COLUMNS, INGEST_ORDER, TABLES, Kind, Table
+from sources.exports.reader import FileName, UnreadableFile, parse_file_name, read_export, unrecognised_name
+from sources.exports.tables import DEALER_COLUMNS, INGEST_ORDER, Kind, Table
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class InboxFile:
     size: int
     modified_at: float
     name: FileName
+    refused: UnreadableFile | None = None  # a symlink leaving the inbox: never opened
 
     @property
     def order(self) -> tuple:
@@ -70,6 +73,9 @@ class FileOutcome:
     rows_quarantined: int = 0
     error: str | None = None
     seconds: float = 0.0
+    error_zh: str | None = None
+    file_date: dt.date | None = None
+    deferral: str | None = None  # deferred files: future_dated / not_yet_due
 
 
 @dataclass
@@ -92,17 +98,49 @@ class IngestionResult:
 
 
 def scan_inbox(inbox: Path) -> list[InboxFile]:
-    """Every regular, non-hidden file under the inbox (dealers' systems may add folders)."""
+    """Every regular, non-hidden file under the inbox (dealers' systems may add folders).
+
+    Symbolic links are not followed out of the inbox: a link (to a file or a folder) whose target
+    lies outside it is listed as refused and never opened, so a link cannot make ingestion read
+    (or a rerun hash) an arbitrary file of the machine.
+    """
     if not inbox.exists():
         return []
+    root = inbox.resolve()
     files = []
-    for path in sorted(inbox.rglob("*")):
-        relative = path.relative_to(inbox).as_posix()
-        if not path.is_file() or any(part.startswith((".", "~$")) for part in relative.split("/")):
-            continue
-        stat = path.stat()
-        files.append(InboxFile(path, relative, stat.st_size, stat.st_mtime, parse_file_name(path.name)))
-    return files
+    for folder, dirnames, filenames in os.walk(inbox, followlinks=False):
+        here = Path(folder)
+        for name in sorted(dirnames):
+            if (here / name).is_symlink() and not _inside(here / name, root):
+                filenames.append(name)  # reported like a file: refused
+        dirnames[:] = sorted(d for d in dirnames if not (here / d).is_symlink())
+        for name in sorted(filenames):
+            path = here / name
+            relative = path.relative_to(inbox).as_posix()
+            if any(part.startswith((".", "~$")) for part in relative.split("/")):
+                continue
+            if path.is_symlink() and not _inside(path, root):
+                stat = path.lstat()
+                refused = UnreadableFile(
+                    f"symbolic link to {os.readlink(path)}, outside the inbox: refused (copy the file in instead)",
+                    f"指向收件箱之外（{os.readlink(path)}）的符号链接：已拒绝（请把文件复制进来）",
+                )
+                files.append(
+                    InboxFile(path, relative, stat.st_size, stat.st_mtime, parse_file_name(name), refused)
+                )
+                continue
+            if not path.is_file():
+                continue
+            stat = path.stat()
+            files.append(InboxFile(path, relative, stat.st_size, stat.st_mtime, parse_file_name(name)))
+    return sorted(files, key=lambda f: f.relative)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root)
+    except OSError:  # a dangling or looping link
+        return False
 
 
 def inbox_signature(inbox: Path) -> dict[str, tuple[float, int]]:
@@ -117,8 +155,14 @@ def ingest_inbox(
     as_of: dt.date | None = None,
     run_id: str = "",
     now: dt.datetime | None = None,
+    today: dt.date | None = None,
 ) -> IngestionResult:
+    """``today`` (default: the date in Beijing) tells a file dated after the cut-off that a later
+    month's run will take (``not_yet_due``) from one dated after the current month (``future_dated``:
+    a typo or a wrong clock, which no run takes until then). A name dated later in the current month
+    is normal: a monthly export is named after the month's last day."""
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    today = today or dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
     # DuckDB would otherwise cache up to 80% of RAM; ingestion's own frames need the rest
     con.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     con.execute("set enable_progress_bar = false")
@@ -127,7 +171,7 @@ def ingest_inbox(
     threshold = con.execute("select current_setting('checkpoint_threshold')").fetchall()[0][0]
     con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     try:
-        return _ingest(con, inbox, personal, as_of, now)
+        return _ingest(con, inbox, personal, as_of, now, today)
     finally:
         con.execute(f"set checkpoint_threshold = '{threshold}'")
         try:
@@ -137,7 +181,7 @@ def ingest_inbox(
 
 
 def _ingest(
-    con, inbox: Path, personal: PersonalData, as_of: dt.date | None, now: dt.datetime
+    con, inbox: Path, personal: PersonalData, as_of: dt.date | None, now: dt.datetime, today: dt.date
 ) -> IngestionResult:
     store.ensure_landing(con)
     result = IngestionResult(as_of)
@@ -148,30 +192,48 @@ def _ingest(
     for file in scan_inbox(inbox):
         table_name = file.name.table.name if file.name.table else None
         if as_of is not None and file.name.file_date is not None and file.name.file_date > as_of:
-            result.outcomes.append(FileOutcome(file.relative, table_name, "deferred"))
+            deferral = "future_dated" if file.name.file_date > _month_end(today) else "not_yet_due"
+            result.outcomes.append(
+                FileOutcome(
+                    file.relative, table_name, "deferred", file_date=file.name.file_date, deferral=deferral
+                )
+            )
+            if deferral == "future_dated":
+                result.warnings.append(
+                    f"{file.relative}: dated {file.name.file_date}, after the current month (today is {today}): "
+                    "no run takes it until then; check the date in its name"
+                )
             continue
         previous = manifest.get(file.relative)
+        if file.refused is not None:
+            if previous and previous["status"] == "failed" and previous["error"] == str(file.refused):
+                _skip(result, file, table_name, previous)
+                continue
+            _record(con, file, None, "failed", file.refused, now)
+            result.outcomes.append(_failed(file.relative, table_name, file.refused))
+            continue
         if previous and previous["size_bytes"] == file.size and previous["modified_at"] == file.modified_at:
-            result.outcomes.append(FileOutcome(file.relative, table_name, "skipped"))
+            _skip(result, file, table_name, previous)
             continue  # unchanged since it was last seen: not even hashed again
         sha = file.sha256()
         if previous and previous["sha256"] == sha:
-            result.outcomes.append(FileOutcome(file.relative, table_name, "skipped"))
+            _skip(result, file, table_name, previous)
             continue
         twin = known_shas.get(sha)
         if twin and twin != file.relative:
-            message = f"same content as {twin}, already ingested"
+            message = UnreadableFile(
+                f"same content as {twin}, already ingested", f"与已导入的 {twin} 内容相同"
+            )
             _record(con, file, sha, "duplicate", message, now)
-            result.outcomes.append(FileOutcome(file.relative, table_name, "duplicate", error=message))
+            result.outcomes.append(
+                FileOutcome(file.relative, table_name, "duplicate", error=str(message), error_zh=message.zh)
+            )
             continue
         if file.name.table is None:
-            message = (
-                f"unrecognised table name in '{file.path.name}': the name must start with one of "
-                + ", ".join(t.name for t in TABLES)
-            )
-            _record(con, file, sha, "failed", message, now)
-            result.outcomes.append(FileOutcome(file.relative, None, "failed", error=message))
-            log.warning("%s: %s", file.relative, message)
+            refused = unrecognised_name(file.path.name)
+            _record(con, file, sha, "failed", refused, now)
+            result.outcomes.append(_failed(file.relative, None, refused))
+            log.warning("%s: %s", file.relative, refused)
             continue
         known_shas.setdefault(sha, file.relative)  # an identical copy later in this scan is a duplicate
         due.append((file, sha))
@@ -188,7 +250,33 @@ def _ingest(
             for name in dict.fromkeys(table.name for table, _, _ in other_jobs if table.has_dealer_code):
                 result.warnings.append(f"{name}: no dealers landed yet, dealer codes not checked")
         _land(con, pool, other_jobs, personal, dealers, result, now)
+    store.replace_deferred(
+        con,
+        [
+            {"path": o.relative, "table_name": o.table, "file_date": o.file_date, "reason": o.deferral,
+             "as_of": as_of, "seen_at": now}
+            for o in result.outcomes
+            if o.action == "deferred"
+        ],
+    )  # fmt: skip
     return result
+
+
+def _skip(result: IngestionResult, file: InboxFile, table: str | None, previous: dict) -> None:
+    """An unchanged file is not read again; one that failed before is named again in every run."""
+    result.outcomes.append(FileOutcome(file.relative, table, "skipped"))
+    if previous["status"] == "failed":
+        result.warnings.append(
+            f"{file.relative}: still not ingested, unchanged since {previous['ingested_at']:%Y-%m-%d}: {previous['error']}"
+        )
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _failed(relative: str, table: str | None, reason: UnreadableFile) -> FileOutcome:
+    return FileOutcome(relative, table, "failed", error=str(reason), error_zh=reason.zh)
 
 
 @dataclass
@@ -197,7 +285,7 @@ class PreparedFile:
 
     file: InboxFile
     sha: str
-    error: str | None = None
+    error: UnreadableFile | None = None
     landed: pl.DataFrame | None = None
     quarantine: pl.DataFrame | None = None
     rows_read: int = 0
@@ -293,6 +381,7 @@ def _land(
             if load is None or load.table is not table:
                 if load is not None:
                     load.commit()
+                    crash_point("ingestion")  # reliability suite only: a table landed, others to come
                 load = _TableLoad(con, table)
             result.outcomes.append(_write_file(con, load, prepared, now))
         if load is not None:
@@ -312,7 +401,9 @@ def _personal_kinds(table: Table) -> set[str]:
     return {_PERSONAL_KINDS[c.kind] for c in table.columns if c.kind in _PERSONAL_KINDS}
 
 
-def _record(con, file: InboxFile, sha: str, status: str, error: str | None, now, **counts) -> None:
+def _record(
+    con, file: InboxFile, sha: str | None, status: str, error: UnreadableFile | None, now, **counts
+) -> None:
     store.write_manifest(
         con,
         {
@@ -324,7 +415,8 @@ def _record(con, file: InboxFile, sha: str, status: str, error: str | None, now,
             "modified_at": file.modified_at,
             "sha256": sha,
             "status": status,
-            "error": error,
+            "error": str(error) if error is not None else None,
+            "error_zh": error.zh if error is not None else None,
             "ingested_at": now,
             **counts,
         },
@@ -334,12 +426,31 @@ def _record(con, file: InboxFile, sha: str, status: str, error: str | None, now,
 def _prepare_file(
     table: Table, file: InboxFile, sha: str, personal: PersonalData, dealers: set[str], now
 ) -> PreparedFile:
-    """Read and type one file: its landing rows and its quarantine rows (no database access)."""
+    """Read and type one file: its landing rows and its quarantine rows (no database access).
+
+    Whatever goes wrong here is this file's problem: a reason the reader gives, or any other error
+    while reading or typing it, ends as the file's failure (path and reason in the manifest, the
+    run report and the log) and the other files go on.
+    """
     started = time.perf_counter()
     try:
-        raw = read_export(file.path, table)
+        return _read_and_type(table, file, sha, personal, dealers, now, started)
     except UnreadableFile as exc:
-        return PreparedFile(file, sha, error=str(exc), seconds=time.perf_counter() - started)
+        return PreparedFile(file, sha, error=exc, seconds=time.perf_counter() - started)
+    except Exception as exc:  # a bug or an input nobody foresaw: still only this file's failure
+        log.exception("%s: unexpected error while reading or typing it", file.relative)
+        first = (str(exc).splitlines() or [""])[0][:300]
+        reason = UnreadableFile(
+            f"unexpected error while reading or typing the file: {type(exc).__name__}: {first}",
+            f"读取或转换此文件时出现意外错误：{type(exc).__name__}: {first}",
+        )
+        return PreparedFile(file, sha, error=reason, seconds=time.perf_counter() - started)
+
+
+def _read_and_type(
+    table: Table, file: InboxFile, sha: str, personal: PersonalData, dealers: set[str], now, started: float
+) -> PreparedFile:
+    raw = read_export(file.path, table)
 
     typed = type_export(raw, personal, file.relative, file.name.file_date)
     typed = _check_dealers(table, typed, dealers)
@@ -349,7 +460,9 @@ def _prepare_file(
     landed = typed.filter(~failed).drop(Q_COLUMN, Q_REASON).with_columns(pl.lit(now).alias("_ingested_at"))
     rejected = typed.filter(failed).select("_source_row", Q_COLUMN, Q_REASON)
     quarantine = rejected.join(raw_rows(raw, personal, rejected.get_column("_source_row")), on="_source_row")
-    quarantine = quarantine.select(
+    # lines the reader set aside (ragged, over-long cells) join the quarantine with their reasons
+    quarantine = pl.concat([quarantine, raw.rejected.rename({"_raw_row": RAW_ROW})], how="vertical_relaxed")
+    quarantine = quarantine.sort("_source_row").select(
         pl.lit(table.system).alias("source"),
         pl.lit(table.name).alias("table_name"),
         pl.lit(file.relative).alias("file"),
@@ -359,7 +472,7 @@ def _prepare_file(
         pl.col(RAW_ROW).alias("raw_row"),
         pl.lit(now).alias("ingested_at"),
     )
-    read = raw.frame.height
+    read = raw.rows_read
     if read != landed.height + quarantine.height:  # every row typed or quarantined, or nothing lands
         raise RuntimeError(
             f"{file.relative}: {read} rows read but {landed.height} + {quarantine.height} accounted"
@@ -375,7 +488,7 @@ def _write_file(con, load: _TableLoad, prepared: PreparedFile, now) -> FileOutco
     if prepared.error is not None:
         _record(con, file, prepared.sha, "failed", prepared.error, now)
         log.warning("%s: not ingested: %s", file.relative, prepared.error)
-        return FileOutcome(file.relative, table.name, "failed", error=prepared.error)
+        return _failed(file.relative, table.name, prepared.error)
     assert prepared.landed is not None and prepared.quarantine is not None
     counts = {
         "rows_read": prepared.rows_read,
@@ -455,6 +568,7 @@ def summarize(result: IngestionResult) -> dict[str, int]:
         "files_failed": result.count("failed"),
         "files_duplicate": result.count("duplicate"),
         "files_deferred": result.count("deferred"),
+        "files_future_dated": sum(o.deferral == "future_dated" for o in result.outcomes),
     }
 
 
@@ -471,6 +585,7 @@ def report_rows(result: IngestionResult, run_id: str, run_at: dt.datetime) -> li
             "rows_typed": o.rows_typed,
             "rows_quarantined": o.rows_quarantined,
             "error": o.error,
+            "error_zh": o.error_zh,
             "seconds": o.seconds,
         }
         for o in result.outcomes
@@ -507,16 +622,23 @@ def report_markdown(result: IngestionResult, run_id: str, run_at: dt.datetime, t
     for o in result.outcomes:
         if o.action in ("skipped", "deferred"):
             continue
-        reason = (o.error or "").replace("|", "\\|")
+        reason = f"{o.error} / {o.error_zh}" if o.error_zh and o.error_zh != o.error else o.error or ""
+        reason = reason.replace("|", "\\|")
         lines.append(
             f"| {o.relative} | {o.table or ''} | {o.action} | {o.rows_read} | {o.rows_typed} | {o.rows_quarantined} | {reason} |"
         )
-    skipped = result.count("skipped") + result.count("deferred")
-    if skipped:
+    deferred = [o for o in result.outcomes if o.action == "deferred"]
+    if deferred:
+        lines += ["", "## Dated after the cut-off (not read)", "", "| file | dated | why |", "|---|---|---|"]
+        why = {
+            "future_dated": "dated after today: check the name",
+            "not_yet_due": "a later month's run takes it",
+        }
+        lines += [f"| {o.relative} | {o.file_date} | {why[o.deferral]} |" for o in deferred]
+    if result.count("skipped"):
         lines += [
             "",
-            f"{result.count('skipped')} file(s) unchanged since their last ingestion, "
-            f"{result.count('deferred')} dated after the cut-off: not read.",
+            f"{result.count('skipped')} file(s) unchanged since their last ingestion: not read again.",
         ]
     for warning in result.warnings:
         lines += ["", f"Warning: {warning}"]

@@ -16,7 +16,8 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from sources.exports.tables import TABLES, Table, output_columns
+from sources.exports.tables import TABLES, Kind, Table, output_columns
+from sources.scrub import scrub_text, sql_holds_personal_number
 
 QUARANTINE_COLUMNS = [
     ("source", "VARCHAR"),
@@ -44,6 +45,7 @@ MANIFEST_COLUMNS = [
     ("status", "VARCHAR"),  # ingested / failed / duplicate
     ("error", "VARCHAR"),
     ("ingested_at", "TIMESTAMP"),
+    ("error_zh", "VARCHAR"),  # the reason in Chinese (added after the first release)
 ]
 REPORT_COLUMNS = [
     ("run_id", "VARCHAR"),
@@ -57,6 +59,17 @@ REPORT_COLUMNS = [
     ("rows_quarantined", "BIGINT"),
     ("error", "VARCHAR"),
     ("seconds", "DOUBLE"),
+    ("error_zh", "VARCHAR"),  # added after the first release
+]
+# files dated after the run's cut-off, as the last ingestion saw the inbox (replaced by each run):
+# a later month's run takes a `not_yet_due` one, a `future_dated` one is dated after today
+DEFERRED_COLUMNS = [
+    ("path", "VARCHAR"),
+    ("table_name", "VARCHAR"),
+    ("file_date", "DATE"),
+    ("reason", "VARCHAR"),  # not_yet_due / future_dated
+    ("as_of", "DATE"),
+    ("seen_at", "TIMESTAMP"),
 ]
 
 
@@ -78,7 +91,52 @@ def ensure_landing(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create table if not exists landing.quarantine ({_ddl(QUARANTINE_COLUMNS)})")
     con.execute(f"create table if not exists landing.file_manifest ({_ddl(MANIFEST_COLUMNS)})")
     con.execute(f"create table if not exists landing.ingestion_report ({_ddl(REPORT_COLUMNS)})")
+    con.execute(f"create table if not exists landing.deferred_files ({_ddl(DEFERRED_COLUMNS)})")
+    for table, columns in (("file_manifest", MANIFEST_COLUMNS), ("ingestion_report", REPORT_COLUMNS)):
+        for name, duck_type in columns:  # columns added since a warehouse was created
+            con.execute(
+                f'alter table landing.{table} add column if not exists "{name}" {duck_type.split()[0]}'
+            )
     _ensure_files(con)
+    _scrub_stored_text(con)
+
+
+SCRUBBED = "landing_history._scrubbed"
+
+
+def _scrub_stored_text(con: duckdb.DuckDBPyConnection) -> None:
+    """Once per warehouse: mask personal numbers in free text landed before ingestion scrubbed it.
+
+    Text columns (keys aside), ``_extra`` and ``quarantine.raw_row`` of a warehouse from before the
+    scrubber may hold a typed mobile or ID number; the distinct values that do are scrubbed with
+    ``sources.scrub.scrub_text`` and updated in place. A new warehouse has nothing to do.
+    """
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'landing_history' and table_name = '_scrubbed'"
+    ).fetchall()[0][0]
+    if exists:
+        return
+    targets = [("landing.quarantine", "raw_row")]
+    for table in TABLES:
+        columns = [c.name for c in table.columns if c.kind is Kind.TEXT and c.name not in table.key]
+        for schema in ("landing", "landing_history"):
+            targets += [(f"{schema}.{table.name}", column) for column in [*columns, "_extra"]]
+    for relation, column in targets:
+        text = f'cast("{column}" as varchar)'
+        values = [v for (v,) in con.execute(
+            f"select distinct {text} from {relation} where {sql_holds_personal_number(text)}"
+        ).fetchall()]  # fmt: skip
+        if values:
+            mapping = pl.DataFrame({"raw": values, "scrubbed": [scrub_text(v) for v in values]})
+            con.register("scrubbed_values", mapping.to_arrow())
+            try:
+                con.execute(
+                    f'update {relation} set "{column}" = m.scrubbed from scrubbed_values m where {text} = m.raw'
+                )
+            finally:
+                con.unregister("scrubbed_values")
+    con.execute(f"create table {SCRUBBED} as select current_timestamp as scrubbed_at")
 
 
 def _key_match(table: Table, left: str, right: str) -> str:
@@ -317,6 +375,17 @@ def append_report(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
         f"insert into landing.ingestion_report ({', '.join(names)}) values ({', '.join('?' for _ in names)})",
         [[row.get(name) for name in names] for row in rows],
     )
+
+
+def replace_deferred(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+    """The files this run left for later (``DEFERRED_COLUMNS``), replacing the previous run's list."""
+    names = [name for name, _ in DEFERRED_COLUMNS]
+    con.execute("delete from landing.deferred_files")
+    if rows:
+        con.executemany(
+            f"insert into landing.deferred_files ({', '.join(names)}) values ({', '.join('?' for _ in names)})",
+            [[row.get(name) for name in names] for row in rows],
+        )
 
 
 def known_dealers(con: duckdb.DuckDBPyConnection) -> set[str]:

@@ -1,9 +1,12 @@
 """The quality gate a candidate serving database must pass before it replaces the live one.
 
-Two parts:
+Three parts:
 
-* a plaintext-PII scan over every text column (SQL regexes in DuckDB: no mobile number and no ID
-  number may stand alone in any value);
+* a personal-number scan over every column of every table, whatever its type (cast to text, JSON
+  and lists included), with the rule the ingestion scrubber masks by (``sources.scrub``): every
+  written form of a mobile (``+86``/``0086``/``86``, spaces, dashes, full-width digits) and 15- or
+  18-digit ID numbers; a hit names the table, the column and the number of rows;
+* the published tables of PRODUCT.md must all be there (``PUBLISHED_TABLES``);
 * a Great Expectations suite per published table, run on pandas frames pulled from the candidate
   file (GX's SQL path on DuckDB is broken, stack-notes §4): keys unique and not null, row count
   within ``ROW_COUNT_TOLERANCE`` of the previous publish, every ``*_rate`` / ``*_share`` column in
@@ -20,18 +23,40 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-# A plaintext mobile or ID number standing alone in a value. Bounded by non-alphanumerics so
-# that digit runs inside hex HMACs or base64 ciphertexts do not count.
-MOBILE_PATTERN = r"(^|[^0-9A-Za-z])1[3-9][0-9]{9}([^0-9A-Za-z]|$)"
-ID_NUMBER_PATTERN = (
-    r"(^|[^0-9A-Za-z])[1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])[0-9]{5}[0-9Xx]([^0-9A-Za-z]|$)"
-)
-ID_NUMBER15_PATTERN = r"(^|[^0-9A-Za-z])[1-9][0-9]{5}[0-9]{2}(0[1-9]|1[0-2])[0-9]{5}([^0-9A-Za-z]|$)"
+from sources.scrub import sql_holds_personal_number
+
+# The published tables of PRODUCT.md ("Published tables"): the one list the gate requires. The
+# identity tables and the quarantine are copied from the warehouse and always required; the dbt
+# marts among them are required once the project builds them (they are models in its manifest), so
+# a mart that a branch has not merged yet does not block a publish, and one that went missing does.
+PUBLISHED_TABLES: tuple[str, ...] = (
+    "oneid_map", "oneid_changes", "customer_360", "vehicles", "reminders",
+    "kpi_reminders_monthly", "kpi_bookings_monthly", "kpi_campaigns", "kpi_complaints_monthly",
+    "kpi_communication_monthly", "kpi_customers_monthly", "quarantine",
+)  # fmt: skip
+NOT_FROM_DBT = frozenset({"oneid_map", "oneid_changes", "quarantine"})
+
+
+def required_tables(manifest_path: Path | None = None) -> list[str]:
+    """``PUBLISHED_TABLES`` this project publishes: the warehouse copies and every mart it builds."""
+    if manifest_path is None:
+        from assets.transform.project import dbt_project
+
+        manifest_path = Path(dbt_project.manifest_path)
+    manifest = json.loads(Path(manifest_path).read_text())
+    marts = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1:2] == ["marts"]
+    }
+    return [t for t in PUBLISHED_TABLES if t in NOT_FROM_DBT or t in marts]
+
 
 # A publish may grow or shrink a table by at most half against the previous one: a month adds a
 # few percent, a doubled batch or a lost source file moves far more.
@@ -39,7 +64,8 @@ ROW_COUNT_TOLERANCE = 0.5
 
 # Append-only logs grow with every run (and a month with many merges, files or bad rows is not a
 # bad batch), so they are not held to the band; their content is checked where they are made.
-APPEND_ONLY_LOGS = frozenset({"oneid_changes", "quarantine", "file_manifest"})
+# (`deferred_files` is no log, but it lists what the inbox holds beyond the cut-off: it comes and goes)
+APPEND_ONLY_LOGS = frozenset({"oneid_changes", "quarantine", "file_manifest", "deferred_files"})
 
 # Month-grain tables: one slice per month M, kept for every month run so far (the month column
 # holds the first day of M). Their total grows by a month at every run, so the row-count band
@@ -107,8 +133,8 @@ class GateCheck:
 
 # The kinds of check, fixed so Dagster can declare one asset check per kind.
 CHECK_KINDS = {
-    "no_plaintext_pii": "no plaintext mobile or ID number in any text column",
-    "tables_present": "every table of the previous publish is in the candidate",
+    "no_plaintext_pii": "no plaintext mobile or ID number in any column of any type",
+    "tables_present": "every published table of PRODUCT.md and every table of the previous publish is there",
     "contract_columns": "the columns PRODUCT.md names are present",
     "keys_unique": "each table's key is unique and not null",
     "row_counts_in_range": f"row counts within ±{ROW_COUNT_TOLERANCE:.0%} of the previous publish",
@@ -158,24 +184,18 @@ class GateReport:
 # ---------------------------------------------------------------------------- reading the files
 
 
-def text_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    return con.execute(
-        "select table_name, column_name from information_schema.columns "
-        "where table_schema = 'main' and data_type = 'VARCHAR' order by 1, 2"
-    ).fetchall()
-
-
 def scan_for_plaintext_pii(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """``table.column`` of every text column holding something shaped like a mobile or ID number."""
+    """``table.column (N rows)`` for every column, of any type, holding a mobile or ID number.
+
+    Each column is cast to text (numbers, dates, JSON, lists and structs alike) and matched with
+    ``sources.scrub``'s rule; one pass per table counts every column at once.
+    """
     hits = []
-    for table, column in text_columns(con):
-        found = con.execute(
-            f'select count(*) from main."{table}" where regexp_matches("{column}", ?) '
-            f'or regexp_matches("{column}", ?) or regexp_matches("{column}", ?)',
-            [MOBILE_PATTERN, ID_NUMBER_PATTERN, ID_NUMBER15_PATTERN],
-        ).fetchone()[0]
-        if found:
-            hits.append(f"{table}.{column} ({found} rows)")
+    for table, columns in table_columns(con).items():
+        predicates = [sql_holds_personal_number(f'cast("{c}" as varchar)') for c in columns]
+        counts = ", ".join(f"count(*) filter (where {p})" for p in predicates)
+        found = con.execute(f'select {counts} from main."{table}"').fetchone()
+        hits += [f"{table}.{c} ({n} rows)" for c, n in zip(columns, found, strict=True) if n]
     return hits
 
 
@@ -374,11 +394,15 @@ def run_expectations(
 # ---------------------------------------------------------------------------- the gate
 
 
-def run_quality_gate(candidate: Path, previous: Path | None, report_dir: Path) -> GateReport:
+def run_quality_gate(
+    candidate: Path, previous: Path | None, report_dir: Path, required: Iterable[str] | None = None
+) -> GateReport:
     """Check the candidate; raise ``GateFailed`` listing every failed check.
 
-    The report (markdown, JSON, Data Docs HTML) is written to ``report_dir`` either way.
+    ``required``: the tables that must be published (default ``required_tables()``). The report
+    (markdown, JSON, Data Docs HTML) is written to ``report_dir`` either way.
     """
+    required = list(required_tables() if required is None else required)
     report = GateReport()
     report_dir.mkdir(parents=True, exist_ok=True)
     previous_counts = previous_row_counts(previous)
@@ -389,8 +413,9 @@ def run_quality_gate(candidate: Path, previous: Path | None, report_dir: Path) -
         report.add("no_plaintext_pii", not hits, ", ".join(hits) or "none found")
 
         columns = table_columns(con)
-        # a table that was published before and is gone now means a model or a source went missing
-        missing_tables = sorted(t for t in previous_counts if t not in columns)
+        # a published table of the contract that is not there, or one that was published before and
+        # is gone now, means a model or a source went missing
+        missing_tables = sorted({t for t in [*required, *previous_counts] if t not in columns})
         report.add("tables_present", not missing_tables, ", ".join(missing_tables) or "all present")
 
         for table, wanted in CONTRACT_COLUMNS.items():

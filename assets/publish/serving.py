@@ -24,6 +24,7 @@ from dagster_duckdb import DuckDBResource
 from assets.publish.gate import CHECK_KINDS, MONTH_GRAIN_TABLES, GateFailed, GateReport, run_quality_gate
 from assets.transform.project import dbt_project
 from pipelines.resources import AftercareSettings, RunMonth
+from pipelines.run_guard import candidate_path
 
 # warehouse relations published beside the marts, under these names
 EXTRA_PUBLISHED = {
@@ -32,6 +33,8 @@ EXTRA_PUBLISHED = {
     "oneid_links": "identity.oneid_links",
     "quarantine": "landing.quarantine",
     "file_manifest": "landing.file_manifest",
+    # files dated after the cut-off, and whether a later run takes them (the data-quality page)
+    "deferred_files": "landing.deferred_files",
 }
 
 
@@ -204,7 +207,7 @@ def serving_database(
     paths = settings.settings.paths
     serving = Path(paths.serving)
     serving.parent.mkdir(parents=True, exist_ok=True)
-    candidate = serving.with_name(serving.name + ".next")
+    candidate = candidate_path(serving, context.run_id)  # one per run: runs never share a candidate
     run_dir = Path(paths.runs) / context.run_id
     run_info = {
         "run_id": context.run_id,

@@ -10,6 +10,7 @@ import dagster as dg
 from assets.partitions import monthly_partitions, one_month_per_run
 from assets.wechat.callback_ingest import ingest_callback_events
 from assets.wechat.dispatch import DispatchReport, DispatchStopped, dispatch
+from assets.wechat.feeds import optional_feed
 from assets.wechat.followers import sync_followers
 from assets.wechat.settlement import STATUSES, settle_sends
 from assets.wechat.wecom_sync import sync_behavior, sync_contacts, sync_groupmsg_results
@@ -49,12 +50,14 @@ def oa_followers(
 ) -> dg.MaterializeResult:
     """Followers of the Official Account: the full openid list, user info for new or changed ones."""
     with (
-        api_errors("follower sync"),
+        optional_feed(context, warehouse, "WeChat follower sync") as feed,
         OfficialAccountClient.from_settings(settings.settings) as client,
         warehouse.get_connection() as con,
     ):
         report = sync_followers(client, con, log=context.log.info)
         subscribed = con.execute("SELECT count(*) FROM wechat.oa_followers WHERE subscribe").fetchall()[0][0]
+    if feed.outage is not None:
+        return feed.unavailable()
     return dg.MaterializeResult(
         metadata={
             "listed": report.listed,
@@ -65,6 +68,7 @@ def oa_followers(
             "fetched": report.fetched,
             "resumed": report.resumed,
             "subscribed": subscribed,
+            **feed.metadata(),
         }
     )
 
@@ -84,21 +88,28 @@ def oa_followers(
     ],
     compute_kind="python",
 )
-def wecom_contacts(settings: AftercareSettings, warehouse: WarehouseResource):
+def wecom_contacts(
+    context: dg.AssetExecutionContext, settings: AftercareSettings, warehouse: WarehouseResource
+):
     cfg = settings.settings
     vault = PiiVault(cfg.pii_key())
+    keys = [dg.AssetKey(["wechat", "wecom_follow_users"]), dg.AssetKey(["wechat", "wecom_external_contacts"])]
     with (
-        api_errors("WeCom customer sync"),
+        optional_feed(context, warehouse, "WeCom customer sync", keys) as feed,
         WecomClient.from_settings(cfg) as client,
         warehouse.get_connection() as con,
     ):
         counts = sync_contacts(client, con, vault, cfg.oneid.placeholder_mobiles)
+    if feed.outage is not None:
+        yield from feed.unavailable_results()
+        return
     yield dg.MaterializeResult(
-        asset_key=["wechat", "wecom_follow_users"], metadata={"rows": counts["follow_users"]}
+        asset_key=["wechat", "wecom_follow_users"],
+        metadata={"rows": counts["follow_users"], **feed.metadata()},
     )
     yield dg.MaterializeResult(
         asset_key=["wechat", "wecom_external_contacts"],
-        metadata={"rows": counts["relations"], "customers": counts["customers"]},
+        metadata={"rows": counts["relations"], "customers": counts["customers"], **feed.metadata()},
     )
 
 
@@ -109,30 +120,40 @@ def wecom_contacts(settings: AftercareSettings, warehouse: WarehouseResource):
     deps=[dg.AssetKey(["wechat", "wecom_follow_users"])],
 )
 def wecom_behavior_daily(
-    settings: AftercareSettings, warehouse: WarehouseResource, run_month: RunMonth
+    context: dg.AssetExecutionContext,
+    settings: AftercareSettings,
+    warehouse: WarehouseResource,
+    run_month: RunMonth,
 ) -> dg.MaterializeResult:
     """Consultant behaviour per day (new contacts, chats, messages, reply rate, reply time)."""
     with (
-        api_errors("WeCom behaviour sync"),
+        optional_feed(context, warehouse, "WeCom behaviour sync") as feed,
         WecomClient.from_settings(settings.settings) as client,
         warehouse.get_connection() as con,
     ):
         counts = sync_behavior(client, con, run_month.as_of)
-    return dg.MaterializeResult(metadata={**counts, "as_of": run_month.as_of.isoformat()})
+    if feed.outage is not None:
+        return feed.unavailable()
+    return dg.MaterializeResult(metadata={**counts, "as_of": run_month.as_of.isoformat(), **feed.metadata()})
 
 
 @dg.asset(key=["wechat", "wecom_groupmsg_results"], group_name=GROUP, compute_kind="python")
 def wecom_groupmsg_results(
-    settings: AftercareSettings, warehouse: WarehouseResource, run_month: RunMonth
+    context: dg.AssetExecutionContext,
+    settings: AftercareSettings,
+    warehouse: WarehouseResource,
+    run_month: RunMonth,
 ) -> dg.MaterializeResult:
     """Per-customer results of the consultants' mass messages of the last 90 days."""
     with (
-        api_errors("WeCom group-message sync"),
+        optional_feed(context, warehouse, "WeCom group-message sync") as feed,
         WecomClient.from_settings(settings.settings) as client,
         warehouse.get_connection() as con,
     ):
         counts = sync_groupmsg_results(client, con, run_month.as_of)
-    return dg.MaterializeResult(metadata=counts)
+    if feed.outage is not None:
+        return feed.unavailable()
+    return dg.MaterializeResult(metadata={**counts, **feed.metadata()})
 
 
 # dagster-dbt's key of the `reminders` mart (models/marts/..., schema marts)

@@ -16,6 +16,7 @@ from sources.exports import values as v
 from sources.exports.personal import PersonalData
 from sources.exports.reader import EXTRA_PREFIX, ROW_COLUMN, RawExport
 from sources.exports.tables import Kind, Table, output_columns
+from sources.scrub import scrub_column
 
 Q_COLUMN = "_q_column"
 Q_REASON = "_q_reason"
@@ -43,14 +44,17 @@ _PARSERS = {
 _TYPED = (Kind.VIN, *_PARSERS)
 # person identifiers other than the ID number that make a row's person reachable
 _OTHER_IDENTIFIERS = ("openid", "unionid")
+# ids WeChat issues (28-character tokens, ~2 M distinct at M scale): not free text, not scrubbed
+_ISSUED_IDS = _OTHER_IDENTIFIERS
 
 
 def raw_rows(raw: RawExport, personal: PersonalData, source_rows: pl.Series) -> pl.DataFrame:
     """``_source_row`` and the row as read (JSON text) for the given rows, personal data protected.
 
     Mobiles and ID numbers are replaced by ``hmac:<HMAC>`` (of the normalized value when there is
-    one, so a quarantined row still joins to OneID), names by their mask, and values of unknown
-    columns that look like a mobile or ID number by their HMAC.
+    one, so a quarantined row still joins to OneID), names by their mask, and every other value,
+    known column or not, passes the free-text scrubber (a mobile or ID number typed into it is
+    masked by position): the raw row holds nothing a reader could dial or look up.
     """
     frame = raw.frame.filter(pl.col(ROW_COLUMN).is_in(source_rows.implode()))
     for col in raw.table.columns:
@@ -62,8 +66,10 @@ def raw_rows(raw: RawExport, personal: PersonalData, source_rows: pl.Series) -> 
             )
         elif col.kind is Kind.NAME:
             frame = _replace_distinct(frame, col.name, lambda x: personal.name(x)[0])
+        else:
+            frame = scrub_column(frame, col.name)
     for name in raw.extra_columns:
-        frame = personal.scrub_column(frame, name)
+        frame = scrub_column(frame, name)
     labels = [
         pl.col(name).alias(name[len(EXTRA_PREFIX) :] if name.startswith(EXTRA_PREFIX) else name)
         for name in frame.columns
@@ -73,7 +79,7 @@ def raw_rows(raw: RawExport, personal: PersonalData, source_rows: pl.Series) -> 
 
 
 def _hashed(hmac: str | None, raw: str, personal: PersonalData) -> str:
-    return f"hmac:{hmac}" if hmac else personal.scrub(raw)
+    return f"hmac:{hmac}" if hmac else personal.hashed_text(raw)
 
 
 def _replace_distinct(frame: pl.DataFrame, column: str, fn) -> pl.DataFrame:
@@ -111,6 +117,11 @@ def type_export(
     vins = [v.normalize_vin_expr(pl.col(c.name)).alias(c.name) for c in table.columns if c.kind is Kind.VIN]
     parsed = [v.parse_column(frame, c.name, c.kind.value) for c in table.columns if c.kind in _PARSERS]
     out = frame.with_columns(*text_columns, *vins, *parsed)
+    # a mobile or ID number typed into free text is masked before it is stored (keys and WeChat ids
+    # are identifiers, not text: one shaped like a mobile is left for the gate to refuse)
+    for col in table.columns:
+        if col.kind is Kind.TEXT and col.name not in table.key and col.name not in _ISSUED_IDS:
+            out = scrub_column(out, col.name)
     out = out.with_columns(
         v.vin_check_ok_series(out.get_column(c.name)).alias(f"{c.name}_check_ok")
         for c in table.columns
@@ -162,9 +173,9 @@ def type_export(
         pl.when(pl.col(Q_REASON) != "").then(pl.col(Q_REASON)).alias(Q_REASON),
     )
 
-    # unknown columns, kept aside as JSON (values shaped like personal data hashed)
+    # unknown columns, kept aside as JSON (mobiles and ID numbers in them masked)
     for name in raw.extra_columns:
-        out = personal.scrub_column(out, name)
+        out = scrub_column(out, name)
     if raw.extra_columns:
         extra = pl.struct(
             [pl.col(c).alias(c[len(EXTRA_PREFIX) :]) for c in raw.extra_columns]

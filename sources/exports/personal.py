@@ -27,12 +27,6 @@ from sources.identifiers import (
 )
 from sources.pii import PiiVault
 
-# anything shaped like a mainland mobile or an ID number inside free text (unknown columns, raw rows)
-PII_SHAPED = (
-    r"(?:^|[^0-9A-Za-z])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?:[^0-9A-Za-z]|$)"
-    r"|(?:^|[^0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?:[^0-9A-Za-z]|$)"
-)
-
 
 class PersonalData:
     def __init__(self, vault: PiiVault, placeholder_mobiles: Iterable[str] = DEFAULT_PLACEHOLDER_MOBILES):
@@ -87,8 +81,8 @@ class PersonalData:
         text = fold_width(str(raw)).strip()
         return mask_name(text), self.vault.encrypt(text)
 
-    def scrub(self, raw: str | None) -> str | None:
-        """Free text that may hold a mobile or ID number: replaced whole by its HMAC."""
+    def hashed_text(self, raw: str | None) -> str | None:
+        """A personal-data cell that is no valid mobile or ID number (``123``): replaced whole by its HMAC."""
         if raw is None:
             return None
         return "hmac:" + self.vault.hash(fold_width(raw).strip())
@@ -247,23 +241,6 @@ class PersonalData:
     def name_columns(self, frame: pl.DataFrame, column: str) -> pl.DataFrame:
         names = [f"{column}_masked", f"{column}_enc"]
         return self._map_distinct(frame, column, self.names, names, "name")
-
-    def scrub_column(self, frame: pl.DataFrame, column: str) -> pl.DataFrame:
-        """Values of a free-text column that look like a mobile or ID number, hashed in place."""
-        suspicious = (
-            frame.get_column(column).filter(frame.get_column(column).str.contains(PII_SHAPED)).unique()
-        )
-        if suspicious.len() == 0:
-            return frame
-        mapping = pl.DataFrame(
-            {"__raw": suspicious.to_list(), "__scrubbed": [self.scrub(v) for v in suspicious.to_list()]},
-            schema={"__raw": pl.String, "__scrubbed": pl.String},
-        )
-        return (
-            frame.join(mapping, left_on=column, right_on="__raw", how="left", maintain_order="left")
-            .with_columns(pl.coalesce("__scrubbed", column).alias(column))
-            .drop("__scrubbed")
-        )
 
 
 # what NFKC does to the characters exports actually carry: full-width ASCII (U+FF01..U+FF5E) and the

@@ -39,6 +39,9 @@ class Table:
     required: tuple[str, ...]  # besides the key
     columns: tuple[Column, ...]
     checks: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> allowed values
+    # Chinese names a dealer's file may start with instead of the English one (SOURCES.md's table
+    # names, plus the everyday name an export menu shows, e.g. 车辆销售 for 销售开票)
+    names_zh: tuple[str, ...] = ()
 
     @property
     def required_columns(self) -> tuple[str, ...]:
@@ -66,6 +69,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "dealers",
         "master",
+        names_zh=("经销商", "经销商主数据"),
         key=("dealer_code",),
         required=(),
         columns=(
@@ -80,6 +84,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "staff",
         "master",
+        names_zh=("员工", "人员"),
         key=("staff_id",),
         required=(),
         columns=(
@@ -94,6 +99,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "vehicle_sales",
         "dms",
+        names_zh=("销售开票", "车辆销售"),
         key=("vin", "invoice_date"),
         required=("dealer_code",),
         columns=(
@@ -114,6 +120,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "wechat_bindings",
         "dms",
+        names_zh=("公众号注册绑定", "微信绑定"),
         key=("binding_id",),
         required=(),
         columns=(
@@ -131,6 +138,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "bookings",
         "dms",
+        names_zh=("预约单",),
         key=("booking_id",),
         required=("dealer_code", "scheduled_date"),
         columns=(
@@ -152,6 +160,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "repair_orders",
         "csc",
+        names_zh=("维修工单",),
         key=("ro_no",),
         required=("vin", "dealer_code", "opened_at"),
         columns=(
@@ -178,6 +187,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "campaigns",
         "csc",
+        names_zh=("服务活动",),
         key=("campaign_code",),
         required=(),
         columns=(
@@ -195,6 +205,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "campaign_participants",
         "csc",
+        names_zh=("活动报名",),
         key=("participant_id",),
         required=(),
         columns=(
@@ -211,6 +222,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "reminder_calls",
         "csc",
+        names_zh=("车辆提醒单",),
         key=("call_id",),
         required=("vin", "reminder_type", "called_at"),
         columns=(
@@ -228,6 +240,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "complaints",
         "csc",
+        names_zh=("客户投诉",),
         key=("complaint_no",),
         required=("received_at",),
         columns=(
@@ -253,6 +266,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "rescues",
         "csc",
+        names_zh=("紧急救援",),
         key=("request_no",),
         required=(),
         columns=(

@@ -327,7 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--end", default=None)
     parser.add_argument("--months", type=int, default=24)
-    parser.add_argument("--key", default="bench-only-key", help="PII HMAC key (as AFTERCARE_PII_KEY)")
+    parser.add_argument(
+        "--key", default="bench-only-key-0123456789abcdefghijkl", help="PII HMAC key (as AFTERCARE_PII_KEY)"
+    )
     parser.add_argument(
         "--shards", type=int, default=1, help="build the population as this many disjoint worlds (memory)"
     )

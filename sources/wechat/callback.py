@@ -20,15 +20,30 @@ from pathlib import Path
 from typing import Any
 
 CALLBACK_TOKEN_ENV = "AFTERCARE_WECHAT_CALLBACK_TOKEN"
-# Local/demo default only; a real Official Account gets its own token set in the MP console and
-# exported as AFTERCARE_WECHAT_CALLBACK_TOKEN (docs/wechat.md).
-DEFAULT_CALLBACK_TOKEN = "aftercare-local-callback-token"
+# the Token set in the MP console (3 to 32 characters there): anyone who knows it can forge events,
+# so there is no default and a short one is refused
+MIN_TOKEN_CHARS = 16
 MAX_BODY = 64 * 1024
 
 
+class MissingCallbackToken(ValueError):
+    """The receiver has no usable token; the message says what to set (never the value)."""
+
+
 def callback_token(environ: dict[str, str] | None = None) -> str:
+    """``AFTERCARE_WECHAT_CALLBACK_TOKEN``, at least ``MIN_TOKEN_CHARS`` long; there is no fallback."""
     env = os.environ if environ is None else environ
-    return env.get(CALLBACK_TOKEN_ENV) or DEFAULT_CALLBACK_TOKEN
+    token = env.get(CALLBACK_TOKEN_ENV) or ""
+    if not token:
+        raise MissingCallbackToken(
+            f"{CALLBACK_TOKEN_ENV} is not set: export the Token configured in the MP console "
+            "(设置与开发 > 基本配置 > 服务器配置)"
+        )
+    if len(token) < MIN_TOKEN_CHARS:
+        raise MissingCallbackToken(
+            f"{CALLBACK_TOKEN_ENV} is {len(token)} characters long; use at least {MIN_TOKEN_CHARS}"
+        )
+    return token
 
 
 def signature(token: str, timestamp: str, nonce: str) -> str:

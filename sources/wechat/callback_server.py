@@ -21,7 +21,15 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from sources.wechat.callback import BadEvent, EventLog, callback_token, parse_event, signature_ok, to_event
+from sources.wechat.callback import (
+    BadEvent,
+    EventLog,
+    MissingCallbackToken,
+    callback_token,
+    parse_event,
+    signature_ok,
+    to_event,
+)
 from sources.wechat.callback_crypto import DecryptError, decrypt, msg_signature_ok
 
 AES_KEY_ENV = "AFTERCARE_WECHAT_CALLBACK_AES_KEY"
@@ -32,7 +40,11 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 def build_app(
     events_dir: Path, token: str | None = None, aes_key: str | None = None, appid: str | None = None
 ) -> Starlette:
-    """``aes_key`` (the EncodingAESKey) and ``appid`` enable safe mode; plaintext pushes stay accepted."""
+    """``aes_key`` (the EncodingAESKey) and ``appid`` enable safe mode; plaintext pushes stay accepted.
+
+    ``token``: the signature token, else ``AFTERCARE_WECHAT_CALLBACK_TOKEN``; without either the
+    receiver does not start (``MissingCallbackToken``).
+    """
     log = EventLog(events_dir)
     secret = token or callback_token()
     aes_key = aes_key if aes_key is not None else os.environ.get(AES_KEY_ENV) or None
@@ -117,11 +129,15 @@ def callback_command(args: argparse.Namespace) -> int:
         return 2
     assert settings.paths.state is not None
     events_dir = settings.paths.state / "callbacks"
+    try:
+        app = build_app(events_dir, appid=settings.wechat.appid)
+    except MissingCallbackToken as exc:
+        print(f"aftercare callback: {exc}", file=sys.stderr)
+        return 2
     print(
         f"WeChat callback receiver on http://{args.host}:{args.port}/wechat/callback -> {events_dir}\n"
-        f"  token from AFTERCARE_WECHAT_CALLBACK_TOKEN (default: the local demo token); Ctrl-C stops",
+        f"  token from AFTERCARE_WECHAT_CALLBACK_TOKEN; Ctrl-C stops",
         flush=True,
     )
-    app = build_app(events_dir, appid=settings.wechat.appid)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0

@@ -348,6 +348,11 @@ def build_fixture_warehouse(path: Path) -> Path:
     con = duckdb.connect(str(path))
     try:
         create_tables(con)
+        # the quarantine, empty: ingestion always creates it and the gate requires it published
+        from assets.ingestion.store import QUARANTINE_COLUMNS
+
+        columns = ", ".join(f'"{c}" {t}' for c, t in QUARANTINE_COLUMNS)
+        con.execute(f"create table landing.quarantine ({columns})")
         for relation, rows in ROWS.items():
             insert_rows(con, relation, rows)
     finally:

@@ -37,7 +37,7 @@ def s_run(tmp_path_factory):
     env = {
         **os.environ,
         "AFTERCARE_CONFIG": str(work / "aftercare.toml"),
-        "AFTERCARE_PII_KEY": "s-data-test-key",
+        "AFTERCARE_PII_KEY": "s-data-test-key-0123456789abcdefghijk",
         "DAGSTER_HOME": str(work / "dagster_home"),
         "PYTHONPATH": str(ROOT),
     }

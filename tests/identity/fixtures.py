@@ -13,7 +13,7 @@ import duckdb
 
 from sources.identifiers import classify_mobile, id_check_char, keyed_hash, parse_id_number
 
-KEY = b"identity-test-key"
+KEY = b"identity-test-key-0123456789abcdefghi"
 
 
 def hmac(normalized: str) -> str:

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 VEHICLES = int(os.environ.get("AFTERCARE_TEST_IDENTITY_VEHICLES", "20000"))  # scale S, 24 months
-PII_KEY = "identity-e2e-key"
+PII_KEY = "identity-e2e-key-0123456789abcdefghij"
 
 
 @pytest.fixture(scope="module")

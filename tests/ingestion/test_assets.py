@@ -17,7 +17,7 @@ from tests.ingestion.torture import build_torture_inbox
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
     (tmp_path / "aftercare.toml").write_text('[paths]\ndata = "data"\n')
-    monkeypatch.setenv("AFTERCARE_PII_KEY", "dagster-test-key")
+    monkeypatch.setenv("AFTERCARE_PII_KEY", "dagster-test-key-0123456789abcdefghij")
     monkeypatch.setenv("AFTERCARE_CONFIG", str(tmp_path / "aftercare.toml"))
     return tmp_path
 

@@ -136,8 +136,8 @@ def test_names_masked_and_encrypted(personal):
     assert masked == "欧***" and personal.vault.decrypt(enc) == "欧阳娜娜"
 
 
-def test_free_text_with_a_mobile_is_scrubbed(personal):
-    assert personal.scrub("老客户 13800138009").startswith("hmac:")
+def test_an_unusable_personal_cell_is_hashed_whole(personal):
+    assert personal.hashed_text("老客户 13800138009").startswith("hmac:")
 
 
 @pytest.mark.parametrize(
@@ -147,7 +147,12 @@ def test_free_text_with_a_mobile_is_scrubbed(personal):
      ("campaigns_2026-10-31.csv", "campaigns", dt.date(2026, 10, 31)),
      ("vehicle_sales_202602.csv", "vehicle_sales", dt.date(2026, 2, 28)),
      ("dealers.csv", "dealers", None),
-     ("车辆销售_202611.xlsx", None, dt.date(2026, 11, 30)),
+     ("车辆销售_202611.xlsx", "vehicle_sales", dt.date(2026, 11, 30)),
+     ("维修工单_20261103.csv", "repair_orders", dt.date(2026, 11, 3)),
+     ("车辆销售202611.xlsx", "vehicle_sales", dt.date(2026, 11, 30)),
+     ("活动报名-2026-10.csv", "campaign_participants", dt.date(2026, 10, 31)),
+     ("经销商.xlsx", "dealers", None),
+     ("车辆保险_202611.xlsx", None, dt.date(2026, 11, 30)),
      ("service_log_2026-10-31.csv", None, dt.date(2026, 10, 31))],
 )  # fmt: skip
 def test_file_names_give_table_and_export_date(name, table, date):

@@ -4,6 +4,7 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
+from assets.publish.gate import CONTRACT_COLUMNS
 from assets.publish.serving import serving_database
 from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
 
@@ -17,8 +18,20 @@ def project(tmp_path, monkeypatch):
     con = duckdb.connect(str(data / "warehouse.duckdb"))
     con.execute("create schema marts")
     con.execute("create table marts.dealers as select 'D001' as dealer_code, 10 as repair_orders_12m")
+    # the published tables of PRODUCT.md the gate requires, empty, with their contract's columns
+    for schema, table in required_relations():
+        columns = ", ".join(f'"{c}" varchar' for c in CONTRACT_COLUMNS.get(table, ("id",)))
+        con.execute(f"create schema if not exists {schema}")
+        con.execute(f"create table {schema}.{table} ({columns})")
     con.close()
     return data
+
+
+def required_relations() -> list[tuple[str, str]]:
+    from assets.publish.gate import required_tables
+    from assets.publish.serving import EXTRA_PUBLISHED
+
+    return [tuple(EXTRA_PUBLISHED.get(t, f"marts.{t}").split(".")) for t in required_tables()]
 
 
 def publish(data):
@@ -52,7 +65,7 @@ def test_publish_swaps_in_a_complete_database_and_an_open_reader_keeps_its_snaps
     assert fresh.execute("select repair_orders_12m from dealers").fetchone() == (11,)
     assert fresh.execute("select month, as_of_date from publish_log").fetchone() == ("2026-11", "2026-10-31")
     fresh.close()
-    assert not (project / "serving.duckdb.next").exists()
+    assert not list(project.glob("serving.duckdb.*next*"))  # the run's candidate is gone
 
 
 def test_a_plaintext_mobile_fails_the_gate_and_leaves_the_old_database(project):
@@ -68,4 +81,4 @@ def test_a_plaintext_mobile_fails_the_gate_and_leaves_the_old_database(project):
     failure = result.get_step_failure_events()[0].event_specific_data.error.message
     assert "leak.contact" in failure
     assert (project / "serving.duckdb").read_bytes() == before
-    assert not (project / "serving.duckdb.next").exists()
+    assert not list(project.glob("serving.duckdb.*next*"))  # the run's candidate is gone

@@ -31,9 +31,53 @@ def test_a_secret_in_the_file_is_refused_with_what_to_do(tmp_path):
         load_settings(environ={}, cwd=tmp_path)
 
 
+KEY = "s3cret-0123456789abcdefghijklmnopqrstuvwxyz"
+
+
 def test_secrets_come_from_the_environment(tmp_path):
-    settings = load_settings(environ={"AFTERCARE_PII_KEY": "s3cret"}, cwd=tmp_path)
-    assert settings.pii_key() == b"s3cret"
+    settings = load_settings(environ={"AFTERCARE_PII_KEY": KEY}, cwd=tmp_path)
+    assert settings.pii_key() == KEY.encode()
+
+
+@pytest.mark.parametrize("env", ["local", "production"])
+def test_a_short_pii_key_is_refused_without_showing_it(tmp_path, env):
+    settings = load_settings(environ={"AFTERCARE_PII_KEY": "x", "AFTERCARE_ENV": env}, cwd=tmp_path)
+    with pytest.raises(ConfigError, match="pii.key is 1 characters long; at least 32") as refused:
+        settings.pii_key()
+    assert "'x'" not in str(refused.value)
+
+
+def test_without_env_no_development_key_is_made(tmp_path):
+    settings = load_settings(environ={}, cwd=tmp_path)
+    assert settings.env is None
+    with pytest.raises(ConfigError, match='env = "local"'):
+        settings.pii_key()
+    assert not list(tmp_path.rglob("dev_pii.key"))
+
+
+def test_a_local_development_key_is_made_once_readable_by_its_owner_only(tmp_path):
+    import stat
+    import warnings
+
+    settings = load_settings(environ={"AFTERCARE_ENV": "local"}, cwd=tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        key = settings.pii_key()
+    key_file = tmp_path / "data" / "state" / "dev_pii.key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert len(key) == 64 and settings.pii_key() == key
+    assert any("development key" in str(w.message) for w in caught)
+
+
+def test_a_mistyped_secret_key_is_refused_without_echoing_its_value(tmp_path):
+    value = "do-not-print-me-0123456789abcdef"
+    (tmp_path / "aftercare.toml").write_text(f'[wechat]\nsecrte = "{value}"\n[pii]\nkeys = "{value}"\n')
+    with pytest.raises(ConfigError) as refused:
+        load_settings(environ={}, cwd=tmp_path)
+    message = str(refused.value)
+    assert "wechat.secrte" in message and "pii.keys" in message and "environment only" in message
+    assert value not in message
+    assert refused.value.__cause__ is None and value not in repr(refused.value.__context__)
 
 
 def test_production_without_a_pii_key_stops(tmp_path):

@@ -87,7 +87,9 @@ def platform_env(sim, tmp_path, monkeypatch):
         "AFTERCARE_WECOM_BASE_URL": sim.url,
         "AFTERCARE_WECOM_CORPID": CORPID,
         "AFTERCARE_WECOM_SECRET": WECOM_SECRET,
-        "AFTERCARE_PII_KEY": "test-pii-key-0123456789",
+        "AFTERCARE_PII_KEY": "test-pii-key-0123456789abcdefghijklmnop",
+        # the receiver has no default token; the simulator signs its pushes with the same variable
+        "AFTERCARE_WECHAT_CALLBACK_TOKEN": "test-callback-token-0123456789",
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AFTERCARE_CONFIG", raising=False)

@@ -6,11 +6,13 @@ import json
 
 import duckdb
 import httpx
+import pytest
 
 from assets.wechat.callback_ingest import ingest_callback_events
-from sources.wechat.callback import DEFAULT_CALLBACK_TOKEN, signature
-from sources.wechat.callback_server import start_callback_server
-from sources.wechat_sim import events as sim_events
+from sources.wechat.callback import MissingCallbackToken, signature
+from sources.wechat.callback_server import build_app, start_callback_server
+
+TOKEN = "test-callback-token-0123456789"
 
 XML = (
     "<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[oSimA]]></FromUserName>"
@@ -20,7 +22,7 @@ XML = (
 )
 
 
-def signed(token: str = DEFAULT_CALLBACK_TOKEN, timestamp: str = "1793408400", nonce: str = "12345") -> dict:
+def signed(token: str = TOKEN, timestamp: str = "1793408400", nonce: str = "12345") -> dict:
     return {"signature": signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
 
 
@@ -31,7 +33,7 @@ def stored(folder) -> list[dict]:
 
 
 def test_url_verification_echoes_only_with_a_valid_signature(tmp_path):
-    with start_callback_server(tmp_path / "callbacks") as receiver:
+    with start_callback_server(tmp_path / "callbacks", token=TOKEN) as receiver:
         ok = httpx.get(receiver.url, params={**signed(), "echostr": "4711abc"})
         assert ok.status_code == 200 and ok.text == "4711abc"
         bad = httpx.get(receiver.url, params={**signed(token="wrong"), "echostr": "4711abc"})
@@ -40,7 +42,7 @@ def test_url_verification_echoes_only_with_a_valid_signature(tmp_path):
 
 def test_push_is_verified_stored_once_and_answered_success(tmp_path):
     folder = tmp_path / "callbacks"
-    with start_callback_server(folder) as receiver:
+    with start_callback_server(folder, token=TOKEN) as receiver:
         first = httpx.post(receiver.url, params={**signed(), "openid": "oSimA"}, content=XML.encode())
         retry = httpx.post(
             receiver.url, params={**signed(nonce="999"), "openid": "oSimA"}, content=XML.encode()
@@ -58,15 +60,27 @@ def test_push_is_verified_stored_once_and_answered_success(tmp_path):
     assert len(events) == 1  # ... but stored once
     assert events[0]["status"] == "failed:user block" and events[0]["msg_id"] == "3487542469355618313"
     # a restarted receiver still knows what it stored
-    with start_callback_server(folder) as receiver:
+    with start_callback_server(folder, token=TOKEN) as receiver:
         httpx.post(receiver.url, params=signed(), content=XML.encode())
     assert len(stored(folder)) == 1
 
 
-def test_simulator_pushes_are_signed_like_wechat_and_ingested_once(tmp_path, sim, control, oa_client):
-    assert sim_events.DEFAULT_CALLBACK_TOKEN == DEFAULT_CALLBACK_TOKEN  # both sides document the same default
+def test_the_receiver_has_no_default_token(tmp_path, monkeypatch):
+    monkeypatch.delenv("AFTERCARE_WECHAT_CALLBACK_TOKEN", raising=False)
+    with pytest.raises(MissingCallbackToken, match="AFTERCARE_WECHAT_CALLBACK_TOKEN is not set"):
+        build_app(tmp_path / "callbacks")
+    monkeypatch.setenv("AFTERCARE_WECHAT_CALLBACK_TOKEN", "short")
+    with pytest.raises(MissingCallbackToken, match="5 characters long; use at least 16") as short:
+        build_app(tmp_path / "callbacks")
+    assert "short" not in str(short.value).replace("5 characters long", "")
+
+
+def test_simulator_pushes_are_signed_like_wechat_and_ingested_once(
+    tmp_path, sim, control, oa_client, monkeypatch
+):
+    monkeypatch.setenv("AFTERCARE_WECHAT_CALLBACK_TOKEN", TOKEN)  # what the simulator signs with
     folder = tmp_path / "callbacks"
-    with start_callback_server(folder) as receiver:
+    with start_callback_server(folder, token=TOKEN) as receiver:
         control.post("callback", {"url": receiver.url})
         openid = next(o for o, f in sim.simulator.state.oa.followers.items() if f.subscribe)
         msgid = oa_client.send_template(
@@ -96,12 +110,13 @@ def test_unanswered_pushes_are_retried_three_times(sim, control):
     assert control.get("events")["pushes"][0]["attempts"] == 3
 
 
-def test_safe_mode_pushes_are_decrypted_and_tampering_refused(tmp_path, sim, control, oa_client):
+def test_safe_mode_pushes_are_decrypted_and_tampering_refused(tmp_path, sim, control, oa_client, monkeypatch):
+    monkeypatch.setenv("AFTERCARE_WECHAT_CALLBACK_TOKEN", TOKEN)  # what the simulator signs with
     from sources.wechat_sim.synthetic import APPID
 
     key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # an EncodingAESKey: 43 characters
     folder = tmp_path / "callbacks"
-    with start_callback_server(folder, aes_key=key, appid=APPID) as receiver:
+    with start_callback_server(folder, token=TOKEN, aes_key=key, appid=APPID) as receiver:
         control.post("callback", {"url": receiver.url, "aes_key": key})
         control.post("followers/new", {"count": 1, "push": True})
         assert control.post("events/flush")["delivered"] == 1
@@ -115,7 +130,9 @@ def test_safe_mode_pushes_are_decrypted_and_tampering_refused(tmp_path, sim, con
     assert forged.status_code == 403
     events = stored(folder)
     assert len(events) == 1 and events[0]["event"] == "subscribe" and events[0]["openid"] == pushed["openid"]
-    with start_callback_server(tmp_path / "other", aes_key=key, appid="wx_someone_else") as receiver:
+    with start_callback_server(
+        tmp_path / "other", token=TOKEN, aes_key=key, appid="wx_someone_else"
+    ) as receiver:
         control.post("callback", {"url": receiver.url, "aes_key": key})
         control.post("followers/new", {"count": 1, "push": True})
         summary = control.post("events/flush")

@@ -6,7 +6,7 @@ import duckdb
 
 from assets.wechat.followers import plan_refetch
 from assets.wechat.wechat_assets import callback_events, oa_followers
-from tests.wechat.conftest import asset_metadata, failure_message, materialize
+from tests.wechat.conftest import asset_metadata, materialize
 
 BATCHGET = "/cgi-bin/user/info/batchget"
 
@@ -67,8 +67,10 @@ def test_subscribe_events_are_refetched_even_when_the_list_looks_the_same(
 def test_quota_exhaustion_stops_with_a_clear_message_and_the_next_run_resumes(sim, control, platform_env):
     control.post("quota/limits", {"daily": {BATCHGET: 18}})  # of ~29 calls needed
     first = materialize([oa_followers], platform_env)
-    assert not first.success
-    message = failure_message(first)
+    assert first.success  # a feed cut short is a warning for the run, not a failed month
+    metadata = asset_metadata(first, "wechat", "oa_followers")
+    assert (metadata["feed_status"], metadata["errcode"]) == ("partial", 45009)
+    (message,) = metadata["aftercare/warnings"]
     assert "daily quota of /cgi-bin/user/info/batchget is exhausted (45009)" in message
     assert "continues where this one stopped" in message
     partial = followers_table(platform_env)
@@ -87,18 +89,21 @@ def test_quota_exhaustion_stops_with_a_clear_message_and_the_next_run_resumes(si
     assert {o: v for o, v in followers_table(platform_env).items() if v[0]} == simulator_truth(sim)
 
 
-def test_unreachable_api_fails_the_asset_with_the_fix(platform_env, monkeypatch):
+def test_an_unreachable_api_marks_the_feed_unavailable_with_the_fix(platform_env, monkeypatch):
     monkeypatch.setenv("AFTERCARE_WECHAT_BASE_URL", "http://127.0.0.1:9")
     result = materialize([oa_followers], platform_env)
-    assert not result.success
+    assert result.success
+    metadata = asset_metadata(result, "wechat", "oa_followers")
+    assert metadata["feed_status"] == "unavailable"
     assert (
         "cannot reach WeChat API at http://127.0.0.1:9: start `aftercare simulate --data data` or set wechat.base_url"
-        in failure_message(result)
+        in metadata["aftercare/warnings"][0]
     )
 
 
-def test_missing_secret_is_a_clear_error(platform_env, monkeypatch):
+def test_a_missing_secret_marks_the_feed_unavailable_saying_what_to_set(platform_env, monkeypatch):
     monkeypatch.delenv("AFTERCARE_WECHAT_SECRET")
     result = materialize([oa_followers], platform_env)
-    assert not result.success
-    assert "wechat.secret is not set: export AFTERCARE_WECHAT_SECRET" in failure_message(result)
+    assert result.success
+    (warning,) = asset_metadata(result, "wechat", "oa_followers")["aftercare/warnings"]
+    assert "not configured: wechat.secret is not set: export AFTERCARE_WECHAT_SECRET" in warning

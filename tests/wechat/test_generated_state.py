@@ -36,7 +36,7 @@ def test_all_wechat_assets_on_a_generated_state(generated, tmp_path, monkeypatch
             "AFTERCARE_WECOM_BASE_URL": sim.url,
             "AFTERCARE_WECOM_CORPID": corp["corpid"],
             "AFTERCARE_WECOM_SECRET": corp["secret"],
-            "AFTERCARE_PII_KEY": "generated-state-key",
+            "AFTERCARE_PII_KEY": "generated-state-key-0123456789abcdefgh",
         }.items():
             monkeypatch.setenv(key, value)
         assets = [

@@ -10,7 +10,7 @@ from assets.wechat.wechat_assets import wecom_behavior_daily, wecom_contacts, we
 from sources.identifiers import is_placeholder_mobile, keyed_hash
 from tests.wechat.conftest import asset_metadata, materialize
 
-PII_KEY = b"test-pii-key-0123456789"
+PII_KEY = b"test-pii-key-0123456789abcdefghijklmnop"
 
 
 def test_contacts_behaviour_and_groupmsg_results(sim, control, platform_env):
