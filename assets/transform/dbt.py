@@ -11,7 +11,7 @@ from pipelines.config import Settings
 from pipelines.resources import AftercareSettings, RunMonth
 
 
-def dbt_vars(run_month: RunMonth, settings: Settings) -> dict[str, str | int]:
+def dbt_vars(run_month: RunMonth, settings: Settings) -> dict[str, str | int | float]:
     """The dbt vars of a run: the cut-off date, the month being prepared, and the rule parameters
     of ``aftercare.toml`` (``[reminders]``, ``[kpi]``) so one configuration drives Python and SQL."""
     return {
@@ -20,8 +20,9 @@ def dbt_vars(run_month: RunMonth, settings: Settings) -> dict[str, str | int]:
         "first_service_months": settings.reminders.first_service_months,
         "maintenance_interval_months": settings.reminders.maintenance_interval_months,
         "warranty_years": settings.reminders.warranty_years,
-        "at_risk_months": settings.kpi.at_risk_months,
-        "lapsed_months": settings.kpi.lapsed_months,
+        "first_service_grace_months": settings.reminders.first_service_grace_months,
+        "return_grace_days": settings.reminders.return_grace_days,
+        **settings.kpi.dbt_vars(),
     }
 
 
