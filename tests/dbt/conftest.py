@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,8 +21,11 @@ DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
 
 
-def dbt_build(warehouse: Path, as_of: str, work_dir: Path) -> subprocess.CompletedProcess:
+def dbt_build(
+    warehouse: Path, as_of: str, work_dir: Path, extra_vars: dict | None = None, select: str | None = None
+) -> subprocess.CompletedProcess:
     """``dbt build`` as dagster-dbt runs it, with its own target dir (the shared manifest stays put)."""
+    dbt_vars = json.dumps({"as_of_date": as_of, **(extra_vars or {})})
     env = {
         **os.environ,
         "AFTERCARE_PATHS_WAREHOUSE": str(warehouse),
@@ -32,7 +36,8 @@ def dbt_build(warehouse: Path, as_of: str, work_dir: Path) -> subprocess.Complet
             str(DBT), "build",
             "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
             "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
-            "--vars", f'{{"as_of_date": "{as_of}"}}',
+            "--vars", dbt_vars,
+            *(["--select", select] if select else []),
         ],
         env=env, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
@@ -58,3 +63,20 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+@pytest.fixture(scope="session")
+def kpi_warehouses(tmp_path_factory) -> dict:
+    """The KPI story of kpi_fixture_warehouse.py built by dbt at its two cut-offs: {as_of: warehouse}."""
+    from tests.dbt.kpi_fixture_warehouse import AS_OF, AS_OF_NEXT, DBT_VARS, build_kpi_fixture_warehouse
+
+    warehouses = {}
+    for as_of in (AS_OF, AS_OF_NEXT):
+        work = tmp_path_factory.mktemp(f"dbt_kpis_{as_of:%Y%m%d}")
+        warehouse = build_kpi_fixture_warehouse(work / "warehouse.duckdb", as_of)
+        result = dbt_build(
+            warehouse, as_of.isoformat(), work, {**DBT_VARS, "kpi_reminders_relation": "fixture.reminders"}
+        )
+        assert_built(result)
+        warehouses[as_of] = warehouse
+    return warehouses

@@ -25,7 +25,16 @@ kpi_dealers as (
 attributed as (
 
     select
-        complaints.*,
+        complaints.received_at,
+        complaints.deadline_at,
+        complaints.closed_at,
+        complaints.is_first_contact_within_24h,
+        complaints.is_closed_within_deadline,
+        complaints.is_escalated,
+        complaints.is_vrt_started,
+        complaints.has_callback,
+        complaints.satisfaction,
+        complaints.hours_to_close,
         {{ kpi_dealer_columns('complaints.dealer_code') }},
         coalesce(complaints.complaint_channel, 'unknown') as channel_code,
         coalesce(complaints.complaint_category, 'unknown') as category_code,

@@ -109,6 +109,7 @@ compared as (
         dealers.period_grain,
         dealers.period_start,
         dealers.period_end,
+        case when dealers.period_grain = 'month' then dealers.period_start end as month,
         dealers.dealer_code,
         dealers.dealer_name,
         dealers.region,
