@@ -37,7 +37,8 @@ def dbt_build(
             "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
             "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
             "--vars", dbt_vars,
-            *(["--select", select] if select else []),
+            # a selection builds those models and the tests of nothing but them
+            *(["--select", select, "--indirect-selection", "cautious"] if select else []),
         ],
         env=env, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
