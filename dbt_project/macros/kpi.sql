@@ -2,28 +2,24 @@
     where DuckDB and Spark differ. -#}
 
 
-{#- The months a run computes KPIs for, oldest first, as 'YYYY-MM-01' strings: the
-    `kpi_history_months` months ending with the month of the cut-off (M-1 for the run of month M).
-    Known at compile time from the vars, so the calendar is plain literals on every engine. -#}
-{% macro kpi_months() -%}
-    {%- set as_of = modules.datetime.date.fromisoformat(var('as_of_date')) -%}
-    {%- set count = var('kpi_history_months') | int -%}
-    {%- set months = [] -%}
-    {%- for back in range(count - 1, -1, -1) -%}
-        {%- set index = as_of.year * 12 + as_of.month - 1 - back -%}
-        {%- do months.append('%04d-%02d-01' | format(index // 12, index % 12 + 1)) -%}
-    {%- endfor -%}
-    {{ return(months) }}
+{#- The first day of the month `back` months before the month of the cut-off, 'YYYY-MM-01'.
+    The run of month M computes KPIs for the `kpi_history_months` months ending with the cut-off's
+    month (M-1); known at compile time from the vars, so the calendar is plain literals on every
+    engine. -#}
+{% macro kpi_month(back) -%}
+    {%- set as_of = modules.datetime.date.fromisoformat(var('as_of_date') | string) -%}
+    {%- set index = as_of.year * 12 + as_of.month - 1 - back -%}
+    {{- '%04d-%02d-01' | format(index // 12, index % 12 + 1) -}}
 {%- endmacro %}
 
 
 {#- The first day of the oldest / newest KPI month, as SQL date literals. -#}
 {% macro kpi_first_month() -%}
-    cast('{{ kpi_months()[0] }}' as date)
+    cast('{{ kpi_month(var('kpi_history_months') | int - 1) }}' as date)
 {%- endmacro %}
 
 {% macro kpi_last_month() -%}
-    cast('{{ kpi_months()[-1] }}' as date)
+    cast('{{ kpi_month(0) }}' as date)
 {%- endmacro %}
 
 
@@ -304,6 +300,6 @@ kpi_rows as (
     `dealers` is the alias of a left join to int_kpi_dealers on the event's dealer code. -#}
 {% macro kpi_dealer_columns(dealer_code, dealers='kpi_dealers') -%}
     coalesce({{ dealer_code }}, 'unassigned') as dealer_code,
-    {{ dealers }}.dealer_name,
-    coalesce({{ dealers }}.region, 'unknown') as region
+        {{ dealers }}.dealer_name,
+        coalesce({{ dealers }}.region, 'unknown') as region
 {%- endmacro %}

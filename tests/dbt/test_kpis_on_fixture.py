@@ -68,7 +68,12 @@ def total(breakdowns: list[str]) -> str:
 
 
 def test_every_kpi_table_is_built_with_its_key_contract_columns_and_rates_in_range(oct31):
-    tables = {t for (t,) in query(oct31, "select table_name from information_schema.tables where table_schema = 'marts'")}
+    tables = {
+        t
+        for (t,) in query(
+            oct31, "select table_name from information_schema.tables where table_schema = 'marts'"
+        )
+    }
     assert tables >= KPI_TABLES | {"alerts"}
     for table in KPI_TABLES | {"alerts"}:
         have = [c for c, _ in columns(oct31, table)]
@@ -176,7 +181,9 @@ def test_reminders_due_tracked_returned_closed_and_the_natural_return_baseline(o
     # October: T2 carried over, T6 new; the list of the month being prepared (2026-11) has no KPIs
     assert row(oct31, "kpi_reminders_monthly", "month = '2026-10-01' and level = 'nation' and reminder_type = 'all'",
                "due, due_new, due_carried, tracked, returned") == (2, 1, 1, 1, 0)  # fmt: skip
-    assert query(oct31, "select count(*) from marts.kpi_reminders_monthly where period_start >= '2026-11-01'") == [(0,)]
+    assert query(
+        oct31, "select count(*) from marts.kpi_reminders_monthly where period_start >= '2026-11-01'"
+    ) == [(0,)]
 
 
 def test_complaints_handling_rates_backlog_and_time_to_close(oct31):
@@ -189,7 +196,9 @@ def test_complaints_handling_rates_backlog_and_time_to_close(oct31):
     everything = "complaint_channel = 'all' and complaint_category = 'all' and complaint_level = 'all'"
     # October: C1 (3 h, closed 48 h, in time, 5 stars), C2 (29 h, escalated, closed 96 h late, 2 stars),
     # C3 (open, overdue at the month end), C5 (no dealer, closed 10 h); hours to close 10, 48, 96
-    oct_nation = row(oct31, "kpi_complaints_monthly", f"month = '2026-10-01' and level = 'nation' and {everything}", cols)
+    oct_nation = row(
+        oct31, "kpi_complaints_monthly", f"month = '2026-10-01' and level = 'nation' and {everything}", cols
+    )
     assert oct_nation[:16] == (4, 3, 3, 2, 1, 2, 2, 1, 1, 1, 0.75, 0.5, 0.25, 2 / 3, 0.5, 3.5)
     assert oct_nation[16:] == (48.0, pytest.approx(48 + 0.8 * 48))
     # September: C4 received at K03 and still open past its deadline at the month end (closed 10-10)
@@ -251,7 +260,9 @@ def test_customer_base_states_at_each_month_end(oct31):
         "2026-10-01": (7, 4, 2, 1, 1, 4, 1, 4, 2, 2, 2, 1),
     }
     for month, figures in expected.items():
-        assert row(oct31, "kpi_customers_monthly", f"month = '{month}' and level = 'nation'", cols) == figures, month
+        assert (
+            row(oct31, "kpi_customers_monthly", f"month = '{month}' and level = 'nation'", cols) == figures
+        ), month
     assert row(oct31, "kpi_customers_monthly", "month = '2026-10-01' and level = 'nation'",
                "wechat_reachable_share, active_12m_share, lapsed_share, retention_12m_rate") == (0.5, 6 / 7, 1 / 7, 0.5)  # fmt: skip
     # first service: V4's window ended in July (serviced in April), V5's in August (never came)
@@ -281,7 +292,8 @@ def test_the_latest_month_agrees_with_the_marts_it_summarises(oct31):
     )
     assert kpis == by_dealer
     assert query(
-        oct31, "select count(*) filter (where is_open), count(*) filter (where is_overdue_open) from marts.complaints"
+        oct31,
+        "select count(*) filter (where is_open), count(*) filter (where is_overdue_open) from marts.complaints",
     ) == query(
         oct31,
         "select open_at_period_end, overdue_open_at_period_end from marts.kpi_complaints_monthly "
@@ -315,7 +327,9 @@ def test_campaigns_participants_arrivals_conversion_and_new_output_value(oct31):
 def test_workshop_cycle_time(oct31):
     cols = "repair_orders, closed_orders, closed_same_day, avg_cycle_hours, median_cycle_hours, p90_cycle_hours, same_day_share"
     # September: 3 h, 26 h (closed the next day), 5 h
-    september = row(oct31, "kpi_workshop_flow", "month = '2026-09-01' and level = 'nation' and service_type = 'all'", cols)
+    september = row(
+        oct31, "kpi_workshop_flow", "month = '2026-09-01' and level = 'nation' and service_type = 'all'", cols
+    )
     assert september[:5] == (3, 3, 2, 34 / 3, 5.0) and september[5] == pytest.approx(5 + 0.8 * 21)
     assert september[6] == 2 / 3
     # October's only order was still open at the cut-off: no cycle time
@@ -331,7 +345,11 @@ def test_staff_are_ranked_within_dealer_region_and_nation(oct31):
         f"select {cols} from marts.kpi_staff_rankings where month = '2026-09-01' and staff_type = 'service_advisor' "
         "and metric = 'revenue' order by rank_in_nation",
     )
-    assert advisors == [("S_B", "K02", 800.0, 1, 1, 1, 2), ("S_A", "K01", 500.0, 1, 2, 2, 2), ("S_C", "K03", 300.0, 1, 1, 3, 1)]
+    assert advisors == [
+        ("S_B", "K02", 800.0, 1, 1, 1, 2),
+        ("S_A", "K01", 500.0, 1, 2, 2, 2),
+        ("S_C", "K03", 300.0, 1, 1, 3, 1),
+    ]
     consultants = query(
         oct31,
         f"select {cols} from marts.kpi_staff_rankings where month = '2026-10-01' and staff_type = 'wecom_consultant' "
@@ -344,7 +362,14 @@ def test_the_scorecard_weighs_the_components_a_dealer_has(oct31):
     # K01 September: completion, return, show, feedback 0.5; no complaints; reachable and retention 1.0
     k01 = row(oct31, "kpi_dealer_scorecard", "month = '2026-09-01' and dealer_code = 'K01'",
               "score, components_scored, rank_in_region, rank_in_nation, dealers_in_nation, nation_show_rate")  # fmt: skip
-    weights = {"completion": 0.20, "return": 0.25, "show": 0.15, "feedback": 0.05, "reachable": 0.10, "retention": 0.10}
+    weights = {
+        "completion": 0.20,
+        "return": 0.25,
+        "show": 0.15,
+        "feedback": 0.05,
+        "reachable": 0.10,
+        "retention": 0.10,
+    }
     expected = 100 * (0.5 * (0.20 + 0.25 + 0.15 + 0.05) + 1.0 * (0.10 + 0.10)) / sum(weights.values())
     assert k01[0] == pytest.approx(expected) and k01[1:] == (6, 1, 1, 3, 0.5)
     # K02: completion and return 0, reachable 0.5 (P2 of P2 and P5)
@@ -398,5 +423,7 @@ def test_a_provisional_month_is_recomputed_and_turns_final(oct31, nov30):
                "due, is_final") == (2, False)  # fmt: skip
     september = "month = '2026-09-01' and level = 'nation' and reminder_type = 'all'"
     figures = "due, tracked, returned, natural_returned, is_final"
-    assert row(nov30, "kpi_reminders_monthly", september, figures) == row(oct31, "kpi_reminders_monthly", september, figures)
+    assert row(nov30, "kpi_reminders_monthly", september, figures) == row(
+        oct31, "kpi_reminders_monthly", september, figures
+    )
     assert row(nov30, "kpi_reminders_monthly", september, "is_final") == (True,)

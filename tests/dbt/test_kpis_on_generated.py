@@ -116,10 +116,14 @@ def test_bookings_scheduled_and_shown_agree_with_the_generator(generated_kpis, t
 
 def test_campaign_participants_and_conversions_agree_with_the_generator(generated_kpis, truth):
     campaigns = truth["campaigns"].select("campaign_code", "_end")
-    coded = truth["repair_orders"].filter(pl.col("campaign_code").is_not_null()).select(
-        "vin", "campaign_code", pl.col("_day").alias("visit_day")
+    coded = (
+        truth["repair_orders"]
+        .filter(pl.col("campaign_code").is_not_null())
+        .select("vin", "campaign_code", pl.col("_day").alias("visit_day"))
     )
-    participants = truth["participants"].select("participant_id", "vin", "campaign_code", pl.col("_day").alias("reg_day"))
+    participants = truth["participants"].select(
+        "participant_id", "vin", "campaign_code", pl.col("_day").alias("reg_day")
+    )
     converted = (
         participants.join(coded, on=["vin", "campaign_code"])
         .join(campaigns, on="campaign_code")
@@ -129,8 +133,10 @@ def test_campaign_participants_and_conversions_agree_with_the_generator(generate
         .group_by("campaign_code")
         .agg(pl.len().alias("converted"))
     )
-    expected = participants.group_by("campaign_code").agg(pl.len().alias("participants")).join(
-        converted, on="campaign_code", how="left"
+    expected = (
+        participants.group_by("campaign_code")
+        .agg(pl.len().alias("participants"))
+        .join(converted, on="campaign_code", how="left")
     )
     kpis = {
         code: (participants_, arrivals, converted_)
@@ -153,10 +159,13 @@ def test_campaign_participants_and_conversions_agree_with_the_generator(generate
 def test_every_level_of_the_generated_network_adds_up(generated_kpis):
     """Nation = Σ regions = Σ dealers on real volumes (80 dealers in 5 regions)."""
     for level in ("region", "dealer"):
-        assert query(
-            generated_kpis,
-            "select period_grain, period_start, sum(scheduled), sum(shown), sum(feedback_done) "
-            f"from marts.kpi_bookings_monthly where level = '{level}' and booking_channel = 'all' group by all "
-            "except select period_grain, period_start, scheduled, shown, feedback_done "
-            "from marts.kpi_bookings_monthly where level = 'nation' and booking_channel = 'all'",
-        ) == []
+        assert (
+            query(
+                generated_kpis,
+                "select period_grain, period_start, sum(scheduled), sum(shown), sum(feedback_done) "
+                f"from marts.kpi_bookings_monthly where level = '{level}' and booking_channel = 'all' group by all "
+                "except select period_grain, period_start, scheduled, shown, feedback_done "
+                "from marts.kpi_bookings_monthly where level = 'nation' and booking_channel = 'all'",
+            )
+            == []
+        )

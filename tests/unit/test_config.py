@@ -89,5 +89,9 @@ def test_kpi_parameters_reach_dbt_as_kpi_vars(tmp_path):
     (tmp_path / "aftercare.toml").write_text("[kpi]\nweight_show_rate = 0.3\nalert_rate_drop = 0.05\n")
     settings = load_settings(environ={"AFTERCARE_KPI_HISTORY_MONTHS": "36"}, cwd=tmp_path)
     dbt = dbt_vars(RunMonth(month="2026-03"), settings)
-    assert (dbt["kpi_weight_show_rate"], dbt["kpi_alert_rate_drop"], dbt["kpi_history_months"]) == (0.3, 0.05, 36)
+    assert (dbt["kpi_weight_show_rate"], dbt["kpi_alert_rate_drop"], dbt["kpi_history_months"]) == (
+        0.3,
+        0.05,
+        36,
+    )
     assert "kpi_at_risk_months" not in dbt and dbt["at_risk_months"] == 6

@@ -5,9 +5,9 @@ with
 
 months as (
 
-    {%- for month in kpi_months() %}
-    select cast('{{ month }}' as date) as month_start
-    {% if not loop.last %}union all{% endif %}
+    {%- for back in range(var('kpi_history_months') | int - 1, -1, -1) %}
+        select cast('{{ kpi_month(back) }}' as date) as month_start
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),

@@ -24,7 +24,7 @@ changes as (
         dealer_code,
         case when start_month < {{ kpi_first_month() }} then {{ kpi_first_month() }} else start_month end
             as change_month,
-        1 as change
+        1 as month_change
     from spans
     where start_month <= {{ kpi_last_month() }}
 
@@ -35,7 +35,7 @@ changes as (
         dealer_code,
         case when end_month < {{ kpi_first_month() }} then {{ kpi_first_month() }} else end_month end
             as change_month,
-        -1 as change
+        -1 as month_change
     from spans
     where end_month <= {{ kpi_last_month() }} and start_month <= {{ kpi_last_month() }}
 
@@ -47,7 +47,7 @@ changes_per_month as (
         measure,
         dealer_code,
         change_month,
-        sum(change) as change
+        sum(month_change) as month_change
     from changes
     group by measure, dealer_code, change_month
 
@@ -59,7 +59,12 @@ grid as (
         members.measure,
         members.dealer_code,
         calendar.month_start
-    from (select distinct measure, dealer_code from changes_per_month) as members
+    from (
+        select distinct
+            measure,
+            dealer_code
+        from changes_per_month
+    ) as members
     cross join calendar
 
 ),
@@ -70,7 +75,7 @@ stocks as (
         grid.measure,
         grid.dealer_code,
         grid.month_start,
-        sum(coalesce(changes_per_month.change, 0)) over (
+        sum(coalesce(changes_per_month.month_change, 0)) over (
             partition by grid.measure, grid.dealer_code order by grid.month_start rows unbounded preceding
         ) as entities
     from grid
@@ -91,7 +96,9 @@ turned_lapsed as (
         start_month as month_start,
         count(*) as entities
     from spans
-    where measure = 'vehicles_lapsed' and start_month >= {{ kpi_first_month() }} and start_month <= {{ kpi_last_month() }}
+    where measure = 'vehicles_lapsed'
+        and start_month >= {{ kpi_first_month() }}
+        and start_month <= {{ kpi_last_month() }}
     group by dealer_code, start_month
 
 ),
@@ -116,8 +123,10 @@ first_services as (
     select
         vehicles.vin,
         vehicles.servicing_dealer_code as dealer_code,
-        {{ add_months(month_of('vehicles.first_invoice_date'), var('first_service_months') + var('first_service_grace_months')) }}
-            as window_end_month,
+        {{ add_months(
+            month_of('vehicles.first_invoice_date'),
+            var('first_service_months') + var('first_service_grace_months'),
+        ) }} as window_end_month,
         min(repair_orders.visit_date) as first_maintenance_date
     from {{ ref('vehicles') }} as vehicles
     left join {{ ref('int_repair_orders_attributed') }} as repair_orders
@@ -179,8 +188,8 @@ final as (
             'vehicles_active', 'vehicles_at_risk', 'vehicles_lapsed', 'vehicles_turned_lapsed',
             'first_service_due', 'first_service_done', 'retention_base', 'retained',
         ] %}
-        coalesce(sum(case when measure = '{{ measure }}' then entities end), 0) as {{ measure }}
-        {%- if not loop.last %},{% endif %}
+            coalesce(sum(case when measure = '{{ measure }}' then entities end), 0) as {{ measure }}
+            {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from measures
     group by dealer_code, month_start

@@ -6,11 +6,28 @@
 -- `kpi_reminders_relation` (the KPI test fixture's hand-made `reminders`), else an empty relation
 -- of the contract's shape, so the rest of the project builds without it.
 
-{%- set relation = var('kpi_reminders_relation', '') %}
+{%- set no_reminders -%}
+    (
+        select
+            cast(null as date) as month,
+            cast(null as varchar) as task_id,
+            cast(null as varchar) as dealer_code,
+            cast(null as varchar) as reminder_type,
+            cast(null as boolean) as is_carried_over,
+            cast(null as boolean) as tracked,
+            cast(null as boolean) as reached,
+            cast(null as boolean) as contacted,
+            cast(null as boolean) as returned,
+            cast(null as boolean) as returned_same_dealer,
+            cast(null as varchar) as closed_reason,
+            cast(null as varchar) as carry_outcome
+        where 1 = 0
+    )
+{%- endset %}
+{%- set relation = var('kpi_reminders_relation', '') or no_reminders %}
 
 with
 
-{% if relation %}
 reminders as (
 
     select
@@ -26,29 +43,9 @@ reminders as (
         returned_same_dealer,
         closed_reason,
         carry_outcome
-    from {{ relation }}
+    from {{ relation }} as reminders_contract
 
 ),
-{% else %}
-reminders as (
-
-    select
-        cast(null as date) as month,
-        cast(null as {{ dbt.type_string() }}) as task_id,
-        cast(null as {{ dbt.type_string() }}) as dealer_code,
-        cast(null as {{ dbt.type_string() }}) as reminder_type,
-        cast(null as boolean) as is_carried_over,
-        cast(null as boolean) as tracked,
-        cast(null as boolean) as reached,
-        cast(null as boolean) as contacted,
-        cast(null as boolean) as returned,
-        cast(null as boolean) as returned_same_dealer,
-        cast(null as {{ dbt.type_string() }}) as closed_reason,
-        cast(null as {{ dbt.type_string() }}) as carry_outcome
-    where 1 = 0
-
-),
-{% endif %}
 
 final as (
 

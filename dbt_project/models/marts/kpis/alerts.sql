@@ -49,7 +49,7 @@ reminder_baselines as (
     select
         *,
         {%- for rate, numerator in [('return_rate', 'returned'), ('completion_rate', 'tracked')] %}
-        sum({{ numerator }}) over recent as {{ numerator }}_before,
+            sum({{ numerator }}) over recent as {{ numerator }}_before,
         {%- endfor %}
         sum(due) over recent as due_before,
         count(*) over recent as months_before
@@ -64,25 +64,25 @@ reminder_baselines as (
 rate_drops as (
 
     {%- for rate, numerator in [('return_rate', 'returned'), ('completion_rate', 'tracked')] %}
-    select
-        month,
-        '{{ rate }}_drop' as alert_code,
-        level,
-        level_key,
-        region,
-        dealer_code,
-        dealer_name,
-        '{{ rate }}' as metric,
-        {{ rate }} as metric_value,
-        {{ safe_rate(numerator ~ '_before', 'due_before') }} - {{ var('kpi_alert_rate_drop') }} as threshold,
-        {{ safe_rate(numerator ~ '_before', 'due_before') }} as baseline,
-        is_final
-    from reminder_baselines
-    where
-        months_before = {{ baseline_months }}
-        and due >= {{ var('kpi_alert_min_due') }}
-        and {{ rate }} < {{ safe_rate(numerator ~ '_before', 'due_before') }} - {{ var('kpi_alert_rate_drop') }}
-    {% if not loop.last %}union all{% endif %}
+        select
+            month,
+            '{{ rate }}_drop' as alert_code,
+            level,
+            level_key,
+            region,
+            dealer_code,
+            dealer_name,
+            '{{ rate }}' as metric,
+            {{ rate }} as metric_value,
+            {{ safe_rate(numerator ~ '_before', 'due_before') }} - {{ var('kpi_alert_rate_drop') }} as threshold,
+            {{ safe_rate(numerator ~ '_before', 'due_before') }} as baseline,
+            is_final
+        from reminder_baselines
+        where
+            months_before = {{ baseline_months }}
+            and due >= {{ var('kpi_alert_min_due') }}
+            and {{ rate }} < {{ safe_rate(numerator ~ '_before', 'due_before') }} - {{ var('kpi_alert_rate_drop') }}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),
@@ -114,7 +114,8 @@ lapse_spikes as (
         'vehicles_turned_lapsed' as metric,
         cast(vehicles_turned_lapsed as double) as metric_value,
         case
-            when (1 + {{ var('kpi_alert_lapse_spike_ratio') }}) * turned_lapsed_mean > {{ var('kpi_alert_lapse_spike_min') }}
+            when (1 + {{ var('kpi_alert_lapse_spike_ratio') }}) * turned_lapsed_mean
+                > {{ var('kpi_alert_lapse_spike_min') }}
                 then (1 + {{ var('kpi_alert_lapse_spike_ratio') }}) * turned_lapsed_mean
             else cast({{ var('kpi_alert_lapse_spike_min') }} as double)
         end as threshold,
@@ -256,7 +257,9 @@ final as (
             when 'no_export' then {{ dbt.concat(["member_zh", "'：本月未收到维修工单导出'"]) }}
         end as message_zh,
         case alert_code
-            when 'complaint_overdue' then {{ dbt.concat(["member_en", "': '", "value_count", "' complaints open past their deadline'"]) }}
+            when
+                'complaint_overdue'
+                then {{ dbt.concat(["member_en", "': '", "value_count", "' complaints open past their deadline'"]) }}
             when 'return_rate_drop' then {{ dbt.concat([
                 "member_en", "': reminder return rate '", "value_pct", "'%, below its last " ~ baseline_months ~ " months'' '", "baseline_pct", "'%'",
             ]) }}

@@ -25,21 +25,21 @@ with
 component_values as (
 
     {%- for component, table in components.items() %}
-    select
-        period_grain,
-        period_start,
-        period_end,
-        level,
-        level_key,
-        region,
-        dealer_code,
-        dealer_name,
-        is_final,
-        '{{ component }}' as component,
-        {{ component }} as component_value
-    from {{ ref(table) }}
-    where {{ totals[table] }} and period_grain in ('month', 'quarter', 'year')
-    {% if not loop.last %}union all{% endif %}
+        select
+            period_grain,
+            period_start,
+            period_end,
+            level,
+            level_key,
+            region,
+            dealer_code,
+            dealer_name,
+            is_final,
+            '{{ component }}' as component,
+            {{ component }} as component_value
+        from {{ ref(table) }}
+        where {{ totals[table] }} and period_grain in ('month', 'quarter', 'year')
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),
@@ -59,19 +59,19 @@ scored as (
         max(dealer_name) as dealer_name,
         min(case when is_final then 1 else 0 end) = 1 as is_final,
         {%- for component in components %}
-        max(case when component = '{{ component }}' then component_value end) as {{ component }},
+            max(case when component = '{{ component }}' then component_value end) as {{ component }},
         {%- endfor %}
         100.0 * sum(
             case
                 {%- for component in components %}
-                when component = '{{ component }}' then {{ var('kpi_weight_' ~ component) }} * component_value
+                    when component = '{{ component }}' then {{ var('kpi_weight_' ~ component) }} * component_value
                 {%- endfor %}
             end
         ) / nullif(sum(
             case
                 {%- for component in components %}
-                when component = '{{ component }}' and component_value is not null
-                    then {{ var('kpi_weight_' ~ component) }}
+                    when component = '{{ component }}' and component_value is not null
+                        then {{ var('kpi_weight_' ~ component) }}
                 {%- endfor %}
             end
         ), 0) as score,
@@ -115,9 +115,9 @@ compared as (
         dealers.region,
         dealers.is_final,
         {%- for component in components %}
-        dealers.{{ component }},
-        regions.{{ component }} as region_{{ component }},
-        nation.{{ component }} as nation_{{ component }},
+            dealers.{{ component }},
+            regions.{{ component }} as region_{{ component }},
+            nation.{{ component }} as nation_{{ component }},
         {%- endfor %}
         dealers.components_scored,
         dealers.score,

@@ -39,15 +39,15 @@ consultants as (
 advisor_periods as (
 
     {%- for grain in ['month', 'quarter', 'year'] %}
-    select
-        '{{ grain }}' as period_grain,
-        cast({{ dbt.date_trunc(grain, 'repair_orders.visit_date') }} as date) as period_start,
-        repair_orders.advisor_staff_id,
-        repair_orders.dealer_code,
-        repair_orders.total_amount
-    from repair_orders
-    inner join calendar on {{ month_of('repair_orders.visit_date') }} = calendar.month_start
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ grain }}' as period_grain,
+            cast({{ dbt.date_trunc(grain, 'repair_orders.visit_date') }} as date) as period_start,
+            repair_orders.advisor_staff_id,
+            repair_orders.dealer_code,
+            repair_orders.total_amount
+        from repair_orders
+        inner join calendar on {{ month_of('repair_orders.visit_date') }} = calendar.month_start
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
 ),
@@ -108,17 +108,17 @@ staff_metrics as (
 
     {%- for metric in ['new_contacts', 'chats', 'reply_rate', 'customers_contacted'] %}
 
-    union all
+        union all
 
-    select
-        period_grain,
-        period_start,
-        'wecom_consultant' as staff_type,
-        consultant_userid as staff_key,
-        dealer_code,
-        '{{ metric }}' as metric,
-        cast({{ metric }} as double) as metric_value
-    from consultants
+        select
+            period_grain,
+            period_start,
+            'wecom_consultant' as staff_type,
+            consultant_userid as staff_key,
+            dealer_code,
+            '{{ metric }}' as metric,
+            cast({{ metric }} as double) as metric_value
+        from consultants
     {%- endfor %}
 
 ),
@@ -160,16 +160,18 @@ ranked as (
         {%- for scope, partition in [
             ('dealer', 'placed.dealer_code'), ('region', 'placed.region'), ('nation', none),
         ] %}
-        rank() over (
-            partition by placed.period_grain, placed.period_start, placed.staff_type, placed.metric
-            {%- if partition %}, {{ partition }}{% endif %}
-            order by placed.metric_value desc nulls last
-        ) as rank_in_{{ scope }},
-        count(*) over (
-            partition by placed.period_grain, placed.period_start, placed.staff_type, placed.metric
-            {%- if partition %}, {{ partition }}{% endif %}
-        ) as staff_in_{{ scope }}
-        {%- if not loop.last %},{% endif %}
+            rank() over (
+                partition by
+                    placed.period_grain, placed.period_start, placed.staff_type, placed.metric
+                    {%- if partition %}, {{ partition }}{% endif %}
+                order by placed.metric_value desc nulls last
+            ) as rank_in_{{ scope }},
+            count(*) over (
+                partition by
+                    placed.period_grain, placed.period_start, placed.staff_type, placed.metric
+                    {%- if partition %}, {{ partition }}{% endif %}
+            ) as staff_in_{{ scope }}
+            {%- if not loop.last %},{% endif %}
         {%- endfor %}
 
     from placed
@@ -183,7 +185,7 @@ final as (
         ranked.period_start,
         case ranked.period_grain
             {%- for grain in ['month', 'quarter', 'year'] %}
-            when '{{ grain }}' then {{ dbt.last_day('ranked.period_start', grain) }}
+                when '{{ grain }}' then {{ dbt.last_day('ranked.period_start', grain) }}
             {%- endfor %}
         end as period_end,
         case when ranked.period_grain = 'month' then ranked.period_start end as month,
