@@ -41,18 +41,33 @@
 {%- endmacro %}
 
 
-{#- Percentile of a set of values: exact on DuckDB, approximate on Spark (no exact percentile
-    aggregate there that scales). -#}
-{% macro kpi_percentile(expression, fraction) -%}
-    {{ return(adapter.dispatch('kpi_percentile')(expression, fraction)) }}
+{#- Percentiles of a set of values, as a list (one sort for all of them): exact on DuckDB,
+    approximate on Spark (no exact percentile aggregate there that scales). Pick an element with
+    kpi_list_item. -#}
+{% macro kpi_percentiles(expression, fractions) -%}
+    {{ return(adapter.dispatch('kpi_percentiles')(expression, fractions)) }}
 {%- endmacro %}
 
-{% macro default__kpi_percentile(expression, fraction) -%}
-    percentile_approx({{ expression }}, {{ fraction }})
+{% macro default__kpi_percentiles(expression, fractions) -%}
+    percentile_approx({{ expression }}, array({{ fractions | join(', ') }}))
 {%- endmacro %}
 
-{% macro duckdb__kpi_percentile(expression, fraction) -%}
-    quantile_cont({{ expression }}, {{ fraction }})
+{% macro duckdb__kpi_percentiles(expression, fractions) -%}
+    quantile_cont({{ expression }}, [{{ fractions | join(', ') }}])
+{%- endmacro %}
+
+
+{#- The `position`-th element (1-based) of a list. -#}
+{% macro kpi_list_item(list, position) -%}
+    {{ return(adapter.dispatch('kpi_list_item')(list, position)) }}
+{%- endmacro %}
+
+{% macro default__kpi_list_item(list, position) -%}
+    element_at({{ list }}, {{ position }})
+{%- endmacro %}
+
+{% macro duckdb__kpi_list_item(list, position) -%}
+    list_extract({{ list }}, {{ position }})
 {%- endmacro %}
 
 
@@ -120,6 +135,9 @@
 {%- set breakdowns = [none] + dims -%}
 {%- set attribute_columns = ['level_key', 'region', 'dealer_code', 'dealer_name'] + (['consultant_userid'] if consultant_level else []) -%}
 {%- set payload_columns = ['level'] + attribute_columns + dims + sums + decimal_sums + stocks + (aggregates.keys() | list) -%}
+{%- set base_group_columns = ['region', 'dealer_code', 'dealer_name'] + (['consultant_userid'] if consultant_level else []) -%}
+{%- set base_date = 'cast(' ~ date_column ~ ' as date)' if 'day' in grains else 'kpi_row_month' -%}
+{%- set day_stocks = stocks and 'day' in grains -%}
 
 kpi_rows_in_range as (
 
@@ -133,55 +151,140 @@ kpi_rows_in_range as (
 
 ),
 
-kpi_grouped as (
+-- the rows summed per day or month, dealer (consultant) and breakdown first: the roll-up below
+-- reads these few rows once per grain, level and breakdown instead of every event
+kpi_base as (
+
+    select
+        {{ base_date }} as kpi_base_date,
+        kpi_row_month,
+        {%- if day_stocks %}
+        is_stock_row,
+        {%- endif %}
+        {{ (base_group_columns + dims) | join(',\n        ') }}
+        {%- for column in sums + decimal_sums + stocks %},
+        sum({{ column }}) as {{ column }}
+        {%- endfor %}
+    from kpi_rows_in_range
+    group by
+        {{ base_date }},
+        kpi_row_month,
+        {%- if day_stocks %}
+        is_stock_row,
+        {%- endif %}
+        {{ (base_group_columns + dims) | join(',\n        ') }}
+
+),
+
+kpi_summed as (
 
     {%- for grain in grains %}
-    {%- set period_start = 'cast(' ~ date_column ~ ' as date)' if grain == 'day' else 'cast(' ~ dbt.date_trunc(grain, date_column) ~ ' as date)' %}
-    {%- set period_last_month = 'least(' ~ month_of(dbt.last_day(period_start, grain)) ~ ', ' ~ kpi_last_month() ~ ')' %}
-    {%- for level in levels %}
-    {%- for breakdown in breakdowns %}
+        {%- set period_start = 'cast(kpi_base_date as date)' if grain == 'day' else 'cast(' ~ dbt.date_trunc(grain, 'kpi_base_date') ~ ' as date)' %}
+        {%- set period_last_month = 'least(' ~ month_of(dbt.last_day(period_start, grain)) ~ ', ' ~ kpi_last_month() ~ ')' %}
+        {%- for level in levels %}
+            {%- for breakdown in breakdowns %}
     select
         '{{ grain }}' as period_grain,
         {{ period_start }} as period_start,
         '{{ level }}' as level,
-        {%- for column in attribute_columns %}
+                {%- for column in attribute_columns %}
         {{ level_columns[level][column] }} as {{ column }},
-        {%- endfor %}
-        {%- for dim in dims %}
+                {%- endfor %}
+                {%- for dim in dims %}
         {{ dim if dim == breakdown else "'all'" }} as {{ dim }},
-        {%- endfor %}
-        {%- for column in sums %}
+                {%- endfor %}
+                {%- for column in sums %}
         cast(coalesce(sum({{ column }}), 0) as bigint) as {{ column }},
-        {%- endfor %}
-        {%- for column in decimal_sums %}
+                {%- endfor %}
+                {%- for column in decimal_sums %}
         cast(coalesce(sum({{ column }}), 0) as double) as {{ column }},
-        {%- endfor %}
-        {%- for column in stocks %}
-        {%- if grain == 'day' %}
+                {%- endfor %}
+                {%- for column in stocks %}
+                    {%- if grain == 'day' %}
         cast(null as bigint) as {{ column }},
-        {%- else %}
+                    {%- else %}
         cast(coalesce(sum(case when kpi_row_month = {{ period_last_month }} then {{ column }} end), 0) as bigint)
             as {{ column }},
-        {%- endif %}
-        {%- endfor %}
-        {%- for name, expression in aggregates.items() %}
-        {{ expression }} as {{ name }},
-        {%- endfor %}
+                    {%- endif %}
+                {%- endfor %}
         1 as kpi_row_count
-    from kpi_rows_in_range
-    {%- if grain == 'day' and stocks %}
+    from kpi_base
+                {%- if grain == 'day' and day_stocks %}
     where not is_stock_row
-    {%- endif %}
+                {%- endif %}
     group by
         {{ period_start }}
-        {%- for column in group_columns[level] %}, {{ column }}{% endfor %}
-        {%- if breakdown is not none %}, {{ breakdown }}{% endif %}
-    {% if not loop.last %}union all{% endif %}
+                {%- for column in group_columns[level] %}, {{ column }}{% endfor %}
+                {%- if breakdown is not none %}, {{ breakdown }}{% endif %}
+                {% if not loop.last %}union all{% endif %}
+            {%- endfor %}
+            {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
-    {% if not loop.last %}union all{% endif %}
+
+),
+
+{%- if aggregates %}
+
+-- aggregates that do not add up (percentiles) need the events themselves
+kpi_aggregated as (
+
+    {%- for grain in grains %}
+        {%- set period_start = 'cast(' ~ date_column ~ ' as date)' if grain == 'day' else 'cast(' ~ dbt.date_trunc(grain, date_column) ~ ' as date)' %}
+        {%- for level in levels %}
+            {%- for breakdown in breakdowns %}
+    select
+        '{{ grain }}' as period_grain,
+        {{ period_start }} as period_start,
+        '{{ level }}' as level,
+        {{ level_columns[level]['level_key'] }} as level_key,
+                {%- for dim in dims %}
+        {{ dim if dim == breakdown else "'all'" }} as {{ dim }},
+                {%- endfor %}
+                {%- for name, expression in aggregates.items() %}
+        {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
+                {%- endfor %}
+    from kpi_rows_in_range
+    group by
+        {{ period_start }}
+                {%- for column in group_columns[level] %}, {{ column }}{% endfor %}
+                {%- if breakdown is not none %}, {{ breakdown }}{% endif %}
+                {% if not loop.last %}union all{% endif %}
+            {%- endfor %}
+            {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+
+),
+{%- endif %}
+
+kpi_grouped as (
+
+    select
+        kpi_summed.period_grain,
+        kpi_summed.period_start,
+        kpi_summed.level,
+        {%- for column in attribute_columns + dims + sums + decimal_sums + stocks %}
+        kpi_summed.{{ column }},
+        {%- endfor %}
+        {%- for name in aggregates %}
+        kpi_aggregated.{{ name }},
+        {%- endfor %}
+        kpi_summed.kpi_row_count
+    from kpi_summed
+    {%- if aggregates %}
+    left join kpi_aggregated
+        on
+            kpi_summed.period_grain = kpi_aggregated.period_grain
+            and kpi_summed.period_start = kpi_aggregated.period_start
+            and kpi_summed.level = kpi_aggregated.level
+            and kpi_summed.level_key = kpi_aggregated.level_key
+            {%- for dim in dims %}
+            and kpi_summed.{{ dim }} = kpi_aggregated.{{ dim }}
+            {%- endfor %}
+    {%- endif %}
 
 ),
 
@@ -196,7 +299,7 @@ kpi_calendar_periods as (
         '{{ grain }}' as period_grain,
         cast({{ dbt.date_trunc(grain, 'month_start') }} as date) as period_start
     from {{ ref('int_kpi_calendar') }}
-    where month_start >= (select min(kpi_row_month) from kpi_rows_in_range)
+    where month_start >= (select min(kpi_row_month) from kpi_base)
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 

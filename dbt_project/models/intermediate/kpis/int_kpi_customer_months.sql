@@ -24,20 +24,18 @@ changes as (
         dealer_code,
         case when start_month < {{ kpi_first_month() }} then {{ kpi_first_month() }} else start_month end
             as change_month,
-        1 as month_change
+        entities as month_change
     from spans
-    where start_month <= {{ kpi_last_month() }}
 
     union all
 
     select
         measure,
         dealer_code,
-        case when end_month < {{ kpi_first_month() }} then {{ kpi_first_month() }} else end_month end
-            as change_month,
-        -1 as month_change
+        end_month as change_month,
+        -entities as month_change
     from spans
-    where end_month <= {{ kpi_last_month() }} and start_month <= {{ kpi_last_month() }}
+    where end_month is not null
 
 ),
 
@@ -94,7 +92,7 @@ turned_lapsed as (
         'vehicles_turned_lapsed' as measure,
         dealer_code,
         start_month as month_start,
-        count(*) as entities
+        sum(entities) as entities
     from spans
     where measure = 'vehicles_lapsed'
         and start_month >= {{ kpi_first_month() }}
@@ -109,7 +107,7 @@ new_followers as (
         'followers_new' as measure,
         dealer_code,
         start_month as month_start,
-        count(*) as entities
+        sum(entities) as entities
     from spans
     where measure = 'followers' and start_month >= {{ kpi_first_month() }} and start_month <= {{ kpi_last_month() }}
     group by dealer_code, start_month

@@ -1,6 +1,7 @@
--- The base's states as month ranges: one row per entity and state it is in for a run of months,
--- [start_month, end_month) (end_month null: still in it at the cut-off). Summing +1 at the start
--- and -1 at the end over months gives each month end's count without a row per entity and month
+-- The base's states as month ranges: how many entities (vehicles, followers, owners) of a dealer
+-- are in a state for the run of month ends [start_month, end_month) (end_month null: still in it
+-- at the last KPI month). Summing their count at the start and subtracting it at the end over
+-- the months gives each month end's count without a row per entity and month
 -- (int_kpi_customer_months). Every entity counts at today's dealer (docs/kpis.md).
 --
 --   vehicles_active / _at_risk / _lapsed   lapse status of a vehicle at each month end, from its
@@ -351,15 +352,36 @@ all_spans as (
 
 ),
 
-final as (
+-- counted per dealer and month range, the range cut to the KPI months: a start before them is
+-- the month before the first (it only matters that it is not inside), an end after them none
+in_range as (
 
     select
         measure,
         coalesce(dealer_code, 'unassigned') as dealer_code,
-        start_month,
-        end_month
+        case
+            when start_month < {{ kpi_first_month() }} then {{ add_months(kpi_first_month(), -1) }}
+            else start_month
+        end as start_month,
+        case when end_month <= {{ kpi_last_month() }} then end_month end as end_month
     from all_spans
-    where end_month is null or end_month > start_month
+    where
+        (end_month is null or end_month > start_month)
+        and (end_month is null or end_month > {{ kpi_first_month() }})
+        and start_month <= {{ kpi_last_month() }}
+
+),
+
+final as (
+
+    select
+        measure,
+        dealer_code,
+        start_month,
+        end_month,
+        count(*) as entities
+    from in_range
+    group by measure, dealer_code, start_month, end_month
 
 )
 

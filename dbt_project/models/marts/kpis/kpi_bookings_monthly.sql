@@ -15,30 +15,39 @@ kpi_dealers as (
 
 ),
 
+-- counted per scheduled month, dealer and channel first: the roll-up then reads a few rows per
+-- dealer, not every booking
 booking_rows as (
 
     select
-        bookings.scheduled_date,
+        {{ month_of('bookings.scheduled_date') }} as scheduled_month,
         {{ kpi_dealer_columns('bookings.dealer_code') }},
         coalesce(bookings.booking_channel, 'unknown') as booking_channel,
-        case when not bookings.is_cancelled then 1 else 0 end as scheduled,
-        case when bookings.is_cancelled then 1 else 0 end as cancelled,
-        case when not bookings.is_cancelled and bookings.is_feedback_required then 1 else 0 end as feedback_required,
-        case
+        sum(case when not bookings.is_cancelled then 1 else 0 end) as scheduled,
+        sum(case when bookings.is_cancelled then 1 else 0 end) as cancelled,
+        sum(case when not bookings.is_cancelled and bookings.is_feedback_required then 1 else 0 end)
+            as feedback_required,
+        sum(case
             when not bookings.is_cancelled and bookings.is_feedback_required and bookings.is_feedback_done then 1
             else 0
-        end as feedback_done,
-        case when not bookings.is_cancelled and bookings.has_shown then 1 else 0 end as shown
+        end) as feedback_done,
+        sum(case when not bookings.is_cancelled and bookings.has_shown then 1 else 0 end) as shown
 
     from bookings
     left join kpi_dealers on bookings.dealer_code = kpi_dealers.dealer_code
     where bookings.scheduled_date is not null
+    group by
+        {{ month_of('bookings.scheduled_date') }},
+        coalesce(bookings.dealer_code, 'unassigned'),
+        kpi_dealers.dealer_name,
+        coalesce(kpi_dealers.region, 'unknown'),
+        coalesce(bookings.booking_channel, 'unknown')
 
 ),
 
 {{ kpi_rollup(
     'booking_rows',
-    'scheduled_date',
+    'scheduled_month',
     sums=['scheduled', 'cancelled', 'feedback_required', 'feedback_done', 'shown'],
     dims=['booking_channel'],
 ) }},

@@ -43,23 +43,26 @@ kpi_dealers as (
 ),
 
 -- WeCom gives a day's reply percentage and average first-reply time, not their counts: weighted
--- by the day's chats they become counts that add up over days, consultants and dealers
-daily as (
+-- by the day's chats they become counts that add up over days, consultants and dealers. Summed
+-- per consultant and month first (a day's row per consultant is most of the WeCom data).
+monthly as (
 
     select
         consultant_userid,
-        stat_date as kpi_date,
-        coalesce(new_apply_count, 0) as new_applies,
-        coalesce(new_contact_count, 0) as new_contacts,
-        coalesce(chat_count, 0) as chats,
-        coalesce(message_count, 0) as messages,
-        coalesce(negative_feedback_count, 0) as negative_feedback,
-        coalesce(chat_count, 0) * coalesce(reply_percentage, 0) / 100.0 as replied_chats,
-        coalesce(chat_count, 0) * coalesce(reply_percentage, 0) / 100.0 * coalesce(avg_reply_minutes, 0)
-            as reply_minutes_sum,
+        {{ month_of('stat_date') }} as kpi_date,
+        sum(coalesce(new_apply_count, 0)) as new_applies,
+        sum(coalesce(new_contact_count, 0)) as new_contacts,
+        sum(coalesce(chat_count, 0)) as chats,
+        sum(coalesce(message_count, 0)) as messages,
+        sum(coalesce(negative_feedback_count, 0)) as negative_feedback,
+        sum(coalesce(chat_count, 0) * coalesce(reply_percentage, 0) / 100.0) as replied_chats,
+        sum(
+            coalesce(chat_count, 0) * coalesce(reply_percentage, 0) / 100.0 * coalesce(avg_reply_minutes, 0)
+        ) as reply_minutes_sum,
         0 as customers_contacted
 
     from behavior
+    group by consultant_userid, {{ month_of('stat_date') }}
 
 ),
 
@@ -90,7 +93,7 @@ communication_rows as (
         {{ kpi_dealer_columns('staff.dealer_code') }}
 
     from (
-        select * from daily
+        select * from monthly
         union all
         select * from contacted
     ) as activity

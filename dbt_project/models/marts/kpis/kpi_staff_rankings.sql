@@ -36,17 +36,32 @@ consultants as (
 
 ),
 
+-- orders and revenue per advisor, dealer and month first, then per quarter and year
+advisor_months as (
+
+    select
+        {{ month_of('repair_orders.visit_date') }} as month_start,
+        repair_orders.advisor_staff_id,
+        repair_orders.dealer_code,
+        count(*) as repair_orders,
+        coalesce(sum(repair_orders.total_amount), 0) as revenue
+    from repair_orders
+    inner join calendar on {{ month_of('repair_orders.visit_date') }} = calendar.month_start
+    group by {{ month_of('repair_orders.visit_date') }}, repair_orders.advisor_staff_id, repair_orders.dealer_code
+
+),
+
 advisor_periods as (
 
     {%- for grain in ['month', 'quarter', 'year'] %}
         select
             '{{ grain }}' as period_grain,
-            cast({{ dbt.date_trunc(grain, 'repair_orders.visit_date') }} as date) as period_start,
-            repair_orders.advisor_staff_id,
-            repair_orders.dealer_code,
-            repair_orders.total_amount
-        from repair_orders
-        inner join calendar on {{ month_of('repair_orders.visit_date') }} = calendar.month_start
+            cast({{ dbt.date_trunc(grain, 'month_start') }} as date) as period_start,
+            advisor_staff_id,
+            dealer_code,
+            repair_orders,
+            revenue
+        from advisor_months
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
@@ -61,8 +76,8 @@ advisors as (
         'service_advisor' as staff_type,
         advisor_periods.advisor_staff_id as staff_key,
         coalesce(max(staff.dealer_code), min(advisor_periods.dealer_code)) as dealer_code,
-        cast(count(*) as double) as repair_orders,
-        cast(coalesce(sum(advisor_periods.total_amount), 0) as double) as revenue
+        cast(sum(advisor_periods.repair_orders) as double) as repair_orders,
+        cast(sum(advisor_periods.revenue) as double) as revenue
 
     from advisor_periods
     left join staff on advisor_periods.advisor_staff_id = staff.staff_id

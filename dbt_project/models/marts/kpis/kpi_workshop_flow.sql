@@ -52,10 +52,7 @@ order_rows as (
     'visit_date',
     sums=['repair_orders', 'closed_orders', 'closed_same_day'],
     decimal_sums=['cycle_hours', 'revenue'],
-    aggregates={
-        'median_cycle_hours': kpi_percentile('cycle_hours', 0.5),
-        'p90_cycle_hours': kpi_percentile('cycle_hours', 0.9),
-    },
+    aggregates={'cycle_hours_percentiles': kpi_percentiles('cycle_hours', [0.5, 0.9])},
     dims=['service_type'],
 ) }},
 
@@ -79,8 +76,8 @@ final as (
         cycle_hours as cycle_hours_sum,
         revenue,
         {{ safe_rate('cycle_hours', 'closed_orders') }} as avg_cycle_hours,
-        median_cycle_hours,
-        p90_cycle_hours,
+        {{ kpi_list_item('cycle_hours_percentiles', 1) }} as median_cycle_hours,
+        {{ kpi_list_item('cycle_hours_percentiles', 2) }} as p90_cycle_hours,
         {{ safe_rate('closed_same_day', 'closed_orders') }} as same_day_share
 
     from kpi_rows
