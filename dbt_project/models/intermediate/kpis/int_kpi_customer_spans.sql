@@ -26,7 +26,8 @@ visits as (
 
     select distinct
         repair_orders.vin,
-        repair_orders.visit_date
+        repair_orders.visit_date,
+        vehicles.servicing_dealer_code as dealer_code
     from {{ ref('int_repair_orders_attributed') }} as repair_orders
     inner join vehicles on repair_orders.vin = vehicles.vin
 
@@ -47,7 +48,8 @@ purchases as (
 
     select
         sales.vin,
-        sales.invoice_date as reference_date
+        sales.invoice_date as reference_date,
+        vehicles.servicing_dealer_code as dealer_code
     from {{ ref('int_vehicle_sales_ranked') }} as sales
     inner join vehicles on sales.vin = vehicles.vin
     left join first_visits on sales.vin = first_visits.vin
@@ -55,15 +57,18 @@ purchases as (
 
 ),
 
+-- (a purchase is before the first visit, so never on a visit's day)
 reference_dates as (
 
     select
         vin,
+        dealer_code,
         visit_date as reference_date
     from visits
-    union
+    union all
     select
         vin,
+        dealer_code,
         reference_date
     from purchases
 
@@ -73,6 +78,7 @@ references_in_force as (
 
     select
         vin,
+        dealer_code,
         reference_date,
         {{ month_of('reference_date') }} as reference_month,
         {{ month_of('lead(reference_date) over (partition by vin order by reference_date)') }}
@@ -88,7 +94,7 @@ references_in_force as (
 status_spans as (
 
     select
-        vin,
+        dealer_code,
         'vehicles_active' as measure,
         reference_month as start_month,
         case
@@ -99,7 +105,7 @@ status_spans as (
     union all
 
     select
-        vin,
+        dealer_code,
         'vehicles_at_risk' as measure,
         at_risk_from_month as start_month,
         case
@@ -111,7 +117,7 @@ status_spans as (
     union all
 
     select
-        vin,
+        dealer_code,
         'vehicles_lapsed' as measure,
         lapsed_from_month as start_month,
         next_reference_month as end_month
@@ -123,6 +129,7 @@ visit_months as (
 
     select distinct
         vin,
+        dealer_code,
         {{ month_of('visit_date') }} as visit_month
     from visits
 
@@ -131,7 +138,7 @@ visit_months as (
 visit_months_sequenced as (
 
     select
-        vin,
+        dealer_code,
         visit_month,
         lead(visit_month) over (partition by vin order by visit_month) as next_visit_month
     from visit_months
@@ -143,7 +150,7 @@ visit_months_sequenced as (
 retention_spans as (
 
     select
-        vin,
+        dealer_code,
         'retention_base' as measure,
         {{ add_months('visit_month', var('kpi_retention_months')) }} as start_month,
         case
@@ -159,7 +166,7 @@ retention_spans as (
     union all
 
     select
-        vin,
+        dealer_code,
         'retained' as measure,
         case
             when next_visit_month > {{ add_months('visit_month', var('kpi_retention_months')) }}
@@ -181,17 +188,18 @@ retention_spans as (
 vehicle_spans as (
 
     select
-        spans.measure,
-        vehicles.servicing_dealer_code as dealer_code,
-        spans.start_month,
-        spans.end_month
-    from (
-        select * from status_spans
-        union all
-        select * from retention_spans
-    ) as spans
-    inner join vehicles on spans.vin = vehicles.vin
-    where spans.end_month is null or spans.end_month > spans.start_month
+        measure,
+        dealer_code,
+        start_month,
+        end_month
+    from status_spans
+    union all
+    select
+        measure,
+        dealer_code,
+        start_month,
+        end_month
+    from retention_spans
 
 ),
 
