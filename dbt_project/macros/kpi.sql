@@ -57,17 +57,17 @@
 {%- endmacro %}
 
 
-{#- The `position`-th element (1-based) of a list. -#}
+{#- The `position`-th element (1-based) of a list of percentiles, rounded like kpi_rate. -#}
 {% macro kpi_list_item(list, position) -%}
     {{ return(adapter.dispatch('kpi_list_item')(list, position)) }}
 {%- endmacro %}
 
 {% macro default__kpi_list_item(list, position) -%}
-    element_at({{ list }}, {{ position }})
+    round(element_at({{ list }}, {{ position }}), 6)
 {%- endmacro %}
 
 {% macro duckdb__kpi_list_item(list, position) -%}
-    list_extract({{ list }}, {{ position }})
+    round(list_extract({{ list }}, {{ position }}), 6)
 {%- endmacro %}
 
 
@@ -197,7 +197,7 @@ kpi_summed as (
         cast(coalesce(sum({{ column }}), 0) as bigint) as {{ column }},
                 {%- endfor %}
                 {%- for column in decimal_sums %}
-        cast(coalesce(sum({{ column }}), 0) as double) as {{ column }},
+        round(cast(coalesce(sum({{ column }}), 0) as double), 6) as {{ column }},
                 {%- endfor %}
                 {%- for column in stocks %}
                     {%- if grain == 'day' %}
@@ -405,4 +405,12 @@ kpi_rows as (
     coalesce({{ dealer_code }}, 'unassigned') as dealer_code,
         {{ dealers }}.dealer_name,
         coalesce({{ dealers }}.region, 'unknown') as region
+{%- endmacro %}
+
+
+{#- A KPI rate or average: safe_rate (a zero denominator gives null) rounded to 6 decimals. A
+    double printed in full (0.380952380952394) holds digit runs the gate's PII scan would take for
+    an ID number; 6 decimals are finer than any report shows. -#}
+{% macro kpi_rate(numerator, denominator) -%}
+    round({{ safe_rate(numerator, denominator) }}, 6)
 {%- endmacro %}

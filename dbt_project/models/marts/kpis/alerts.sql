@@ -74,14 +74,14 @@ rate_drops as (
             dealer_name,
             '{{ rate }}' as metric,
             {{ rate }} as metric_value,
-            {{ safe_rate(numerator ~ '_before', 'due_before') }} - {{ var('kpi_alert_rate_drop') }} as threshold,
-            {{ safe_rate(numerator ~ '_before', 'due_before') }} as baseline,
+            {{ kpi_rate(numerator ~ '_before', 'due_before') }} - {{ var('kpi_alert_rate_drop') }} as threshold,
+            {{ kpi_rate(numerator ~ '_before', 'due_before') }} as baseline,
             is_final
         from reminder_baselines
         where
             months_before = {{ baseline_months }}
             and due >= {{ var('kpi_alert_min_due') }}
-            and {{ rate }} < {{ safe_rate(numerator ~ '_before', 'due_before') }} - {{ var('kpi_alert_rate_drop') }}
+            and {{ rate }} < {{ kpi_rate(numerator ~ '_before', 'due_before') }} - {{ var('kpi_alert_rate_drop') }}
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 
@@ -240,9 +240,9 @@ final as (
         dealer_code,
         dealer_name,
         metric,
-        metric_value as value,
-        threshold,
-        baseline,
+        round(metric_value, 6) as value,
+        round(threshold, 6) as threshold,
+        round(baseline, 6) as baseline,
         case alert_code
             when 'complaint_overdue' then {{ dbt.concat(["member_zh", "'：'", "value_count", "' 件投诉超时未关闭'"]) }}
             when 'return_rate_drop' then {{ dbt.concat([

@@ -56,9 +56,9 @@ final as (
 
     select
         *,
-        {{ safe_rate('feedback_done', 'feedback_required') }} as feedback_rate,
-        {{ safe_rate('shown', 'scheduled') }} as show_rate,
-        {{ safe_rate('cancelled', 'scheduled + cancelled') }} as cancel_share
+        {{ kpi_rate('feedback_done', 'feedback_required') }} as feedback_rate,
+        {{ kpi_rate('shown', 'scheduled') }} as show_rate,
+        {{ kpi_rate('cancelled', 'scheduled + cancelled') }} as cancel_share
 
     from kpi_rows
 

@@ -194,8 +194,8 @@ final as (
         all_levels.converted,
         all_levels.campaign_repair_orders,
         all_levels.new_output_value,
-        {{ safe_rate('all_levels.arrivals', 'all_levels.participants') }} as arrival_rate,
-        {{ safe_rate('all_levels.converted', 'all_levels.arrivals') }} as conversion_rate
+        {{ kpi_rate('all_levels.arrivals', 'all_levels.participants') }} as arrival_rate,
+        {{ kpi_rate('all_levels.converted', 'all_levels.arrivals') }} as conversion_rate
 
     from (
         select * from levels

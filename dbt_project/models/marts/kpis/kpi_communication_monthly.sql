@@ -116,8 +116,8 @@ final as (
         kpi_rows.*,
         staff.staff_id as consultant_staff_id,
         staff.staff_role as consultant_role,
-        {{ safe_rate('kpi_rows.replied_chats', 'kpi_rows.chats') }} as reply_rate,
-        {{ safe_rate('kpi_rows.reply_minutes_sum', 'kpi_rows.replied_chats') }} as avg_reply_minutes
+        {{ kpi_rate('kpi_rows.replied_chats', 'kpi_rows.chats') }} as reply_rate,
+        {{ kpi_rate('kpi_rows.reply_minutes_sum', 'kpi_rows.replied_chats') }} as avg_reply_minutes
 
     from kpi_rows
     left join staff on kpi_rows.consultant_userid = staff.wecom_userid

@@ -161,12 +161,12 @@ final as (
         overdue_open_at_period_end,
         {{ kpi_list_item('hours_to_close_percentiles', 1) }} as median_hours_to_close,
         {{ kpi_list_item('hours_to_close_percentiles', 2) }} as p90_hours_to_close,
-        {{ safe_rate('first_contact_within_24h', 'complaints') }} as first_contact_24h_rate,
-        {{ safe_rate('closed_within_deadline', 'complaints') }} as closed_within_deadline_rate,
-        {{ safe_rate('escalated', 'complaints') }} as escalation_rate,
-        {{ safe_rate('callbacks', 'closed') }} as callback_rate,
-        {{ safe_rate('satisfied', 'satisfaction_responses') }} as satisfied_share,
-        {{ safe_rate('satisfaction_sum', 'satisfaction_responses') }} as avg_satisfaction
+        {{ kpi_rate('first_contact_within_24h', 'complaints') }} as first_contact_24h_rate,
+        {{ kpi_rate('closed_within_deadline', 'complaints') }} as closed_within_deadline_rate,
+        {{ kpi_rate('escalated', 'complaints') }} as escalation_rate,
+        {{ kpi_rate('callbacks', 'closed') }} as callback_rate,
+        {{ kpi_rate('satisfied', 'satisfaction_responses') }} as satisfied_share,
+        {{ kpi_rate('satisfaction_sum', 'satisfaction_responses') }} as avg_satisfaction
 
     from kpi_rows
 

@@ -56,12 +56,12 @@ final as (
 
     select
         *,
-        {{ safe_rate('bound_owners', 'owners') }} as bound_owner_share,
-        {{ safe_rate('reachable_owners', 'owners') }} as wechat_reachable_share,
-        {{ safe_rate('vehicles_active + vehicles_at_risk', 'vehicles') }} as active_12m_share,
-        {{ safe_rate('vehicles_lapsed', 'vehicles') }} as lapsed_share,
-        {{ safe_rate('first_service_done', 'first_service_due') }} as first_service_rate,
-        {{ safe_rate('retained', 'retention_base') }} as retention_12m_rate
+        {{ kpi_rate('bound_owners', 'owners') }} as bound_owner_share,
+        {{ kpi_rate('reachable_owners', 'owners') }} as wechat_reachable_share,
+        {{ kpi_rate('vehicles_active + vehicles_at_risk', 'vehicles') }} as active_12m_share,
+        {{ kpi_rate('vehicles_lapsed', 'vehicles') }} as lapsed_share,
+        {{ kpi_rate('first_service_done', 'first_service_due') }} as first_service_rate,
+        {{ kpi_rate('retained', 'retention_base') }} as retention_12m_rate
 
     from kpi_rows
 

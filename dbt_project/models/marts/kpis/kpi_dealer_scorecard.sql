@@ -61,7 +61,7 @@ scored as (
         {%- for component in components %}
             max(case when component = '{{ component }}' then component_value end) as {{ component }},
         {%- endfor %}
-        100.0 * sum(
+        round(100.0 * sum(
             case
                 {%- for component in components %}
                     when component = '{{ component }}' then {{ var('kpi_weight_' ~ component) }} * component_value
@@ -74,7 +74,7 @@ scored as (
                         then {{ var('kpi_weight_' ~ component) }}
                 {%- endfor %}
             end
-        ), 0) as score,
+        ), 0), 2) as score,
         cast(count(component_value) as bigint) as components_scored
 
     from component_values
@@ -123,8 +123,8 @@ compared as (
         dealers.score,
         regions.score as region_score,
         nation.score as nation_score,
-        dealers.score - regions.score as score_vs_region,
-        dealers.score - nation.score as score_vs_nation
+        round(dealers.score - regions.score, 2) as score_vs_region,
+        round(dealers.score - nation.score, 2) as score_vs_nation
 
     from dealers
     left join regions

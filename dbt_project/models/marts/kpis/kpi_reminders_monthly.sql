@@ -69,13 +69,13 @@ rates as (
 
     select
         *,
-        {{ safe_rate('tracked', 'due') }} as completion_rate,
-        {{ safe_rate('reached', 'due') }} as reach_rate,
-        {{ safe_rate('returned', 'due') }} as return_rate,
-        {{ safe_rate('returned_same_dealer', 'returned') }} as same_dealer_return_share,
-        {{ safe_rate('reached_returned', 'reached') }} as reached_return_rate,
-        {{ safe_rate('contacted_returned', 'contacted') }} as contacted_return_rate,
-        {{ safe_rate('natural_returned', 'not_contacted') }} as natural_return_rate
+        {{ kpi_rate('tracked', 'due') }} as completion_rate,
+        {{ kpi_rate('reached', 'due') }} as reach_rate,
+        {{ kpi_rate('returned', 'due') }} as return_rate,
+        {{ kpi_rate('returned_same_dealer', 'returned') }} as same_dealer_return_share,
+        {{ kpi_rate('reached_returned', 'reached') }} as reached_return_rate,
+        {{ kpi_rate('contacted_returned', 'contacted') }} as contacted_return_rate,
+        {{ kpi_rate('natural_returned', 'not_contacted') }} as natural_return_rate
 
     from kpi_rows
 
@@ -85,7 +85,7 @@ final as (
 
     select
         *,
-        contacted_return_rate - natural_return_rate as return_uplift
+        round(contacted_return_rate - natural_return_rate, 6) as return_uplift
 
     from rates
 

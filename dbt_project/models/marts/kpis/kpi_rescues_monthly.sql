@@ -80,10 +80,10 @@ final as (
         {{ kpi_list_item('dispatch_percentiles', 2) }} as p90_minutes_to_dispatch,
         {{ kpi_list_item('arrival_percentiles', 1) }} as median_minutes_to_arrival,
         {{ kpi_list_item('arrival_percentiles', 2) }} as p90_minutes_to_arrival,
-        {{ safe_rate('valid_requests', 'requests') }} as valid_share,
-        {{ safe_rate('callbacks', 'valid_requests') }} as callback_rate,
-        {{ safe_rate('minutes_to_dispatch_sum', 'dispatched') }} as avg_minutes_to_dispatch,
-        {{ safe_rate('minutes_to_arrival_sum', 'arrived') }} as avg_minutes_to_arrival
+        {{ kpi_rate('valid_requests', 'requests') }} as valid_share,
+        {{ kpi_rate('callbacks', 'valid_requests') }} as callback_rate,
+        {{ kpi_rate('minutes_to_dispatch_sum', 'dispatched') }} as avg_minutes_to_dispatch,
+        {{ kpi_rate('minutes_to_arrival_sum', 'arrived') }} as avg_minutes_to_arrival
 
     from kpi_rows
 

@@ -118,7 +118,7 @@ staff_metrics as (
         staff_key,
         dealer_code,
         'revenue_per_order' as metric,
-        {{ safe_rate('revenue', 'repair_orders') }} as metric_value
+        {{ kpi_rate('revenue', 'repair_orders') }} as metric_value
     from advisors
 
     {%- for metric in ['new_contacts', 'chats', 'reply_rate', 'customers_contacted'] %}
@@ -212,7 +212,7 @@ final as (
         ranked.dealer_name,
         ranked.region,
         ranked.metric,
-        ranked.metric_value as value,
+        round(ranked.metric_value, 6) as value,
         cast(ranked.rank_in_dealer as bigint) as rank_in_dealer,
         cast(ranked.rank_in_region as bigint) as rank_in_region,
         cast(ranked.rank_in_nation as bigint) as rank_in_nation,

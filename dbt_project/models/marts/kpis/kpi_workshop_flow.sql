@@ -75,10 +75,10 @@ final as (
         closed_same_day,
         cycle_hours as cycle_hours_sum,
         revenue,
-        {{ safe_rate('cycle_hours', 'closed_orders') }} as avg_cycle_hours,
+        {{ kpi_rate('cycle_hours', 'closed_orders') }} as avg_cycle_hours,
         {{ kpi_list_item('cycle_hours_percentiles', 1) }} as median_cycle_hours,
         {{ kpi_list_item('cycle_hours_percentiles', 2) }} as p90_cycle_hours,
-        {{ safe_rate('closed_same_day', 'closed_orders') }} as same_day_share
+        {{ kpi_rate('closed_same_day', 'closed_orders') }} as same_day_share
 
     from kpi_rows
 
