@@ -13,15 +13,12 @@ from pipelines.resources import AftercareSettings, RunMonth
 
 def dbt_vars(run_month: RunMonth, settings: Settings) -> dict[str, str | int | float]:
     """The dbt vars of a run: the cut-off date, the month being prepared, and the rule parameters
-    of ``aftercare.toml`` (``[reminders]``, ``[kpi]``) so one configuration drives Python and SQL."""
+    of ``aftercare.toml`` (every ``[reminders]`` key; the ``[kpi]`` keys as ``kpi_<key>``, the
+    lapse cuts under their shared names) so one configuration drives Python and SQL."""
     return {
         "as_of_date": run_month.as_of.isoformat(),
         "report_month": run_month.first_day.isoformat(),
-        "first_service_months": settings.reminders.first_service_months,
-        "maintenance_interval_months": settings.reminders.maintenance_interval_months,
-        "warranty_years": settings.reminders.warranty_years,
-        "first_service_grace_months": settings.reminders.first_service_grace_months,
-        "return_grace_days": settings.reminders.return_grace_days,
+        **settings.reminders.model_dump(),
         **settings.kpi.dbt_vars(),
     }
 

@@ -23,18 +23,6 @@
 {%- endmacro %}
 
 
-{#- First day of the month of a DATE or TIMESTAMP, as a DATE. -#}
-{% macro month_of(column) -%}
-    cast({{ dbt.date_trunc('month', column) }} as date)
-{%- endmacro %}
-
-
-{#- `months` calendar months after a DATE, as a DATE (the day clamps to the month's end). -#}
-{% macro add_months(column, months) -%}
-    cast({{ dbt.dateadd('month', months, column) }} as date)
-{%- endmacro %}
-
-
 {#- A row is final once its period is over and `settle_days` more days have passed at the cut-off. -#}
 {% macro kpi_is_final(period_end, settle_days) -%}
     cast({{ dbt.dateadd('day', settle_days, period_end) }} as date) <= {{ as_of_date() }}
@@ -79,9 +67,9 @@
     day the shorter month end cannot reach (Aug 31 is still within 6 months on Feb 28). -#}
 {% macro month_status_ends(reference, months) -%}
     case
-        when {{ reference }} > {{ add_months(dbt.last_day(add_months(month_of(reference), months), 'month'), -months) }}
-            then {{ add_months(month_of(reference), months + 1) }}
-        else {{ add_months(month_of(reference), months) }}
+        when {{ reference }} > {{ add_months(-months, dbt.last_day(add_months(months, month_start(reference)), 'month')) }}
+            then {{ add_months(months + 1, month_start(reference)) }}
+        else {{ add_months(months, month_start(reference)) }}
     end
 {%- endmacro %}
 
@@ -143,11 +131,11 @@ kpi_rows_in_range as (
 
     select
         *,
-        {{ month_of(date_column) }} as kpi_row_month
+        {{ month_start(date_column) }} as kpi_row_month
     from {{ rows }}
     where
-        {{ month_of(date_column) }} >= {{ kpi_first_month() }}
-        and {{ month_of(date_column) }} <= {{ kpi_last_month() }}
+        {{ month_start(date_column) }} >= {{ kpi_first_month() }}
+        and {{ month_start(date_column) }} <= {{ kpi_last_month() }}
 
 ),
 
@@ -180,7 +168,7 @@ kpi_summed as (
 
     {%- for grain in grains %}
         {%- set period_start = 'cast(kpi_base_date as date)' if grain == 'day' else 'cast(' ~ dbt.date_trunc(grain, 'kpi_base_date') ~ ' as date)' %}
-        {%- set period_last_month = 'least(' ~ month_of(dbt.last_day(period_start, grain)) ~ ', ' ~ kpi_last_month() ~ ')' %}
+        {%- set period_last_month = 'least(' ~ month_start(dbt.last_day(period_start, grain)) ~ ', ' ~ kpi_last_month() ~ ')' %}
         {%- for level in levels %}
             {%- for breakdown in breakdowns %}
     select

@@ -1,24 +1,27 @@
-"""What ``sqlfluff lint`` (jinja templater, no dbt parse) needs to render the models like dbt on DuckDB.
+"""What dbt gives a model's Jinja that sqlfluff's plain Jinja templater lacks, for `make lint` only.
 
-sqlfluff's dbt builtins cover ref/source/var/config, not dbt's cross-database macros (``dbt.*``),
-``adapter.dispatch`` or ``modules``. This package stands in for them: every name defined here is a
-Jinja variable while linting (``library_path`` in ``.sqlfluff``). ``var`` returns the defaults of
-dbt_project.yml, so macros that compute from vars (the KPI calendar) render real SQL.
+sqlfluff lints the models with its jinja templater (fast, no warehouse, no dbt parse). Its
+``apply_dbt_builtins`` covers ref/source/var/config/is_incremental, not dbt's cross-database
+macros (``dbt.dateadd`` ...), ``adapter.dispatch``, nor the ``modules`` namespace the macros use;
+this package adds them, rendering DuckDB SQL of the same shape as dbt-duckdb's so the linted SQL
+parses, and ``var`` with the project's defaults (sqlfluff's own returns a placeholder the date
+macros cannot read). Every name defined here is a Jinja variable while linting (``library_path``
+in ``.sqlfluff``). dbt itself never reads this file.
 """
-
-from __future__ import annotations
 
 import datetime as _datetime
 from pathlib import Path as _Path
-from types import SimpleNamespace as _Namespace
+from types import SimpleNamespace
 
 import yaml as _yaml
 
-_VARS = _yaml.safe_load((_Path(__file__).resolve().parents[1] / "dbt_project.yml").read_text())["vars"]
+_PROJECT_VARS = _yaml.safe_load((_Path(__file__).resolve().parents[1] / "dbt_project.yml").read_text())[
+    "vars"
+]
 
 
 def var(name, default=None):
-    return _VARS.get(name, default)
+    return _PROJECT_VARS.get(name, default)
 
 
 def _date_trunc(datepart, date):
@@ -29,26 +32,29 @@ def _dateadd(datepart, interval, from_date_or_timestamp):
     return f"({from_date_or_timestamp} + cast({interval} as bigint) * interval 1 {datepart})"
 
 
-def _datediff(first_date, second_date, datepart):
-    return f"date_diff('{datepart}', {first_date}, {second_date})"
-
-
 def _last_day(date, datepart):
     return f"cast({_dateadd(datepart, 1, _date_trunc(datepart, date))} - interval 1 day as date)"
 
 
 def _concat(fields):
-    return f"concat({', '.join(fields)})"
+    return "(" + " || ".join(str(f) for f in fields) + ")"
 
 
-dbt = _Namespace(
+dbt = SimpleNamespace(
     date_trunc=_date_trunc,
     dateadd=_dateadd,
-    datediff=_datediff,
+    datediff=lambda first, second, datepart: f"date_diff('{datepart}', {first}, {second})",
     last_day=_last_day,
+    hash=lambda field: f"md5(cast({field} as varchar))",
     concat=_concat,
+    position=lambda substring, string: f"position({substring} in {string})",
+    replace=lambda field, old, new: f"replace({field}, {old}, {new})",
+    bool_or=lambda expression: f"bool_or({expression})",
     type_string=lambda: "varchar",
+    type_int=lambda: "integer",
     type_bigint=lambda: "bigint",
+    type_boolean=lambda: "boolean",
+    type_timestamp=lambda: "timestamp",
 )
 
 
@@ -57,5 +63,5 @@ def _dispatch(macro_name, macro_namespace=None):
     return lambda *args: f"{macro_name}({', '.join(str(a) for a in args)})"
 
 
-adapter = _Namespace(dispatch=_dispatch)
-modules = _Namespace(datetime=_datetime)
+adapter = SimpleNamespace(dispatch=_dispatch)
+modules = SimpleNamespace(datetime=_datetime)

@@ -22,10 +22,10 @@ DBT = Path(sys.executable).parent / "dbt"
 
 
 def dbt_build(
-    warehouse: Path, as_of: str, work_dir: Path, extra_vars: dict | None = None, select: str | None = None
+    warehouse: Path, as_of: str, work_dir: Path, *args: str, command: str = "build", **dbt_vars
 ) -> subprocess.CompletedProcess:
-    """``dbt build`` as dagster-dbt runs it, with its own target dir (the shared manifest stays put)."""
-    dbt_vars = json.dumps({"as_of_date": as_of, **(extra_vars or {})})
+    """``dbt build`` as dagster-dbt runs it, with its own target dir (the shared manifest stays put);
+    ``args`` are appended (e.g. a selection), ``dbt_vars`` added to the cut-off."""
     env = {
         **os.environ,
         "AFTERCARE_PATHS_WAREHOUSE": str(warehouse),
@@ -33,12 +33,10 @@ def dbt_build(
     }
     return subprocess.run(
         [
-            str(DBT), "build",
+            str(DBT), command,
             "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
             "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
-            "--vars", dbt_vars,
-            # a selection builds those models and the tests of nothing but them
-            *(["--select", select, "--indirect-selection", "cautious"] if select else []),
+            "--vars", json.dumps({"as_of_date": as_of, **dbt_vars}), *args,
         ],
         env=env, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
@@ -76,7 +74,7 @@ def kpi_warehouses(tmp_path_factory) -> dict:
         work = tmp_path_factory.mktemp(f"dbt_kpis_{as_of:%Y%m%d}")
         warehouse = build_kpi_fixture_warehouse(work / "warehouse.duckdb", as_of)
         result = dbt_build(
-            warehouse, as_of.isoformat(), work, {**DBT_VARS, "kpi_reminders_relation": "fixture.reminders"}
+            warehouse, as_of.isoformat(), work, **DBT_VARS, kpi_reminders_relation="fixture.reminders"
         )
         assert_built(result)
         warehouses[as_of] = warehouse

@@ -50,7 +50,10 @@ def generated_kpis(tmp_path_factory):
                 con.execute(f"create table if not exists {schema}.{table} ({ddl})")
     finally:
         con.close()
-    result = dbt_build(warehouse, AS_OF.isoformat(), out, select="+kpi_bookings_monthly +kpi_campaigns")
+    result = dbt_build(
+        warehouse, AS_OF.isoformat(), out,
+        "--select", "+kpi_bookings_monthly +kpi_campaigns", "--indirect-selection", "cautious",
+    )  # fmt: skip
     assert_built(result)
     return warehouse
 

@@ -122,8 +122,8 @@ first_services as (
         vehicles.vin,
         vehicles.servicing_dealer_code as dealer_code,
         {{ add_months(
-            month_of('vehicles.first_invoice_date'),
             var('first_service_months') + var('first_service_grace_months'),
+            month_start('vehicles.first_invoice_date'),
         ) }} as window_end_month,
         min(repair_orders.visit_date) as first_maintenance_date
     from {{ ref('vehicles') }} as vehicles

@@ -80,8 +80,8 @@ references_in_force as (
         vin,
         dealer_code,
         reference_date,
-        {{ month_of('reference_date') }} as reference_month,
-        {{ month_of('lead(reference_date) over (partition by vin order by reference_date)') }}
+        {{ month_start('reference_date') }} as reference_month,
+        {{ month_start('lead(reference_date) over (partition by vin order by reference_date)') }}
             as next_reference_month,
         {{ month_status_ends('reference_date', var('at_risk_months')) }} as at_risk_from_month,
         {{ month_status_ends('reference_date', var('lapsed_months')) }} as lapsed_from_month
@@ -130,7 +130,7 @@ visit_months as (
     select distinct
         vin,
         dealer_code,
-        {{ month_of('visit_date') }} as visit_month
+        {{ month_start('visit_date') }} as visit_month
     from visits
 
 ),
@@ -152,14 +152,14 @@ retention_spans as (
     select
         dealer_code,
         'retention_base' as measure,
-        {{ add_months('visit_month', var('kpi_retention_months')) }} as start_month,
+        {{ add_months(var('kpi_retention_months'), 'visit_month') }} as start_month,
         case
             when
                 next_visit_month is not null
-                and {{ add_months('next_visit_month', var('kpi_retention_months')) }}
-                < {{ add_months('visit_month', 2 * var('kpi_retention_months')) }}
-                then {{ add_months('next_visit_month', var('kpi_retention_months')) }}
-            else {{ add_months('visit_month', 2 * var('kpi_retention_months')) }}
+                and {{ add_months(var('kpi_retention_months'), 'next_visit_month') }}
+                < {{ add_months(2 * var('kpi_retention_months'), 'visit_month') }}
+                then {{ add_months(var('kpi_retention_months'), 'next_visit_month') }}
+            else {{ add_months(2 * var('kpi_retention_months'), 'visit_month') }}
         end as end_month
     from visit_months_sequenced
 
@@ -169,16 +169,16 @@ retention_spans as (
         dealer_code,
         'retained' as measure,
         case
-            when next_visit_month > {{ add_months('visit_month', var('kpi_retention_months')) }}
+            when next_visit_month > {{ add_months(var('kpi_retention_months'), 'visit_month') }}
                 then next_visit_month
-            else {{ add_months('visit_month', var('kpi_retention_months')) }}
+            else {{ add_months(var('kpi_retention_months'), 'visit_month') }}
         end as start_month,
         case
             when
-                {{ add_months('next_visit_month', var('kpi_retention_months')) }}
-                < {{ add_months('visit_month', 2 * var('kpi_retention_months')) }}
-                then {{ add_months('next_visit_month', var('kpi_retention_months')) }}
-            else {{ add_months('visit_month', 2 * var('kpi_retention_months')) }}
+                {{ add_months(var('kpi_retention_months'), 'next_visit_month') }}
+                < {{ add_months(2 * var('kpi_retention_months'), 'visit_month') }}
+                then {{ add_months(var('kpi_retention_months'), 'next_visit_month') }}
+            else {{ add_months(2 * var('kpi_retention_months'), 'visit_month') }}
         end as end_month
     from visit_months_sequenced
     where next_visit_month is not null
@@ -219,7 +219,7 @@ follower_spans as (
     select
         'followers' as measure,
         coalesce(followers.qr_dealer_code, customers.servicing_dealer_code) as dealer_code,
-        {{ month_of('coalesce(followers.subscribed_at, ' ~ kpi_first_month() ~ ')') }} as start_month,
+        {{ month_start('coalesce(followers.subscribed_at, ' ~ kpi_first_month() ~ ')') }} as start_month,
         cast(null as date) as end_month
     from {{ ref('wechat_followers') }} as followers
     left join customers on followers.oneid = customers.oneid
@@ -305,13 +305,13 @@ owner_states as (
     select
         ownership_islands.oneid,
         customers.servicing_dealer_code as dealer_code,
-        {{ month_of('ownership_islands.owned_from') }} as owned_from_month,
+        {{ month_start('ownership_islands.owned_from') }} as owned_from_month,
         case
             when ownership_islands.owned_until < cast('9999-01-01' as date)
-                then {{ month_of('ownership_islands.owned_until') }}
+                then {{ month_start('ownership_islands.owned_until') }}
         end as owned_until_month,
-        {{ month_of('bound_since.bound_at') }} as bound_month,
-        {{ month_of('reachable_since.reachable_at') }} as reachable_month
+        {{ month_start('bound_since.bound_at') }} as bound_month,
+        {{ month_start('reachable_since.reachable_at') }} as reachable_month
     from ownership_islands
     left join customers on ownership_islands.oneid = customers.oneid
     left join bound_since on ownership_islands.oneid = bound_since.oneid
@@ -368,7 +368,7 @@ in_range as (
         measure,
         coalesce(dealer_code, 'unassigned') as dealer_code,
         case
-            when start_month < {{ kpi_first_month() }} then {{ add_months(kpi_first_month(), -1) }}
+            when start_month < {{ kpi_first_month() }} then {{ add_months(-1, kpi_first_month()) }}
             else start_month
         end as start_month,
         case when end_month <= {{ kpi_last_month() }} then end_month end as end_month

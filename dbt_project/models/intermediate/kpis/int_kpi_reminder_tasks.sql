@@ -2,29 +2,12 @@
 -- list, just made, has no statuses yet), with the statuses of the `reminders` contract
 -- (docs/reminders.md).
 --
--- TEMPORARY until the reminders mart lands on main: read from the relation named by the var
--- `kpi_reminders_relation` (the KPI test fixture's hand-made `reminders`), else an empty relation
--- of the contract's shape, so the rest of the project builds without it.
+-- The var `kpi_reminders_relation` names another relation of the contract's shape to read instead
+-- (the KPI test fixture's hand-made lists, whose every figure is worked out by hand); the mart
+-- stays this model's parent either way.
 
-{%- set no_reminders -%}
-    (
-        select
-            cast(null as date) as month,
-            cast(null as varchar) as task_id,
-            cast(null as varchar) as dealer_code,
-            cast(null as varchar) as reminder_type,
-            cast(null as boolean) as is_carried_over,
-            cast(null as boolean) as tracked,
-            cast(null as boolean) as reached,
-            cast(null as boolean) as contacted,
-            cast(null as boolean) as returned,
-            cast(null as boolean) as returned_same_dealer,
-            cast(null as varchar) as closed_reason,
-            cast(null as varchar) as carry_outcome
-        where 1 = 0
-    )
-{%- endset %}
-{%- set relation = var('kpi_reminders_relation', '') or no_reminders %}
+{%- set mart = ref('reminders') %}
+{%- set relation = var('kpi_reminders_relation', '') or mart %}
 
 with
 
@@ -43,7 +26,7 @@ reminders as (
         returned_same_dealer,
         closed_reason,
         carry_outcome
-    from {{ relation }} as reminders_contract
+    from {{ relation }}
 
 ),
 
@@ -64,7 +47,7 @@ final as (
         carry_outcome = 'carried' as is_carried_to_next_month
 
     from reminders
-    where month < cast('{{ var("report_month") }}' as date) and month <= {{ as_of_date() }}
+    where month < {{ report_month() }}
 
 )
 

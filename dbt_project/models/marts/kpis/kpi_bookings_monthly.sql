@@ -20,7 +20,7 @@ kpi_dealers as (
 booking_rows as (
 
     select
-        {{ month_of('bookings.scheduled_date') }} as scheduled_month,
+        {{ month_start('bookings.scheduled_date') }} as scheduled_month,
         {{ kpi_dealer_columns('bookings.dealer_code') }},
         coalesce(bookings.booking_channel, 'unknown') as booking_channel,
         sum(case when not bookings.is_cancelled then 1 else 0 end) as scheduled,
@@ -37,7 +37,7 @@ booking_rows as (
     left join kpi_dealers on bookings.dealer_code = kpi_dealers.dealer_code
     where bookings.scheduled_date is not null
     group by
-        {{ month_of('bookings.scheduled_date') }},
+        {{ month_start('bookings.scheduled_date') }},
         coalesce(bookings.dealer_code, 'unassigned'),
         kpi_dealers.dealer_name,
         coalesce(kpi_dealers.region, 'unknown'),

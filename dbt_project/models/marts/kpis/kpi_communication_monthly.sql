@@ -49,7 +49,7 @@ monthly as (
 
     select
         consultant_userid,
-        {{ month_of('stat_date') }} as kpi_date,
+        {{ month_start('stat_date') }} as kpi_date,
         sum(coalesce(new_apply_count, 0)) as new_applies,
         sum(coalesce(new_contact_count, 0)) as new_contacts,
         sum(coalesce(chat_count, 0)) as chats,
@@ -62,7 +62,7 @@ monthly as (
         0 as customers_contacted
 
     from behavior
-    group by consultant_userid, {{ month_of('stat_date') }}
+    group by consultant_userid, {{ month_start('stat_date') }}
 
 ),
 
@@ -71,7 +71,7 @@ contacted as (
 
     select
         consultant_userid,
-        {{ month_of('sent_at') }} as kpi_date,
+        {{ month_start('sent_at') }} as kpi_date,
         0 as new_applies,
         0 as new_contacts,
         0 as chats,
@@ -82,7 +82,7 @@ contacted as (
         count(distinct external_userid) as customers_contacted
 
     from group_messages
-    group by consultant_userid, {{ month_of('sent_at') }}
+    group by consultant_userid, {{ month_start('sent_at') }}
 
 ),
 

@@ -40,14 +40,14 @@ consultants as (
 advisor_months as (
 
     select
-        {{ month_of('repair_orders.visit_date') }} as month_start,
+        {{ month_start('repair_orders.visit_date') }} as month_start,
         repair_orders.advisor_staff_id,
         repair_orders.dealer_code,
         count(*) as repair_orders,
         coalesce(sum(repair_orders.total_amount), 0) as revenue
     from repair_orders
-    inner join calendar on {{ month_of('repair_orders.visit_date') }} = calendar.month_start
-    group by {{ month_of('repair_orders.visit_date') }}, repair_orders.advisor_staff_id, repair_orders.dealer_code
+    inner join calendar on {{ month_start('repair_orders.visit_date') }} = calendar.month_start
+    group by {{ month_start('repair_orders.visit_date') }}, repair_orders.advisor_staff_id, repair_orders.dealer_code
 
 ),
 
