@@ -114,9 +114,44 @@ class RemindersConfig(_Section):
 
 
 class KpiConfig(_Section):
+    """KPI parameters (docs/kpis.md). Every key but the lapse months reaches dbt as the var
+    ``kpi_<key>``; dbt_project.yml holds the same defaults."""
+
     active_months: int = 12
     at_risk_months: int = 6
     lapsed_months: int = 12
+    # months of KPI history every run computes, and days after a period before it is final
+    history_months: int = Field(default=24, ge=1)
+    settle_days: int = Field(default=15, ge=0)
+    # 12-month retention: a visit 24..13 months ago, and one in the last 12
+    retention_months: int = Field(default=12, ge=1)
+    # dealer scorecard weights (renormalised over the components a dealer has)
+    weight_completion_rate: float = Field(default=0.20, ge=0)
+    weight_return_rate: float = Field(default=0.25, ge=0)
+    weight_show_rate: float = Field(default=0.15, ge=0)
+    weight_feedback_rate: float = Field(default=0.05, ge=0)
+    weight_closed_within_deadline_rate: float = Field(default=0.10, ge=0)
+    weight_first_contact_24h_rate: float = Field(default=0.05, ge=0)
+    weight_wechat_reachable_share: float = Field(default=0.10, ge=0)
+    weight_retention_12m_rate: float = Field(default=0.10, ge=0)
+    # warnings: a rate more than alert_rate_drop below its own previous alert_baseline_months
+    # (with at least alert_min_due tasks due); vehicles turning lapsed above (1 + ratio) x their
+    # recent mean and at least alert_lapse_spike_min
+    alert_baseline_months: int = Field(default=3, ge=1)
+    alert_rate_drop: float = Field(default=0.10, ge=0, le=1)
+    alert_min_due: int = Field(default=20, ge=0)
+    alert_lapse_spike_ratio: float = Field(default=0.5, ge=0)
+    alert_lapse_spike_min: int = Field(default=10, ge=0)
+
+    def dbt_vars(self) -> dict[str, int | float]:
+        """The KPI parameters as dbt vars: ``kpi_<key>`` (the lapse months keep their shared names)."""
+        shared = {"at_risk_months", "lapsed_months", "active_months"}
+        values = self.model_dump()
+        return {
+            "at_risk_months": self.at_risk_months,
+            "lapsed_months": self.lapsed_months,
+            **{f"kpi_{key}": value for key, value in values.items() if key not in shared},
+        }
 
 
 class Settings(_Section):

@@ -73,6 +73,18 @@ APPEND_ONLY_LOGS = frozenset({"oneid_changes", "quarantine", "file_manifest", "d
 # both keeps its row count within the band. A month new in this publish has nothing to compare with.
 MONTH_GRAIN_TABLES: dict[str, str] = {"reminders": "month"}
 
+# KPI tables gain rows with every run by design (a new month; the reminder KPIs start from one month
+# and double the next), so only a shrink beyond the tolerance fails them; warnings come and go, so
+# the size of `alerts` says nothing about a batch (docs/kpis.md).
+KPI_TABLES = frozenset({
+    "kpi_reminders_monthly", "kpi_bookings_monthly", "kpi_campaigns", "kpi_complaints_monthly",
+    "kpi_rescues_monthly", "kpi_communication_monthly", "kpi_customers_monthly", "kpi_workshop_flow",
+    "kpi_staff_rankings", "kpi_dealer_scorecard",
+})  # fmt: skip
+GROWING_TABLES = KPI_TABLES
+# month-grain tables get their band per month below, not over the whole table
+UNBANDED_TABLES = APPEND_ONLY_LOGS | {"alerts"} | MONTH_GRAIN_TABLES.keys()
+
 # The key of each published table (PRODUCT.md grains). A table not listed gets no key check.
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "customer_360": ("oneid",),
@@ -88,7 +100,22 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "consultant_relationships": ("external_userid", "consultant_userid"),
     "oneid_map": ("identifier_type", "identifier_key"),
     "reminders": ("month", "task_id"),
-}
+    # KPI tables (docs/kpis.md): one row per period, level member and breakdown value
+    "kpi_reminders_monthly": ("period_grain", "period_start", "level", "level_key", "reminder_type"),
+    "kpi_bookings_monthly": ("period_grain", "period_start", "level", "level_key", "booking_channel"),
+    "kpi_campaigns": ("campaign_code", "level", "level_key"),
+    "kpi_complaints_monthly": (
+        "period_grain", "period_start", "level", "level_key",
+        "complaint_channel", "complaint_category", "complaint_level",
+    ),
+    "kpi_rescues_monthly": ("period_grain", "period_start", "level", "level_key"),
+    "kpi_communication_monthly": ("period_grain", "period_start", "level", "level_key"),
+    "kpi_customers_monthly": ("period_grain", "period_start", "level", "level_key"),
+    "kpi_workshop_flow": ("period_grain", "period_start", "level", "level_key", "service_type"),
+    "kpi_staff_rankings": ("period_grain", "period_start", "staff_type", "staff_key", "metric"),
+    "kpi_dealer_scorecard": ("period_grain", "period_start", "dealer_code"),
+    "alerts": ("month", "alert_code", "level", "level_key"),
+}  # fmt: skip
 
 # Columns PRODUCT.md names for a table ("more columns are welcome"): checked when the table exists.
 CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -113,6 +140,40 @@ CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
         "closed_reason",
     ),
     "quarantine": ("source", "file", "row_number", "reason"),
+    # the KPI tables: level, region, dealer_code and RULES.md's counts and rates (docs/kpis.md)
+    "kpi_reminders_monthly": (
+        "month", "level", "region", "dealer_code", "is_final", "due", "due_new", "due_carried", "tracked",
+        "reached", "returned", "returned_same_dealer", "returned_other_dealer", "natural_returned",
+        "closed_by_manager", "completion_rate", "return_rate",
+    ),
+    "kpi_bookings_monthly": (
+        "month", "level", "region", "dealer_code", "is_final", "scheduled", "cancelled", "feedback_required",
+        "feedback_done", "feedback_rate", "shown", "show_rate",
+    ),
+    "kpi_campaigns": (
+        "campaign_code", "level", "region", "dealer_code", "participants", "participating_dealers",
+        "arrivals", "arrival_rate", "conversion_rate", "new_output_value",
+    ),
+    "kpi_complaints_monthly": (
+        "month", "level", "region", "dealer_code", "is_final", "complaint_channel", "complaint_category",
+        "complaint_level", "complaints", "first_contact_within_24h", "closed_within_deadline",
+        "overdue_open_at_period_end", "escalation_rate", "median_hours_to_close", "callback_rate",
+        "avg_satisfaction",
+    ),
+    "kpi_rescues_monthly": (
+        "month", "level", "region", "dealer_code", "is_final", "requests", "valid_requests",
+        "avg_minutes_to_dispatch", "avg_minutes_to_arrival", "callback_rate",
+    ),
+    "kpi_communication_monthly": (
+        "month", "level", "region", "dealer_code", "is_final", "consultant_userid", "new_contacts", "chats",
+        "messages", "reply_rate", "avg_reply_minutes", "customers_contacted",
+    ),
+    "kpi_customers_monthly": (
+        "month", "level", "region", "dealer_code", "is_final", "followers", "bound_owners",
+        "wechat_reachable_share", "vehicles_active", "vehicles_at_risk", "vehicles_lapsed",
+        "first_service_rate", "retention_12m_rate",
+    ),
+    "alerts": ("month", "alert_code", "level", "dealer_code", "region", "metric", "value", "threshold"),
 }  # fmt: skip
 
 
@@ -223,13 +284,14 @@ def previous_row_counts(previous: Path | None) -> dict[str, int]:
         con.close()
 
 
-def row_count_bounds(previous_rows: int | None) -> tuple[int, int] | None:
-    """The accepted row-count range against the previous publish; None when there is nothing to compare."""
+def row_count_bounds(previous_rows: int | None, growing: bool = False) -> tuple[int, int | None] | None:
+    """The accepted row-count range against the previous publish; None when there is nothing to
+    compare. A growing table has no upper bound."""
     if not previous_rows:
         return None
     return (
         math.floor(previous_rows * (1 - ROW_COUNT_TOLERANCE)),
-        math.ceil(previous_rows * (1 + ROW_COUNT_TOLERANCE)),
+        None if growing else math.ceil(previous_rows * (1 + ROW_COUNT_TOLERANCE)),
     )
 
 
@@ -303,7 +365,7 @@ def build_suite(table: str, columns: list[str], previous_rows: int | None) -> Ta
     expectations: list = []
     frame_columns: list[str] = []
 
-    bounds = row_count_bounds(previous_rows)
+    bounds = row_count_bounds(previous_rows, growing=table in GROWING_TABLES)
     if bounds is not None:
         expectations.append(gxe.ExpectTableRowCountToBeBetween(min_value=bounds[0], max_value=bounds[1]))
 
@@ -423,9 +485,8 @@ def run_quality_gate(
                 missing = [c for c in wanted if c not in columns[table]]
                 report.add("contract_columns", not missing, ", ".join(missing) or "all present", table=table)
 
-        unbanded = APPEND_ONLY_LOGS | MONTH_GRAIN_TABLES.keys()
         suites = [
-            build_suite(table, cols, None if table in unbanded else previous_counts.get(table))
+            build_suite(table, cols, None if table in UNBANDED_TABLES else previous_counts.get(table))
             for table, cols in sorted(columns.items())
             if table != "publish_log"
         ]
@@ -438,6 +499,8 @@ def run_quality_gate(
                 report.add("row_counts_in_range", passed, detail, table=table)
             elif table in APPEND_ONLY_LOGS:
                 report.add("row_counts_in_range", True, "append-only log: not compared", table=table)
+            elif table in UNBANDED_TABLES:
+                report.add("row_counts_in_range", True, "warnings come and go: not compared", table=table)
             elif table != "publish_log" and row_count_bounds(previous_counts.get(table)) is None:
                 report.add("row_counts_in_range", True, "no previous rows to compare with", table=table)
     finally:

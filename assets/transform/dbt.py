@@ -12,16 +12,15 @@ from pipelines.config import Settings
 from pipelines.resources import AftercareSettings, RunMonth
 
 
-def dbt_vars(run_month: RunMonth, settings: Settings) -> dict[str, str | int]:
+def dbt_vars(run_month: RunMonth, settings: Settings) -> dict[str, str | int | float]:
     """The dbt vars of a run: the cut-off date, the month being prepared, and the rule parameters
-    of ``aftercare.toml`` (every ``[reminders]`` key, the lapse cuts of ``[kpi]``) so one
-    configuration drives Python and SQL."""
+    of ``aftercare.toml`` (every ``[reminders]`` key; the ``[kpi]`` keys as ``kpi_<key>``, the
+    lapse cuts under their shared names) so one configuration drives Python and SQL."""
     return {
         "as_of_date": run_month.as_of.isoformat(),
         "report_month": run_month.first_day.isoformat(),
         **settings.reminders.model_dump(),
-        "at_risk_months": settings.kpi.at_risk_months,
-        "lapsed_months": settings.kpi.lapsed_months,
+        **settings.kpi.dbt_vars(),
     }
 
 

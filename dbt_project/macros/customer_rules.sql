@@ -35,7 +35,7 @@
 
 {#- Rate with the RULES.md convention: a zero denominator gives null, never 0 or an error. -#}
 {% macro safe_rate(numerator, denominator) -%}
-    case when {{ denominator }} > 0 then cast({{ numerator }} as double) / {{ denominator }} end
+    case when ({{ denominator }}) > 0 then cast({{ numerator }} as double) / ({{ denominator }}) end
 {%- endmacro %}
 
 

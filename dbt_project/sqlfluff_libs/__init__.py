@@ -2,10 +2,11 @@
 
 sqlfluff lints the models with its jinja templater (fast, no warehouse, no dbt parse). Its
 ``apply_dbt_builtins`` covers ref/source/var/config/is_incremental, not dbt's cross-database
-macros (``dbt.dateadd`` ...) nor the ``modules`` namespace the macros use; this package adds them,
-rendering DuckDB SQL of the same shape as dbt-duckdb's so the linted SQL parses, and ``var`` with
-the project's defaults (sqlfluff's own returns a placeholder the date macros cannot read). dbt
-itself never reads this file.
+macros (``dbt.dateadd`` ...), ``adapter.dispatch``, nor the ``modules`` namespace the macros use;
+this package adds them, rendering DuckDB SQL of the same shape as dbt-duckdb's so the linted SQL
+parses, and ``var`` with the project's defaults (sqlfluff's own returns a placeholder the date
+macros cannot read). Every name defined here is a Jinja variable while linting (``library_path``
+in ``.sqlfluff``). dbt itself never reads this file.
 """
 
 import datetime as _datetime
@@ -23,8 +24,16 @@ def var(name, default=None):
     return _PROJECT_VARS.get(name, default)
 
 
+def _date_trunc(datepart, date):
+    return f"date_trunc('{datepart}', {date})"
+
+
 def _dateadd(datepart, interval, from_date_or_timestamp):
     return f"({from_date_or_timestamp} + cast({interval} as bigint) * interval 1 {datepart})"
+
+
+def _last_day(date, datepart):
+    return f"cast({_dateadd(datepart, 1, _date_trunc(datepart, date))} - interval 1 day as date)"
 
 
 def _concat(fields):
@@ -32,10 +41,10 @@ def _concat(fields):
 
 
 dbt = SimpleNamespace(
-    date_trunc=lambda datepart, date: f"date_trunc('{datepart}', {date})",
+    date_trunc=_date_trunc,
     dateadd=_dateadd,
     datediff=lambda first, second, datepart: f"date_diff('{datepart}', {first}, {second})",
-    last_day=lambda date, datepart: f"last_day({date})",
+    last_day=_last_day,
     hash=lambda field: f"md5(cast({field} as varchar))",
     concat=_concat,
     position=lambda substring, string: f"position({substring} in {string})",
@@ -43,8 +52,16 @@ dbt = SimpleNamespace(
     bool_or=lambda expression: f"bool_or({expression})",
     type_string=lambda: "varchar",
     type_int=lambda: "integer",
+    type_bigint=lambda: "bigint",
     type_boolean=lambda: "boolean",
     type_timestamp=lambda: "timestamp",
 )
 
+
+def _dispatch(macro_name, macro_namespace=None):
+    """A dispatched macro renders as a call of a function of its name (enough for the linter)."""
+    return lambda *args: f"{macro_name}({', '.join(str(a) for a in args)})"
+
+
+adapter = SimpleNamespace(dispatch=_dispatch)
 modules = SimpleNamespace(datetime=_datetime)

@@ -62,3 +62,20 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+@pytest.fixture(scope="session")
+def kpi_warehouses(tmp_path_factory) -> dict:
+    """The KPI story of kpi_fixture_warehouse.py built by dbt at its two cut-offs: {as_of: warehouse}."""
+    from tests.dbt.kpi_fixture_warehouse import AS_OF, AS_OF_NEXT, DBT_VARS, build_kpi_fixture_warehouse
+
+    warehouses = {}
+    for as_of in (AS_OF, AS_OF_NEXT):
+        work = tmp_path_factory.mktemp(f"dbt_kpis_{as_of:%Y%m%d}")
+        warehouse = build_kpi_fixture_warehouse(work / "warehouse.duckdb", as_of)
+        result = dbt_build(
+            warehouse, as_of.isoformat(), work, **DBT_VARS, kpi_reminders_relation="fixture.reminders"
+        )
+        assert_built(result)
+        warehouses[as_of] = warehouse
+    return warehouses

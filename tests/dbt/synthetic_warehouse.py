@@ -15,12 +15,15 @@ import duckdb
 
 from tests.dbt.fixture_warehouse import create_tables
 
-# rows per vehicle, after RULES.md's scales (M: 1 M vehicles, 6 M repair orders, 600 k followers)
+# rows per vehicle, after RULES.md's scales (M: 1 M vehicles, 6 M repair orders, 600 k followers);
+# WeCom consultants as the sample OEM has them (~12,000 at M), each with a statistics row a day
 PER_VEHICLE = {
     "repair_orders": 6, "bookings": 1.0, "followers": 0.6, "bindings": 0.4, "contacts": 0.3,
     # DCRC reminder calls over the 24 months, and the WeChat sends of the last months' lists
     "reminder_calls": 1.5, "template_sends": 0.3,
+    "consultants": 0.0125, "rescues": 0.016, "group_messages": 0.3,
 }  # fmt: skip
+BEHAVIOUR_DAYS = 730
 
 
 def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> Path:
@@ -93,6 +96,10 @@ def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> 
                 case when i % 50 = 0 then 'CAMP' || (i % 20) end, 'repair_orders_x.csv', i + 2
             from (select cast(range as integer) as i from range({v * PER_VEHICLE["repair_orders"]}))
         """)
+        # closed within minutes to a few days (the workshop flow's cycle time)
+        con.execute(
+            "update landing.repair_orders set closed_at = opened_at + to_minutes(cast(random() * 3000 as integer))"
+        )
         con.execute(f"""
             insert into landing.bookings (booking_id, channel, mobile_hmac, mobile_status, vin, dealer_code,
                 created_at, scheduled_date, service_item, status, feedback_required)
@@ -163,6 +170,32 @@ def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> 
             insert into wechat.wecom_external_contacts (external_userid, follow_userid, unionid, createtime)
             select 'wm' || i, 'wc' || (i % 2000), 'un' || i, timestamp '2022-01-01' + to_days(i % 1000)
             from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["contacts"])}))
+        """)
+        # WeCom consultants (staff with a WeCom account), their daily statistics, their group messages
+        consultants = max(1, int(v * PER_VEHICLE["consultants"]))
+        con.execute(f"""
+            insert into landing.staff (staff_id, dealer_code, name_masked, role, wecom_userid)
+            select 'ST' || i, 'D' || lpad((1 + i % 200)::varchar, 4, '0'), '某*', '服务顾问', 'wc' || i
+            from (select cast(range as integer) as i from range({consultants}));
+            insert into wechat.wecom_behavior_daily (userid, stat_date, new_apply_cnt, new_contact_cnt, chat_cnt,
+                message_cnt, reply_percentage, avg_reply_time, negative_feedback_cnt)
+            select 'wc' || c, date '2024-11-01' + d, (c + d) % 3, (c + d) % 2, (c * 7 + d) % 12,
+                (c * 7 + d) % 40, ((c + d) % 101)::double, ((c + d) % 30)::double, 0
+            from (select cast(range as integer) as c from range({consultants}))
+            cross join (select cast(range as integer) as d from range({BEHAVIOUR_DAYS}));
+            insert into wechat.wecom_groupmsg_results (msgid, userid, external_userid, status, send_time)
+            select 'msg' || (i // 50), 'wc' || ((i // 50) % {consultants}), 'wm' || i, case when i % 9 = 0 then 0 else 1 end,
+                timestamp '2024-11-01' + to_days(i % 720)
+            from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["group_messages"])}));
+            insert into landing.rescues (request_no, received_at, vin, valid, dispatched_dealer, dispatched_at,
+                arrived_at, _source_file, _source_row)
+            select 'JY' || i, timestamp '2024-11-01' + to_minutes(i * 97 % 1000000),
+                'LSV' || lpad((i * 13 % {v})::varchar, 14, '0'), i % 7 != 0,
+                case when i % 7 != 0 then 'D' || lpad((1 + i % 200)::varchar, 4, '0') end,
+                case when i % 7 != 0 then timestamp '2024-11-01' + to_minutes(i * 97 % 1000000 + 20) end,
+                case when i % 7 != 0 then timestamp '2024-11-01' + to_minutes(i * 97 % 1000000 + 70) end,
+                'rescues_x.csv', i + 2
+            from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["rescues"])}))
         """)
         con.execute("checkpoint")
     finally:

@@ -124,3 +124,37 @@ def test_dbt_project_var_defaults_equal_the_configuration_defaults(tmp_path):
     passed = dbt_vars(RunMonth(month="2026-03"), load_settings(environ={}, cwd=tmp_path))
     assert set(expected) <= set(passed)
     assert {key: passed[key] for key in expected} == expected
+
+
+def test_dbt_project_defaults_equal_the_configuration_defaults(tmp_path):
+    """An ad-hoc ``dbt build`` (no vars passed) computes what a default run computes."""
+    from pathlib import Path
+
+    import yaml
+
+    from assets.transform.dbt import dbt_vars
+    from pipelines.resources import RunMonth
+
+    project = Path(__file__).resolve().parents[2] / "dbt_project" / "dbt_project.yml"
+    defaults = yaml.safe_load(project.read_text())["vars"]
+    run_vars = dbt_vars(RunMonth(month="2026-03"), load_settings(environ={}, cwd=tmp_path))
+    for name, value in run_vars.items():
+        if name in ("as_of_date", "report_month"):
+            continue
+        assert name in defaults, f"dbt_project.yml has no default for the var {name}"
+        assert defaults[name] == value, (name, defaults[name], value)
+
+
+def test_kpi_parameters_reach_dbt_as_kpi_vars(tmp_path):
+    from assets.transform.dbt import dbt_vars
+    from pipelines.resources import RunMonth
+
+    (tmp_path / "aftercare.toml").write_text("[kpi]\nweight_show_rate = 0.3\nalert_rate_drop = 0.05\n")
+    settings = load_settings(environ={"AFTERCARE_KPI_HISTORY_MONTHS": "36"}, cwd=tmp_path)
+    dbt = dbt_vars(RunMonth(month="2026-03"), settings)
+    assert (dbt["kpi_weight_show_rate"], dbt["kpi_alert_rate_drop"], dbt["kpi_history_months"]) == (
+        0.3,
+        0.05,
+        36,
+    )
+    assert "kpi_at_risk_months" not in dbt and dbt["at_risk_months"] == 6

@@ -1,0 +1,404 @@
+{#- KPI building blocks (docs/kpis.md). Portable: dbt's cross-database macros, and adapter.dispatch
+    where DuckDB and Spark differ. -#}
+
+
+{#- The first day of the month `back` months before the month of the cut-off, 'YYYY-MM-01'.
+    The run of month M computes KPIs for the `kpi_history_months` months ending with the cut-off's
+    month (M-1); known at compile time from the vars, so the calendar is plain literals on every
+    engine. -#}
+{% macro kpi_month(back) -%}
+    {%- set as_of = modules.datetime.date.fromisoformat(var('as_of_date') | string) -%}
+    {%- set index = as_of.year * 12 + as_of.month - 1 - back -%}
+    {{- '%04d-%02d-01' | format(index // 12, index % 12 + 1) -}}
+{%- endmacro %}
+
+
+{#- The first day of the oldest / newest KPI month, as SQL date literals. -#}
+{% macro kpi_first_month() -%}
+    cast('{{ kpi_month(var('kpi_history_months') | int - 1) }}' as date)
+{%- endmacro %}
+
+{% macro kpi_last_month() -%}
+    cast('{{ kpi_month(0) }}' as date)
+{%- endmacro %}
+
+
+{#- A row is final once its period is over and `settle_days` more days have passed at the cut-off. -#}
+{% macro kpi_is_final(period_end, settle_days) -%}
+    cast({{ dbt.dateadd('day', settle_days, period_end) }} as date) <= {{ as_of_date() }}
+{%- endmacro %}
+
+
+{#- Percentiles of a set of values, as a list (one sort for all of them): exact on DuckDB,
+    approximate on Spark (no exact percentile aggregate there that scales). Pick an element with
+    kpi_list_item. -#}
+{% macro kpi_percentiles(expression, fractions) -%}
+    {{ return(adapter.dispatch('kpi_percentiles')(expression, fractions)) }}
+{%- endmacro %}
+
+{% macro default__kpi_percentiles(expression, fractions) -%}
+    percentile_approx({{ expression }}, array({{ fractions | join(', ') }}))
+{%- endmacro %}
+
+{% macro duckdb__kpi_percentiles(expression, fractions) -%}
+    quantile_cont({{ expression }}, [{{ fractions | join(', ') }}])
+{%- endmacro %}
+
+
+{#- The `position`-th element (1-based) of a list of percentiles, rounded like kpi_rate. -#}
+{% macro kpi_list_item(list, position) -%}
+    {{ return(adapter.dispatch('kpi_list_item')(list, position)) }}
+{%- endmacro %}
+
+{% macro default__kpi_list_item(list, position) -%}
+    round(element_at({{ list }}, {{ position }}), 6)
+{%- endmacro %}
+
+{% macro duckdb__kpi_list_item(list, position) -%}
+    round(list_extract({{ list }}, {{ position }}), 6)
+{%- endmacro %}
+
+
+{#- The first month in which a reference date `reference` (a DATE) is no longer "within `months`
+    months" at the month's end, i.e. the first month start k with
+        reference <= last_day(k) - `months` months,
+    the cut of the lapse-status rule (macro lapse_status) evaluated at each month end. It is the
+    month `months` after the reference's month, or the one after that when the reference falls on a
+    day the shorter month end cannot reach (Aug 31 is still within 6 months on Feb 28). -#}
+{% macro month_status_ends(reference, months) -%}
+    case
+        when {{ reference }} > {{ add_months(-months, dbt.last_day(add_months(months, month_start(reference)), 'month')) }}
+            then {{ add_months(months + 1, month_start(reference)) }}
+        else {{ add_months(months, month_start(reference)) }}
+    end
+{%- endmacro %}
+
+
+{#- One KPI table's rows from event rows, at every requested grain and level (docs/kpis.md).
+
+    `rows` (a CTE) holds one row per event (or per pre-aggregated group) with:
+      `date_column`  the event's DATE (a month start for pre-aggregated monthly rows);
+      dealer_code, dealer_name, region   the level attributes (never null: `unassigned`/`unknown`);
+      the `dims` columns                 breakdown values (never null);
+      the `sums` columns                 additive figures, summed over the period (BIGINT);
+      the `decimal_sums` columns         the same, DOUBLE (weighted figures);
+      the `stocks` columns               states at a month end, on rows dated that month's first day
+                                         with is_stock_row true (flow rows: false): a period takes
+                                         its last month's value (null on day rows);
+      consultant_userid (when `consultant_level`) a fourth level below the dealer.
+    `aggregates` maps extra output columns to aggregate SQL over the rows (percentiles).
+
+    Output: period_grain, period_start, period_end, month, is_final, level, level_key, region,
+    dealer_code, dealer_name, [consultant_userid], dims, sums, stocks, aggregates. Counts are
+    BIGINT. The all-dims rows of every month/quarter/year and level member from the first month
+    with rows on are there even when nothing happened (`densify`), with zero counts. -#}
+{% macro kpi_rollup(
+    rows,
+    date_column,
+    grains=['month', 'quarter', 'year'],
+    sums=[],
+    decimal_sums=[],
+    stocks=[],
+    aggregates={},
+    dims=[],
+    settle_days=none,
+    densify=true,
+    consultant_level=false
+) -%}
+{%- set settle = settle_days if settle_days is not none else var('kpi_settle_days') -%}
+{%- set levels = ['nation', 'region', 'dealer'] + (['consultant'] if consultant_level else []) -%}
+{%- set level_columns = {
+    'nation': {'level_key': "'nation'", 'region': 'null', 'dealer_code': 'null', 'dealer_name': 'null', 'consultant_userid': 'null'},
+    'region': {'level_key': 'region', 'region': 'region', 'dealer_code': 'null', 'dealer_name': 'null', 'consultant_userid': 'null'},
+    'dealer': {'level_key': 'dealer_code', 'region': 'region', 'dealer_code': 'dealer_code', 'dealer_name': 'dealer_name', 'consultant_userid': 'null'},
+    'consultant': {'level_key': 'consultant_userid', 'region': 'region', 'dealer_code': 'dealer_code', 'dealer_name': 'dealer_name', 'consultant_userid': 'consultant_userid'},
+} -%}
+{%- set group_columns = {
+    'nation': [],
+    'region': ['region'],
+    'dealer': ['region', 'dealer_code', 'dealer_name'],
+    'consultant': ['region', 'dealer_code', 'dealer_name', 'consultant_userid'],
+} -%}
+{#- each breakdown: the total (every dim 'all') and one dim at a time -#}
+{%- set breakdowns = [none] + dims -%}
+{%- set attribute_columns = ['level_key', 'region', 'dealer_code', 'dealer_name'] + (['consultant_userid'] if consultant_level else []) -%}
+{%- set payload_columns = ['level'] + attribute_columns + dims + sums + decimal_sums + stocks + (aggregates.keys() | list) -%}
+{%- set base_group_columns = ['region', 'dealer_code', 'dealer_name'] + (['consultant_userid'] if consultant_level else []) -%}
+{%- set base_date = 'cast(' ~ date_column ~ ' as date)' if 'day' in grains else 'kpi_row_month' -%}
+{%- set day_stocks = stocks and 'day' in grains -%}
+
+kpi_rows_in_range as (
+
+    select
+        *,
+        {{ month_start(date_column) }} as kpi_row_month
+    from {{ rows }}
+    where
+        {{ month_start(date_column) }} >= {{ kpi_first_month() }}
+        and {{ month_start(date_column) }} <= {{ kpi_last_month() }}
+
+),
+
+-- the rows summed per day or month, dealer (consultant) and breakdown first: the roll-up below
+-- reads these few rows once per grain, level and breakdown instead of every event
+kpi_base as (
+
+    select
+        {{ base_date }} as kpi_base_date,
+        kpi_row_month,
+        {%- if day_stocks %}
+        is_stock_row,
+        {%- endif %}
+        {{ (base_group_columns + dims) | join(',\n        ') }}
+        {%- for column in sums + decimal_sums + stocks %},
+        sum({{ column }}) as {{ column }}
+        {%- endfor %}
+    from kpi_rows_in_range
+    group by
+        {{ base_date }},
+        kpi_row_month,
+        {%- if day_stocks %}
+        is_stock_row,
+        {%- endif %}
+        {{ (base_group_columns + dims) | join(',\n        ') }}
+
+),
+
+kpi_summed as (
+
+    {%- for grain in grains %}
+        {%- set period_start = 'cast(kpi_base_date as date)' if grain == 'day' else 'cast(' ~ dbt.date_trunc(grain, 'kpi_base_date') ~ ' as date)' %}
+        {%- set period_last_month = 'least(' ~ month_start(dbt.last_day(period_start, grain)) ~ ', ' ~ kpi_last_month() ~ ')' %}
+        {%- for level in levels %}
+            {%- for breakdown in breakdowns %}
+    select
+        '{{ grain }}' as period_grain,
+        {{ period_start }} as period_start,
+        '{{ level }}' as level,
+                {%- for column in attribute_columns %}
+        {{ level_columns[level][column] }} as {{ column }},
+                {%- endfor %}
+                {%- for dim in dims %}
+        {{ dim if dim == breakdown else "'all'" }} as {{ dim }},
+                {%- endfor %}
+                {%- for column in sums %}
+        cast(coalesce(sum({{ column }}), 0) as bigint) as {{ column }},
+                {%- endfor %}
+                {%- for column in decimal_sums %}
+        round(cast(coalesce(sum({{ column }}), 0) as double), 6) as {{ column }},
+                {%- endfor %}
+                {%- for column in stocks %}
+                    {%- if grain == 'day' %}
+        cast(null as bigint) as {{ column }},
+                    {%- else %}
+        cast(coalesce(sum(case when kpi_row_month = {{ period_last_month }} then {{ column }} end), 0) as bigint)
+            as {{ column }},
+                    {%- endif %}
+                {%- endfor %}
+        1 as kpi_row_count
+    from kpi_base
+                {%- if grain == 'day' and day_stocks %}
+    where not is_stock_row
+                {%- endif %}
+    group by
+        {{ period_start }}
+                {%- for column in group_columns[level] %}, {{ column }}{% endfor %}
+                {%- if breakdown is not none %}, {{ breakdown }}{% endif %}
+                {% if not loop.last %}union all{% endif %}
+            {%- endfor %}
+            {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+{%- if aggregates %}
+
+-- aggregates that do not add up (percentiles) need the events themselves
+kpi_aggregated as (
+
+    {%- for grain in grains %}
+        {%- set period_start = 'cast(' ~ date_column ~ ' as date)' if grain == 'day' else 'cast(' ~ dbt.date_trunc(grain, date_column) ~ ' as date)' %}
+        {%- for level in levels %}
+            {%- for breakdown in breakdowns %}
+    select
+        '{{ grain }}' as period_grain,
+        {{ period_start }} as period_start,
+        '{{ level }}' as level,
+        {{ level_columns[level]['level_key'] }} as level_key,
+                {%- for dim in dims %}
+        {{ dim if dim == breakdown else "'all'" }} as {{ dim }},
+                {%- endfor %}
+                {%- for name, expression in aggregates.items() %}
+        {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
+                {%- endfor %}
+    from kpi_rows_in_range
+    group by
+        {{ period_start }}
+                {%- for column in group_columns[level] %}, {{ column }}{% endfor %}
+                {%- if breakdown is not none %}, {{ breakdown }}{% endif %}
+                {% if not loop.last %}union all{% endif %}
+            {%- endfor %}
+            {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+{%- endif %}
+
+kpi_grouped as (
+
+    select
+        kpi_summed.period_grain,
+        kpi_summed.period_start,
+        kpi_summed.level,
+        {%- for column in attribute_columns + dims + sums + decimal_sums + stocks %}
+        kpi_summed.{{ column }},
+        {%- endfor %}
+        {%- for name in aggregates %}
+        kpi_aggregated.{{ name }},
+        {%- endfor %}
+        kpi_summed.kpi_row_count
+    from kpi_summed
+    {%- if aggregates %}
+    left join kpi_aggregated
+        on
+            kpi_summed.period_grain = kpi_aggregated.period_grain
+            and kpi_summed.period_start = kpi_aggregated.period_start
+            and kpi_summed.level = kpi_aggregated.level
+            and kpi_summed.level_key = kpi_aggregated.level_key
+            {%- for dim in dims %}
+            and kpi_summed.{{ dim }} = kpi_aggregated.{{ dim }}
+            {%- endfor %}
+    {%- endif %}
+
+),
+
+{%- if densify %}
+
+-- every month/quarter/year from the table's first month, for every level member it has, so a
+-- quiet month shows zeros rather than nothing
+kpi_calendar_periods as (
+
+    {%- for grain in grains if grain != 'day' %}
+    select distinct
+        '{{ grain }}' as period_grain,
+        cast({{ dbt.date_trunc(grain, 'month_start') }} as date) as period_start
+    from {{ ref('int_kpi_calendar') }}
+    where month_start >= (select min(kpi_row_month) from kpi_base)
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+
+),
+
+kpi_members as (
+
+    select distinct
+        level,
+        {{ attribute_columns | join(',\n        ') }}
+    from kpi_grouped
+
+),
+
+kpi_dense as (
+
+    select
+        kpi_calendar_periods.period_grain,
+        kpi_calendar_periods.period_start,
+        kpi_members.level,
+        {%- for column in attribute_columns %}
+        kpi_members.{{ column }},
+        {%- endfor %}
+        {%- for dim in dims %}
+        'all' as {{ dim }},
+        {%- endfor %}
+        {%- for column in sums + decimal_sums + stocks %}
+        coalesce(kpi_grouped.{{ column }}, 0) as {{ column }},
+        {%- endfor %}
+        {%- for name in aggregates %}
+        kpi_grouped.{{ name }},
+        {%- endfor %}
+        1 as kpi_row_count
+    from kpi_calendar_periods
+    cross join kpi_members
+    left join kpi_grouped
+        on
+            kpi_calendar_periods.period_grain = kpi_grouped.period_grain
+            and kpi_calendar_periods.period_start = kpi_grouped.period_start
+            and kpi_members.level = kpi_grouped.level
+            and kpi_members.level_key = kpi_grouped.level_key
+            {%- for dim in dims %}
+            and kpi_grouped.{{ dim }} = 'all'
+            {%- endfor %}
+
+    union all
+
+    -- breakdown rows and day rows: only where something happened
+    select
+        period_grain,
+        period_start,
+        {{ payload_columns | join(',\n        ') }},
+        kpi_row_count
+    from kpi_grouped
+    where
+        {%- if 'day' in grains %}
+        period_grain = 'day'
+        {%- else %}
+        false
+        {%- endif %}
+        {%- for dim in dims %}
+        or {{ dim }} != 'all'
+        {%- endfor %}
+
+),
+{%- endif %}
+
+kpi_rolled_up as (
+
+    select
+        period_grain,
+        period_start,
+        case period_grain
+            {%- for grain in grains %}
+            when '{{ grain }}' then {{ 'period_start' if grain == 'day' else dbt.last_day('period_start', grain) }}
+            {%- endfor %}
+        end as period_end,
+        case when period_grain = 'month' then period_start end as month,
+        {{ payload_columns | join(',\n        ') }}
+    from {{ 'kpi_dense' if densify else 'kpi_grouped' }}
+
+),
+
+kpi_rows as (
+
+    select
+        period_grain,
+        period_start,
+        period_end,
+        month,
+        {{ kpi_is_final('period_end', settle) }} as is_final,
+        {{ payload_columns | join(',\n        ') }}
+    from kpi_rolled_up
+
+)
+{%- endmacro %}
+
+
+{#- The three level attributes of an event row: its dealer code (`unassigned` when it has none),
+    the dealer's name, and its region (`unknown` for a code the dealers master does not know).
+    `dealers` is the alias of a left join to int_kpi_dealers on the event's dealer code. -#}
+{% macro kpi_dealer_columns(dealer_code, dealers='kpi_dealers') -%}
+    coalesce({{ dealer_code }}, 'unassigned') as dealer_code,
+        {{ dealers }}.dealer_name,
+        coalesce({{ dealers }}.region, 'unknown') as region
+{%- endmacro %}
+
+
+{#- A KPI rate or average: safe_rate (a zero denominator gives null) rounded to 6 decimals. A
+    double printed in full (0.380952380952394) holds digit runs the gate's PII scan would take for
+    an ID number; 6 decimals are finer than any report shows. -#}
+{% macro kpi_rate(numerator, denominator) -%}
+    round({{ safe_rate(numerator, denominator) }}, 6)
+{%- endmacro %}
