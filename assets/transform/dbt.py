@@ -6,6 +6,7 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from assets.partitions import monthly_partitions, one_month_per_run
 from assets.transform.project import dbt_project
 from pipelines.config import Settings
 from pipelines.resources import AftercareSettings, RunMonth
@@ -23,14 +24,52 @@ def dbt_vars(run_month: RunMonth, settings: Settings) -> dict[str, str | int | f
     }
 
 
-@dbt_assets(manifest=dbt_project.manifest_path)
+def _build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: AftercareSettings, run_month: RunMonth
+):
+    # profiles.yml reads the warehouse path from the same variable the configuration uses
+    os.environ["AFTERCARE_PATHS_WAREHOUSE"] = str(settings.settings.paths.warehouse)
+    # dbt unit tests run in CI (the tests' `dbt build`), not in the monthly runs: they pin their own
+    # as_of_date, which contradicts the run's report_month for every month but the one they pin
+    args = [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--vars",
+        json.dumps(dbt_vars(run_month, settings.settings)),
+    ]
+    yield from dbt.cli(args, context=context).stream()
+
+
+# Two sets of dbt assets over one manifest. The models tagged `monthly` (the reminder list and
+# what hangs on it) hold one slice per month M and are partitioned by month, so Dagster shows which
+# months are done and backfills a range; everything else is the current state of the world and
+# stays unpartitioned. Both get the same vars: the month comes from the run's partition key
+# (RunMonth), so a model of either set sees the same cut-off in one run.
+MONTHLY = "tag:monthly"
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, exclude=MONTHLY)
 def aftercare_dbt_models(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     settings: AftercareSettings,
     run_month: RunMonth,
 ):
-    # profiles.yml reads the warehouse path from the same variable the configuration uses
-    os.environ["AFTERCARE_PATHS_WAREHOUSE"] = str(settings.settings.paths.warehouse)
-    args = ["build", "--vars", json.dumps(dbt_vars(run_month, settings.settings))]
-    yield from dbt.cli(args, context=context).stream()
+    yield from _build(context, dbt, settings, run_month)
+
+
+# one month per run: dagster-dbt's default for time partitions would be one run for a whole range
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    select=MONTHLY,
+    partitions_def=monthly_partitions,
+    backfill_policy=one_month_per_run,
+)
+def aftercare_dbt_monthly(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    settings: AftercareSettings,
+    run_month: RunMonth,
+):
+    yield from _build(context, dbt, settings, run_month)
