@@ -95,6 +95,36 @@ def test_the_run_publishes_a_serving_database_with_real_numbers(published):
         con.close()
 
 
+def test_the_kpi_tables_are_published_for_every_month_up_to_the_cut_off(published):
+    """docs/kpis.md: the run for 2026-11 publishes every KPI table; the reminder KPIs cover the list
+    the previous run made (2026-10, still provisional), the others every month of the data."""
+    workdir, _ = published
+    con = duckdb.connect(str(workdir / "data" / "serving.duckdb"), read_only=True)
+    try:
+        for table in ("kpi_reminders_monthly", "kpi_bookings_monthly", "kpi_complaints_monthly",
+                      "kpi_rescues_monthly", "kpi_communication_monthly", "kpi_customers_monthly",
+                      "kpi_workshop_flow"):  # fmt: skip
+            last, final = con.execute(
+                f"select max(month), bool_or(is_final) from {table} where level = 'nation'"
+            ).fetchone()
+            assert str(last) == "2026-10-01", table
+            # the older months are final; the only reminder list with KPIs is October's, provisional
+            assert final is (table != "kpi_reminders_monthly"), table
+        assert con.execute(
+            "select due > 0, not is_final from kpi_reminders_monthly "
+            "where level = 'nation' and month = '2026-10-01' and reminder_type = 'all'"
+        ).fetchone() == (True, True)
+        assert con.execute("select count(*) from kpi_bookings_monthly where period_grain = 'month' "
+                           "and level = 'nation' and booking_channel = 'all'").fetchone()[0] >= 12  # fmt: skip
+        assert (
+            con.execute("select count(*) from kpi_dealer_scorecard where month = '2026-10-01'").fetchone()[0]
+            > 0
+        )
+        assert con.execute("select count(*) from kpi_campaigns where level = 'nation'").fetchone()[0] > 0
+    finally:
+        con.close()
+
+
 def test_the_months_reminders_and_every_dealers_files_are_published(published):
     workdir, _ = published
     data = workdir / "data"
