@@ -53,6 +53,32 @@ _TEXT: dict[str, dict[str, str]] = {
     "cluster_sizes": {"zh": "每个OneID的标识数分布", "en": "Identifiers per OneID"},
     "count": {"zh": "数量", "en": "Count"},
     "no_table": {"zh": "该数据尚未发布。", "en": "This data has not been published yet."},
+    # signing in
+    "login_title": {"zh": "登录", "en": "Sign in"},
+    "username": {"zh": "用户名", "en": "User name"},
+    "password": {"zh": "密码", "en": "Password"},
+    "sign_in": {"zh": "登录", "en": "Sign in"},
+    "login_failed": {"zh": "用户名或密码错误。", "en": "Wrong user name or password."},
+    "login_locked": {
+        "zh": "密码错误次数过多,账户已锁定至 {until}。",
+        "en": "Too many wrong passwords: the account is locked until {until}.",
+    },
+    "login_disabled": {"zh": "该账户已停用,请联系管理员。", "en": "This account is disabled; ask an admin."},
+    "logged_out": {"zh": "已退出登录。", "en": "You are signed out."},
+    "signed_in_as": {"zh": "当前用户", "en": "Signed in as"},
+    "logout": {"zh": "退出登录", "en": "Sign out"},
+    "scope_all": {"zh": "全国", "en": "nationwide"},
+    "role_admin": {"zh": "管理员", "en": "Admin"},
+    "role_analyst": {"zh": "分析师", "en": "Analyst"},
+    "role_region_manager": {"zh": "大区经理", "en": "Region manager"},
+    "role_dealer_manager": {"zh": "经销商经理", "en": "Dealer manager"},
+    # navigation
+    "section_workspace": {"zh": "工作台", "en": "Workspace"},
+    "section_kpi": {"zh": "经营分析", "en": "KPIs"},
+    "section_data": {"zh": "客户与数据", "en": "Customers and data"},
+    "section_admin": {"zh": "系统管理", "en": "Administration"},
+    "page_workspace": {"zh": "经销商工作台", "en": "Dealer workspace"},
+    "page_admin": {"zh": "系统管理", "en": "Administration"},
 }
 
 

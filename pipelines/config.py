@@ -106,6 +106,12 @@ class KpiConfig(_Section):
     lapsed_months: int = 12
 
 
+class DashboardConfig(_Section):
+    session_hours: int = Field(12, ge=1)  # a sign-in lasts this long, refreshes included
+    max_failed_logins: int = Field(5, ge=1)  # wrong passwords in a row before the account locks
+    lockout_minutes: int = Field(15, ge=1)
+
+
 class Settings(_Section):
     env: Literal["local", "production"] = "local"
     paths: PathsConfig = Field(default_factory=PathsConfig)
@@ -115,6 +121,7 @@ class Settings(_Section):
     oneid: OneidConfig = Field(default_factory=OneidConfig)
     reminders: RemindersConfig = Field(default_factory=RemindersConfig)
     kpi: KpiConfig = Field(default_factory=KpiConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
     def pii_key(self) -> bytes:
         """The HMAC/encryption key for mobiles and ID numbers.

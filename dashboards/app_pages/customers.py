@@ -57,7 +57,7 @@ key = st.text_input(t("lookup"), label_visibility="collapsed", placeholder="OID0
 if key:
     customer = data.query(
         """
-        select * exclude (mobile_hmac, id_number_hmac) from customer_360
+        select * from customer_360
         where oneid = ? or oneid = (select current_owner_oneid from vehicles where vin = upper(?))
         """,
         (key, key),
