@@ -106,10 +106,12 @@ def build_serving(con: duckdb.DuckDBPyConnection) -> None:
         "source varchar, table_name varchar, file varchar, row_number integer, \"column\" varchar, "
         "reason varchar, raw_row json, ingested_at timestamp",
         [
-            ("csc", "repair_orders", "csc/repair_orders_2026-10-31.csv", 7, "opened_at", "impossible date",
-             '{"dealer_code": "D002", "ro_no": "RO1", "sender_mobile": "hmac:ab12"}', dt.datetime(2026, 11, 1, 2)),
-            ("dms", "vehicle_sales", "dms/vehicle_sales_2026-10-31.csv", 12, "vin", "bad VIN check digit",
-             '{"dealer_code": "D001", "vin": "LVSX", "owner_mobile": "hmac:cd34"}', dt.datetime(2026, 11, 1, 2)),
+            ("csc", "repair_orders", "csc/repair_orders_2026-10-31.csv", 7, "opened_at",
+             "impossible or unreadable date: opened_at",
+             '{"dealer_code": "D002", "ro_no": "RO1", "sender_mobile": "hmac:' + "ab" * 32 + '"}', dt.datetime(2026, 11, 1, 2)),
+            ("dms", "vehicle_sales", "dms/vehicle_sales_2026-10-31.csv", 12, "vin",
+             "malformed VIN (17 characters, no I/O/Q): vin",
+             '{"dealer_code": "D001", "vin": "LVSX", "owner_mobile": "hmac:' + "cd" * 32 + '"}', dt.datetime(2026, 11, 1, 2)),
         ],
     )  # fmt: skip
     _table(
