@@ -28,12 +28,10 @@ def test_lines_are_read_back_newest_first_with_their_digest(tmp_path):
 def test_a_line_can_be_neither_changed_nor_deleted(tmp_path):
     con = connect(tmp_path)
     record_download(con, a_download())
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        with con:
-            con.execute("update download_audit set rows = 0")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        with con:
-            con.execute("delete from download_audit")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"), con:
+        con.execute("update download_audit set rows = 0")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"), con:
+        con.execute("delete from download_audit")
     assert read_downloads(con)[0]["rows"] == 3
 
 
