@@ -2,7 +2,11 @@
 # `make demo` and `make test` work on a fresh machine: they install uv and the locked packages first.
 
 PYTHON ?= python3
-UV := $(PYTHON) -m uv
+# uv: the one on PATH, else the one installed as a module of $(PYTHON), else a private copy in
+# .tools/ (a venv, which a PEP 668 "externally managed" system Python such as Debian 12's accepts)
+UV := $(shell if command -v uv >/dev/null 2>&1; then echo uv; \
+	elif $(PYTHON) -m uv --version >/dev/null 2>&1; then echo "$(PYTHON) -m uv"; \
+	else echo "$(CURDIR)/.tools/bin/uv"; fi)
 RUN := $(UV) run --frozen
 SCALE ?= S
 
@@ -16,7 +20,8 @@ help:
 	@echo "make dagster - the Dagster UI on this project"
 
 .uv-ready:
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	@$(UV) --version >/dev/null 2>&1 || { $(PYTHON) -m venv .tools && \
+		.tools/bin/pip install --quiet --disable-pip-version-check uv; }
 	@touch .uv-ready
 
 install: .uv-ready
@@ -50,4 +55,4 @@ dashboard: install
 	$(RUN) aftercare dashboard
 
 clean:
-	rm -rf data dbt_project/target .pytest_cache .uv-ready
+	rm -rf data dbt_project/target .pytest_cache .uv-ready .tools

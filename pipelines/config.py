@@ -90,6 +90,12 @@ class OneidConfig(_Section):
 
 
 class RemindersConfig(_Section):
+    """The reminder rules' parameters (RULES.md "Reminder list for month M", docs/reminders.md).
+
+    Every field reaches dbt as a var of the same name (``assets.transform.dbt.dbt_vars``);
+    ``dbt_project.yml`` repeats these defaults for ad-hoc ``dbt build`` (a test keeps them equal).
+    """
+
     first_service_months: int = 3
     first_service_grace_months: int = 3
     maintenance_interval_months: int = 6
@@ -98,6 +104,8 @@ class RemindersConfig(_Section):
     return_grace_days: int = 15
     max_carry_months: int = 3
     reached_min_call_seconds: int = 30
+    # servicing dealer = dealer of the last repair order within this many months
+    servicing_dealer_months: int = 24
 
 
 class KpiConfig(_Section):

@@ -58,8 +58,15 @@ def run_month(
     ensure_manifest()
     import dagster as dg
 
+    from assets.partitions import monthly_partitions
     from pipelines.definitions import defs
 
+    if not monthly_partitions.has_partition_key(month):
+        first, last = (
+            monthly_partitions.get_first_partition_key(),
+            monthly_partitions.get_last_partition_key(),
+        )
+        raise SystemExit(f"--month {month} is not a month partition: the runs cover {first} … {last}")
     job = defs.resolve_job_def("monthly_run")
     asset_selection = None
     if select:
@@ -69,9 +76,11 @@ def run_month(
             raise SystemExit(f"--select {select!r} matches no asset")
     instance = instance or dg.DagsterInstance.get()
     started = time.perf_counter()
+    # the run is the month's partition, as the schedule and the UI launch it: the month-grain assets
+    # are recorded under that partition, and RunMonth reads the month from its tag
     result = job.execute_in_process(
+        partition_key=month,
         run_config={
-            "resources": {"run_month": {"config": {"month": month}}},
             # step-level progress, not Dagster's engine chatter
             "loggers": {"console": {"config": {"log_level": "INFO"}}},
         },

@@ -23,8 +23,5 @@ def month_end_reminder_run(context: dg.ScheduleEvaluationContext):
     if (today + dt.timedelta(days=1)).day != 1:
         return dg.SkipReason(f"{today} is not the last day of its month")
     month = month_prepared_on(today)
-    return dg.RunRequest(
-        run_key=f"monthly-{month}",
-        run_config={"resources": {"run_month": {"config": {"month": month}}}},
-        tags={"aftercare/month": month},
-    )
+    # the month's partition: the month-grain assets record it, RunMonth reads the month from it
+    return dg.RunRequest(run_key=f"monthly-{month}", partition_key=month, tags={"aftercare/month": month})

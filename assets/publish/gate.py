@@ -7,7 +7,8 @@ Two parts:
 * a Great Expectations suite per published table, run on pandas frames pulled from the candidate
   file (GX's SQL path on DuckDB is broken, stack-notes §4): keys unique and not null, row count
   within ``ROW_COUNT_TOLERANCE`` of the previous publish, every ``*_rate`` / ``*_share`` column in
-  [0, 1], and the contract's columns present (PRODUCT.md "Published tables").
+  [0, 1], and the contract's columns present (PRODUCT.md "Published tables");
+* for the month-grain tables (``MONTH_GRAIN_TABLES``), the row-count band per month, in SQL.
 
 GX runs in ephemeral mode; its Data Docs (HTML) are written under ``report_dir/data_docs`` with the
 run, next to ``quality_gate.md`` and ``quality_gate.json``. Only the columns an expectation needs
@@ -39,6 +40,12 @@ ROW_COUNT_TOLERANCE = 0.5
 # Append-only logs grow with every run (and a month with many merges, files or bad rows is not a
 # bad batch), so they are not held to the band; their content is checked where they are made.
 APPEND_ONLY_LOGS = frozenset({"oneid_changes", "quarantine", "file_manifest"})
+
+# Month-grain tables: one slice per month M, kept for every month run so far (the month column
+# holds the first day of M). Their total grows by a month at every run, so the row-count band
+# applies per month instead: no month of the previous publish may disappear, and each month in
+# both keeps its row count within the band. A month new in this publish has nothing to compare with.
+MONTH_GRAIN_TABLES: dict[str, str] = {"reminders": "month"}
 
 # The key of each published table (PRODUCT.md grains). A table not listed gets no key check.
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
@@ -206,6 +213,46 @@ def row_count_bounds(previous_rows: int | None) -> tuple[int, int] | None:
     )
 
 
+def month_row_counts(con: duckdb.DuckDBPyConnection, table: str, month_column: str) -> dict[str, int]:
+    rows = con.execute(
+        f'select cast("{month_column}" as varchar), count(*) from main."{table}" group by 1'
+    ).fetchall()
+    return {str(month): n for month, n in rows}
+
+
+def previous_month_row_counts(previous: Path | None) -> dict[str, dict[str, int]]:
+    """Row counts per month of the month-grain tables of the live serving database."""
+    if previous is None or not previous.exists():
+        return {}
+    con = duckdb.connect(str(previous), read_only=True)
+    try:
+        present = {t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+        ).fetchall()}  # fmt: skip
+        return {
+            table: month_row_counts(con, table, column)
+            for table, column in MONTH_GRAIN_TABLES.items()
+            if table in present
+        }
+    finally:
+        con.close()
+
+
+def check_month_grain_counts(
+    table: str, previous: dict[str, int], candidate: dict[str, int]
+) -> tuple[bool, str]:
+    """No month lost; every month in both within the band. Returns (passed, detail)."""
+    problems = [f"month {m} ({n} rows) is gone" for m, n in sorted(previous.items()) if m not in candidate]
+    for month in sorted(set(previous) & set(candidate)):
+        bounds = row_count_bounds(previous[month])
+        if bounds is not None and not bounds[0] <= candidate[month] <= bounds[1]:
+            problems.append(f"month {month}: {candidate[month]} rows, expected {bounds[0]}..{bounds[1]}")
+    if problems:
+        return False, "; ".join(problems)
+    new = sorted(set(candidate) - set(previous))
+    return True, f"{len(candidate)} months kept" + (f", new: {', '.join(new)}" if new else "")
+
+
 def rate_columns(columns: list[str]) -> list[str]:
     return [c for c in columns if c.endswith("_rate") or c.endswith("_share")]
 
@@ -335,6 +382,7 @@ def run_quality_gate(candidate: Path, previous: Path | None, report_dir: Path) -
     report = GateReport()
     report_dir.mkdir(parents=True, exist_ok=True)
     previous_counts = previous_row_counts(previous)
+    previous_months = previous_month_row_counts(previous)
     con = duckdb.connect(str(candidate), read_only=True)
     try:
         hits = scan_for_plaintext_pii(con)
@@ -350,15 +398,20 @@ def run_quality_gate(candidate: Path, previous: Path | None, report_dir: Path) -
                 missing = [c for c in wanted if c not in columns[table]]
                 report.add("contract_columns", not missing, ", ".join(missing) or "all present", table=table)
 
+        unbanded = APPEND_ONLY_LOGS | MONTH_GRAIN_TABLES.keys()
         suites = [
-            build_suite(table, cols, None if table in APPEND_ONLY_LOGS else previous_counts.get(table))
+            build_suite(table, cols, None if table in unbanded else previous_counts.get(table))
             for table, cols in sorted(columns.items())
             if table != "publish_log"
         ]
         checks, report.data_docs = run_expectations(con, suites, report_dir / "data_docs")
         report.checks += checks
         for table in sorted(columns):
-            if table in APPEND_ONLY_LOGS:
+            if table in MONTH_GRAIN_TABLES and MONTH_GRAIN_TABLES[table] in columns[table]:
+                counts = month_row_counts(con, table, MONTH_GRAIN_TABLES[table])
+                passed, detail = check_month_grain_counts(table, previous_months.get(table, {}), counts)
+                report.add("row_counts_in_range", passed, detail, table=table)
+            elif table in APPEND_ONLY_LOGS:
                 report.add("row_counts_in_range", True, "append-only log: not compared", table=table)
             elif table != "publish_log" and row_count_bounds(previous_counts.get(table)) is None:
                 report.add("row_counts_in_range", True, "no previous rows to compare with", table=table)

@@ -1,5 +1,9 @@
 """Build ``serving.duckdb`` next to the live one, gate it, then swap it in atomically.
 
+A run for a month older than the published one (a rerun or backfill of a past month) publishes
+only that month's rows of the month-grain tables, into a copy of the live database: see
+``build_candidate_for_older_month``.
+
 The dashboard opens short read-only connections to ``paths.serving``. Building the new file under
 another name and ``os.replace``-ing it over the old one means a reader sees either yesterday's
 complete database or today's, never a half-built one, and never holds a lock the pipeline needs
@@ -9,6 +13,7 @@ complete database or today's, never a half-built one, and never holds a lock the
 import datetime as dt
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +21,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from assets.publish.gate import CHECK_KINDS, GateFailed, GateReport, run_quality_gate
+from assets.publish.gate import CHECK_KINDS, MONTH_GRAIN_TABLES, GateFailed, GateReport, run_quality_gate
 from assets.transform.project import dbt_project
 from pipelines.resources import AftercareSettings, RunMonth
 
@@ -83,6 +88,79 @@ def build_candidate(
     return counts
 
 
+def published_month(serving: Path) -> str | None:
+    """The month (YYYY-MM) the live serving database shows; None when there is none yet."""
+    if not serving.exists():
+        return None
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        present = {t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()}
+        if "publish_log" not in present:
+            return None
+        row = con.execute("select month from publish_log").fetchone()
+        return str(row[0]) if row else None
+    finally:
+        con.close()
+
+
+def build_candidate_for_older_month(
+    con: duckdb.DuckDBPyConnection,
+    serving: Path,
+    candidate: Path,
+    tables: list[PublishedTable],
+    month_first_day: dt.date,
+    run_info: dict[str, str],
+) -> dict[str, int]:
+    """A candidate for a run of a month older than the published one: the live database with that
+    month's rows of the month-grain tables replaced by the warehouse's, and nothing else changed.
+
+    Such a run rebuilt every other table as of an older cut-off; publishing those would roll the
+    dashboard back to an older view of the current state. So the candidate starts as a copy of the
+    live file and takes only the recomputed month from the warehouse. ``publish_log`` keeps the
+    month and cut-off of the view it shows; its ``run_id`` and ``published_at`` are this run's.
+    """
+    candidate.unlink(missing_ok=True)
+    Path(f"{candidate}.wal").unlink(missing_ok=True)
+    shutil.copyfile(serving, candidate)
+    by_name = {t.name: t for t in tables}
+    con.execute(f"attach '{candidate}' as serving_candidate")
+    try:
+        present = {
+            t for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_catalog = 'serving_candidate'"
+            ).fetchall()
+        }  # fmt: skip
+        con.execute("begin")
+        for name, month_column in MONTH_GRAIN_TABLES.items():
+            if name not in by_name:
+                continue
+            rows = f'select * from {by_name[name].relation} where "{month_column}" = ?'
+            if name in present:
+                con.execute(
+                    f'delete from serving_candidate.main."{name}" where "{month_column}" = ?',
+                    [month_first_day],
+                )
+                con.execute(f'insert into serving_candidate.main."{name}" by name {rows}', [month_first_day])
+            else:
+                con.execute(f'create table serving_candidate.main."{name}" as {rows}', [month_first_day])
+        con.execute(
+            "update serving_candidate.main.publish_log set run_id = ?, published_at = ?",
+            [run_info["run_id"], run_info["published_at"]],
+        )
+        con.execute("commit")
+        counts = {
+            t: con.execute(f'select count(*) from serving_candidate.main."{t}"').fetchone()[0]
+            for (t,) in con.execute(
+                "select table_name from information_schema.tables where table_catalog = 'serving_candidate' "
+                "and table_name <> 'publish_log' order by 1"
+            ).fetchall()
+        }
+        con.execute("checkpoint serving_candidate")
+    finally:
+        con.execute("detach serving_candidate")
+    return counts
+
+
 SERVING_KEY = dg.AssetKey(["serving", "database"])
 
 
@@ -134,9 +212,20 @@ def serving_database(
         "as_of_date": run_month.as_of.isoformat(),
         "published_at": dt.datetime.now().isoformat(timespec="seconds"),
     }
+    live_month = published_month(serving)
+    older = live_month is not None and run_month.month < live_month
     with warehouse.get_connection() as con:
         tables = tables_to_publish(con)
-        counts = build_candidate(con, candidate, tables, run_info)
+        if older:
+            context.log.info(
+                f"{run_month.month} is older than the published {live_month}: only its rows of "
+                f"{', '.join(MONTH_GRAIN_TABLES)} are replaced, every other table stays as published"
+            )
+            counts = build_candidate_for_older_month(
+                con, serving, candidate, tables, run_month.first_day, run_info
+            )
+        else:
+            counts = build_candidate(con, candidate, tables, run_info)
     try:
         report = run_quality_gate(
             candidate, previous=serving if serving.exists() else None, report_dir=run_dir
@@ -155,6 +244,7 @@ def serving_database(
         metadata={
             "path": dg.MetadataValue.path(str(serving)),
             "tables": dg.MetadataValue.json(counts),
+            "mode": f"month {run_month.month} only (published view: {live_month})" if older else "full",
             "gate": dg.MetadataValue.md(report.summary_markdown()),
             "data_docs": dg.MetadataValue.path(str(report.data_docs or run_dir)),
         },

@@ -2,10 +2,12 @@
 
 import json
 import os
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from assets.partitions import monthly_partitions
 from assets.transform.project import dbt_project
 from pipelines.config import Settings
 from pipelines.resources import AftercareSettings, RunMonth
@@ -13,26 +15,56 @@ from pipelines.resources import AftercareSettings, RunMonth
 
 def dbt_vars(run_month: RunMonth, settings: Settings) -> dict[str, str | int]:
     """The dbt vars of a run: the cut-off date, the month being prepared, and the rule parameters
-    of ``aftercare.toml`` (``[reminders]``, ``[kpi]``) so one configuration drives Python and SQL."""
+    of ``aftercare.toml`` (every ``[reminders]`` key, the lapse cuts of ``[kpi]``) so one
+    configuration drives Python and SQL."""
     return {
         "as_of_date": run_month.as_of.isoformat(),
         "report_month": run_month.first_day.isoformat(),
-        "first_service_months": settings.reminders.first_service_months,
-        "maintenance_interval_months": settings.reminders.maintenance_interval_months,
-        "warranty_years": settings.reminders.warranty_years,
+        **settings.reminders.model_dump(),
         "at_risk_months": settings.kpi.at_risk_months,
         "lapsed_months": settings.kpi.lapsed_months,
     }
 
 
-@dbt_assets(manifest=dbt_project.manifest_path)
+def _build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: AftercareSettings, run_month: RunMonth
+):
+    # profiles.yml reads the warehouse path from the same variable the configuration uses
+    os.environ["AFTERCARE_PATHS_WAREHOUSE"] = str(settings.settings.paths.warehouse)
+    args = ["build", "--vars", json.dumps(dbt_vars(run_month, settings.settings))]
+    yield from dbt.cli(args, context=context).stream()
+
+
+# Two sets of dbt assets over one manifest. The models tagged `monthly` (the reminder list and
+# what hangs on it) hold one slice per month M and are partitioned by month, so Dagster shows which
+# months are done and backfills a range; everything else is the current state of the world and
+# stays unpartitioned. Both get the same vars: the month comes from the run's partition key
+# (RunMonth), so a model of either set sees the same cut-off in one run.
+MONTHLY = "tag:monthly"
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, exclude=MONTHLY)
 def aftercare_dbt_models(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     settings: AftercareSettings,
     run_month: RunMonth,
 ):
-    # profiles.yml reads the warehouse path from the same variable the configuration uses
-    os.environ["AFTERCARE_PATHS_WAREHOUSE"] = str(settings.settings.paths.warehouse)
-    args = ["build", "--vars", json.dumps(dbt_vars(run_month, settings.settings))]
-    yield from dbt.cli(args, context=context).stream()
+    yield from _build(context, dbt, settings, run_month)
+
+
+def _has_monthly_models() -> bool:
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    return any("monthly" in node.get("tags", []) for node in manifest["nodes"].values())
+
+
+if _has_monthly_models():
+
+    @dbt_assets(manifest=dbt_project.manifest_path, select=MONTHLY, partitions_def=monthly_partitions)
+    def aftercare_dbt_monthly(
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        settings: AftercareSettings,
+        run_month: RunMonth,
+    ):
+        yield from _build(context, dbt, settings, run_month)

@@ -42,7 +42,9 @@ DDL = [
         event_time TIMESTAMP, received_at TIMESTAMP, raw JSON)""",
     """CREATE TABLE IF NOT EXISTS wechat.template_send_log (
         task_id VARCHAR NOT NULL, month VARCHAR NOT NULL, openid VARCHAR, client_msg_id VARCHAR NOT NULL,
-        msgid VARCHAR, sent_at TIMESTAMP, result VARCHAR)""",
+        msgid VARCHAR, sent_at TIMESTAMP, result VARCHAR, error VARCHAR)""",
+    # added after the first release: the error of a send whose answer was lost or refused
+    "ALTER TABLE wechat.template_send_log ADD COLUMN IF NOT EXISTS error VARCHAR",
 ]
 
 

@@ -7,9 +7,11 @@ import contextlib
 
 import dagster as dg
 
+from assets.partitions import monthly_partitions
 from assets.wechat.callback_ingest import ingest_callback_events
-from assets.wechat.dispatch import dispatch
+from assets.wechat.dispatch import DispatchReport, DispatchStopped, dispatch
 from assets.wechat.followers import sync_followers
+from assets.wechat.settlement import STATUSES, settle_sends
 from assets.wechat.wecom_sync import sync_behavior, sync_contacts, sync_groupmsg_results
 from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
 from sources.pii import PiiVault
@@ -133,13 +135,37 @@ def wecom_groupmsg_results(
     return dg.MaterializeResult(metadata=counts)
 
 
+# dagster-dbt's key of the `reminders` mart (models/marts/..., schema marts)
+REMINDERS_MART = dg.AssetKey(["marts", "reminders"])
+
+
+@dg.asset(
+    key=["wechat", "template_send_results"],
+    group_name=GROUP,
+    compute_kind="duckdb",
+    deps=[dg.AssetKey(["wechat", "callback_events"])],
+    description=(
+        "WeChat status of every reminder send (task, month) from the send log and the delivery events. "
+        "Runs before dbt and reads the send log as the previous runs left it (this run's dispatch comes "
+        "after the reminder list it sends); a lost reply is settled from its delivery event or left "
+        "`unsettled` for review, never resent."
+    ),
+)
+def template_send_results(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as con:
+        counts = settle_sends(con)
+    rows = sum(counts[s] for s in STATUSES)
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, **counts})
+
+
 @dg.asset(
     key=["wechat", "template_send_log"],
     group_name=GROUP,
     compute_kind="python",
+    partitions_def=monthly_partitions,
     deps=[
         dg.AssetKey(["wechat", "oa_followers"]),
-        dg.AssetKey(["reminders"]),
+        REMINDERS_MART,
         dg.AssetKey(["identity", "oneid_map"]),
     ],
 )
@@ -149,25 +175,40 @@ def template_send_log(
     warehouse: WarehouseResource,
     run_month: RunMonth,
 ) -> dg.MaterializeResult:
-    """Reminder template messages of the month: dry run unless wechat.dispatch_enabled; once per task."""
+    """Reminder template messages of the month: dry run unless wechat.dispatch_enabled; at most once
+    per task and month, a lost reply never resent."""
     cfg = settings.settings
     enabled = cfg.wechat.dispatch_enabled
+    month = run_month.month
+    assert month is not None
     with api_errors("reminder dispatch"), contextlib.ExitStack() as stack:
         client = stack.enter_context(OfficialAccountClient.from_settings(cfg)) if enabled else None
         with warehouse.get_connection() as con:
-            report = dispatch(con, run_month.month, client, cfg.wechat.reminder_template_id, enabled)
+            try:
+                report = dispatch(con, month, client, cfg.wechat.reminder_template_id, enabled)
+            except DispatchStopped as stopped:
+                for note in stopped.report.notes:
+                    context.log.warning(note)
+                raise dg.Failure(
+                    description=f"reminder dispatch stopped: {stopped}",
+                    metadata=_metadata(month, stopped.report),
+                ) from stopped
     for note in report.notes:
         context.log.info(note)
-    return dg.MaterializeResult(
-        metadata={
-            "month": run_month.month,
-            "dry_run": report.dry_run,
-            "tasks": report.tasks,
-            "no_openid": report.no_openid,
-            "already_done": report.already_done,
-            "to_send": report.to_send,
-            "sent": report.sent,
-            "failed": report.failed,
-            "notes": "; ".join(report.notes) or "-",
-        }
-    )
+    return dg.MaterializeResult(metadata=_metadata(month, report))
+
+
+def _metadata(month: str, report: DispatchReport) -> dict[str, object]:
+    return {
+        "month": month,
+        "dry_run": report.dry_run,
+        "tasks": report.tasks,
+        "no_openid": report.no_openid,
+        "already_done": report.already_done,
+        "awaiting_settlement": report.awaiting_settlement,
+        "to_send": report.to_send,
+        "sent": report.sent,
+        "failed": report.failed,
+        "reply_lost": report.reply_lost,
+        "notes": "; ".join(report.notes) or "-",
+    }

@@ -130,6 +130,18 @@ WECHAT: dict[str, dict[str, str]] = {
     "template_send_log": {
         "task_id": T, "month": T, "openid": T, "client_msg_id": T, "msgid": T, "sent_at": TS, "result": T,
     },
+    # settled by the asset ["wechat", "template_send_results"] before dbt (docs/reminders.md)
+    "template_send_results": {
+        "task_id": T, "month": T, "openid": T, "msgid": T, "sent_at": TS, "wechat_status": T,
+    },
+}  # fmt: skip
+
+# the managers' decisions store as assets/decisions/task_decisions.py copies it
+DECISIONS: dict[str, dict[str, str]] = {
+    "task_decisions": {
+        "decision_id": I, "task_id": T, "action": T, "reason": T, "decided_by": T, "decided_at": TS,
+        "dealer_code": T, "month": T, "note": T,
+    },
 }  # fmt: skip
 
 IDENTITY: dict[str, dict[str, str]] = {
@@ -308,7 +320,7 @@ ROWS: dict[str, list[dict]] = {
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Every table of the contract, empty."""
-    for schema, tables in (("landing", LANDING), ("wechat", WECHAT), ("identity", IDENTITY)):
+    for schema, tables in (("landing", LANDING), ("wechat", WECHAT), ("identity", IDENTITY), ("decisions", DECISIONS)):
         con.execute(f"create schema if not exists {schema}")
         for table, columns in tables.items():
             cols = dict(columns) if schema != "landing" else {**columns, **LINEAGE}

@@ -3,6 +3,7 @@ the environment that points the platform at it (real HTTP on loopback, no mocks)
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -14,6 +15,8 @@ from sources.wechat_sim.server import start_simulator
 from sources.wechat_sim.synthetic import APPID, CORPID, OA_SECRET, WECOM_SECRET, write_state
 
 FOLLOWERS = 3000
+SEND = "/cgi-bin/message/template/send"
+MONTH = "2026-11"
 
 
 @pytest.fixture(scope="session")
@@ -98,12 +101,16 @@ def materialize(assets, data: Path, month: str = "2026-11"):
     from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
 
     data.mkdir(parents=True, exist_ok=True)
+    # a month-partitioned asset (the dispatch) runs as the partition of the month, as the schedule
+    # launches it; the others get the month in the run config
+    partitioned = any(a.partitions_def is not None for a in assets)
     return dg.materialize(
         assets,
+        partition_key=month if partitioned else None,
         resources={
             "settings": AftercareSettings(),
             "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
-            "run_month": RunMonth(month=month),
+            "run_month": RunMonth() if partitioned else RunMonth(month=month),
         },
         raise_on_error=False,
     )
@@ -125,3 +132,64 @@ def asset_metadata(result, *key: str) -> dict:
         if materialization.asset_key.path == list(key):
             return {name: value.value for name, value in materialization.metadata.items()}
     raise KeyError(key)
+
+
+@pytest.fixture
+def reminders(sim, control, platform_env):
+    """Followers synced, then a reminders mart and a OneID map as the other areas will write them."""
+    from assets.wechat.wechat_assets import oa_followers
+
+    assert materialize([oa_followers], platform_env).success
+    followers = sim.simulator.state.oa.followers
+    subscribed = [o for o, f in followers.items() if f.subscribe]
+    blocked = next(o for o in subscribed if followers[o].blocks_template)
+    reachable = [o for o in subscribed if not followers[o].blocks_template][:6]
+    leaving = reachable.pop()  # unsubscribes after the sync: WeChat answers 43004
+    tasks = [
+        (f"T{i:03d}", MONTH, f"OID{i:012d}", "wechat", openid)
+        for i, openid in enumerate([*reachable, blocked, leaving])
+    ]
+    tasks += [
+        ("T900", MONTH, "OID000000000900", "wechat", None),  # no openid known for this OneID
+        ("T901", MONTH, "OID000000000901", "phone", subscribed[-1]),
+        ("T902", "2026-10", "OID000000000902", "wechat", subscribed[-2]),
+    ]
+    with duckdb.connect(str(platform_env / "warehouse.duckdb")) as con:
+        con.execute("CREATE SCHEMA marts; CREATE SCHEMA identity")
+        con.execute(
+            "CREATE TABLE marts.reminders (task_id VARCHAR, month DATE, oneid VARCHAR, vin VARCHAR, dealer_code VARCHAR, "
+            "reminder_type VARCHAR, due_date DATE, channel VARCHAR)"
+        )
+        con.execute(
+            "CREATE TABLE identity.oneid_map (identifier_type VARCHAR, identifier_key VARCHAR, oneid VARCHAR, "
+            "first_seen_at TIMESTAMP, last_seen_at TIMESTAMP)"
+        )
+        for task_id, month, oneid, channel, openid in tasks:
+            con.execute(
+                "INSERT INTO marts.reminders VALUES (?, ?, ?, ?, 'D001', 'maintenance', DATE '2026-11-20', ?)",
+                [
+                    task_id,
+                    dt.date.fromisoformat(month + "-01"),
+                    oneid,
+                    f"LSVAB4BG5NN{task_id[1:]:0>6}",
+                    channel,
+                ],
+            )
+            if openid:
+                con.execute(
+                    "INSERT INTO identity.oneid_map VALUES ('oa_openid', ?, ?, now(), now())", [openid, oneid]
+                )
+            con.execute(
+                "INSERT INTO identity.oneid_map VALUES ('mobile', ?, ?, now(), now())",
+                [f"hmac{task_id}", oneid],
+            )
+    control.post("followers/unsubscribe", {"openids": [leaving], "push": False})
+    return {"reachable": reachable, "blocked": blocked, "leaving": leaving}
+
+
+def send_log(data) -> dict[str, tuple]:
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+        rows = con.execute(
+            "SELECT task_id, client_msg_id, msgid, result FROM wechat.template_send_log"
+        ).fetchall()
+    return {r[0]: r[1:] for r in rows}

@@ -1,6 +1,8 @@
 -- One row per VIN sold on or before the cut-off: its next due date for each reminder type of
 -- RULES.md (first maintenance or maintenance, warranty, insurance, inspection), computed from the
--- sale records and the repair-order history. A due date may lie before the cut-off: it is overdue.
+-- sale records and the repair-order history. A maintenance or warranty date may lie before the
+-- cut-off (overdue, or expired); insurance and inspection are the next ones after it. The
+-- reminder candidates (intermediate/reminders) take their due dates from here.
 
 with
 
@@ -119,11 +121,19 @@ due_dates as (
             as date
         ) as next_insurance_due_date,
 
-        coalesce(
-            history.advised_next_inspection_date, next_scheduled_inspection.scheduled_inspection_date
-        ) as next_inspection_due_date,
+        -- the advisor's next inspection date while it lies ahead; once it has passed (the car was
+        -- inspected, or not, without a later RO saying so) the schedule gives the next one
         case
-            when history.advised_next_inspection_date is not null then false
+            when history.advised_next_inspection_date > {{ as_of_date() }}
+                then history.advised_next_inspection_date
+            else next_scheduled_inspection.scheduled_inspection_date
+        end as next_inspection_due_date,
+        case
+            when history.advised_next_inspection_date > {{ as_of_date() }} then 'repair_order'
+            when next_scheduled_inspection.scheduled_inspection_date is not null then 'schedule'
+        end as next_inspection_due_source,
+        case
+            when history.advised_next_inspection_date > {{ as_of_date() }} then false
             else next_scheduled_inspection.is_sticker_only
         end as is_inspection_sticker_only
 

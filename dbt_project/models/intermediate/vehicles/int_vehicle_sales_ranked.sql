@@ -57,7 +57,10 @@ resolved as (
         ranked.owner_name_masked,
         ranked.owner_mobile_masked,
         ranked.owner_mobile_hmac,
+        -- ciphertext: only the reminder list carries it on, for the dealer's audited download
+        ranked.owner_mobile_enc,
         ranked.owner_id_number_hmac,
+        ranked.owner_id_number_status,
         ranked.owner_birth_date,
         ranked.owner_gender,
         ranked.owner_province_code,

@@ -61,6 +61,7 @@ joined as (
         due_dates.warranty_expiry_date,
         due_dates.next_insurance_due_date,
         due_dates.next_inspection_due_date,
+        due_dates.next_inspection_due_source,
         due_dates.is_inspection_sticker_only
 
     from facts

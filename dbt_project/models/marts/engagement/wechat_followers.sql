@@ -2,55 +2,8 @@ with
 
 followers as (
 
-    select * from {{ ref('stg_wechat__oa_followers') }}
-    where subscribed_at is null or {{ on_or_before_as_of('subscribed_at') }}
-
-),
-
-oneid_map as (
-
-    select * from {{ ref('stg_identity__oneid_map') }}
-
-),
-
-bound_openids as (
-
-    select
-        openid,
-        min(bound_at) as bound_at
-
-    from {{ ref('stg_dms__wechat_bindings') }}
-    where binding_status = 'bound' and {{ on_or_before_as_of('bound_at') }}
-    group by openid
-
-),
-
-final as (
-
-    select
-        ---------- ids
-        followers.openid,
-        followers.unionid,
-        coalesce(by_openid.oneid, by_unionid.oneid) as oneid,
-
-        ---------- subscription (the latest user info WeChat returned)
-        coalesce(followers.is_subscribed, false) as is_subscribed,
-        followers.subscribed_at,
-        followers.subscribe_scene,
-        followers.qr_dealer_code,
-        followers.fetched_at,
-
-        ---------- binding (公众号注册绑定)
-        bound_openids.openid is not null as is_bound,
-        bound_openids.bound_at
-
-    from followers
-    left join oneid_map as by_openid
-        on by_openid.identifier_type = 'oa_openid' and followers.openid = by_openid.identifier_key
-    left join oneid_map as by_unionid
-        on by_unionid.identifier_type = 'unionid' and followers.unionid = by_unionid.identifier_key
-    left join bound_openids on followers.openid = bound_openids.openid
+    select * from {{ ref('int_wechat_followers_resolved') }}
 
 )
 
-select * from final
+select * from followers

@@ -1,0 +1,1 @@
+"""Dealer files: every dealer's reminder lists under ``paths.exports/<YYYY-MM>/<dealer_code>/``."""

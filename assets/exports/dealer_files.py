@@ -1,0 +1,250 @@
+"""Every dealer's reminder files, written after the quality gate from the published database.
+
+``paths.exports/<YYYY-MM>/<dealer_code>/`` gets ``reminders.xlsx`` (one sheet per list, Chinese
+headers) and the same lists as UTF-8-with-BOM CSV files (``due.csv``, ``not_reminded.csv``,
+``not_tracked.csv``, ``not_returned.csv``: ASCII names survive any zip tool or Windows code page;
+the Chinese is inside). What goes into the lists is ``lists.py``.
+
+* Read from ``serving.duckdb``, i.e. only what passed the gate (masked mobiles and names only).
+* Atomic per file: written to a temporary file in the dealer's folder, then ``os.replace``-d over
+  the old one, so a dealer never opens a half-written file.
+* Byte-identical on a rerun: fixed document properties (the created date is the run's cut-off),
+  fixed zip timestamps (xlsxwriter's), a total row order. A file whose bytes would not change is not
+  touched at all, so a rerun leaves even the modification times alone.
+"""
+
+import datetime as dt
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import xlsxwriter
+
+from assets.exports.lists import (
+    LISTS,
+    NEEDED_COLUMNS,
+    Column,
+    DealerList,
+    closed_rows,
+    dealer_codes,
+    list_month,
+    present,
+    select_rows,
+)
+from assets.partitions import monthly_partitions
+from pipelines.resources import AftercareSettings, RunMonth
+
+WORKBOOK_NAME = "reminders.xlsx"
+OWN_FILES = (WORKBOOK_NAME, *(f"{spec.key}.csv" for spec in LISTS))
+# a dealer code becomes a folder name: anything else (a slash, "..", spaces) is refused
+SAFE_DEALER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+class ExportError(Exception):
+    """The published database cannot give this month's lists; the message says why."""
+
+
+@dataclass
+class ExportReport:
+    month: str
+    folder: Path
+    dealers: int = 0
+    rows: dict[str, int] = field(default_factory=dict)  # per list, all dealers
+    closed_left_out: int = 0
+    files_written: int = 0
+    files_unchanged: int = 0
+    skipped_dealer_codes: list[str] = field(default_factory=list)
+    stale_folders_removed: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def read_reminders(serving: Path, month: dt.date) -> pl.DataFrame:
+    """The ``reminders`` rows of M and M-1 from the published database (read-only, short)."""
+    if not serving.exists():
+        raise ExportError(f"{serving} does not exist: nothing has been published yet")
+    months = sorted({list_month(month, spec) for spec in LISTS})
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        tables = {t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()}
+        if "reminders" not in tables:
+            raise ExportError(f"{serving} has no reminders table: the reminder models did not publish")
+        published = con.execute("select month from publish_log").fetchall() if "publish_log" in tables else []
+        if published and published[0][0] < month.strftime("%Y-%m"):
+            raise ExportError(
+                f"{serving} was published for {published[0][0]}, before {month:%Y-%m}: its lists are not there yet"
+            )
+        have = {c for (c,) in con.execute("select column_name from information_schema.columns "
+                                           "where table_name = 'reminders'").fetchall()}  # fmt: skip
+        missing = [c for c in NEEDED_COLUMNS if c not in have]
+        if missing:
+            raise ExportError(f"{serving}: reminders lacks the columns {', '.join(missing)}")
+        columns = ", ".join(f'"{c}"' for c in NEEDED_COLUMNS)
+        table = con.sql(
+            f"select {columns} from reminders where month in (?, ?)", params=[months[0], months[-1]]
+        ).to_arrow_table()
+        return pl.from_arrow(table)
+    finally:
+        con.close()
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def _cell_formats(workbook: xlsxwriter.Workbook) -> dict[str, object]:
+    return {
+        "header": workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
+        "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+    }
+
+
+def _write_sheet(workbook, formats, name: str, columns: tuple[Column, ...], shown: pl.DataFrame) -> None:
+    sheet = workbook.add_worksheet(name)
+    for index, (column, header) in enumerate(zip(columns, shown.columns, strict=True)):
+        sheet.set_column(index, index, column.width)
+        sheet.write_string(0, index, header, formats["header"])
+    for row_index, row in enumerate(shown.iter_rows(), start=1):
+        for index, (column, value) in enumerate(zip(columns, row, strict=True)):
+            if value is None:
+                continue
+            if column.kind == "date":
+                sheet.write_datetime(row_index, index, value, formats["date"])
+            elif column.kind == "int":
+                sheet.write_number(row_index, index, value)
+            else:  # text stays text: a VIN or a task id is never turned into a number
+                sheet.write_string(row_index, index, str(value))
+    sheet.freeze_panes(1, 0)
+    if shown.height:
+        sheet.autofilter(0, 0, shown.height, len(columns) - 1)
+
+
+def workbook_bytes(
+    lists: list[tuple[DealerList, pl.DataFrame]], created: dt.datetime, title: str, language: str = "zh"
+) -> bytes:
+    """``reminders.xlsx`` for one dealer: one sheet per list, in memory, reproducible."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
+    # fixed properties: without them xlsxwriter stamps the current time and a rerun differs
+    workbook.set_properties(
+        {"title": title, "author": "aftercare", "company": "aftercare", "created": created}
+    )
+    formats = _cell_formats(workbook)
+    for spec, shown in lists:
+        _write_sheet(workbook, formats, spec.title(language), spec.columns, shown)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def csv_bytes(shown: pl.DataFrame) -> bytes:
+    """UTF-8 with a BOM, so Excel on Windows opens the Chinese correctly."""
+    return shown.write_csv(include_bom=True, date_format="%Y-%m-%d").encode("utf-8")
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Atomically replace ``path`` with ``data``; leave it alone (False) when it holds those bytes."""
+    if path.exists() and path.read_bytes() == data:
+        return False
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _remove_stale(month_folder: Path, keep: set[str], report: ExportReport) -> None:
+    """A dealer folder of an earlier run of this month that has no list now: our files go."""
+    if not month_folder.exists():
+        return
+    for folder in sorted(p for p in month_folder.iterdir() if p.is_dir() and p.name not in keep):
+        for name in OWN_FILES:
+            (folder / name).unlink(missing_ok=True)
+        if not any(folder.iterdir()):
+            folder.rmdir()
+        report.stale_folders_removed.append(folder.name)
+
+
+def write_dealer_files(serving: Path, exports: Path, month: str, as_of: dt.date) -> ExportReport:
+    first_day = dt.date.fromisoformat(f"{month}-01")
+    rows = read_reminders(serving, first_day)
+    report = ExportReport(month=month, folder=exports / month)
+    selected = {spec.key: select_rows(rows, first_day, spec) for spec in LISTS}
+    report.rows = {spec.key: selected[spec.key].height for spec in LISTS}
+    report.closed_left_out = closed_rows(rows, first_day)
+    created = dt.datetime.combine(as_of, dt.time(0, 0))
+    codes = dealer_codes(rows, first_day)
+    usable = [c for c in codes if SAFE_DEALER_CODE.match(c)]
+    report.skipped_dealer_codes = [c for c in codes if c not in usable]
+    report.folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale(report.folder, set(usable), report)
+    for code in usable:
+        folder = report.folder / code
+        folder.mkdir(exist_ok=True)
+        lists = [
+            (spec, present(selected[spec.key].filter(pl.col("dealer_code") == code), spec)) for spec in LISTS
+        ]
+        files = {f"{spec.key}.csv": csv_bytes(shown) for spec, shown in lists}
+        files[WORKBOOK_NAME] = workbook_bytes(lists, created, f"{month} 售后提醒名单 {code}")
+        for name, data in sorted(files.items()):
+            if write_if_changed(folder / name, data):
+                report.files_written += 1
+            else:
+                report.files_unchanged += 1
+    report.dealers = len(usable)
+    return report
+
+
+# ---------------------------------------------------------------------------- the asset
+
+
+@dg.asset(
+    key=["exports", "dealer_files"],
+    group_name="exports",
+    kinds={"xlsx", "csv"},
+    partitions_def=monthly_partitions,
+    deps=[dg.AssetKey(["serving", "database"])],
+    description=(
+        "Every dealer's reminder lists for month M (应提醒; 未提醒, 未跟踪, 未回厂 of M-1) under "
+        "paths.exports/<YYYY-MM>/<dealer_code>/, as reminders.xlsx and UTF-8-BOM CSV, from the "
+        "published serving.duckdb (after the quality gate)."
+    ),
+)
+def dealer_files(
+    context: dg.AssetExecutionContext, settings: AftercareSettings, run_month: RunMonth
+) -> dg.MaterializeResult:
+    paths = settings.settings.paths
+    assert run_month.month is not None
+    try:
+        report = write_dealer_files(
+            Path(paths.serving), Path(paths.exports), run_month.month, run_month.as_of
+        )
+    except ExportError as exc:
+        raise dg.Failure(description=f"dealer files for {run_month.month}: {exc}") from exc
+    if report.skipped_dealer_codes:
+        context.log.warning(
+            f"dealer codes not usable as folder names, their lists were not written: {report.skipped_dealer_codes}"
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "folder": dg.MetadataValue.path(str(report.folder)),
+            "dealers": report.dealers,
+            **{f"rows_{key}": n for key, n in report.rows.items()},
+            "closed_left_out": report.closed_left_out,
+            "files_written": report.files_written,
+            "files_unchanged": report.files_unchanged,
+            "skipped_dealer_codes": ", ".join(report.skipped_dealer_codes) or "-",
+            "stale_folders_removed": ", ".join(report.stale_folders_removed) or "-",
+        }
+    )
