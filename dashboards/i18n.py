@@ -150,6 +150,42 @@ _TEXT: dict[str, dict[str, str]] = {
     "list_not_tracked": {"zh": "未跟踪", "en": "Not tracked"},
     "list_not_returned": {"zh": "未回厂", "en": "Not returned"},
     "list_quarantine": {"zh": "隔离数据", "en": "Quarantine"},
+    # dealer workspace
+    "no_reminders": {"zh": "提醒名单尚未发布。", "en": "No reminder lists have been published yet."},
+    "reminders_incomplete": {
+        "zh": "已发布的提醒表缺少字段:{columns}",
+        "en": "The published reminders table lacks the columns {columns}",
+    },
+    "closed_tasks": {"zh": "已关闭任务", "en": "Closed tasks"},
+    "task_decisions": {"zh": "关闭 / 重开任务", "en": "Close / reopen tasks"},
+    "download_full_mobiles": {
+        "zh": "下载的名单含本店客户的完整手机号,仅限本店回访使用;每次下载均记入审计日志。",
+        "en": "Downloads carry your own customers' full mobiles, for your follow-up calls only; every download is audited.",
+    },
+    "download_masked_mobiles": {
+        "zh": "下载的名单中手机号为掩码;每次下载均记入审计日志。",
+        "en": "Downloads carry masked mobiles; every download is audited.",
+    },
+    "task": {"zh": "任务", "en": "Task"},
+    "close_task": {"zh": "关闭任务", "en": "Close a task"},
+    "reopen_task": {"zh": "重新打开", "en": "Reopen"},
+    "close_reason": {"zh": "关闭原因", "en": "Reason"},
+    "note": {"zh": "备注(可选)", "en": "Note (optional)"},
+    "choose_task": {"zh": "请选择要关闭的任务。", "en": "Choose the task to close."},
+    "task_closed": {"zh": "已关闭:{task}", "en": "Closed: {task}"},
+    "task_reopened": {"zh": "已重新打开:{task}", "en": "Reopened: {task}"},
+    "decided_by": {"zh": "操作人", "en": "Decided by"},
+    "decision_status": {"zh": "状态", "en": "Status"},
+    "decision_in_effect": {"zh": "已生效", "en": "In effect"},
+    "decision_pending": {"zh": "下次运行生效", "en": "From the next run"},
+    "decisions_dealer_only": {
+        "zh": "仅经销商经理可关闭或重开本店任务。",
+        "en": "Only the dealer's manager closes or reopens its tasks.",
+    },
+    "decisions_next_run": {
+        "zh": "关闭的任务不再结转到下月;月末运行时生效。",
+        "en": "A closed task does not carry into next month; the month-end run applies it.",
+    },
 }
 
 

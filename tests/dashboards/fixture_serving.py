@@ -204,13 +204,16 @@ def build_serving(con: duckdb.DuckDBPyConnection) -> None:
     ) in TASKS:
         oneid, dealer, mobile, name = owner_of[vin]
         dealer_name, region = dealer_of[dealer]
-        final = month == LAST_MONTH
+        due_date = dt.date.fromisoformat(due)
         reminders.append(
-            (month, task, oneid, vin, dealer, kind, dt.date.fromisoformat(due), channel, carried, carry, wechat,
-             tracked, reached, returned, closed, due[:7], region, dealer_name, LAST_MONTH if carried else month,
-             "A6L", name, mask(mobile), vault.encrypt(mobile), tracked or wechat in ("sent", "success"),
-             1 if tracked else 0, dealer if returned else None, True if returned else None,
-             outcome, dt.date(2026, 10, 31), final and False, "wang.li" if closed else None)
+            (month, task, oneid, vin, dealer, kind, due_date, channel, carried, carry, wechat,
+             tracked, reached, returned, closed, due[:7], LAST_MONTH if carried else month,
+             due_date + dt.timedelta(days=90), kind == "inspection", False, "NC202611001" if kind == "campaign" else None,
+             region, dealer_name, "A6L", name, mask(mobile), vault.encrypt(mobile),
+             tracked or wechat in ("sent", "success"), 1 if tracked else 0, dealer if returned else None,
+             True if returned else None, dt.datetime(2026, 10, 20, 10) if returned else None,
+             "wang.li" if closed else None, dt.datetime(2026, 10, 15, 9) if closed else None, outcome,
+             dt.date(2026, 10, 31), False, dt.date(2026, 10, 31))
         )  # fmt: skip
     _table(
         con,
@@ -218,9 +221,11 @@ def build_serving(con: duckdb.DuckDBPyConnection) -> None:
         "month date, task_id varchar, oneid varchar, vin varchar, dealer_code varchar, reminder_type varchar, "
         "due_date date, channel varchar, is_carried_over boolean, carry_months integer, wechat_status varchar, "
         "tracked boolean, reached boolean, returned boolean, closed_reason varchar, cycle varchar, "
-        "region varchar, dealer_name varchar, first_month date, model_name varchar, owner_name_masked varchar, "
-        "owner_mobile_masked varchar, owner_mobile_enc varchar, contacted boolean, calls integer, "
-        "returned_dealer_code varchar, returned_same_dealer boolean, carry_outcome varchar, status_as_of date, "
-        "is_final boolean, closed_by varchar",
+        "first_month date, valid_until date, is_sticker_only boolean, is_usage_assumed boolean, "
+        "campaign_code varchar, region varchar, dealer_name varchar, model_name varchar, "
+        "owner_name_masked varchar, owner_mobile_masked varchar, owner_mobile_enc varchar, contacted boolean, "
+        "calls integer, returned_dealer_code varchar, returned_same_dealer boolean, returned_at timestamp, "
+        "closed_by varchar, closed_at timestamp, carry_outcome varchar, status_as_of date, is_final boolean, "
+        "list_as_of date",
         reminders,
     )
