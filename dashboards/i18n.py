@@ -76,7 +76,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "section_workspace": {"zh": "工作台", "en": "Workspace"},
     "section_kpi": {"zh": "经营分析", "en": "KPIs"},
     "section_data": {"zh": "客户与数据", "en": "Customers and data"},
-    "section_admin": {"zh": "系统管理", "en": "Administration"},
+    "section_admin": {"zh": "系统", "en": "System"},
     "page_workspace": {"zh": "经销商工作台", "en": "Dealer workspace"},
     "page_admin": {"zh": "系统管理", "en": "Administration"},
     # administration

@@ -53,7 +53,7 @@ with right:
     )
 
 st.subheader(t("lookup"))
-key = st.text_input(t("lookup"), label_visibility="collapsed", placeholder="OID000000000001 / LVS...").strip()
+key = st.text_input(t("lookup"), label_visibility="collapsed", placeholder="OID… / VIN").strip()
 if key:
     customer = data.query(
         """

@@ -6,7 +6,9 @@ each test opens its own browser context, so cookies never leak from one test to 
 
 from __future__ import annotations
 
+import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -90,6 +92,14 @@ def test_wrong_passwords_lock_the_account(dashboard, browser):
     store = accounts_db(workdir / "state")
     add_account(store, name, "analyst", password=password)
     store.close()
+
+    def attempts() -> int:
+        con = accounts_db(workdir / "state")
+        try:
+            return con.execute("select count(*) from auth_events where name = ?", (name,)).fetchone()[0]
+        finally:
+            con.close()
+
     page = open_page(browser, url)
     for attempt in range(3):  # AFTERCARE_DASHBOARD_MAX_FAILED_LOGINS=3 for this server
         page.get_by_label("用户名").fill(name)
@@ -97,8 +107,141 @@ def test_wrong_passwords_lock_the_account(dashboard, browser):
         page.get_by_role("button", name="登录").click()
         expected = "密码错误次数过多" if attempt == 2 else "用户名或密码错误"
         expect(page.get_by_test_id("stAlert").filter(has_text=expected)).to_be_visible()
+        deadline = time.monotonic() + 15
+        while attempts() < attempt + 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
     page.get_by_label("用户名").fill(name)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_test_id("stAlert").filter(has_text="账户已锁定")).to_be_visible()
     expect(page.get_by_test_id("stMetric")).to_have_count(0)
+
+
+def record_frames(page) -> list[bytes]:
+    """Everything the server sends the page over Streamlit's websocket, as bytes."""
+    frames: list[bytes] = []
+
+    def on_socket(socket):
+        socket.on(
+            "framereceived",
+            lambda payload: frames.append(payload if isinstance(payload, bytes) else payload.encode()),
+        )
+
+    page.on("websocket", on_socket)
+    return frames
+
+
+def walk_every_page(page) -> str:
+    """Open every page of the menu in turn; the visible text of all of them."""
+    from playwright.sync_api import expect
+
+    links = page.get_by_test_id("stSidebarNav").get_by_role("link")
+    expect(links.first).to_be_visible()
+    texts = []
+    for index in range(links.count()):
+        links.nth(index).click()
+        page.wait_for_timeout(300)
+        texts.append(main_text(page))
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize(
+    ("key", "foreign"),
+    [("dealer_manager_d001", ["D002", "D003"]), ("region_manager", ["D001"]), ("admin", [])],
+)
+def test_every_page_in_the_browser_stays_in_scope_and_shows_no_mobile(dashboard, browser, key, foreign):
+    from tests.dashboards.fixture_serving import MOBILES
+    from tests.dashboards.test_roles import traces_of
+
+    url, _ = dashboard
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    frames = record_frames(page)
+    page.goto(url)
+    log_in(page, key)
+    text = walk_every_page(page)
+    # parameters in the URL change nothing: pages read no query parameters, the scope is the account's
+    for path in ("workspace?dealer=D002&dealer_code=D002&region=华北", "customers?oneid=OID000000000003"):
+        page.goto(f"{url}/{path}")
+        text += main_text(page)
+    sent = b"\n".join(frames)
+    assert len(sent) > 10_000  # the pages' data did travel through the socket
+    for mobile in MOBILES.values():
+        assert mobile not in text and mobile.encode() not in sent, (key, mobile)
+    for dealer in foreign:
+        for trace in traces_of(dealer):
+            assert trace not in text and trace.encode() not in sent, (key, dealer, trace)
+    context.close()
+
+
+def test_a_dealer_manager_downloads_its_lists_and_the_admin_finds_the_audit_line(
+    dashboard, browser, tmp_path
+):
+    import csv
+    import hashlib
+    import io
+
+    import openpyxl
+    from playwright.sync_api import expect
+
+    from tests.dashboards.fixture_serving import MOBILES
+
+    url, _ = dashboard
+    page = open_page(browser, url)
+    log_in(page, "dealer_manager")
+    expect(page.get_by_role("heading", name="经销商工作台")).to_be_visible()
+
+    page.get_by_role("tab", name="未回厂 · 2026-10").click()
+    with page.expect_download() as csv_download:
+        page.get_by_role("button", name="下载 CSV").locator("visible=true").first.click()
+    assert csv_download.value.suggested_filename == "D002_2026-10_not_returned.csv"
+    csv_bytes = Path(csv_download.value.path()).read_bytes()
+    assert csv_bytes.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(csv_bytes.decode("utf-8-sig"))))
+    assert list(rows[0])[:4] == ["任务编号", "车架号", "车型", "提醒类型"]
+    assert sorted(r["手机号"] for r in rows) == [MOBILES["LVSHCAMB1CE000003"], MOBILES["LVSHCAMB1CE000004"]]
+    others = [m for vin, m in MOBILES.items() if vin[-1] not in "3456"]
+    assert not [m for m in others if m.encode() in csv_bytes]
+
+    page.get_by_role("tab", name="应提醒 · 2026-11").click()
+    with page.expect_download() as xlsx_download:
+        page.get_by_role("button", name="下载 Excel").locator("visible=true").first.click()
+    assert xlsx_download.value.suggested_filename == "D002_2026-11_due.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(xlsx_download.value.path()).read_bytes()))["应提醒"]
+    header = [c.value for c in sheet[1]]
+    assert "手机号" in header and sheet.max_row == 4  # header + D002's three open tasks of 2026-11
+    page.context.close()
+
+    # the admin finds both downloads in the audit log, with the digest of the very bytes received
+    admin = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN").new_page()
+    admin.set_default_timeout(30_000)
+    frames = record_frames(admin)
+    admin.goto(url)
+    log_in(admin, "admin")
+    admin.get_by_test_id("stSidebarNav").get_by_role("link", name="系统管理").click()
+    admin.get_by_role("tab", name="审计日志").click()
+    expect(admin.get_by_text("哈希链校验通过")).to_be_visible()
+    sent = b"\n".join(frames)
+    assert hashlib.sha256(csv_bytes).hexdigest().encode() in sent
+    assert b"D002_2026-10_not_returned.csv" in sent and b"D002_2026-11_due.xlsx" in sent
+    admin.context.close()
+
+
+def test_a_dealer_manager_closes_a_task_in_the_browser(dashboard, browser):
+    from playwright.sync_api import expect
+
+    from sources.decisions import read_decisions
+
+    url, workdir = dashboard
+    page = open_page(browser, url)
+    log_in(page, "dealer_manager")
+    page.get_by_role("tab", name="关闭 / 重开任务").click()
+    form = page.get_by_test_id("stForm")
+    form.get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name="t002e").click()
+    form.get_by_role("button", name="关闭任务").click()
+    expect(page.get_by_text("已关闭:LVSHCAMB1CE000005")).to_be_visible()
+    decision = [d for d in read_decisions(workdir / "state") if d.task_id == "t002e"]
+    assert [(d.action, d.reason, d.decided_by) for d in decision] == [("close", "sold", "li.d002")]
+    page.context.close()
