@@ -299,6 +299,62 @@ def authenticate(con: sqlite3.Connection, name: str, password: str) -> Account |
     return sign_in(con, name, password).account
 
 
+# --- the demo's accounts ---------------------------------------------------------------------------
+
+
+def demo_accounts(state_dir: Path, serving: Path) -> list[tuple[str, str, str, str]]:
+    """One account per role on real dealers of the published network, with fresh passwords.
+
+    ``(name, role, scope, password)``: an admin, an analyst, the manager of the region with the most
+    dealers, and the managers of that region's first two dealers (so the region manager sees both).
+    Rerunning the demo resets these accounts' passwords (they are printed, never stored in clear).
+    """
+    import duckdb
+
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        region, first, second = con.execute(
+            """
+            with ranked as (
+                select region, dealer_code,
+                       count(*) over (partition by region) as dealers,
+                       row_number() over (partition by region order by dealer_code) as n
+                from dealers where region is not null
+            )
+            select region, min(dealer_code) filter (where n = 1), min(dealer_code) filter (where n = 2)
+            from ranked group by region, dealers order by dealers desc, region limit 1
+            """
+        ).fetchone()
+    finally:
+        con.close()
+    wanted = [
+        ("demo.admin", "admin", None, None),
+        ("demo.analyst", "analyst", None, None),
+        ("demo.region", "region_manager", None, region),
+        (f"demo.{first.lower()}", "dealer_manager", first, None),
+        (f"demo.{second.lower()}", "dealer_manager", second, None),
+    ]
+    store = accounts_db(state_dir)
+    try:
+        return [
+            (
+                name,
+                role,
+                dealer or region or "-",
+                add_account(store, name, role, dealer, region, replace=True),
+            )
+            for name, role, dealer, region in wanted
+        ]
+    finally:
+        store.close()
+
+
+def print_demo_accounts(accounts: list[tuple[str, str, str, str]]) -> None:
+    print("[demo] dashboard accounts (passwords are new at every demo run):")
+    for name, role, scope, password in accounts:
+        print(f"[demo]   {name:16} {role:15} {scope:10} {password}")
+
+
 # --- aftercare users -------------------------------------------------------------------------------
 
 

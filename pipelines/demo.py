@@ -121,6 +121,10 @@ def demo_command(args: argparse.Namespace) -> int:
                 print(result.failure, file=sys.stderr)
                 return 1
 
+    from dashboards.accounts import demo_accounts, print_demo_accounts
+
+    print_demo_accounts(demo_accounts(Path(settings.paths.state), Path(settings.paths.serving)))
+
     if args.no_dashboard:
         print(f"[demo] done; serving database: {settings.paths.serving}")
         return 0

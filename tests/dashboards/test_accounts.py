@@ -183,3 +183,25 @@ def test_users_command_adds_lists_disables_and_changes_passwords(tmp_path):
     assert sign_in(con, "wang.d1", password).outcome != "ok"
     missing = aftercare("users", "add", "x", "--role", "region_manager", env=env)
     assert missing.returncode == 2 and "--region" in missing.stderr
+
+
+def test_the_demo_gets_one_account_per_role_on_real_dealers(serving_db, capsys):
+    from dashboards.accounts import demo_accounts, print_demo_accounts
+
+    state = serving_db.parent / "state"
+    created = demo_accounts(state, serving_db)
+    assert [(name, role, scope) for name, role, scope, _ in created] == [
+        ("demo.admin", "admin", "-"),
+        ("demo.analyst", "analyst", "-"),
+        ("demo.region", "region_manager", "华东"),  # the region with the most dealers
+        ("demo.d002", "dealer_manager", "D002"),
+        ("demo.d003", "dealer_manager", "D003"),
+    ]
+    con = accounts_db(state)
+    assert all(sign_in(con, name, password).outcome == "ok" for name, _, _, password in created)
+    # a second demo resets them: the old passwords stop working, the new ones work
+    again = demo_accounts(state, serving_db)
+    assert sign_in(con, "demo.admin", created[0][3]).outcome == "bad_credentials"
+    assert sign_in(con, "demo.admin", again[0][3]).outcome == "ok"
+    print_demo_accounts(again)
+    assert again[3][3] in capsys.readouterr().out
