@@ -27,6 +27,44 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "app_pages/workspace.py", "page_workspace", ":material/assignment:", "section_workspace", MANAGERS
     ),
+    PageSpec(
+        "app_pages/kpi_reminders.py",
+        "page_kpi_reminders",
+        ":material/notifications:",
+        "section_kpi",
+        ALL_ROLES,
+    ),
+    PageSpec(
+        "app_pages/kpi_bookings.py",
+        "page_kpi_bookings",
+        ":material/event_available:",
+        "section_kpi",
+        ALL_ROLES,
+    ),
+    PageSpec(
+        "app_pages/kpi_campaigns.py", "page_kpi_campaigns", ":material/campaign:", "section_kpi", ALL_ROLES
+    ),
+    PageSpec(
+        "app_pages/kpi_complaints.py",
+        "page_kpi_complaints",
+        ":material/support_agent:",
+        "section_kpi",
+        ALL_ROLES,
+    ),
+    PageSpec(
+        "app_pages/kpi_communication.py",
+        "page_kpi_communication",
+        ":material/forum:",
+        "section_kpi",
+        ALL_ROLES,
+    ),
+    PageSpec(
+        "app_pages/kpi_customers.py", "page_kpi_customers", ":material/groups:", "section_kpi", ALL_ROLES
+    ),
+    PageSpec(
+        "app_pages/kpi_scorecard.py", "page_kpi_scorecard", ":material/leaderboard:", "section_kpi", ALL_ROLES
+    ),
+    PageSpec("app_pages/kpi_alerts.py", "page_kpi_alerts", ":material/warning:", "section_kpi", ALL_ROLES),
     PageSpec("app_pages/overview.py", "page_overview", ":material/insights:", "section_data", ALL_ROLES),
     PageSpec(
         "app_pages/customers.py", "page_customers", ":material/person_search:", "section_data", ALL_ROLES

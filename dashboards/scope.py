@@ -7,8 +7,8 @@ way to the data, so no page, widget, URL or query parameter can widen a scope:
 
 * ``admin``/``analyst``: every table, every row;
 * ``region_manager``: rows of the dealers of its region; ``dealer_manager``: rows of its dealer.
-  KPI tables give them the nation's rows, their region's rows and their own dealers' rows (their
-  KPIs against region and nation). A table without a rule below is not there at all for a manager
+  KPI tables and alerts give them the nation's rows, their region's rows and their own dealers'
+  rows (their KPIs against region and nation), and no other dealer's own campaign. A table without a rule below is not there at all for a manager
   (fail closed): a new table stays invisible to managers until someone decides how to scope it.
 
 For every role the views drop HMAC columns (``*_hmac``) and ciphertext (``*_enc``): masked data
@@ -94,7 +94,8 @@ def _in_list(column: str, values: tuple[str, ...]) -> str:
 
 
 def is_kpi_table(table: str, columns: list[str]) -> bool:
-    return table.startswith("kpi_") and "level" in columns
+    """A table with rows per level member (``docs/kpis.md``): the KPI tables and the alerts."""
+    return (table.startswith("kpi_") or table == "alerts") and "level" in columns
 
 
 def row_filter(
@@ -108,8 +109,14 @@ def row_filter(
         if "region" in columns:
             parts.append(f"(level = 'region' and {_in_list('region', regions)})")
         if "dealer_code" in columns:
-            parts.append(f"(level = 'dealer' and {_in_list('dealer_code', dealers)})")
-        return " or ".join(parts)
+            # a dealer's rows and the rows below it (a WeCom consultant of that dealer)
+            parts.append(f"(level not in ('nation', 'region') and {_in_list('dealer_code', dealers)})")
+        condition = "(" + " or ".join(parts) + ")"
+        if "campaign_dealer_code" in columns:
+            # another dealer's own campaign is that dealer's business, even in the nation's rows
+            own = _in_list("campaign_dealer_code", dealers)
+            condition += f" and (campaign_dealer_code is null or {own})"
+        return condition
     column = DEALER_COLUMN.get(table)
     if column is None and table.startswith("kpi_") and "dealer_code" in columns:
         column = "dealer_code"

@@ -12,6 +12,7 @@ import datetime as dt
 import duckdb
 
 from sources.pii import PiiVault
+from tests.dashboards.fixture_kpis import build_kpis, insert_rows
 
 PII_KEY = b"dashboard-test-pii-key"
 MONTH = dt.date(2026, 11, 1)  # the list month prepared by the last run
@@ -77,9 +78,7 @@ TASKS = [
 
 def _table(con: duckdb.DuckDBPyConnection, name: str, columns: str, rows: list[tuple]) -> None:
     con.execute(f"create table {name} ({columns})")
-    if rows:
-        marks = ", ".join("?" for _ in rows[0])
-        con.executemany(f"insert into {name} values ({marks})", rows)
+    insert_rows(con, name, rows)
 
 
 def build_serving(con: duckdb.DuckDBPyConnection) -> None:
@@ -229,3 +228,4 @@ def build_serving(con: duckdb.DuckDBPyConnection) -> None:
         "list_as_of date",
         reminders,
     )
+    build_kpis(con)
