@@ -100,12 +100,12 @@ PASSWORD_RULES_EN = {
 }
 
 
-def generate_password() -> str:
-    """A random password that meets the rules (shown once, to be handed to its owner)."""
+def generate_password(name: str = "") -> str:
+    """A random password that meets the rules for ``name`` (shown once, to be handed to its owner)."""
     alphabet = string.ascii_letters + string.digits
     while True:
         password = "".join(secrets.choice(alphabet) for _ in range(14))
-        if not password_problems(password):
+        if not password_problems(password, name):
             return password
 
 
@@ -161,7 +161,7 @@ def add_account(
     if not name:
         raise AccountError("an account needs a name")
     _check_scope(role, dealer_code, region)
-    password = password or generate_password()
+    password = password or generate_password(name)
     _check_password(password, name)
     exists = con.execute("select 1 from accounts where name = ?", (name,)).fetchone()
     if exists and not replace:
@@ -190,7 +190,7 @@ def set_password(con: sqlite3.Connection, name: str, password: str | None = None
     """Give an account a new password (generated when not given); its open sessions end."""
     if get_account(con, name) is None:
         raise AccountError(f"no account {name!r}")
-    password = password or generate_password()
+    password = password or generate_password(name)
     _check_password(password, name)
     salt = secrets.token_hex(16)
     with con:

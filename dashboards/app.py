@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboards import signin
 from dashboards.i18n import LANGUAGES, t
-from dashboards.navigation import pages_for
+from dashboards.navigation import home_for, pages_for
 
 st.set_page_config(page_title="aftercare", page_icon="🚗", layout="wide")
 
@@ -34,8 +34,9 @@ with st.sidebar:
     signin.hand_over_cookie()
 
 sections: dict[str, list] = defaultdict(list)
-for index, spec in enumerate(pages_for(account.role)):
+home = home_for(account.role)
+for spec in pages_for(account.role):
     sections[t(spec.section_key)].append(
-        st.Page(spec.script, title=t(spec.title_key), icon=spec.icon, default=index == 0)
+        st.Page(spec.script, title=t(spec.title_key), icon=spec.icon, default=spec.script == home)
     )
 st.navigation(dict(sections)).run()

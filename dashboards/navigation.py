@@ -80,5 +80,10 @@ PAGES: tuple[PageSpec, ...] = (
 
 
 def pages_for(role: str) -> list[PageSpec]:
-    """The pages of a role, in menu order; the first is its home page."""
+    """The pages of a role, in menu order."""
     return [page for page in PAGES if role in page.roles]
+
+
+def home_for(role: str) -> str:
+    """The page a role lands on: the managers' workspace, the network overview for the others."""
+    return "app_pages/workspace.py" if role in MANAGERS else "app_pages/overview.py"

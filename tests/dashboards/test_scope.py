@@ -38,16 +38,42 @@ def traces_of(dealer: str) -> list[str]:
     return [dealer, name] + [o[1] for o in owners] + [mask(o[3]) for o in owners] + [o[3] for o in owners]
 
 
+KPI_TABLES = ["alerts", "kpi_bookings_monthly", "kpi_campaigns", "kpi_communication_monthly",
+              "kpi_complaints_monthly", "kpi_customers_monthly", "kpi_dealer_scorecard", "kpi_reminders_monthly",
+              "kpi_rescues_monthly", "kpi_staff_rankings"]  # fmt: skip
+
+
 def test_network_roles_read_every_table(serving_db):
     assert visible_tables(ANALYST) == sorted(
         ["customer_360", "dealers", "file_manifest", "oneid_changes", "oneid_map", "publish_log",
-         "quarantine", "reminders", "vehicles"]
+         "quarantine", "reminders", "vehicles", *KPI_TABLES]
     )  # fmt: skip
 
 
 def test_managers_read_only_tables_with_a_scope_rule(serving_db):
-    assert visible_tables(D001) == ["customer_360", "dealers", "publish_log", "reminders", "vehicles"]
+    assert visible_tables(D001) == sorted(
+        ["customer_360", "dealers", "publish_log", "reminders", "vehicles", *KPI_TABLES]
+    )
     assert visible_tables(EAST) == visible_tables(D001)
+
+
+def test_kpi_rows_of_a_manager_are_the_nation_its_region_and_its_dealers(serving_db):
+    sql = "select distinct level, level_key from kpi_reminders_monthly order by 1, 2"
+    assert data.read(sql, scope=D002).rows() == [("dealer", "D002"), ("nation", "nation"), ("region", "华东")]
+    assert data.read(sql, scope=EAST).rows() == [
+        ("dealer", "D002"), ("dealer", "D003"), ("nation", "nation"), ("region", "华东"),
+    ]  # fmt: skip
+    consultants = "select level_key from kpi_communication_monthly where level = 'consultant' group by 1"
+    assert data.read(consultants, scope=D002).rows() == [("wc0002",)]
+    # another dealer's own campaign is not in any row, not even the nation's
+    campaigns = "select distinct campaign_code from kpi_campaigns order by 1"
+    assert data.read(campaigns, scope=D001).to_series().to_list() == [
+        "DCD0010001",
+        "NC202605001",
+        "NC202609002",
+    ]
+    alerts = "select alert_code from alerts order by 1"
+    assert data.read(alerts, scope=D002).to_series().to_list() == ["lapse_spike", "return_rate_drop"]
 
 
 def test_a_dealer_manager_of_d001_finds_no_trace_of_d002(serving_db):
