@@ -15,6 +15,8 @@ Aggregates are computed in DuckDB; pages get small frames.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 
 import duckdb
 import polars as pl
@@ -113,13 +115,46 @@ def _scoped_connection(scope: Scope, reveal_mobiles: bool) -> duckdb.DuckDBPyCon
 def read(sql: str, params: tuple = (), *, scope: Scope, reveal_mobiles: bool = False) -> pl.DataFrame:
     """Run one SELECT on the published database as ``scope`` sees it."""
     check_select(sql)
-    if not serving_path().exists():
+    version = published_version()
+    if version is None:
         raise FileNotFoundError(f"nothing published yet at {serving_path()}")
-    con = _scoped_connection(scope, reveal_mobiles)
+    # a download gets its own connection, closed at once, never kept
+    con = _scoped_connection(scope, reveal_mobiles=True) if reveal_mobiles else _scoped_cursor(scope, version)
     try:
         return con.sql(sql, params=list(params) if params else None).pl()
     finally:
         con.close()
+
+
+# Setting a scope's views up costs tens of milliseconds; a page runs a dozen queries. The scoped
+# databases of the last few scopes are kept for the published version they were made on; every
+# query takes its own cursor (DuckDB connections are not shared between threads). A new publish
+# makes new ones and closes the old, so an old file is not held longer than its last query.
+_KEPT_SCOPES = 16
+_scoped: OrderedDict[tuple, duckdb.DuckDBPyConnection] = OrderedDict()
+_scoped_lock = threading.Lock()
+
+
+def _scoped_cursor(scope: Scope, version: float) -> duckdb.DuckDBPyConnection:
+    key = (scope, str(serving_path()), version)
+    with _scoped_lock:
+        con = _scoped.get(key)
+        if con is None:
+            for stale in [k for k in _scoped if k[1] == key[1] and k[2] != version]:
+                _scoped.pop(stale).close()
+            con = _scoped_connection(scope, reveal_mobiles=False)
+            _scoped[key] = con
+            while len(_scoped) > _KEPT_SCOPES:
+                _scoped.popitem(last=False)[1].close()
+        _scoped.move_to_end(key)
+        return con.cursor()
+
+
+def forget_connections() -> None:
+    """Close every kept scoped database (tests; a process that is about to stop)."""
+    with _scoped_lock:
+        while _scoped:
+            _scoped.popitem()[1].close()
 
 
 def current_scope() -> Scope:

@@ -30,10 +30,11 @@ ACCOUNTS = {
 def clear_dashboard_caches() -> None:
     import streamlit as st
 
-    from dashboards import settings
+    from dashboards import data, settings
 
     settings.settings.cache_clear()
     st.cache_data.clear()
+    data.forget_connections()
 
 
 @pytest.fixture()

@@ -154,3 +154,21 @@ def test_no_file_can_be_read_through_a_query(serving_db, tmp_path):
 def test_pages_cannot_query_without_a_signed_in_account(serving_db):
     with pytest.raises(data.NotSignedIn):
         data.query("select count(*) from reminders")
+
+
+def test_a_new_publish_is_read_at_the_next_query(serving_db):
+    import os
+
+    import duckdb
+
+    assert data.read("select count(*) from dealers", scope=D001).item() == 1
+    assert data.read("select count(*) from dealers", scope=ANALYST).item() == 3
+    candidate = serving_db.with_name("serving.duckdb.next")
+    con = duckdb.connect(str(candidate))
+    con.execute("create table dealers as select 'D001' as dealer_code, '华北' as region union all "
+                "select 'D009', '华北'")  # fmt: skip
+    con.close()
+    os.replace(candidate, serving_db)  # the publish step's atomic swap
+    assert data.read("select count(*) from dealers", scope=ANALYST).item() == 2
+    assert data.read("select dealer_code from dealers", scope=D001).to_series().to_list() == ["D001"]
+    assert visible_tables(D001) == ["dealers"]
