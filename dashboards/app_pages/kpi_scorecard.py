@@ -87,7 +87,7 @@ if page_header("page_kpi_scorecard", TABLE):
         elif month is not None:
             trend = data.query(
                 f"""
-                select month, is_final, score, region_score, nation_score, rank_in_region, dealers_in_region,
+                select month, is_final, region, score, region_score, nation_score, rank_in_region, dealers_in_region,
                        rank_in_nation, dealers_in_nation, score_vs_region, score_vs_nation,
                        {", ".join(f"{c}, region_{c}, nation_{c}" for c in SCORECARD_COMPONENTS)}
                 from {TABLE} where period_grain = 'month' and dealer_code = ? and month between ? and ?
@@ -110,8 +110,11 @@ if page_header("page_kpi_scorecard", TABLE):
                 )  # fmt: skip
                 comparison(
                     [
-                        (f"{dealer}", {c: row[c] for c in SCORECARD_COMPONENTS}),
-                        (t("region"), {c: row[f"region_{c}"] for c in SCORECARD_COMPONENTS}),
+                        (
+                            f"{dealer} {names.get(dealer) or ''}".strip(),
+                            {c: row[c] for c in SCORECARD_COMPONENTS},
+                        ),
+                        (row["region"] or t("region"), {c: row[f"region_{c}"] for c in SCORECARD_COMPONENTS}),
                         (t("scope_all"), {c: row[f"nation_{c}"] for c in SCORECARD_COMPONENTS}),
                     ],
                     SCORECARD_COMPONENTS,

@@ -79,7 +79,9 @@ tabs = st.tabs(
 )
 for tab, spec in zip(tabs, LISTS, strict=False):
     with tab:
-        shown = present(selected[spec.key], spec, lang())
+        shown = present(selected[spec.key], spec, lang()).with_columns(
+            pl.col(pl.Date).dt.strftime("%Y-%m-%d")
+        )
         st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * max(shown.height, 1), 460))
 
         with st.container(horizontal=True):

@@ -102,7 +102,8 @@ def monthly_table(
                 per_dealer[(j, "all")] = {c: sum(p[c] for p in parts) for c in counts}
         for level, key, region, code, name, value, figures in _levels(per_dealer):
             figures = dict(figures)
-            figures.update({r: _ratio(figures, spec) for r, spec in rates.items()})
+            for rate, spec in rates.items():  # in order: a difference of rates reads the rates above it
+                figures[rate] = _ratio(figures, spec)
             dims = {}
             for column, options in breakdowns.items():
                 # the split is on the first breakdown; the other breakdowns are 'all' (the real tables
