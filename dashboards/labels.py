@@ -176,6 +176,81 @@ ALERT_CODE: Labels = {
 YES_NO: Labels = {"true": ("是", "Yes"), "false": ("否", "No")}
 
 
+# the columns of customer_360 and vehicles as the look-up shows them
+FIELDS: Labels = {
+    "oneid": ("OneID", "OneID"),
+    "name_masked": ("姓名(掩码)", "Name (masked)"),
+    "mobile_masked": ("手机(掩码)", "Mobile (masked)"),
+    "birth_month": ("出生月份", "Birth month"),
+    "gender": ("性别", "Gender"),
+    "age_band": ("年龄段", "Age band"),
+    "province_code": ("省份代码", "Province code"),
+    "province_name": ("省份", "Province"),
+    "vehicles_owned_now": ("现有车辆数", "Vehicles owned now"),
+    "vehicles_owned_before": ("曾有车辆数", "Vehicles owned before"),
+    "current_vins": ("现有车架号", "Current VINs"),
+    "last_purchase_date": ("最近购车日期", "Last purchase"),
+    "selling_dealer_code": ("销售经销商", "Selling dealer"),
+    "servicing_dealer_code": ("服务经销商", "Servicing dealer"),
+    "is_wechat_follower": ("公众号粉丝", "WeChat follower"),
+    "is_wechat_subscribed": ("当前关注公众号", "Subscribed"),
+    "is_wechat_bound": ("已绑定公众号", "WeChat-bound"),
+    "wecom_consultant_userid": ("企业微信顾问", "WeCom consultant"),
+    "wecom_consultant_dealer_code": ("顾问所属经销商", "Consultant's dealer"),
+    "wecom_consultants": ("企业微信顾问数", "WeCom consultants"),
+    "visits_12m": ("近12个月进厂次数", "Visits, 12 months"),
+    "visits_24m": ("近24个月进厂次数", "Visits, 24 months"),
+    "visits_lifetime": ("累计进厂次数", "Visits, lifetime"),
+    "revenue_12m": ("近12个月产值(元)", "Revenue, 12 months (CNY)"),
+    "revenue_24m": ("近24个月产值(元)", "Revenue, 24 months (CNY)"),
+    "lifetime_value": ("累计产值(元)", "Lifetime value (CNY)"),
+    "first_visit_date": ("首次进厂日期", "First visit"),
+    "last_visit_date": ("最近进厂日期", "Last visit"),
+    "last_visit_dealer_code": ("最近进厂经销商", "Last visit dealer"),
+    "next_maintenance_due_date": ("下次保养日期", "Next maintenance"),
+    "next_warranty_expiry_date": ("质保到期日期", "Warranty expiry"),
+    "next_insurance_due_date": ("保险到期日期", "Insurance due"),
+    "next_inspection_due_date": ("年审到期日期", "Inspection due"),
+    "open_complaints": ("未结投诉", "Open complaints"),
+    "complaints_lifetime": ("累计投诉", "Complaints, lifetime"),
+    "campaigns_joined": ("参加活动数", "Campaigns joined"),
+    "campaign_codes": ("参加的活动", "Campaigns"),
+    "lapse_status": ("流失状态", "Lapse status"),
+    "is_active_12m": ("12个月内活跃", "Active in 12 months"),
+    "recency_score": ("最近进厂得分", "Recency score"),
+    "frequency_score": ("进厂频次得分", "Frequency score"),
+    "monetary_score": ("产值得分", "Monetary score"),
+    "rfm_score": ("RFM 总分", "RFM score"),
+    "value_segment": ("客户分级", "Value segment"),
+    "vin": ("车架号", "VIN"),
+    "model_name": ("车型", "Model"),
+    "first_invoice_date": ("首次开票日期", "First invoice"),
+    "estimated_mileage_km": ("估算里程(公里)", "Estimated mileage (km)"),
+}
+# columns whose values are codes, with their names
+VALUE_LABELS: dict[str, Labels] = {
+    "gender": GENDER,
+    "age_band": AGE_BAND,
+    "lapse_status": LAPSE_STATUS,
+    "value_segment": VALUE_SEGMENT,
+}
+
+
+def field_name(column: str) -> str:
+    return label(FIELDS, column)
+
+
+def field_value(column: str, value) -> str:
+    """One value of a record as a person reads it: named codes, 是/否, dates without a time."""
+    if value is None:
+        return "—"
+    if column in VALUE_LABELS:
+        return label(VALUE_LABELS[column], value)
+    if isinstance(value, bool):
+        return label(YES_NO, str(value).lower())
+    return str(value)
+
+
 def close_reason_labels() -> Labels:
     return {r.code: (r.label_zh, r.label_en) for r in close_reasons()}
 

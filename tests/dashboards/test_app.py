@@ -71,11 +71,13 @@ def test_customer_page_counts_the_base_and_looks_up_by_vin_without_hashes(servin
     assert metrics["活跃(12个月内进厂)"] == "5"  # VIN 4 lapsed, VIN 5 at risk
     at.text_input[0].input("lvshcamb1ce000001").run()
     fields = at.dataframe[0].value
-    shown = dict(zip(fields["field"], fields["value"], strict=True))
-    assert shown["oneid"] == "OID000000000001"
-    assert shown["mobile_masked"] == "139****0001"
-    assert "mobile_hmac" not in shown and "id_number_hmac" not in shown
+    shown = dict(zip(fields["字段"], fields["数值"], strict=True))
+    assert shown["OneID"] == "OID000000000001"
+    assert shown["手机(掩码)"] == "139****0001"
+    assert (shown["流失状态"], shown["客户分级"], shown["已绑定公众号"]) == ("活跃", "A 高价值", "是")
+    assert not [k for k in shown if "hmac" in k or "_" in k]  # every field by its name, no hash
     assert at.dataframe[1].value["vin"].tolist() == ["LVSHCAMB1CE000001"]
+    assert at.dataframe[1].value["lapse_status"].tolist() == ["活跃"]
 
 
 def test_identity_page_shows_oneids_and_identifiers(serving_db, accounts):

@@ -107,14 +107,15 @@ def strings_shown(at) -> set[str]:
 RAW_CODES = {
     code
     for labels in (L.REMINDER_TYPE, L.BOOKING_CHANNEL, L.COMPLAINT_CHANNEL, L.COMPLAINT_CATEGORY, L.COMPLAINT_LEVEL,
-                   L.CAMPAIGN_SCOPE, L.STAFF_ROLE, L.LEVEL, L.ALERT_CODE, L.LAPSE_STATUS, L.VALUE_SEGMENT)
+                   L.CAMPAIGN_SCOPE, L.STAFF_ROLE, L.LEVEL, L.ALERT_CODE, L.LAPSE_STATUS, L.VALUE_SEGMENT,
+                   L.IDENTIFIER_TYPE, L.TABLE, L.SOURCE, L.FILE_STATUS)
     for code in labels
 } | {"completion_rate", "return_rate", "region_score", "nation_score", "score"}  # fmt: skip
 
 
 def test_every_category_shown_has_a_chinese_name(serving_db, accounts):
     at = sign_in("analyst")
-    for page in KPI_PAGES:
+    for page in [*KPI_PAGES, "overview", "customers", "identity", "data_quality"]:
         at.switch_page(f"app_pages/{page}.py").run()
         assert not at.exception, (page, at.exception)
         shown = strings_shown(at)
