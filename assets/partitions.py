@@ -11,3 +11,7 @@ import dagster as dg
 monthly_partitions = dg.MonthlyPartitionsDefinition(
     start_date="2024-01", fmt="%Y-%m", end_offset=2, timezone="Asia/Shanghai"
 )
+
+# A run prepares one month, and month M's list is built from month M-1's: a backfill of a range
+# runs the months one by one (every month-grain asset declares this, so the job has one policy).
+one_month_per_run = dg.BackfillPolicy.multi_run(1)

@@ -1,5 +1,9 @@
 """``aftercare demo``: a sample OEM, the WeChat/WeCom simulator, a year of monthly runs, the dashboard.
 
+The runs chain: each month's reminder list carries over the open tasks of the month before. The demo
+prints a line per month and, at the end, the last month's tasks per type (new and carried over) and
+where the dealer files are.
+
 Everything goes under ``paths.data`` (``./data`` by default). A second ``aftercare demo`` reuses the
 generated sample when its parameters are unchanged; the monthly runs are then no-ops for files
 already ingested.
@@ -15,7 +19,10 @@ import os
 import sys
 import time
 import urllib.request
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+
+import duckdb
 
 from pipelines.runner import prepare_environment, run_month
 
@@ -103,23 +110,80 @@ def wait_for_health(url: str, seconds: float = 60.0) -> bool:
     return False
 
 
+def month_tasks(serving: Path, month: str) -> list[tuple[str, int, int]]:
+    """(reminder_type, new, carried) of month ``month``'s published list, in the types' order."""
+    from assets.exports.lists import REMINDER_TYPES
+
+    if not serving.exists():
+        return []
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        rows = con.execute(
+            "select reminder_type, count(*) filter (where not is_carried_over), count(*) filter (where is_carried_over) "
+            "from reminders where month = ? group by 1",
+            [dt.date.fromisoformat(f"{month}-01")],
+        ).fetchall()
+    except duckdb.CatalogException:
+        return []
+    finally:
+        con.close()
+    order = list(REMINDER_TYPES)
+    return sorted(rows, key=lambda r: order.index(r[0]) if r[0] in order else len(order))
+
+
+def dealer_folders(exports: Path, month: str) -> int:
+    folder = exports / month
+    return sum(1 for p in folder.iterdir() if p.is_dir()) if folder.exists() else 0
+
+
+def month_line(month: str, seconds: float, tasks: list[tuple[str, int, int]], dealers: int) -> str:
+    new = sum(n for _, n, _ in tasks)
+    carried = sum(c for _, _, c in tasks)
+    return (
+        f"[demo] {month} (as of the end of {add_months(month, -1)}): ok in {seconds:.0f}s; "
+        f"{new + carried:,} tasks ({new:,} new, {carried:,} carried over); files for {dealers} dealers"
+    )
+
+
+def last_month_summary(month: str, tasks: list[tuple[str, int, int]], exports: Path, dealers: int) -> str:
+    from assets.exports.lists import REMINDER_TYPES
+
+    lines = [f"[demo] the list for {month}, per reminder type:", f"  {'type':<20}{'new':>8}{'carried':>9}"]
+    for code, new, carried in tasks:  # the Chinese label last: its characters are double width
+        lines.append(f"  {code:<20}{new:>8,}{carried:>9,}  {REMINDER_TYPES.get(code, ('',))[0]}")
+    lines.append(f"  {'total':<20}{sum(t[1] for t in tasks):>8,}{sum(t[2] for t in tasks):>9,}")
+    lines.append(
+        f"[demo] dealer files: {exports / month}/<dealer_code>/reminders.xlsx and *.csv ({dealers} dealers)"
+    )
+    return "\n".join(lines)
+
+
 def demo_command(args: argparse.Namespace) -> int:
     settings = prepare_environment(args.config)
     data_dir = Path(settings.paths.data)
     data_dir.mkdir(parents=True, exist_ok=True)
     end = last_complete_month(dt.date.today())
     ensure_sample(data_dir, args.vehicles, args.seed, end, history_months=24)
+    serving, exports = Path(settings.paths.serving), Path(settings.paths.exports)
+    logs = Path(settings.paths.runs) / "demo"
+    logs.mkdir(parents=True, exist_ok=True)
+    print(f"[demo] {args.months} monthly runs; each run's Dagster and dbt log goes to {logs}/<month>.log")
 
+    months = months_to_run(end, args.months)
     with wechat_simulator(data_dir, Path(settings.paths.state)):
-        for month in months_to_run(end, args.months):
-            result = run_month(month, args.config)
-            status = "ok" if result.success else "FAILED"
-            print(
-                f"[demo] run {month} (as of the end of {add_months(month, -1)}): {status} in {result.seconds}s"
-            )
+        for month in months:
+            # a line per month here; Dagster's and dbt's chatter goes to the month's log file
+            log = logs / f"{month}.log"
+            with open(log, "w", encoding="utf-8") as out, redirect_stdout(out), redirect_stderr(out):
+                result = run_month(month, args.config)
             if not result.success:
-                print(result.failure, file=sys.stderr)
+                print(f"[demo] {month}: FAILED (log: {log})\n{result.failure}", file=sys.stderr)
                 return 1
+            print(
+                month_line(month, result.seconds, month_tasks(serving, month), dealer_folders(exports, month))
+            )
+    last = months[-1]
+    print(last_month_summary(last, month_tasks(serving, last), exports, dealer_folders(exports, last)))
 
     from dashboards.accounts import demo_accounts, print_demo_accounts
 

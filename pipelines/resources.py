@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import sys
 from collections.abc import Mapping
 from contextlib import contextmanager
 from functools import cached_property
-from pathlib import Path
 from typing import Optional
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
+from assets.transform.project import dbt_executable
 from pipelines.config import Settings, load_settings
 
 
@@ -123,12 +121,6 @@ class WarehouseResource(DuckDBResource):
                 yield con
             finally:
                 con.close()
-
-
-def dbt_executable() -> str:
-    """dbt from this interpreter's environment, so an unactivated venv still finds it."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 def build_resources(settings: Settings, dbt_project) -> dict[str, object]:

@@ -1,5 +1,6 @@
 """Sensors, and the jobs only sensors launch."""
 
+import datetime as dt
 import hashlib
 import json
 from pathlib import Path
@@ -7,6 +8,8 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.config import load_settings
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 # the ingestion assets only (landing.*), launched when the inbox changes
 ingest_inbox_job = dg.define_asset_job(
@@ -35,7 +38,15 @@ def inbox_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason(f"no new or changed file in {inbox}")
     run_key = hashlib.sha256(json.dumps(current, sort_keys=True).encode()).hexdigest()[:16]
     shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
-    return dg.RunRequest(run_key=run_key, tags={"aftercare/inbox_changes": shown[:200]})
+    # the ingestion between two monthly runs takes the files of months already closed: the month of
+    # the tick (Beijing time) as M, i.e. files dated up to the end of the month before. Given here,
+    # at the tick: a run never guesses its month (pipelines.resources.RunMonth)
+    month = dt.datetime.now(SHANGHAI).strftime("%Y-%m")
+    return dg.RunRequest(
+        run_key=run_key,
+        run_config={"resources": {"run_month": {"config": {"month": month}}}},
+        tags={"aftercare/inbox_changes": shown[:200], "aftercare/month": month},
+    )
 
 
 SENSORS: list = [inbox_sensor]

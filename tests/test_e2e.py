@@ -5,6 +5,7 @@ manager takes today in the dashboard falls before the next run's cut-off, as it 
 """
 
 import datetime as dt
+import hashlib
 import json
 import os
 import subprocess
@@ -102,21 +103,63 @@ def test_the_run_publishes_a_serving_database_with_real_numbers(published):
         con.close()
 
 
-def test_a_second_run_of_the_same_month_publishes_the_same_numbers(published):
+def test_the_months_reminders_and_every_dealers_files_are_published(published):
+    workdir, _ = published
+    data = workdir / "data"
+    con = duckdb.connect(str(data / "serving.duckdb"), read_only=True)
+    try:
+        months = con.execute("select distinct strftime(month, '%Y-%m') from reminders order by 1").fetchall()
+        assert months == [(PREVIOUS_MONTH,), (MONTH,)]
+        carried = con.execute(
+            "select count(*) from reminders where month = ?::date and is_carried_over", [f"{MONTH}-01"]
+        ).fetchone()[0]
+        assert carried > 0  # the second month carries tasks of the first
+        dealers = {d for (d,) in con.execute(
+            "select distinct dealer_code from reminders where month = ?::date and closed_reason is null",
+            [f"{MONTH}-01"],
+        ).fetchall()}  # fmt: skip
+    finally:
+        con.close()
+    folders = {p.name for p in (data / "exports" / MONTH).iterdir()}
+    assert dealers <= folders
+    for dealer in folders:
+        names = sorted(p.name for p in (data / "exports" / MONTH / dealer).iterdir())
+        assert names == [
+            "due.csv",
+            "not_reminded.csv",
+            "not_returned.csv",
+            "not_tracked.csv",
+            "reminders.xlsx",
+        ]
+
+
+def test_a_second_run_of_the_same_month_changes_no_number_no_reminder_and_no_file(published):
     workdir, env = published
     serving = workdir / "data" / "serving.duckdb"
+    exports = workdir / "data" / "exports"
 
     def snapshot():
         con = duckdb.connect(str(serving), read_only=True)
         try:
-            return con.execute("select * from dealers order by dealer_code").fetchall()
+            dealers = con.execute("select * from dealers order by dealer_code").fetchall()
+            reminders = con.execute("select * from reminders order by month, task_id").fetchall()
         finally:
             con.close()
+        files = {
+            str(p.relative_to(exports)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(exports.rglob("*"))
+            if p.is_file()
+        }
+        return dealers, reminders, files
 
     before = snapshot()
+    assert before[1] and before[2]
     rerun = aftercare("run", "--month", MONTH, env=env, cwd=workdir)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert snapshot() == before
+    after = snapshot()
+    assert after[0] == before[0]
+    assert after[1] == before[1]  # not a row of reminders
+    assert after[2] == before[2]  # not a byte of the dealer files, not even a modification time
 
 
 @pytest.fixture(scope="module")

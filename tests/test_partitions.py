@@ -41,6 +41,24 @@ def test_month_grain_assets_are_partitioned_by_month_and_the_state_of_the_world_
         assert not partitioned(graph, *key), key
 
 
+def test_the_monthly_dbt_models_are_partitioned_and_wired_to_the_wechat_assets(graph):
+    for key in [("marts", "reminders"), ("intermediate", "int_reminder_lists")]:
+        assert partitioned(graph, *key), key
+    assert not partitioned(graph, "intermediate", "int_vehicle_facts")
+    # the settlement runs before dbt reads it; the dispatch after the list it sends
+    parents = graph.get(dg.AssetKey(["staging", "stg_wechat__template_send_results"])).parent_keys
+    assert dg.AssetKey(["wechat", "template_send_results"]) in parents
+    dispatch_parents = graph.get(dg.AssetKey(["wechat", "template_send_log"])).parent_keys
+    assert dg.AssetKey(["marts", "reminders"]) in dispatch_parents
+    assert (
+        dg.AssetKey(["serving", "database"])
+        in graph.get(dg.AssetKey(["exports", "dealer_files"])).parent_keys
+    )
+    # a backfill runs one month per run: the list for M is built on the list for M-1
+    for key in [("marts", "reminders"), ("wechat", "template_send_log"), ("exports", "dealer_files")]:
+        assert graph.get(dg.AssetKey(list(key))).backfill_policy == dg.BackfillPolicy.multi_run(1), key
+
+
 def test_the_monthly_job_is_launched_as_a_month_partition():
     from pipelines.definitions import defs
 

@@ -37,7 +37,7 @@ from assets.exports.lists import (
     present,
     select_rows,
 )
-from assets.partitions import monthly_partitions
+from assets.partitions import monthly_partitions, one_month_per_run
 from pipelines.resources import AftercareSettings, RunMonth
 
 WORKBOOK_NAME = "reminders.xlsx"
@@ -214,6 +214,7 @@ def write_dealer_files(serving: Path, exports: Path, month: str, as_of: dt.date)
     group_name="exports",
     kinds={"xlsx", "csv"},
     partitions_def=monthly_partitions,
+    backfill_policy=one_month_per_run,
     deps=[dg.AssetKey(["serving", "database"])],
     description=(
         "Every dealer's reminder lists for month M (应提醒; 未提醒, 未跟踪, 未回厂 of M-1) under "

@@ -139,23 +139,27 @@ def _log(
 ) -> None:
     """The task's row of the send log, replaced (delete + insert in one transaction)."""
     con.execute("BEGIN")
-    con.execute(
-        "DELETE FROM wechat.template_send_log WHERE task_id = ? AND month = ?", [task.task_id, task.month]
-    )
-    con.execute(
-        "INSERT INTO wechat.template_send_log "
-        "(task_id, month, openid, client_msg_id, msgid, sent_at, result, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            task.task_id,
-            task.month,
-            openid,
-            client_msg_id(task.task_id, task.month),
-            None if msgid is None else str(msgid),
-            now_local(),
-            result,
-            error,
-        ],
-    )
+    try:
+        con.execute(
+            "DELETE FROM wechat.template_send_log WHERE task_id = ? AND month = ?", [task.task_id, task.month]
+        )
+        con.execute(
+            "INSERT INTO wechat.template_send_log (task_id, month, openid, client_msg_id, msgid, sent_at, "
+            "result, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                task.task_id,
+                task.month,
+                openid,
+                client_msg_id(task.task_id, task.month),
+                None if msgid is None else str(msgid),
+                now_local(),
+                result,
+                error,
+            ],
+        )
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
     con.execute("COMMIT")
 
 

@@ -7,7 +7,7 @@ import contextlib
 
 import dagster as dg
 
-from assets.partitions import monthly_partitions
+from assets.partitions import monthly_partitions, one_month_per_run
 from assets.wechat.callback_ingest import ingest_callback_events
 from assets.wechat.dispatch import DispatchReport, DispatchStopped, dispatch
 from assets.wechat.followers import sync_followers
@@ -163,6 +163,7 @@ def template_send_results(warehouse: WarehouseResource) -> dg.MaterializeResult:
     group_name=GROUP,
     compute_kind="python",
     partitions_def=monthly_partitions,
+    backfill_policy=one_month_per_run,
     deps=[
         dg.AssetKey(["wechat", "oa_followers"]),
         REMINDERS_MART,

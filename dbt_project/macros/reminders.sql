@@ -5,7 +5,9 @@
 
 {#- Month M, the month whose list a run prepares: var('report_month') (YYYY-MM-01), which must be
     the day after the cut-off var('as_of_date'); empty means exactly that day. A run whose two
-    vars disagree would build month M from the wrong month's data: it stops at compile time. -#}
+    vars disagree would build month M from the wrong month's data: it stops at compile time.
+    (The *_iso macros print their date rather than `return` it, so that sqlfluff's templater,
+    which lints the models, renders them like dbt does.) -#}
 {% macro report_month_iso() -%}
     {%- set as_of = modules.datetime.date.fromisoformat(var('as_of_date') | string) -%}
     {%- set following = as_of + modules.datetime.timedelta(days=1) -%}
@@ -14,18 +16,18 @@
         {%- if following.day != 1 -%}
             {%- set following = (following.replace(day=28) + modules.datetime.timedelta(days=4)).replace(day=1) -%}
         {%- endif -%}
-        {{- return(following.isoformat()) -}}
-    {%- endif -%}
-    {%- if given != following.isoformat() -%}
+        {{- following.isoformat() -}}
+    {%- elif given != following.isoformat() -%}
         {{- exceptions.raise_compiler_error(
             "report_month " ~ given ~ " is not the day after as_of_date " ~ as_of.isoformat()
             ~ ": a run for month M sees the world as of the last day of M-1") -}}
+    {%- else -%}
+        {{- given -}}
     {%- endif -%}
-    {{- return(given) -}}
 {%- endmacro %}
 
 {% macro report_month() -%}
-    cast('{{ report_month_iso() }}' as date)
+    cast('{{ report_month_iso() | trim }}' as date)
 {%- endmacro %}
 
 
@@ -35,18 +37,18 @@
 {% macro reminder_status_from_iso() -%}
     {%- set as_of = modules.datetime.date.fromisoformat(var('as_of_date') | string) -%}
     {%- set grace_start = (as_of - modules.datetime.timedelta(days=var('return_grace_days') | int)).replace(day=1) -%}
-    {{- return((grace_start - modules.datetime.timedelta(days=1)).replace(day=1).isoformat()) -}}
+    {{- (grace_start - modules.datetime.timedelta(days=1)).replace(day=1).isoformat() -}}
 {%- endmacro %}
 
 {% macro reminder_status_from() -%}
-    cast('{{ reminder_status_from_iso() }}' as date)
+    cast('{{ reminder_status_from_iso() | trim }}' as date)
 {%- endmacro %}
 
 
 {#- One row per month from the first status month to M (a handful of rows), for range joins. -#}
 {% macro reminder_status_months() -%}
-    {%- set first = modules.datetime.date.fromisoformat(reminder_status_from_iso()) -%}
-    {%- set last = modules.datetime.date.fromisoformat(report_month_iso()) -%}
+    {%- set first = modules.datetime.date.fromisoformat(reminder_status_from_iso() | trim) -%}
+    {%- set last = modules.datetime.date.fromisoformat(report_month_iso() | trim) -%}
     {%- set count = (last.year - first.year) * 12 + last.month - first.month + 1 -%}
     {%- for i in range(count) %}
         {%- set month = modules.datetime.date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1) %}
@@ -195,6 +197,17 @@
 {% macro get_incremental_replace_report_month_sql(arg_dict) -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ arg_dict['target_relation'] }} where month = {{ report_month() }};
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+
+{#- Incremental strategy `replace_status_months`: the rows of the months a run recomputes
+    (reminder_status_from() to M) are replaced whole; older months are never touched. -#}
+{% macro get_incremental_replace_status_months_sql(arg_dict) -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where month >= {{ reminder_status_from() }} and month <= {{ report_month() }};
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}

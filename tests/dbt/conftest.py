@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -20,8 +21,11 @@ DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
 
 
-def dbt_build(warehouse: Path, as_of: str, work_dir: Path) -> subprocess.CompletedProcess:
-    """``dbt build`` as dagster-dbt runs it, with its own target dir (the shared manifest stays put)."""
+def dbt_build(
+    warehouse: Path, as_of: str, work_dir: Path, *args: str, command: str = "build", **dbt_vars
+) -> subprocess.CompletedProcess:
+    """``dbt build`` as dagster-dbt runs it, with its own target dir (the shared manifest stays put);
+    ``args`` are appended (e.g. a selection), ``dbt_vars`` added to the cut-off."""
     env = {
         **os.environ,
         "AFTERCARE_PATHS_WAREHOUSE": str(warehouse),
@@ -29,10 +33,10 @@ def dbt_build(warehouse: Path, as_of: str, work_dir: Path) -> subprocess.Complet
     }
     return subprocess.run(
         [
-            str(DBT), "build",
+            str(DBT), command,
             "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
             "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
-            "--vars", f'{{"as_of_date": "{as_of}"}}',
+            "--vars", json.dumps({"as_of_date": as_of, **dbt_vars}), *args,
         ],
         env=env, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip

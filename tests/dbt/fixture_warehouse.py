@@ -320,7 +320,12 @@ ROWS: dict[str, list[dict]] = {
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Every table of the contract, empty."""
-    for schema, tables in (("landing", LANDING), ("wechat", WECHAT), ("identity", IDENTITY), ("decisions", DECISIONS)):
+    for schema, tables in (
+        ("landing", LANDING),
+        ("wechat", WECHAT),
+        ("identity", IDENTITY),
+        ("decisions", DECISIONS),
+    ):
         con.execute(f"create schema if not exists {schema}")
         for table, columns in tables.items():
             cols = dict(columns) if schema != "landing" else {**columns, **LINEAGE}

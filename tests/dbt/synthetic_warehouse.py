@@ -16,7 +16,11 @@ import duckdb
 from tests.dbt.fixture_warehouse import create_tables
 
 # rows per vehicle, after RULES.md's scales (M: 1 M vehicles, 6 M repair orders, 600 k followers)
-PER_VEHICLE = {"repair_orders": 6, "bookings": 1.0, "followers": 0.6, "bindings": 0.4, "contacts": 0.3}
+PER_VEHICLE = {
+    "repair_orders": 6, "bookings": 1.0, "followers": 0.6, "bindings": 0.4, "contacts": 0.3,
+    # DCRC reminder calls over the 24 months, and the WeChat sends of the last months' lists
+    "reminder_calls": 1.5, "template_sends": 0.3,
+}  # fmt: skip
 
 
 def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> Path:
@@ -112,6 +116,39 @@ def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> 
             select 'P' || i, 'CAMP' || (i % 20), 'LSV' || lpad((i * 31 % {v})::varchar, 14, '0'),
                 timestamp '2025-01-02' + to_days((i % 20) * 30), '群发'
             from (select cast(range as integer) as i from range({v // 10}))
+        """)
+        # the reminder list's own inputs: DCRC calls, a national campaign running in 2026-11 for every
+        # model (the widest candidate join), a dealer campaign per dealer, managers' decisions, sends
+        con.execute(f"""
+            insert into landing.reminder_calls (call_id, dealer_code, vin, reminder_type, reminder_month,
+                called_at, result, duration_s, agent, _source_file, _source_row)
+            select 'CL' || i, 'D' || lpad((1 + (i * 13) % 200)::varchar, 4, '0'),
+                'LSV' || lpad((i * 7 % {v})::varchar, 14, '0'),
+                ['首保', '保养', '保养', '质保', '保险', '年审', '生日', '活动'][1 + i % 8],
+                date_trunc('month', timestamp '2024-11-01' + to_days(i % 730))::date,
+                timestamp '2024-11-01 09:00' + to_days(i % 730) + to_minutes(i % 540),
+                ['接通', '接通', '无人接听', '拒接', '占线'][1 + i % 5], (i * 17) % 300, 'S1',
+                'reminder_calls_x.csv', i + 2
+            from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["reminder_calls"])}));
+            insert into landing.campaigns (campaign_code, scope, dealer_code, name, start_date, end_date,
+                target_models, target_purchase_from, target_purchase_to)
+            select 'NAT2611', '全国', null, '冬季关爱', date '2026-11-01', date '2026-11-30', null, null, null
+            union all
+            select 'DLR' || i, '店端', 'D' || lpad(i::varchar, 4, '0'), '店端活动' || i, date '2026-10-15',
+                null, 'M1;M2;M3', date '2018-01-01', date '2024-12-31'
+            from (select cast(range as integer) as i from range(1, 201));
+            create schema if not exists decisions;
+            insert into decisions.task_decisions
+            select i, substring(md5('LSV' || lpad((i * 11 % {v})::varchar, 14, '0') || '|maintenance|2026-10'), 1, 16),
+                case when i % 5 = 0 then 'reopen' else 'close' end,
+                case when i % 5 = 0 then null else ['sold', 'moved', 'wrong_number', 'refuses_contact'][1 + i % 4] end,
+                'manager' || (i % 200), timestamp '2026-10-02 10:00' + to_hours(i % 600), null, '2026-10', null
+            from (select cast(range as integer) as i from range(1, {v // 200}));
+            insert into wechat.template_send_results
+            select substring(md5('LSV' || lpad((i * 3 % {v})::varchar, 14, '0') || '|maintenance|2026-10'), 1, 16),
+                '2026-10', 'oa' || i, 'msg' || i, timestamp '2026-09-30 20:00',
+                ['success', 'success', 'success', 'sent', 'failed_user_block', 'unsettled'][1 + i % 6]
+            from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["template_sends"])}))
         """)
         con.execute(f"""
             insert into wechat.oa_followers (openid, unionid, subscribe, subscribe_time, qr_scene_str)

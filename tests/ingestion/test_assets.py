@@ -1,5 +1,6 @@
 """The ingestion assets through Dagster with real resources, and the inbox sensor."""
 
+import datetime as dt
 import json
 
 import dagster as dg
@@ -92,6 +93,9 @@ def test_the_sensor_requests_a_run_only_for_new_or_changed_files(workdir):
     context = dg.build_sensor_context(instance=instance)
     first = inbox_sensor(context)
     assert isinstance(first, dg.RunRequest) and first.run_key
+    # the month is given at the tick: the ingestion run never has to guess it
+    month = first.run_config["resources"]["run_month"]["config"]["month"]
+    assert month == dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m")
     assert list(json.loads(context.cursor)) == ["master/dealers.csv"]  # name -> [mtime, size]
     quiet = inbox_sensor(dg.build_sensor_context(instance=instance, cursor=context.cursor))
     assert isinstance(quiet, dg.SkipReason)

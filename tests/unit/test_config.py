@@ -61,3 +61,22 @@ def test_rule_parameters_reach_dbt_as_vars(tmp_path):
     assert dbt["report_month"] == "2026-03-01"
     assert dbt["first_service_months"] == 4
     assert dbt["lapsed_months"] == 18
+
+
+def test_dbt_project_var_defaults_equal_the_configuration_defaults(tmp_path):
+    """Every [reminders] key is a dbt var whose dbt_project.yml default is the config default, so
+    an ad-hoc `dbt build` and `aftercare run` with no configuration apply the same rules."""
+    import yaml
+
+    from assets.transform.dbt import dbt_vars
+    from pipelines.config import KpiConfig, RemindersConfig
+    from pipelines.resources import RunMonth
+
+    project = yaml.safe_load((Path(__file__).parents[2] / "dbt_project" / "dbt_project.yml").read_text())
+    defaults = project["vars"]
+    expected = {**RemindersConfig().model_dump(), "at_risk_months": KpiConfig().at_risk_months,
+                "lapsed_months": KpiConfig().lapsed_months}  # fmt: skip
+    assert {key: defaults.get(key) for key in expected} == expected
+    passed = dbt_vars(RunMonth(month="2026-03"), load_settings(environ={}, cwd=tmp_path))
+    assert set(expected) <= set(passed)
+    assert {key: passed[key] for key in expected} == expected

@@ -7,10 +7,10 @@ with
 
 candidates as (
 
-    {% for reminder_type in reminder_types() %}
-    select * from {{ ref('int_reminder_candidates__' ~ reminder_type) }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    {%- for reminder_type in reminder_types() %}
+        select * from {{ ref('int_reminder_candidates__' ~ reminder_type) }}
+        {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 
 ),
 

@@ -30,7 +30,7 @@ built_before as (
 this_list as (
 
     select
-        count(*) as tasks,
+        count(*) as listed_tasks,
         coalesce(sum(case when is_carried_over then 1 else 0 end), 0) as carried_tasks
 
     from {{ ref('int_reminder_lists') }}
@@ -40,7 +40,7 @@ this_list as (
 
 previous_list as (
 
-    select count(*) as months from built_before
+    select count(*) as built_months from built_before
 
 ),
 
@@ -50,9 +50,9 @@ final as (
         {{ report_month() }} as month,
         {{ as_of_date() }} as list_as_of,
         {{ add_months(-1, report_month()) }} as previous_month,
-        previous_list.months = 0 as is_chain_start,
-        cast(this_list.tasks as {{ dbt.type_int() }}) as tasks,
-        cast(this_list.tasks - this_list.carried_tasks as {{ dbt.type_int() }}) as new_tasks,
+        previous_list.built_months = 0 as is_chain_start,
+        cast(this_list.listed_tasks as {{ dbt.type_int() }}) as listed_tasks,
+        cast(this_list.listed_tasks - this_list.carried_tasks as {{ dbt.type_int() }}) as new_tasks,
         cast(this_list.carried_tasks as {{ dbt.type_int() }}) as carried_tasks
 
     from this_list

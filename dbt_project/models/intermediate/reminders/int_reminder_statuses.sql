@@ -25,8 +25,8 @@ tasks as (
         and month <= {{ report_month() }}
         {% if is_incremental() %}
             and month not in (
-                select month from {{ this }}
-                where status_as_of > {{ as_of_date() }}
+                select later_run.month from {{ this }} as later_run
+                where later_run.status_as_of > {{ as_of_date() }}
             )
         {% endif %}
 

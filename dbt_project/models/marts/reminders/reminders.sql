@@ -1,18 +1,47 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_status_months',
+        on_schema_change='fail',
+    )
+}}
+
 -- One row per reminder task and month (docs/reminders.md "The reminders table"): each month's
 -- list as its run built it, with the statuses as known at the latest cut-off that computed them,
 -- the manager's close in force, and what the carry-over rule made of the task.
+--
+-- Incremental: a run rewrites only the months whose rows it can change (reminder_status_from()
+-- to M: their statuses, and the carry-over outcome of M-1), so its cost does not grow with the
+-- months kept. Every row derives from int_reminder_lists, int_reminder_statuses and
+-- int_reminder_months alone, so a full refresh rebuilds the same table.
 
 with
 
 lists as (
 
     select * from {{ ref('int_reminder_lists') }}
+    {% if is_incremental() %}
+        where month >= {{ reminder_status_from() }} and month <= {{ report_month() }}
+    {% endif %}
+
+),
+
+-- the next month's list, for the carry-over outcome of the last month above
+next_lists as (
+
+    select * from {{ ref('int_reminder_lists') }}
+    {% if is_incremental() %}
+        where month > {{ reminder_status_from() }} and month <= {{ add_months(1, report_month()) }}
+    {% endif %}
 
 ),
 
 statuses as (
 
     select * from {{ ref('int_reminder_statuses') }}
+    {% if is_incremental() %}
+        where month >= {{ reminder_status_from() }} and month <= {{ report_month() }}
+    {% endif %}
 
 ),
 
@@ -28,7 +57,7 @@ carried_into as (
     select
         month,
         task_id
-    from lists
+    from next_lists
     where is_carried_over
 
 ),

@@ -1,0 +1,225 @@
+"""Two months of reminder lists on a generated OEM: the carried tasks of month 2 are exactly the
+tasks the carry-over rules select from month 1, recomputed here in Python from the landed rows.
+
+A small generated OEM (2,000 vehicles) goes through the real ingestion, OneID and WeChat sync
+(``aftercare run --select``, with the simulator on loopback) for 2026-10 and then 2026-11, each
+followed by a real ``dbt build`` of the reminder models and their parents for that month. Publish,
+dispatch and the dealer files are not this test's business (tests/test_e2e.py runs them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from assets.publish.gate import ID_NUMBER15_PATTERN, ID_NUMBER_PATTERN, MOBILE_PATTERN
+from pipelines.config import RemindersConfig
+from tests.dbt.conftest import assert_built, dbt_build
+from tests.processes import free_port, wait_until_up
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+MONTHS = ("2026-10", "2026-11")
+UPSTREAM = "group:ingestion or group:identity or group:wechat or group:decisions"
+MONTHLY = ["--select", "+tag:monthly", "--indirect-selection", "cautious"]
+RULES = RemindersConfig()
+# the export's Chinese codes (SOURCES.md) of what the rules read, mapped here independently
+CALL_TYPES = {"首保": "first_maintenance", "保养": "maintenance", "质保": "warranty", "保险": "insurance",
+              "年审": "inspection", "生日": "birthday", "活动": "campaign"}  # fmt: skip
+MAINTENANCE_SERVICE_TYPES = ("首保", "定期保养")
+
+# until the settlement asset ["wechat", "template_send_results"] runs before dbt, the table it
+# promises (docs/reminders.md) is made here, empty, in its contract's shape
+SEND_RESULTS_DDL = """
+create schema if not exists wechat;
+create table if not exists wechat.template_send_results (
+    task_id varchar, month varchar, openid varchar, msgid varchar, sent_at timestamp, wechat_status varchar
+)
+"""
+
+
+def as_of(month: str) -> str:
+    return (dt.date.fromisoformat(f"{month}-01") - dt.timedelta(days=1)).isoformat()
+
+
+@pytest.fixture(scope="module")
+def two_months(tmp_path_factory):
+    work = tmp_path_factory.mktemp("reminders_generated")
+    (work / "aftercare.toml").write_text('[paths]\ndata = "data"\n')
+    (work / "dagster_home").mkdir()
+    env = {
+        **os.environ,
+        "AFTERCARE_CONFIG": str(work / "aftercare.toml"),
+        "AFTERCARE_PII_KEY": "reminders-generated-test-key",
+        "DAGSTER_HOME": str(work / "dagster_home"),
+        "PYTHONPATH": str(ROOT),
+    }
+
+    def aftercare(*args):
+        done = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env, cwd=work,
+                              capture_output=True, text=True, timeout=1800, check=False)  # fmt: skip
+        assert done.returncode == 0, (args, done.stdout[-4000:], done.stderr[-4000:])
+
+    aftercare(
+        "generate", "--out", str(work / "data"), "--vehicles", "2000", "--end", "2026-10", "--months", "13"
+    )
+    port = free_port()
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "simulate", "--data", str(work / "data"), "--port", str(port)],
+        env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    warehouse = work / "data" / "warehouse.duckdb"
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert wait_until_up(f"{url}/__sim/state") is not None, "the simulator did not start"
+        state = work / "data" / "wechat"
+        env.update(
+            {
+                "AFTERCARE_WECHAT_BASE_URL": url,
+                "AFTERCARE_WECOM_BASE_URL": url,
+                "AFTERCARE_WECHAT_SECRET": json.loads((state / "oa_account.json").read_text())["secret"],
+                "AFTERCARE_WECOM_SECRET": json.loads((state / "wecom_corp.json").read_text())["secret"],
+            }
+        )
+        for month in MONTHS:
+            aftercare("run", "--month", month, "--select", UPSTREAM)
+            con = duckdb.connect(str(warehouse))
+            try:
+                con.execute(SEND_RESULTS_DDL)
+            finally:
+                con.close()
+            assert_built(dbt_build(warehouse, as_of(month), work, *MONTHLY))
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=20)
+    return warehouse
+
+
+def read(warehouse: Path, sql: str) -> pl.DataFrame:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.sql(sql).pl()
+    finally:
+        con.close()
+
+
+def test_the_first_month_starts_the_chain_with_every_reminder_type(two_months):
+    months = read(two_months, "select month, is_chain_start, listed_tasks, carried_tasks from intermediate.int_reminder_months "
+                              "order by month")  # fmt: skip
+    assert months["is_chain_start"].to_list() == [True, False]
+    assert months["carried_tasks"].to_list()[0] == 0 and min(months["listed_tasks"].to_list()) > 0
+    types = set(read(two_months, "select distinct reminder_type from marts.reminders")["reminder_type"])
+    assert {"first_maintenance", "maintenance", "warranty", "insurance", "inspection", "birthday"} <= types
+
+
+def test_the_carried_tasks_of_month_2_are_exactly_those_the_rules_select_from_month_1(two_months):
+    first = read(
+        two_months,
+        "select task_id, vin, reminder_type, channel, carry_months, valid_until, dealer_code, first_month "
+        "from marts.reminders where month = date '2026-10-01'",
+    )
+    # month 1's statuses as the run for month 2 knew them (cut-off 2026-10-31), from the landed rows
+    cutoff = dt.date(2026, 10, 31)
+    start, grace_end = (
+        dt.date(2026, 10, 1),
+        dt.date(2026, 10, 31) + dt.timedelta(days=RULES.return_grace_days),
+    )
+    calls = read(
+        two_months, "select vin, reminder_type, result, duration_s, called_at from landing.reminder_calls"
+    )
+    calls = calls.with_columns(
+        pl.col("reminder_type").replace_strict(CALL_TYPES, default=None),
+        pl.col("called_at").cast(pl.Date).alias("called_on"),
+    ).filter(pl.col("called_on").is_between(start, cutoff))
+    per_task = calls.group_by("vin", "reminder_type").agg(
+        pl.len().alias("calls"),
+        ((pl.col("result") == "接通") & (pl.col("duration_s") >= RULES.reached_min_call_seconds))
+        .any()
+        .alias("reached"),
+    )
+    sends = read(
+        two_months, "select task_id, wechat_status from wechat.template_send_results where month = '2026-10'"
+    )
+    ros = read(two_months, "select vin, service_type, opened_at from landing.repair_orders").with_columns(
+        pl.col("opened_at").cast(pl.Date).alias("opened_on")
+    )
+    ros = ros.filter(pl.col("opened_on").is_between(start, min(grace_end, cutoff)))
+    any_return = ros.select("vin").unique().with_columns(pl.lit(True).alias("returned_any"))
+    maintenance_return = (
+        ros.filter(pl.col("service_type").is_in(MAINTENANCE_SERVICE_TYPES))
+        .select("vin").unique().with_columns(pl.lit(True).alias("returned_maintenance"))
+    )  # fmt: skip
+    closed = read(two_months, "select task_id, action, decided_at from decisions.task_decisions")
+    assert closed.height == 0  # nobody decided anything in a generated OEM
+
+    judged = (
+        first.join(per_task, on=["vin", "reminder_type"], how="left")
+        .join(sends, on="task_id", how="left")
+        .join(any_return, on="vin", how="left")
+        .join(maintenance_return, on="vin", how="left")
+        .with_columns(
+            tracked=pl.col("calls").fill_null(0) > 0,
+            reached=pl.col("reached").fill_null(False)
+            | (pl.col("wechat_status") == "success").fill_null(False),
+            returned=pl.when(pl.col("reminder_type").is_in(["first_maintenance", "maintenance"]))
+            .then(pl.col("returned_maintenance").fill_null(False))
+            .otherwise(pl.col("returned_any").fill_null(False)),
+        )
+        .with_columns(
+            done=pl.when(pl.col("channel") == "wechat")
+            .then(pl.col("tracked") & pl.col("returned"))
+            .otherwise(pl.col("reached") & pl.col("returned")),
+        )
+    )
+    carries = judged.filter(
+        ~pl.col("done")
+        & (pl.col("carry_months") < RULES.max_carry_months)
+        & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= dt.date(2026, 11, 1)))
+    )
+    carried = read(
+        two_months,
+        "select task_id, carry_months, dealer_code, first_month from marts.reminders "
+        "where month = date '2026-11-01' and is_carried_over",
+    )
+    assert carries.height > 0 and judged.filter(pl.col("done")).height > 0  # both outcomes occur
+    assert set(carried["task_id"]) == set(carries["task_id"])
+    # a carried task keeps its dealer and first month and counts one more carry
+    kept = carries.select(
+        "task_id", "dealer_code", "first_month", (pl.col("carry_months") + 1).alias("carry_months")
+    )
+    assert kept.sort("task_id").rows() == carried.select(kept.columns).sort("task_id").rows()
+
+
+def test_month_1s_rows_record_what_the_rule_made_of_them(two_months):
+    outcomes = read(
+        two_months,
+        "select carry_outcome, count(*) as tasks from marts.reminders where month = date '2026-10-01' group by all",
+    )
+    assert set(outcomes["carry_outcome"]) <= {"carried", "done", "window_passed", "max_carry", "closed"}
+    assert None not in set(outcomes["carry_outcome"])
+
+
+def test_no_plaintext_mobile_or_id_number_in_the_list(two_months):
+    con = duckdb.connect(str(two_months), read_only=True)
+    try:
+        columns = [c for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' and table_name = 'reminders'"
+        ).fetchall()]  # fmt: skip
+        for column in columns:
+            hits = con.execute(
+                f'select count(*) from marts.reminders where regexp_matches(cast("{column}" as varchar), ?) '
+                f'or regexp_matches(cast("{column}" as varchar), ?) or regexp_matches(cast("{column}" as varchar), ?)',
+                [MOBILE_PATTERN, ID_NUMBER_PATTERN, ID_NUMBER15_PATTERN],
+            ).fetchone()[0]
+            assert hits == 0, column
+    finally:
+        con.close()
