@@ -23,6 +23,10 @@ def served_dashboard(workdir: Path):
     from dashboards.accounts import accounts_db, add_account
 
     (workdir / "state").mkdir(parents=True, exist_ok=True)
+    docs = workdir / "runs" / "run-1" / "data_docs"
+    docs.mkdir(parents=True, exist_ok=True)
+    (docs / "index.html").write_text("<html><body><h1>Data Docs of run-1</h1></body></html>")
+    (workdir / "runs" / "run-1" / "quality_gate.json").write_text('{"passed": true, "checks": []}')
     con = duckdb.connect(str(workdir / "serving.duckdb"))
     try:
         build_serving(con)

@@ -58,6 +58,9 @@ def test_signed_out_there_is_nothing_but_the_login_form(dashboard, browser):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
     assert refused.value.code == 403
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{url}/admin/runs/any/data_docs/index.html", timeout=5)
+    assert refused.value.code == 403
 
 
 def test_a_session_survives_a_refresh_and_ends_at_logout(dashboard, browser, tmp_path):
@@ -195,6 +198,7 @@ def test_a_dealer_manager_downloads_its_lists_and_the_admin_finds_the_audit_line
     log_in(page, "dealer_manager")
     expect(page.get_by_role("heading", name="经销商工作台")).to_be_visible()
 
+    assert page.context.request.get(f"{url}/admin/runs/run-1/data_docs/index.html").status == 403
     page.get_by_role("tab", name="未回厂 · 2026-10").click()
     with page.expect_download() as csv_download:
         page.get_by_role("button", name="下载 CSV").locator("visible=true").first.click()
@@ -228,6 +232,9 @@ def test_a_dealer_manager_downloads_its_lists_and_the_admin_finds_the_audit_line
     sent = b"\n".join(frames)
     assert hashlib.sha256(csv_bytes).hexdigest().encode() in sent
     assert b"D002_2026-10_not_returned.csv" in sent and b"D002_2026-11_due.xlsx" in sent
+    # the admin opens a run's Data Docs, served from that run's folder to admins only
+    docs = f"{url}/admin/runs/run-1/data_docs/index.html"
+    assert admin.context.request.get(docs).text().count("Data Docs of run-1") == 1
     admin.context.close()
 
 
