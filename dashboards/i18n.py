@@ -213,6 +213,11 @@ _TEXT: dict[str, dict[str, str]] = {
         "en": "Hollow points / pale bars are provisional months.",
     },
     "all_dealers": {"zh": "全部经销商", "en": "All dealers"},
+    "region_unknown": {
+        "zh": "未知大区(经销商不在主数据中)",
+        "en": "Unknown region (dealer not in the master)",
+    },
+    "dealer_unassigned": {"zh": "未归属经销商", "en": "No dealer"},
     "trend_12m": {"zh": "近12个月趋势", "en": "12-month trend"},
     "trend_12m_by_start": {"zh": "近12个月趋势(按活动开始月份)", "en": "12-month trend (by start month)"},
     "points": {"zh": "个百分点", "en": "pts"},

@@ -73,11 +73,25 @@ def month_label(month: dt.date, is_final: bool) -> str:
     return f"{month:%Y-%m}" + ("" if is_final else f" · {t('provisional')}")
 
 
+def region_name(region: str | None) -> str:
+    """A region as people call it; the KPI tables' ``unknown`` (a dealer not in the master) named."""
+    if region == "unknown":
+        return t("region_unknown")
+    return region or "—"
+
+
+def dealer_name(code: str | None, name: str | None) -> str:
+    """``D001 北京一店``; the KPI tables' ``unassigned`` (no dealer at all) named."""
+    if code == "unassigned":
+        return t("dealer_unassigned")
+    return f"{code or ''} {name or ''}".strip() or "—"
+
+
 def member_name(member: Member, dealer_names: dict[str, str]) -> str:
     if member.level == "dealer":
-        return f"{member.dealer_code} {dealer_names.get(member.dealer_code, '')}".strip()
+        return dealer_name(member.dealer_code, dealer_names.get(member.dealer_code))
     if member.level == "region":
-        return member.region or "—"
+        return region_name(member.region)
     return t("scope_all")
 
 
@@ -141,7 +155,7 @@ def member_picker(table: str, grain: str = "period_grain = 'month'") -> tuple[Me
     region = left.selectbox(
         t("region"),
         region_options,
-        format_func=lambda r: t("scope_all") if r == NATION else r,
+        format_func=lambda r: t("scope_all") if r == NATION else region_name(r),
         key=region_key,
     )
     dealers = pl.DataFrame(schema={"dealer_code": pl.Utf8, "dealer_name": pl.Utf8})
@@ -164,7 +178,7 @@ def member_picker(table: str, grain: str = "period_grain = 'month'") -> tuple[Me
     dealer = right.selectbox(
         t("dealer_name"),
         dealer_options,
-        format_func=lambda c: t("all_dealers") if c == ALL_DEALERS else f"{c} {names.get(c) or ''}".strip(),
+        format_func=lambda c: t("all_dealers") if c == ALL_DEALERS else dealer_name(c, names.get(c)),
         key=dealer_key,
         disabled=region == NATION,
     )
@@ -372,11 +386,10 @@ def render_members(spec: MonthlyKpis, children: pl.DataFrame, picker_table: str 
         ]
     elif child_level == "dealer":
         names = [
-            f"{c} {n or ''}".strip()
-            for c, n in zip(children["dealer_code"], children["dealer_name"], strict=True)
+            dealer_name(c, n) for c, n in zip(children["dealer_code"], children["dealer_name"], strict=True)
         ]
     else:
-        names = children["level_key"].to_list()
+        names = [region_name(r) for r in children["level_key"]]
     shown = pl.DataFrame({t("member"): names}).hstack(children.select(spec.members))
     bars(shown, t("member"), spec.ranking, t("member"))
     key = f"kpi_children_{spec.table}"

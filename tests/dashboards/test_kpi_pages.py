@@ -166,3 +166,13 @@ def test_campaigns_active_in_the_month(serving_db, accounts):
     assert cards["当月进行中的活动"] == "3"
     assert cards["报名人数"] == str((10 + 13 + 16 + 3) + (13 + 2) + (10 + 3))
     assert json.dumps(cards, ensure_ascii=False).count("%") == 2
+
+
+def test_the_kpi_tables_catch_all_members_have_names():
+    from dashboards.kpi_ui import dealer_name, region_name
+
+    assert region_name("unknown") == "未知大区(经销商不在主数据中)" and region_name("华东") == "华东"
+    assert (
+        dealer_name("unassigned", None) == "未归属经销商"
+        and dealer_name("D001", "北京一店") == "D001 北京一店"
+    )
