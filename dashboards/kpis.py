@@ -164,6 +164,9 @@ METRICS: dict[str, Metric] = _metrics(
     Metric("repair_orders", "工单数", "Repair orders"),
     Metric("revenue", "维修产值(元)", "Revenue (CNY)", "money"),
     Metric("revenue_per_order", "单均产值(元)", "Revenue per order (CNY)", "money"),
+    # data pages
+    Metric("rows", "隔离行数", "Rows quarantined"),
+    Metric("customers", "客户数", "Customers"),
 )
 
 # components of the dealer scorecard (docs/kpis.md), each with region_ and nation_ columns

@@ -7,6 +7,7 @@ from dashboards import data
 from dashboards import labels as L
 from dashboards.components import freshness_caption
 from dashboards.i18n import t
+from dashboards.kpi_ui import bars
 
 st.title(t("page_quality"))
 
@@ -46,6 +47,8 @@ if data.has_table("quarantine"):
     reasons = data.query(
         "select table_name, reason, count(*) as rows from quarantine group by all order by rows desc"
     )
+    by_table = L.label_column(reasons.group_by("table_name").agg(pl.col("rows").sum()), "table_name", L.TABLE)
+    bars(by_table, "table_name", "rows", t("table"))
     st.dataframe(
         L.label_column(reasons, "table_name", L.TABLE).with_columns(
             pl.col("reason").map_elements(L.quarantine_reason, return_dtype=pl.Utf8)

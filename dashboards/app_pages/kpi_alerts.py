@@ -76,11 +76,8 @@ if page_header("page_kpi_alerts", TABLE):
                 pl.col("alert_code").map_elements(lambda c: label(ALERT_CODE, c), return_dtype=pl.Utf8),
                 pl.col("month").dt.strftime("%Y-%m"),
             )
-            st.bar_chart(
-                counts,
-                x="month",
-                y="alerts",
-                color="alert_code",
-                x_label=t("month"),
-                y_label=t("alerts_total"),
+            # the legend is titled by the column: name the columns as people read them
+            named = counts.rename(
+                {"month": t("month"), "alert_code": t("alert"), "alerts": t("alerts_total")}
             )
+            st.bar_chart(named, x=t("month"), y=t("alerts_total"), color=t("alert"))
