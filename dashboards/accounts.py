@@ -351,8 +351,8 @@ def demo_accounts(state_dir: Path, serving: Path) -> list[tuple[str, str, str, s
 
 def print_demo_accounts(accounts: list[tuple[str, str, str, str]]) -> None:
     print("[demo] dashboard accounts (passwords are new at every demo run):")
-    for name, role, scope, password in accounts:
-        print(f"[demo]   {name:16} {role:15} {scope:10} {password}")
+    for name, role, scope, password in accounts:  # the scope last: Chinese region names are wide
+        print(f"[demo]   {name:16} {role:15} {password:16} {scope}")
 
 
 # --- aftercare users -------------------------------------------------------------------------------
