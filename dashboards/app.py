@@ -1,8 +1,16 @@
-"""aftercare dashboard: the entry point. Pages live in ``app_pages/``; data access in ``data.py``."""
+"""aftercare dashboard: the entry point (served by ``server.py``).
+
+Nothing but the login form runs until someone is signed in. Then the pages of the account's role
+(``navigation.py``) are registered; what they read is scoped by ``data.py``.
+"""
+
+from collections import defaultdict
 
 import streamlit as st
 
+from dashboards import signin
 from dashboards.i18n import LANGUAGES, t
+from dashboards.navigation import home_for, pages_for
 
 st.set_page_config(page_title="aftercare", page_icon="🚗", layout="wide")
 
@@ -14,10 +22,21 @@ with st.sidebar:
         key="lang",
     )
 
-pages = [
-    st.Page("app_pages/overview.py", title=t("page_overview"), icon=":material/insights:", default=True),
-    st.Page("app_pages/customers.py", title=t("page_customers"), icon=":material/person_search:"),
-    st.Page("app_pages/identity.py", title=t("page_identity"), icon=":material/hub:"),
-    st.Page("app_pages/data_quality.py", title=t("page_quality"), icon=":material/fact_check:"),
-]
-st.navigation(pages).run()
+account = signin.current_account()
+if account is None:
+    st.navigation(
+        [st.Page(signin.login_page, title=t("login_title"), url_path="login")], position="hidden"
+    ).run()
+    st.stop()
+
+with st.sidebar:
+    signin.account_box(account)
+    signin.hand_over_cookie()
+
+sections: dict[str, list] = defaultdict(list)
+home = home_for(account.role)
+for spec in pages_for(account.role):
+    sections[t(spec.section_key)].append(
+        st.Page(spec.script, title=t(spec.title_key), icon=spec.icon, default=spec.script == home)
+    )
+st.navigation(dict(sections)).run()

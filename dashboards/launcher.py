@@ -1,4 +1,7 @@
-"""``aftercare dashboard``: start Streamlit on the serving database."""
+"""``aftercare dashboard``: start Streamlit on the serving database.
+
+Streamlit runs ``server.py``, an ``st.App`` that serves ``app.py`` plus the sign-in routes.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +14,21 @@ from pathlib import Path
 
 from pipelines.config import load_settings
 
-APP = Path(__file__).resolve().parent / "app.py"
-PROJECT_ROOT = APP.parents[1]
+SERVER = Path(__file__).resolve().parent / "server.py"
+PROJECT_ROOT = SERVER.parents[1]
 
 
 def streamlit_command(host: str, port: int) -> list[str]:
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP),
+        sys.executable, "-m", "streamlit", "run", str(SERVER),
         "--server.headless", "true",
         "--server.address", host,
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",        # no "Deploy" or developer menu for users
+        "--server.fileWatcherType", "none",      # a server, not a development session
+        "--client.showErrorDetails", "none",     # tracebacks go to the log, not to the browser
+        "--client.disableDataExport", "true",    # files leave only through the audited downloads
     ]  # fmt: skip
 
 

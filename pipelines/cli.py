@@ -140,18 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=None)
     p.set_defaults(handler=_cmd_callback)
 
-    p = sub.add_parser("users", help="manage dashboard accounts")
-    users = p.add_subparsers(dest="users_command", required=True, metavar="ACTION")
-    add = users.add_parser("add", help="add or update an account")
-    add.add_argument("name")
-    add.add_argument(
-        "--role", required=True, choices=["admin", "analyst", "region_manager", "dealer_manager"]
-    )
-    add.add_argument("--dealer", default=None, help="dealer code (dealer_manager)")
-    add.add_argument("--region", default=None, help="region (region_manager)")
-    add.add_argument("--config", default=None)
-    users.add_parser("list", help="list accounts").add_argument("--config", default=None)
-    p.set_defaults(handler=_cmd_users)
+    from dashboards.accounts import add_parser as add_users_parser
+
+    add_users_parser(sub)
+    sub.choices["users"].set_defaults(handler=_cmd_users)
 
     from pipelines.tasks import add_parser as add_tasks_parser
 

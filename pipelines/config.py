@@ -154,6 +154,12 @@ class KpiConfig(_Section):
         }
 
 
+class DashboardConfig(_Section):
+    session_hours: int = Field(12, ge=1)  # a sign-in lasts this long, refreshes included
+    max_failed_logins: int = Field(5, ge=1)  # wrong passwords in a row before the account locks
+    lockout_minutes: int = Field(15, ge=1)
+
+
 class Settings(_Section):
     # unset on purpose: a machine must say whether it is production (no invented keys) or local
     env: Literal["local", "production"] | None = None
@@ -164,6 +170,7 @@ class Settings(_Section):
     oneid: OneidConfig = Field(default_factory=OneidConfig)
     reminders: RemindersConfig = Field(default_factory=RemindersConfig)
     kpi: KpiConfig = Field(default_factory=KpiConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
     def pii_key(self) -> bytes:
         """The HMAC/encryption key for mobiles and ID numbers, at least ``MIN_PII_KEY_CHARS`` long.

@@ -192,6 +192,10 @@ def demo_command(args: argparse.Namespace) -> int:
     last = months[-1]
     print(last_month_summary(last, month_tasks(serving, last), exports, dealer_folders(exports, last)))
 
+    from dashboards.accounts import demo_accounts, print_demo_accounts
+
+    print_demo_accounts(demo_accounts(Path(settings.paths.state), Path(settings.paths.serving)))
+
     if args.no_dashboard:
         print(f"[demo] done; serving database: {settings.paths.serving}")
         return 0

@@ -1,5 +1,10 @@
-"""End to end, as a user runs it: generate a small OEM, `aftercare run` a month, open the dashboard."""
+"""End to end, as a user runs it: generate a small OEM, `aftercare run` a month, open the dashboard.
 
+The months are the current ones (data up to the last complete month), so a decision a dealer
+manager takes today in the dashboard falls before the next run's cut-off, as it would in use.
+"""
+
+import datetime as dt
 import hashlib
 import json
 import os
@@ -11,13 +16,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.demo import add_months, last_complete_month
 from tests.processes import free_port, start_dashboard, wait_until_up
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-PREVIOUS_MONTH = "2026-10"
-MONTH = "2026-11"
+PREVIOUS_MONTH = last_complete_month(dt.date.today())  # the last month of data, and the first run
+MONTH = add_months(PREVIOUS_MONTH, 1)  # the month the second run prepares (as of the end of PREVIOUS_MONTH)
+NEXT_MONTH = add_months(MONTH, 1)
+AS_OF = (dt.date.fromisoformat(f"{MONTH}-01") - dt.timedelta(days=1)).isoformat()
 
 
 def aftercare(*args: str, env: dict[str, str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -46,7 +54,7 @@ def published(tmp_path_factory):
     )
     (workdir / "dagster_home").mkdir()
     generated = aftercare(
-        "generate", "--out", str(workdir / "data"), "--vehicles", "3000", "--end", "2026-10", "--months", "13",
+        "generate", "--out", str(workdir / "data"), "--vehicles", "3000", "--end", PREVIOUS_MONTH, "--months", "13",
         env=env, cwd=workdir,
     )  # fmt: skip
     assert generated.returncode == 0, generated.stderr[-3000:]
@@ -90,7 +98,7 @@ def test_the_run_publishes_a_serving_database_with_real_numbers(published):
         ).fetchone()
         assert dealers > 0
         assert repair_orders > 0
-        assert con.execute("select month, as_of_date from publish_log").fetchone() == (MONTH, "2026-10-31")
+        assert con.execute("select month, as_of_date from publish_log").fetchone() == (MONTH, AS_OF)
     finally:
         con.close()
 
@@ -133,11 +141,12 @@ def test_the_months_reminders_and_every_dealers_files_are_published(published):
         months = con.execute("select distinct strftime(month, '%Y-%m') from reminders order by 1").fetchall()
         assert months == [(PREVIOUS_MONTH,), (MONTH,)]
         carried = con.execute(
-            "select count(*) from reminders where month = date '2026-11-01' and is_carried_over"
+            "select count(*) from reminders where month = ?::date and is_carried_over", [f"{MONTH}-01"]
         ).fetchone()[0]
         assert carried > 0  # the second month carries tasks of the first
         dealers = {d for (d,) in con.execute(
-            "select distinct dealer_code from reminders where month = date '2026-11-01' and closed_reason is null"
+            "select distinct dealer_code from reminders where month = ?::date and closed_reason is null",
+            [f"{MONTH}-01"],
         ).fetchall()}  # fmt: skip
     finally:
         con.close()
@@ -211,12 +220,32 @@ def serving_value(workdir: Path, sql: str):
         con.close()
 
 
+def add_user(name: str, password: str, *scope: str, env: dict[str, str], cwd: Path) -> None:
+    """`aftercare users add`, as an admin creates an account (the password given on stdin)."""
+    added = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "users", "add", name, *scope, "--password-stdin"],
+        input=password + "\n", env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+
+
+def sign_in(page, url: str, name: str, password: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_text(f"当前用户: {name}")).to_be_visible()
+
+
 def test_an_analyst_reads_the_published_numbers_in_a_real_browser(published, dashboard, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     from tests.browser import CHROMIUM_ARGS, chromium_path
 
-    workdir, _ = published
+    workdir, env = published
+    add_user("e2e.analyst", "Analyst-e2e-2026", "--role", "analyst", env=env, cwd=workdir)
     dealers = serving_value(workdir, "select count(*) from dealers")
     repair_orders = serving_value(workdir, "select sum(repair_orders_12m) from dealers")
     oneids = serving_value(workdir, "select count(distinct oneid) from oneid_map")
@@ -230,6 +259,10 @@ def test_an_analyst_reads_the_published_numbers_in_a_real_browser(published, das
             page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
             page.set_default_timeout(60_000)
             page.goto(dashboard)
+            # nothing but the login form before signing in
+            expect(page.get_by_label("用户名")).to_be_visible()
+            expect(page.get_by_test_id("stMetric")).to_have_count(0)
+            sign_in(page, dashboard, "e2e.analyst", "Analyst-e2e-2026")
             # Chinese first: the overview shows the published totals
             expect(page.get_by_role("heading", name="网络总览")).to_be_visible()
             expect(metric(page, "经销商数")).to_have_text(f"{dealers:,}")
@@ -253,3 +286,106 @@ def test_an_analyst_reads_the_published_numbers_in_a_real_browser(published, das
             expect(page.get_by_test_id("stException")).to_have_count(0)
         finally:
             browser.close()
+
+
+def test_a_dealer_manager_downloads_its_list_closes_a_task_and_the_next_run_leaves_it_out(
+    published, dashboard, tmp_path
+):
+    """The dealer workspace on real data: the download carries the dealer's own customers' real
+    mobiles (those the generator made), the audit log has its line, a task closed in the browser is
+    not carried into the next month while an open one is. Runs last: it publishes NEXT_MONTH."""
+    import csv
+    import io
+
+    import polars as pl
+    from playwright.sync_api import expect, sync_playwright
+
+    from sources.decisions import read_decisions
+    from tests.browser import CHROMIUM_ARGS, chromium_path
+
+    workdir, env = published
+    serving = workdir / "data" / "serving.duckdb"
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        # a dealer with two tasks of MONTH that will carry into NEXT_MONTH unless closed (nothing
+        # happens after the data ends: no call, no visit)
+        dealer, first, second = con.execute(
+            """
+            select dealer_code, min(task_id), max(task_id) from reminders
+            where month = ?::date and closed_reason is null and carry_months < 2
+              and valid_until >= ?::date
+            group by dealer_code having count(*) >= 2 order by count(*) desc, dealer_code limit 1
+            """,
+            [f"{MONTH}-01", f"{NEXT_MONTH}-28"],
+        ).fetchone()
+        due = con.execute(
+            "select count(*) from reminders where month = ?::date and dealer_code = ? and closed_reason is null",
+            [f"{MONTH}-01", dealer],
+        ).fetchone()[0]
+    finally:
+        con.close()
+    add_user(
+        "e2e.dealer", "Dealer-e2e-2026", "--role", "dealer_manager", "--dealer", dealer, env=env, cwd=workdir
+    )
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN").new_page()
+            page.set_default_timeout(60_000)
+            sign_in(page, dashboard, "e2e.dealer", "Dealer-e2e-2026")
+            expect(page.get_by_role("heading", name="经销商工作台")).to_be_visible()
+            with page.expect_download() as download:
+                page.get_by_role("button", name="下载 CSV").locator("visible=true").first.click()
+            listed = list(
+                csv.DictReader(io.StringIO(Path(download.value.path()).read_bytes().decode("utf-8-sig")))
+            )
+            assert len(listed) == due and {first, second} <= {row["任务编号"] for row in listed}
+            truth = pl.read_parquet(workdir / "data" / "truth" / "identifiers.parquet")
+            real_mobiles = set(truth.filter(pl.col("identifier_type") == "mobile")["value"])
+            full = [row["手机号"] for row in listed if "*" not in row["手机号"] and row["手机号"]]
+            # decrypted: the generator's real numbers, or the placeholders dirty exports carry
+            placeholders = {m for m in full if len(set(m)) == 1 or m in ("13800138000", "13888888888")}
+            assert full and all(len(m) == 11 and m.isdigit() for m in full)
+            assert set(full) - placeholders <= real_mobiles and len(placeholders) < len(full)
+
+            page.get_by_role("tab", name="关闭 / 重开任务").click()
+            form = page.get_by_test_id("stForm")
+            form.get_by_test_id("stSelectbox").first.click()
+            page.keyboard.type(first)  # the list is long: type to filter it, as a user would
+            page.get_by_role("option", name=first).click()
+            form.get_by_role("button", name="关闭任务").click()
+            expect(page.get_by_text("已关闭:")).to_be_visible()
+        finally:
+            browser.close()
+    assert [(d.task_id, d.action, d.reason) for d in read_decisions(workdir / "data" / "state")] == [
+        (first, "close", "sold")
+    ]
+    from dashboards.audit import read_downloads
+    from dashboards.store import connect
+
+    store = connect(workdir / "data" / "state")
+    try:
+        line = read_downloads(store)[0]
+    finally:
+        store.close()
+    assert (line["downloaded_by"], line["dealer_code"], line["list_name"], line["rows"]) == (
+        "e2e.dealer", dealer, "due", due,
+    )  # fmt: skip
+    assert line["full_mobiles"] == len(full)
+
+    run = aftercare("run", "--month", NEXT_MONTH, env=env, cwd=workdir)
+    assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        next_tasks = {row[0] for row in con.execute(
+            "select task_id from reminders where month = ?::date", [f"{NEXT_MONTH}-01"]).fetchall()}  # fmt: skip
+        closed = con.execute(
+            "select closed_reason, closed_by from reminders where month = ?::date and task_id = ?",
+            [f"{MONTH}-01", first],
+        ).fetchone()
+    finally:
+        con.close()
+    assert second in next_tasks  # an open task carries over ...
+    assert first not in next_tasks  # ... the closed one does not
+    assert closed == ("sold", "e2e.dealer")

@@ -1,10 +1,13 @@
 """Customer 360: the health of the customer base and a masked look-up of one customer."""
 
+import polars as pl
 import streamlit as st
 
 from dashboards import data
+from dashboards import labels as L
 from dashboards.components import freshness_caption
 from dashboards.i18n import t
+from dashboards.kpi_ui import bars
 
 st.title(t("page_customers"))
 
@@ -40,24 +43,30 @@ with left:
     by_status = data.query(
         "select lapse_status, count(*) as customers from customer_360 group by 1 order by 1"
     )
-    st.bar_chart(
-        by_status, x="lapse_status", y="customers", x_label=t("lapse_status"), y_label=t("customers")
+    bars(
+        L.label_column(by_status, "lapse_status", L.LAPSE_STATUS),
+        "lapse_status",
+        "customers",
+        t("lapse_status"),
     )
 with right:
     st.subheader(t("value_segment"))
     by_segment = data.query(
         "select value_segment, count(*) as customers from customer_360 group by 1 order by 1"
     )
-    st.bar_chart(
-        by_segment, x="value_segment", y="customers", x_label=t("value_segment"), y_label=t("customers")
+    bars(
+        L.label_column(by_segment, "value_segment", L.VALUE_SEGMENT),
+        "value_segment",
+        "customers",
+        t("value_segment"),
     )
 
 st.subheader(t("lookup"))
-key = st.text_input(t("lookup"), label_visibility="collapsed", placeholder="OID000000000001 / LVS...").strip()
+key = st.text_input(t("lookup"), label_visibility="collapsed", placeholder="OID… / VIN").strip()
 if key:
     customer = data.query(
         """
-        select * exclude (mobile_hmac, id_number_hmac) from customer_360
+        select * from customer_360
         where oneid = ? or oneid = (select current_owner_oneid from vehicles where vin = upper(?))
         """,
         (key, key),
@@ -67,17 +76,24 @@ if key:
     else:
         record = customer.row(0, named=True)
         st.dataframe(
-            [{"field": k, "value": "" if v is None else str(v)} for k, v in record.items()],
+            pl.DataFrame(
+                {
+                    t("field"): [L.field_name(k) for k in record],
+                    t("value"): [L.field_value(k, v) for k, v in record.items()],
+                }
+            ),
             hide_index=True,
             width="stretch",
         )
         st.caption(t("vehicles"))
+        vehicles = data.query(
+            "select vin, model_name, first_invoice_date, servicing_dealer_code, last_visit_date, "
+            "estimated_mileage_km, next_maintenance_due_date, lapse_status "
+            "from vehicles where current_owner_oneid = ? order by vin",
+            (record["oneid"],),
+        )
         st.dataframe(
-            data.query(
-                "select vin, model_name, first_invoice_date, servicing_dealer_code, last_visit_date, "
-                "estimated_mileage_km, next_maintenance_due_date, lapse_status "
-                "from vehicles where current_owner_oneid = ? order by vin",
-                (record["oneid"],),
-            ),
+            L.label_column(vehicles, "lapse_status", L.LAPSE_STATUS),
             hide_index=True,
+            column_config={c: L.field_name(c) for c in vehicles.columns},
         )

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboards import data
+from dashboards import labels as L
 from dashboards.components import freshness_caption
 from dashboards.i18n import t
 
@@ -27,11 +28,12 @@ with st.container(horizontal=True):
     st.metric(t("changes"), f"{changes:,}", border=True)
 
 st.subheader(t("identifier_type"))
+by_type = data.query(
+    "select identifier_type, count(*) as identifiers, count(distinct oneid) as oneids "
+    "from oneid_map group by 1 order by 2 desc"
+)
 st.dataframe(
-    data.query(
-        "select identifier_type, count(*) as identifiers, count(distinct oneid) as oneids "
-        "from oneid_map group by 1 order by 2 desc"
-    ),
+    L.label_column(by_type, "identifier_type", L.IDENTIFIER_TYPE),
     hide_index=True,
     column_config={
         "identifier_type": t("identifier_type"),
