@@ -14,7 +14,7 @@ import duckdb
 from sources.pii import PiiVault
 from tests.dashboards.fixture_kpis import build_kpis, insert_rows
 
-PII_KEY = b"dashboard-test-pii-key"
+PII_KEY = b"dashboard-test-pii-key-0123456789abcdef"
 MONTH = dt.date(2026, 11, 1)  # the list month prepared by the last run
 LAST_MONTH = dt.date(2026, 10, 1)  # the month just ended
 
