@@ -1,82 +1,22 @@
-"""End to end, as a user runs it: generate a small OEM, `aftercare run` a month, open the dashboard."""
+"""End to end, as a user runs it: generate a small OEM, `aftercare run` two months, rerun them, open
+the dashboard. The OEM and its two runs are the session's (tests/generated_oem.py)."""
 
 import hashlib
-import json
-import os
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from tests.generated_oem import MONTH, PREVIOUS_MONTH
 from tests.processes import free_port, start_dashboard, wait_until_up
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
-PREVIOUS_MONTH = "2026-10"
-MONTH = "2026-11"
-
-
-def aftercare(*args: str, env: dict[str, str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("e2e")
-    (workdir / "aftercare.toml").write_text('[paths]\ndata = "data"\n')
-    env = dict(os.environ)
-    env.update(
-        {
-            "AFTERCARE_CONFIG": str(workdir / "aftercare.toml"),
-            "AFTERCARE_PII_KEY": "e2e-test-key",
-            "DAGSTER_HOME": str(workdir / "dagster_home"),
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    (workdir / "dagster_home").mkdir()
-    generated = aftercare(
-        "generate", "--out", str(workdir / "data"), "--vehicles", "3000", "--end", "2026-10", "--months", "13",
-        env=env, cwd=workdir,
-    )  # fmt: skip
-    assert generated.returncode == 0, generated.stderr[-3000:]
-
-    # the WeChat/WeCom simulator on loopback, started the way a user starts it
-    state = workdir / "data" / "wechat"
-    port = free_port()
-    simulator = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "simulate", "--data", str(workdir / "data"), "--port", str(port)],
-        env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}"
-        assert wait_until_up(f"{url}/__sim/state") is not None, "the simulator did not start"
-        env.update(
-            {
-                "AFTERCARE_WECHAT_BASE_URL": url,
-                "AFTERCARE_WECOM_BASE_URL": url,
-                "AFTERCARE_WECHAT_SECRET": json.loads((state / "oa_account.json").read_text())["secret"],
-                "AFTERCARE_WECOM_SECRET": json.loads((state / "wecom_corp.json").read_text())["secret"],
-            }
-        )
-        # two consecutive months, as the schedule runs them: the second publish is gated against the first
-        for month in (PREVIOUS_MONTH, MONTH):
-            run = aftercare("run", "--month", month, env=env, cwd=workdir)
-            assert run.returncode == 0, (month, run.stdout[-3000:], run.stderr[-3000:])
-        yield workdir, env
-    finally:
-        simulator.terminate()
-        simulator.wait(timeout=20)
+def published(two_month_oem):
+    return two_month_oem.workdir, two_month_oem.env
 
 
 def test_the_run_publishes_a_serving_database_with_real_numbers(published):
@@ -124,33 +64,90 @@ def test_the_months_reminders_and_every_dealers_files_are_published(published):
         ]
 
 
-def test_a_second_run_of_the_same_month_changes_no_number_no_reminder_and_no_file(published):
-    workdir, env = published
-    serving = workdir / "data" / "serving.duckdb"
-    exports = workdir / "data" / "exports"
+# the warehouse's month-grain reminder tables: every month's list, statuses and cut-off, the mart
+REMINDER_TABLES = (
+    "intermediate.int_reminder_lists",
+    "intermediate.int_reminder_statuses",
+    "intermediate.int_reminder_months",
+    "marts.reminders",
+)
 
-    def snapshot():
-        con = duckdb.connect(str(serving), read_only=True)
-        try:
-            dealers = con.execute("select * from dealers order by dealer_code").fetchall()
-            reminders = con.execute("select * from reminders order by month, task_id").fetchall()
-        finally:
-            con.close()
-        files = {
-            str(p.relative_to(exports)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-            for p in sorted(exports.rglob("*"))
-            if p.is_file()
+
+def every_row(database: Path, relations) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return {
+            relation: con.execute(f"select * from {relation} order by all").fetchall()
+            for relation in relations
         }
-        return dealers, reminders, files
+    finally:
+        con.close()
 
-    before = snapshot()
-    assert before[1] and before[2]
-    rerun = aftercare("run", "--month", MONTH, env=env, cwd=workdir)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    after = snapshot()
-    assert after[0] == before[0]
-    assert after[1] == before[1]  # not a row of reminders
-    assert after[2] == before[2]  # not a byte of the dealer files, not even a modification time
+
+def published_tables(serving: Path) -> dict[str, list[tuple]]:
+    """Every table of serving.duckdb, whole; of publish_log the view it shows (month, cut-off), not
+    the id and time of the run that published it."""
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()]
+    finally:
+        con.close()
+    rows = every_row(serving, [t for t in tables if t != "publish_log"])
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        rows["publish_log"] = con.execute("select month, as_of_date from publish_log").fetchall()
+    finally:
+        con.close()
+    return rows
+
+
+def dealer_files(exports: Path) -> dict[str, tuple[str, int]]:
+    return {
+        str(p.relative_to(exports)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in sorted(exports.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_reruns_of_both_months_reproduce_every_row_and_file_and_never_roll_the_dashboard_back(two_month_oem):
+    oem = two_month_oem
+    reminders = every_row(oem.warehouse, REMINDER_TABLES)
+    published = published_tables(oem.serving)
+    files = dealer_files(oem.exports)
+    assert {month.strftime("%Y-%m") for (month, *_) in reminders["intermediate.int_reminder_lists"]} == {
+        PREVIOUS_MONTH,
+        MONTH,
+    }
+    assert published["publish_log"] == [(MONTH, "2026-10-31")]
+    assert {name.split("/")[0] for name in files} == {PREVIOUS_MONTH, MONTH}
+    # the landing tables hold files dated after the previous month's cut-off (2026-09-30): October's
+    con = duckdb.connect(str(oem.warehouse), read_only=True)
+    try:
+        later = con.execute(
+            "select count(*) from landing.campaigns where _file_date > date '2026-09-30'"
+        ).fetchone()
+        vehicles_as_published = con.execute("select * from marts.vehicles order by all").fetchall()
+    finally:
+        con.close()
+    assert later[0] > 0
+
+    # a rerun of the previous month sees only what was known at its cut-off: it rebuilds its list
+    # exactly as its first run did, and keeps the later, more final statuses run 2026-11 stored
+    oem.run(PREVIOUS_MONTH)
+    assert every_row(oem.warehouse, REMINDER_TABLES) == reminders
+    # it did run as of 2026-09-30 (the warehouse's current-state marts are that view now) ...
+    assert every_row(oem.warehouse, ["marts.vehicles"])["marts.vehicles"] != vehicles_as_published
+    # ... yet serving.duckdb still shows 2026-11 (customer_360, vehicles, KPIs, publish_log) and
+    # the previous month's reminder rows it took from the warehouse are the same rows
+    assert published_tables(oem.serving) == published
+    assert dealer_files(oem.exports) == files  # no dealer file rewritten, not even touched
+
+    # and a rerun of the month after it changes no row of the warehouse or serving, and no file
+    oem.run(MONTH)
+    assert every_row(oem.warehouse, REMINDER_TABLES) == reminders
+    assert every_row(oem.warehouse, ["marts.vehicles"])["marts.vehicles"] == vehicles_as_published
+    assert published_tables(oem.serving) == published
+    assert dealer_files(oem.exports) == files
 
 
 @pytest.fixture(scope="module")
