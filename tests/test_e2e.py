@@ -1,13 +1,8 @@
-"""End to end, as a user runs it: generate a small OEM, `aftercare run` a month, open the dashboard.
+"""End to end, as a user runs it: generate a small OEM, `aftercare run` two months, rerun them, open
+the dashboard, sign in as an analyst and as a dealer manager. The OEM and its two runs are the
+session's (tests/generated_oem.py); the last test publishes a third month, so it runs last."""
 
-The months are the current ones (data up to the last complete month), so a decision a dealer
-manager takes today in the dashboard falls before the next run's cut-off, as it would in use.
-"""
-
-import datetime as dt
 import hashlib
-import json
-import os
 import subprocess
 import sys
 import urllib.request
@@ -16,75 +11,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.demo import add_months, last_complete_month
+from tests.generated_oem import AS_OF, MONTH, NEXT_MONTH, PREVIOUS_AS_OF, PREVIOUS_MONTH
 from tests.processes import free_port, start_dashboard, wait_until_up
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
-PREVIOUS_MONTH = last_complete_month(dt.date.today())  # the last month of data, and the first run
-MONTH = add_months(PREVIOUS_MONTH, 1)  # the month the second run prepares (as of the end of PREVIOUS_MONTH)
-NEXT_MONTH = add_months(MONTH, 1)
-AS_OF = (dt.date.fromisoformat(f"{MONTH}-01") - dt.timedelta(days=1)).isoformat()
-
-
-def aftercare(*args: str, env: dict[str, str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("e2e")
-    (workdir / "aftercare.toml").write_text('[paths]\ndata = "data"\n')
-    env = dict(os.environ)
-    env.update(
-        {
-            "AFTERCARE_CONFIG": str(workdir / "aftercare.toml"),
-            "AFTERCARE_PII_KEY": "e2e-test-key-0123456789abcdefghijklmnop",
-            "DAGSTER_HOME": str(workdir / "dagster_home"),
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    (workdir / "dagster_home").mkdir()
-    generated = aftercare(
-        "generate", "--out", str(workdir / "data"), "--vehicles", "3000", "--end", PREVIOUS_MONTH, "--months", "13",
-        env=env, cwd=workdir,
-    )  # fmt: skip
-    assert generated.returncode == 0, generated.stderr[-3000:]
-
-    # the WeChat/WeCom simulator on loopback, started the way a user starts it
-    state = workdir / "data" / "wechat"
-    port = free_port()
-    simulator = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "simulate", "--data", str(workdir / "data"), "--port", str(port)],
-        env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}"
-        assert wait_until_up(f"{url}/__sim/state") is not None, "the simulator did not start"
-        env.update(
-            {
-                "AFTERCARE_WECHAT_BASE_URL": url,
-                "AFTERCARE_WECOM_BASE_URL": url,
-                "AFTERCARE_WECHAT_SECRET": json.loads((state / "oa_account.json").read_text())["secret"],
-                "AFTERCARE_WECOM_SECRET": json.loads((state / "wecom_corp.json").read_text())["secret"],
-            }
-        )
-        # two consecutive months, as the schedule runs them: the second publish is gated against the first
-        for month in (PREVIOUS_MONTH, MONTH):
-            run = aftercare("run", "--month", month, env=env, cwd=workdir)
-            assert run.returncode == 0, (month, run.stdout[-3000:], run.stderr[-3000:])
-        yield workdir, env
-    finally:
-        simulator.terminate()
-        simulator.wait(timeout=20)
+def published(two_month_oem):
+    return two_month_oem.workdir, two_month_oem.env
 
 
 def test_the_run_publishes_a_serving_database_with_real_numbers(published):
@@ -104,8 +39,8 @@ def test_the_run_publishes_a_serving_database_with_real_numbers(published):
 
 
 def test_the_kpi_tables_are_published_for_every_month_up_to_the_cut_off(published):
-    """docs/kpis.md: the run for 2026-11 publishes every KPI table; the reminder KPIs cover the list
-    the previous run made (2026-10, still provisional), the others every month of the data."""
+    """docs/kpis.md: the run for MONTH publishes every KPI table; the reminder KPIs cover the list
+    the previous run made (PREVIOUS_MONTH, still provisional), the others every month of the data."""
     workdir, _ = published
     con = duckdb.connect(str(workdir / "data" / "serving.duckdb"), read_only=True)
     try:
@@ -115,17 +50,20 @@ def test_the_kpi_tables_are_published_for_every_month_up_to_the_cut_off(publishe
             last, final = con.execute(
                 f"select max(month), bool_or(is_final) from {table} where level = 'nation'"
             ).fetchone()
-            assert str(last) == "2026-10-01", table
+            assert str(last) == f"{PREVIOUS_MONTH}-01", table
             # the older months are final; the only reminder list with KPIs is October's, provisional
             assert final is (table != "kpi_reminders_monthly"), table
         assert con.execute(
             "select due > 0, not is_final from kpi_reminders_monthly "
-            "where level = 'nation' and month = '2026-10-01' and reminder_type = 'all'"
+            "where level = 'nation' and month = ?::date and reminder_type = 'all'",
+            [f"{PREVIOUS_MONTH}-01"],
         ).fetchone() == (True, True)
         assert con.execute("select count(*) from kpi_bookings_monthly where period_grain = 'month' "
                            "and level = 'nation' and booking_channel = 'all'").fetchone()[0] >= 12  # fmt: skip
         assert (
-            con.execute("select count(*) from kpi_dealer_scorecard where month = '2026-10-01'").fetchone()[0]
+            con.execute(
+                "select count(*) from kpi_dealer_scorecard where month = ?::date", [f"{PREVIOUS_MONTH}-01"]
+            ).fetchone()[0]
             > 0
         )
         assert con.execute("select count(*) from kpi_campaigns where level = 'nation'").fetchone()[0] > 0
@@ -141,7 +79,7 @@ def test_the_months_reminders_and_every_dealers_files_are_published(published):
         months = con.execute("select distinct strftime(month, '%Y-%m') from reminders order by 1").fetchall()
         assert months == [(PREVIOUS_MONTH,), (MONTH,)]
         carried = con.execute(
-            "select count(*) from reminders where month = ?::date and is_carried_over", [f"{MONTH}-01"]
+            f"select count(*) from reminders where month = date '{MONTH}-01' and is_carried_over"
         ).fetchone()[0]
         assert carried > 0  # the second month carries tasks of the first
         dealers = {d for (d,) in con.execute(
@@ -163,33 +101,141 @@ def test_the_months_reminders_and_every_dealers_files_are_published(published):
         ]
 
 
-def test_a_second_run_of_the_same_month_changes_no_number_no_reminder_and_no_file(published):
-    workdir, env = published
-    serving = workdir / "data" / "serving.duckdb"
-    exports = workdir / "data" / "exports"
+# the warehouse's month-grain reminder tables: every month's list, statuses and cut-off, the mart
+REMINDER_TABLES = (
+    "intermediate.int_reminder_lists",
+    "intermediate.int_reminder_statuses",
+    "intermediate.int_reminder_months",
+    "marts.reminders",
+)
 
-    def snapshot():
-        con = duckdb.connect(str(serving), read_only=True)
-        try:
-            dealers = con.execute("select * from dealers order by dealer_code").fetchall()
-            reminders = con.execute("select * from reminders order by month, task_id").fetchall()
-        finally:
-            con.close()
-        files = {
-            str(p.relative_to(exports)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-            for p in sorted(exports.rglob("*"))
-            if p.is_file()
+
+def every_row(database: Path, relations) -> dict[str, list[tuple]]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return {
+            relation: con.execute(f"select * from {relation} order by all").fetchall()
+            for relation in relations
         }
-        return dealers, reminders, files
+    finally:
+        con.close()
 
-    before = snapshot()
-    assert before[1] and before[2]
-    rerun = aftercare("run", "--month", MONTH, env=env, cwd=workdir)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    after = snapshot()
-    assert after[0] == before[0]
-    assert after[1] == before[1]  # not a row of reminders
-    assert after[2] == before[2]  # not a byte of the dealer files, not even a modification time
+
+def published_tables(serving: Path) -> dict[str, list[tuple]]:
+    """Every table of serving.duckdb, whole; of publish_log the view it shows (month, cut-off), not
+    the id and time of the run that published it."""
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()]
+    finally:
+        con.close()
+    rows = every_row(serving, [t for t in tables if t != "publish_log"])
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        rows["publish_log"] = con.execute("select month, as_of_date from publish_log").fetchall()
+    finally:
+        con.close()
+    return rows
+
+
+def dealer_files(exports: Path) -> dict[str, tuple[str, int]]:
+    return {
+        str(p.relative_to(exports)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in sorted(exports.rglob("*"))
+        if p.is_file()
+    }
+
+
+def rows_by_task(database: Path, relation: str) -> dict[tuple, dict]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        result = con.execute(f"select * from {relation}")
+        names = [d[0] for d in result.description]
+        return {
+            (row["month"], row["task_id"]): row
+            for row in (dict(zip(names, r, strict=True)) for r in result.fetchall())
+        }
+    finally:
+        con.close()
+
+
+def assert_same_rows_but_for_identity_changes(
+    before: dict, after: dict, changes: set[tuple[str, str]]
+) -> int:
+    """``after`` has the rows of ``before``, column for column, except the owner's OneID where OneID
+    re-identified that owner since (a ``split``/``merge`` of the old OneID in identity.oneid_changes):
+    the identity has no view as of a past cut-off and a rerun labels a task with its owner's current
+    OneID (docs/reminders.md "Reruns and backfills"). Returns how many rows were re-labelled."""
+    assert after.keys() == before.keys()
+    relabelled = 0
+    for key, row in before.items():
+        differ = {column for column, value in row.items() if after[key][column] != value}
+        if differ:
+            assert differ == {"oneid"}, (key, {c: (row[c], after[key][c]) for c in differ})
+            assert (row["oneid"], after[key]["oneid"]) in changes, key
+            relabelled += 1
+    return relabelled
+
+
+def test_reruns_of_both_months_reproduce_every_row_and_file_and_never_roll_the_dashboard_back(two_month_oem):
+    oem = two_month_oem
+    lists, reminders = (
+        rows_by_task(oem.warehouse, r) for r in ("intermediate.int_reminder_lists", "marts.reminders")
+    )
+    statuses = every_row(
+        oem.warehouse, ["intermediate.int_reminder_statuses", "intermediate.int_reminder_months"]
+    )
+    published = published_tables(oem.serving)
+    files = dealer_files(oem.exports)
+    assert {month.strftime("%Y-%m") for (month, _) in lists} == {PREVIOUS_MONTH, MONTH}
+    assert published["publish_log"] == [(MONTH, AS_OF)]
+    assert {name.split("/")[0] for name in files} == {PREVIOUS_MONTH, MONTH}
+    # the landing tables hold files dated after the previous month's cut-off: PREVIOUS_MONTH's
+    con = duckdb.connect(str(oem.warehouse), read_only=True)
+    try:
+        later = con.execute(
+            "select count(*) from landing.campaigns where _file_date > ?::date", [PREVIOUS_AS_OF]
+        ).fetchone()
+        vehicles_as_published = con.execute("select * from marts.vehicles order by all").fetchall()
+    finally:
+        con.close()
+    assert later[0] > 0
+
+    # a rerun of the previous month sees only what was known at its cut-off: it rebuilds its list
+    # as its first run did, and keeps the later, more final statuses the run for MONTH stored
+    oem.run(PREVIOUS_MONTH)
+    con = duckdb.connect(str(oem.warehouse), read_only=True)
+    try:
+        changes = set(con.execute("select old_oneid, new_oneid from identity.oneid_changes").fetchall())
+    finally:
+        con.close()
+    relabelled = assert_same_rows_but_for_identity_changes(
+        lists, rows_by_task(oem.warehouse, "intermediate.int_reminder_lists"), changes
+    )
+    assert relabelled <= len(lists) // 100  # a handful of owners, not the list
+    assert_same_rows_but_for_identity_changes(
+        reminders, rows_by_task(oem.warehouse, "marts.reminders"), changes
+    )
+    assert every_row(oem.warehouse, list(statuses)) == statuses
+    # it did run as of PREVIOUS_AS_OF (the warehouse's current-state marts show that view now) ...
+    assert every_row(oem.warehouse, ["marts.vehicles"])["marts.vehicles"] != vehicles_as_published
+    # ... yet serving.duckdb still shows MONTH (customer_360, vehicles, KPIs, publish_log): only
+    # the previous month's reminder rows were replaced, by the rerun's
+    republished = published_tables(oem.serving)
+    assert {t: r for t, r in republished.items() if t != "reminders"} == {
+        t: r for t, r in published.items() if t != "reminders"
+    }
+    rerun = every_row(oem.warehouse, ["marts.reminders"])["marts.reminders"]
+    assert republished["reminders"] == rerun
+    assert dealer_files(oem.exports) == files  # no dealer file rewritten, not even touched
+
+    # and a rerun of the month after it changes no row of the warehouse or serving, and no file
+    oem.run(MONTH)
+    assert every_row(oem.warehouse, ["marts.reminders"])["marts.reminders"] == rerun
+    assert every_row(oem.warehouse, list(statuses)) == statuses
+    assert every_row(oem.warehouse, ["marts.vehicles"])["marts.vehicles"] == vehicles_as_published
+    assert published_tables(oem.serving) == republished
+    assert dealer_files(oem.exports) == files
 
 
 @pytest.fixture(scope="module")
@@ -374,7 +420,10 @@ def test_a_dealer_manager_downloads_its_list_closes_a_task_and_the_next_run_leav
     )  # fmt: skip
     assert line["full_mobiles"] == len(full)
 
-    run = aftercare("run", "--month", NEXT_MONTH, env=env, cwd=workdir)
+    run = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "run", "--month", NEXT_MONTH],
+        env=env, cwd=workdir, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
     assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
     con = duckdb.connect(str(serving), read_only=True)
     try:

@@ -130,10 +130,13 @@
                 {{ tasks }}.vin = calls.vin
                 and {{ tasks }}.reminder_type = calls.reminder_type
                 and {{ tasks }}.month = calls.month
+        -- a month's sends are made after its list is built, i.e. after its run's cut-off: a run
+        -- knows the sends of the months before its own (never M's, even when rerun after them)
         left join {{ ref('stg_wechat__template_send_results') }} as sends
             on
                 {{ tasks }}.task_id = sends.task_id
                 and {{ tasks }}.month = sends.month
+                and sends.month < {{ report_month() }}
         left join {{ ref('int_reminder_return_facts') }} as returns
             on
                 {{ tasks }}.vin = returns.vin

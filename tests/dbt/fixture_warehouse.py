@@ -331,6 +331,13 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
             cols = dict(columns) if schema != "landing" else {**columns, **LINEAGE}
             ddl = ", ".join(f'"{c}" {t}' for c, t in cols.items())
             con.execute(f"create or replace table {schema}.{table} ({ddl})")
+    # ingestion's earlier versions of each landing key (empty: every fixture row is current)
+    con.execute("create schema if not exists landing_history")
+    for table, columns in LANDING.items():
+        ddl = ", ".join(
+            f'"{c}" {t}' for c, t in {**columns, **LINEAGE, "_file_modified_at": "DOUBLE"}.items()
+        )
+        con.execute(f"create or replace table landing_history.{table} ({ddl})")
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, relation: str, rows: list[dict]) -> None:

@@ -1,19 +1,14 @@
 """Two months of reminder lists on a generated OEM: the carried tasks of month 2 are exactly the
 tasks the carry-over rules select from month 1, recomputed here in Python from the landed rows.
 
-A small generated OEM (2,000 vehicles) goes through the real ingestion, OneID and WeChat sync
-(``aftercare run --select``, with the simulator on loopback) for 2026-10 and then 2026-11, each
-followed by a real ``dbt build`` of the reminder models and their parents for that month. Publish,
-dispatch and the dealer files are not this test's business (tests/test_e2e.py runs them).
+The session's generated OEM (tests/generated_oem.py: 3,000 vehicles through ``aftercare run``
+the last complete month and then the one after it, with the simulator on loopback: ingestion, OneID, WeChat sync, the real
+``dbt build`` of both months, publish) is read from its warehouse.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -22,86 +17,20 @@ import pytest
 
 from pipelines.config import RemindersConfig
 from sources.scrub import sql_holds_personal_number
-from tests.dbt.conftest import assert_built, dbt_build
-from tests.processes import free_port, wait_until_up
+from tests.generated_oem import AS_OF, MONTH, PREVIOUS_MONTH
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
-MONTHS = ("2026-10", "2026-11")
-UPSTREAM = "group:ingestion or group:identity or group:wechat or group:decisions"
-MONTHLY = ["--select", "+tag:monthly", "--indirect-selection", "cautious"]
 RULES = RemindersConfig()
 # the export's Chinese codes (SOURCES.md) of what the rules read, mapped here independently
 CALL_TYPES = {"首保": "first_maintenance", "保养": "maintenance", "质保": "warranty", "保险": "insurance",
               "年审": "inspection", "生日": "birthday", "活动": "campaign"}  # fmt: skip
 MAINTENANCE_SERVICE_TYPES = ("首保", "定期保养")
 
-# until the settlement asset ["wechat", "template_send_results"] runs before dbt, the table it
-# promises (docs/reminders.md) is made here, empty, in its contract's shape
-SEND_RESULTS_DDL = """
-create schema if not exists wechat;
-create table if not exists wechat.template_send_results (
-    task_id varchar, month varchar, openid varchar, msgid varchar, sent_at timestamp, wechat_status varchar
-)
-"""
-
-
-def as_of(month: str) -> str:
-    return (dt.date.fromisoformat(f"{month}-01") - dt.timedelta(days=1)).isoformat()
-
 
 @pytest.fixture(scope="module")
-def two_months(tmp_path_factory):
-    work = tmp_path_factory.mktemp("reminders_generated")
-    (work / "aftercare.toml").write_text('[paths]\ndata = "data"\n')
-    (work / "dagster_home").mkdir()
-    env = {
-        **os.environ,
-        "AFTERCARE_CONFIG": str(work / "aftercare.toml"),
-        "AFTERCARE_PII_KEY": "reminders-generated-test-key-0123456789",
-        "DAGSTER_HOME": str(work / "dagster_home"),
-        "PYTHONPATH": str(ROOT),
-    }
-
-    def aftercare(*args):
-        done = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env, cwd=work,
-                              capture_output=True, text=True, timeout=1800, check=False)  # fmt: skip
-        assert done.returncode == 0, (args, done.stdout[-4000:], done.stderr[-4000:])
-
-    aftercare(
-        "generate", "--out", str(work / "data"), "--vehicles", "2000", "--end", "2026-10", "--months", "13"
-    )
-    port = free_port()
-    simulator = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "simulate", "--data", str(work / "data"), "--port", str(port)],
-        env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    warehouse = work / "data" / "warehouse.duckdb"
-    try:
-        url = f"http://127.0.0.1:{port}"
-        assert wait_until_up(f"{url}/__sim/state") is not None, "the simulator did not start"
-        state = work / "data" / "wechat"
-        env.update(
-            {
-                "AFTERCARE_WECHAT_BASE_URL": url,
-                "AFTERCARE_WECOM_BASE_URL": url,
-                "AFTERCARE_WECHAT_SECRET": json.loads((state / "oa_account.json").read_text())["secret"],
-                "AFTERCARE_WECOM_SECRET": json.loads((state / "wecom_corp.json").read_text())["secret"],
-            }
-        )
-        for month in MONTHS:
-            aftercare("run", "--month", month, "--select", UPSTREAM)
-            con = duckdb.connect(str(warehouse))
-            try:
-                con.execute(SEND_RESULTS_DDL)
-            finally:
-                con.close()
-            assert_built(dbt_build(warehouse, as_of(month), work, *MONTHLY))
-    finally:
-        simulator.terminate()
-        simulator.wait(timeout=20)
-    return warehouse
+def two_months(two_month_oem) -> Path:
+    return two_month_oem.warehouse
 
 
 def read(warehouse: Path, sql: str) -> pl.DataFrame:
@@ -125,13 +54,13 @@ def test_the_carried_tasks_of_month_2_are_exactly_those_the_rules_select_from_mo
     first = read(
         two_months,
         "select task_id, vin, reminder_type, channel, carry_months, valid_until, dealer_code, first_month "
-        "from marts.reminders where month = date '2026-10-01'",
+        f"from marts.reminders where month = date '{PREVIOUS_MONTH}-01'",
     )
-    # month 1's statuses as the run for month 2 knew them (cut-off 2026-10-31), from the landed rows
-    cutoff = dt.date(2026, 10, 31)
+    # month 1's statuses as the run for month 2 knew them (cut-off AS_OF), from the landed rows
+    cutoff = dt.date.fromisoformat(AS_OF)
     start, grace_end = (
-        dt.date(2026, 10, 1),
-        dt.date(2026, 10, 31) + dt.timedelta(days=RULES.return_grace_days),
+        dt.date.fromisoformat(f"{PREVIOUS_MONTH}-01"),
+        cutoff + dt.timedelta(days=RULES.return_grace_days),
     )
     calls = read(
         two_months, "select vin, reminder_type, result, duration_s, called_at from landing.reminder_calls"
@@ -147,7 +76,8 @@ def test_the_carried_tasks_of_month_2_are_exactly_those_the_rules_select_from_mo
         .alias("reached"),
     )
     sends = read(
-        two_months, "select task_id, wechat_status from wechat.template_send_results where month = '2026-10'"
+        two_months,
+        f"select task_id, wechat_status from wechat.template_send_results where month = '{PREVIOUS_MONTH}'",
     )
     ros = read(two_months, "select vin, service_type, opened_at from landing.repair_orders").with_columns(
         pl.col("opened_at").cast(pl.Date).alias("opened_on")
@@ -183,12 +113,12 @@ def test_the_carried_tasks_of_month_2_are_exactly_those_the_rules_select_from_mo
     carries = judged.filter(
         ~pl.col("done")
         & (pl.col("carry_months") < RULES.max_carry_months)
-        & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= dt.date(2026, 11, 1)))
+        & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= dt.date.fromisoformat(f"{MONTH}-01")))
     )
     carried = read(
         two_months,
         "select task_id, carry_months, dealer_code, first_month from marts.reminders "
-        "where month = date '2026-11-01' and is_carried_over",
+        f"where month = date '{MONTH}-01' and is_carried_over",
     )
     assert carries.height > 0 and judged.filter(pl.col("done")).height > 0  # both outcomes occur
     assert set(carried["task_id"]) == set(carries["task_id"])
@@ -202,7 +132,8 @@ def test_the_carried_tasks_of_month_2_are_exactly_those_the_rules_select_from_mo
 def test_month_1s_rows_record_what_the_rule_made_of_them(two_months):
     outcomes = read(
         two_months,
-        "select carry_outcome, count(*) as tasks from marts.reminders where month = date '2026-10-01' group by all",
+        "select carry_outcome, count(*) as tasks from marts.reminders "
+        f"where month = date '{PREVIOUS_MONTH}-01' group by all",
     )
     assert set(outcomes["carry_outcome"]) <= {"carried", "done", "window_passed", "max_carry", "closed"}
     assert None not in set(outcomes["carry_outcome"])

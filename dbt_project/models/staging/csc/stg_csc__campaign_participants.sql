@@ -2,7 +2,8 @@ with
 
 source as (
 
-    select * from {{ source('landing', 'campaign_participants') }}
+    -- the rows known at the cut-off: each key's version in force then (macro landing_as_of)
+    {{ landing_as_of('campaign_participants', ['participant_id']) }}
 
 ),
 

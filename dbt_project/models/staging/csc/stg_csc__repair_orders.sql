@@ -2,7 +2,8 @@ with
 
 source as (
 
-    select * from {{ source('landing', 'repair_orders') }}
+    -- the rows known at the cut-off: each key's version in force then (macro landing_as_of)
+    {{ landing_as_of('repair_orders', ['ro_no']) }}
 
 ),
 
