@@ -59,17 +59,35 @@
 {%- endmacro %}
 
 
-{#- The first month in which a reference date `reference` (a DATE) is no longer "within `months`
-    months" at the month's end, i.e. the first month start k with
-        reference <= last_day(k) - `months` months,
-    the cut of the lapse-status rule (macro lapse_status) evaluated at each month end. It is the
-    month `months` after the reference's month, or the one after that when the reference falls on a
-    day the shorter month end cannot reach (Aug 31 is still within 6 months on Feb 28). -#}
+{#- Months as integers (year * 12 + month - 1): range arithmetic over millions of rows without a
+    date function per row; month_from_index turns a few aggregated ones back into dates. -#}
+{% macro month_index(date) -%}
+    cast(extract(year from {{ date }}) * 12 + extract(month from {{ date }}) - 1 as integer)
+{%- endmacro %}
+
+{% macro kpi_month_index(back) -%}
+    {%- set as_of = modules.datetime.date.fromisoformat(var('as_of_date') | string) -%}
+    {{- as_of.year * 12 + as_of.month - 1 - back -}}
+{%- endmacro %}
+
+{% macro month_from_index(index) -%}
+    cast({{ dbt.dateadd('month', '(' ~ index ~ ') - 24000', "cast('2000-01-01' as date)") }} as date)
+{%- endmacro %}
+
+
+{#- The first month (index) at whose end a reference date (a DATE) is no longer within `months`
+    months: the first month k with reference <= last_day(k) - `months` months, the cut of the
+    lapse-status rule (macro lapse_status) evaluated at each month end. It is the month `months`
+    after the reference's, or the one after that when the reference's day is later than that
+    month has days (Aug 31 is still within 6 months on Feb 28). -#}
 {% macro month_status_ends(reference, months) -%}
+    {%- set due = month_index(reference) ~ ' + ' ~ months -%}
     case
-        when {{ reference }} > {{ add_months(-months, dbt.last_day(add_months(months, month_start(reference)), 'month')) }}
-            then {{ add_months(months + 1, month_start(reference)) }}
-        else {{ add_months(months, month_start(reference)) }}
+        when
+            extract(day from {{ reference }}) > 28
+            and extract(day from {{ reference }}) > extract(day from {{ dbt.last_day(month_from_index(due), 'month') }})
+            then {{ due }} + 1
+        else {{ due }}
     end
 {%- endmacro %}
 

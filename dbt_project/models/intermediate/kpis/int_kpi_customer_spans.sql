@@ -10,6 +10,12 @@
 --   retention_base / retained              a visit 24..13 months before / and one in the last 12
 --   followers                              subscribed Official Account followers
 --   owners / bound_owners / reachable_owners   OneIDs owning a car; with a bound openid; subscribed too
+--
+-- Months are integer indices (macro month_index) until the end: a visit is a row here.
+
+{%- set first_month = kpi_month_index(var('kpi_history_months') | int - 1) | int %}
+{%- set last_month = kpi_month_index(0) | int %}
+{%- set retention = var('kpi_retention_months') | int %}
 
 with
 
@@ -77,11 +83,9 @@ reference_dates as (
 references_in_force as (
 
     select
-        vin,
         dealer_code,
-        reference_date,
-        {{ month_start('reference_date') }} as reference_month,
-        {{ month_start('lead(reference_date) over (partition by vin order by reference_date)') }}
+        {{ month_index('reference_date') }} as reference_month,
+        {{ month_index('lead(reference_date) over (partition by vin order by reference_date)') }}
             as next_reference_month,
         {{ month_status_ends('reference_date', var('at_risk_months')) }} as at_risk_from_month,
         {{ month_status_ends('reference_date', var('lapsed_months')) }} as lapsed_from_month
@@ -130,7 +134,7 @@ visit_months as (
     select distinct
         vin,
         dealer_code,
-        {{ month_start('visit_date') }} as visit_month
+        {{ month_index('visit_date') }} as visit_month
     from visits
 
 ),
@@ -152,14 +156,11 @@ retention_spans as (
     select
         dealer_code,
         'retention_base' as measure,
-        {{ add_months(var('kpi_retention_months'), 'visit_month') }} as start_month,
+        visit_month + {{ retention }} as start_month,
         case
-            when
-                next_visit_month is not null
-                and {{ add_months(var('kpi_retention_months'), 'next_visit_month') }}
-                < {{ add_months(2 * var('kpi_retention_months'), 'visit_month') }}
-                then {{ add_months(var('kpi_retention_months'), 'next_visit_month') }}
-            else {{ add_months(2 * var('kpi_retention_months'), 'visit_month') }}
+            when next_visit_month is not null and next_visit_month < visit_month + {{ retention }}
+                then next_visit_month + {{ retention }}
+            else visit_month + {{ 2 * retention }}
         end as end_month
     from visit_months_sequenced
 
@@ -169,37 +170,15 @@ retention_spans as (
         dealer_code,
         'retained' as measure,
         case
-            when next_visit_month > {{ add_months(var('kpi_retention_months'), 'visit_month') }}
-                then next_visit_month
-            else {{ add_months(var('kpi_retention_months'), 'visit_month') }}
+            when next_visit_month > visit_month + {{ retention }} then next_visit_month
+            else visit_month + {{ retention }}
         end as start_month,
         case
-            when
-                {{ add_months(var('kpi_retention_months'), 'next_visit_month') }}
-                < {{ add_months(2 * var('kpi_retention_months'), 'visit_month') }}
-                then {{ add_months(var('kpi_retention_months'), 'next_visit_month') }}
-            else {{ add_months(2 * var('kpi_retention_months'), 'visit_month') }}
+            when next_visit_month < visit_month + {{ retention }} then next_visit_month + {{ retention }}
+            else visit_month + {{ 2 * retention }}
         end as end_month
     from visit_months_sequenced
     where next_visit_month is not null
-
-),
-
-vehicle_spans as (
-
-    select
-        measure,
-        dealer_code,
-        start_month,
-        end_month
-    from status_spans
-    union all
-    select
-        measure,
-        dealer_code,
-        start_month,
-        end_month
-    from retention_spans
 
 ),
 
@@ -217,10 +196,10 @@ customers as (
 follower_spans as (
 
     select
-        'followers' as measure,
         coalesce(followers.qr_dealer_code, customers.servicing_dealer_code) as dealer_code,
-        {{ month_start('coalesce(followers.subscribed_at, ' ~ kpi_first_month() ~ ')') }} as start_month,
-        cast(null as date) as end_month
+        'followers' as measure,
+        coalesce({{ month_index('followers.subscribed_at') }}, {{ first_month }}) as start_month,
+        cast(null as integer) as end_month
     from {{ ref('wechat_followers') }} as followers
     left join customers on followers.oneid = customers.oneid
     where followers.is_subscribed
@@ -303,15 +282,14 @@ reachable_since as (
 owner_states as (
 
     select
-        ownership_islands.oneid,
         customers.servicing_dealer_code as dealer_code,
-        {{ month_start('ownership_islands.owned_from') }} as owned_from_month,
+        {{ month_index('ownership_islands.owned_from') }} as owned_from_month,
         case
             when ownership_islands.owned_until < cast('9999-01-01' as date)
-                then {{ month_start('ownership_islands.owned_until') }}
+                then {{ month_index('ownership_islands.owned_until') }}
         end as owned_until_month,
-        {{ month_start('bound_since.bound_at') }} as bound_month,
-        {{ month_start('reachable_since.reachable_at') }} as reachable_month
+        {{ month_index('bound_since.bound_at') }} as bound_month,
+        {{ month_index('reachable_since.reachable_at') }} as reachable_month
     from ownership_islands
     left join customers on ownership_islands.oneid = customers.oneid
     left join bound_since on ownership_islands.oneid = bound_since.oneid
@@ -322,8 +300,8 @@ owner_states as (
 owner_spans as (
 
     select
-        'owners' as measure,
         dealer_code,
+        'owners' as measure,
         owned_from_month as start_month,
         owned_until_month as end_month
     from owner_states
@@ -331,8 +309,8 @@ owner_spans as (
     union all
 
     select
-        'bound_owners' as measure,
         dealer_code,
+        'bound_owners' as measure,
         case when bound_month > owned_from_month then bound_month else owned_from_month end as start_month,
         owned_until_month as end_month
     from owner_states
@@ -341,8 +319,8 @@ owner_spans as (
     union all
 
     select
-        'reachable_owners' as measure,
         dealer_code,
+        'reachable_owners' as measure,
         case when reachable_month > owned_from_month then reachable_month else owned_from_month end as start_month,
         owned_until_month as end_month
     from owner_states
@@ -352,7 +330,9 @@ owner_spans as (
 
 all_spans as (
 
-    select * from vehicle_spans
+    select * from status_spans
+    union all
+    select * from retention_spans
     union all
     select * from follower_spans
     union all
@@ -367,20 +347,17 @@ in_range as (
     select
         measure,
         coalesce(dealer_code, 'unassigned') as dealer_code,
-        case
-            when start_month < {{ kpi_first_month() }} then {{ add_months(-1, kpi_first_month()) }}
-            else start_month
-        end as start_month,
-        case when end_month <= {{ kpi_last_month() }} then end_month end as end_month
+        case when start_month < {{ first_month }} then {{ first_month - 1 }} else start_month end as start_month,
+        case when end_month <= {{ last_month }} then end_month end as end_month
     from all_spans
     where
         (end_month is null or end_month > start_month)
-        and (end_month is null or end_month > {{ kpi_first_month() }})
-        and start_month <= {{ kpi_last_month() }}
+        and (end_month is null or end_month > {{ first_month }})
+        and start_month <= {{ last_month }}
 
 ),
 
-final as (
+counted as (
 
     select
         measure,
@@ -390,6 +367,18 @@ final as (
         count(*) as entities
     from in_range
     group by measure, dealer_code, start_month, end_month
+
+),
+
+final as (
+
+    select
+        measure,
+        dealer_code,
+        {{ month_from_index('start_month') }} as start_month,
+        {{ month_from_index('end_month') }} as end_month,
+        entities
+    from counted
 
 )
 
