@@ -20,8 +20,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.config import RemindersConfig
 from sources.scrub import sql_holds_personal_number
+from sources.settings import RemindersConfig
 from tests.dbt.conftest import assert_built, dbt_build
 from tests.processes import free_port, wait_until_up
 
