@@ -37,7 +37,7 @@ test: install
 	$(RUN) pytest
 
 bench: install
-	$(RUN) python -m pipelines.bench --scale $(SCALE)
+	$(RUN) python -m tests.bench.run --scale $(SCALE)
 
 lint: install
 	$(RUN) ruff check .

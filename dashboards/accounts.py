@@ -393,7 +393,7 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 
 def users_command(args: argparse.Namespace) -> int:
-    from pipelines.config import load_settings
+    from sources.settings import load_settings
 
     settings = load_settings(args.config)
     con = accounts_db(Path(settings.paths.state))

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipelines.config import load_settings
+from sources.settings import load_settings
 
 SERVER = Path(__file__).resolve().parent / "server.py"
 PROJECT_ROOT = SERVER.parents[1]

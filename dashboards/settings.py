@@ -10,7 +10,7 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
-from pipelines.config import Settings, load_settings
+from sources.settings import Settings, load_settings
 
 
 @lru_cache(maxsize=1)

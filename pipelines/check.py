@@ -4,7 +4,7 @@ Each check is ``ok``, ``warn`` (the run goes on; a WeChat or WeCom feed that can
 warning, as in the run itself) or ``fail`` (the run does not start). Checked:
 
 * configuration: the file (or the defaults) loads; ``env`` is said (``local`` or ``production``);
-* secrets: ``pii.key`` present and at least ``pipelines.config.MIN_PII_KEY_CHARS`` long (or, with ``env = "local"``,
+* secrets: ``pii.key`` present and at least ``sources.settings.MIN_PII_KEY_CHARS`` long (or, with ``env = "local"``,
   the development key); the WeChat and WeCom secrets, when set, at least ``MIN_APP_SECRET_CHARS``;
   the callback token, when set, at least ``MIN_CALLBACK_TOKEN_CHARS``;
 * paths: the inbox is a readable folder; every folder the run writes (data, warehouse, serving,
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.config import ConfigError, Settings, load_settings
+from sources.settings import ConfigError, Settings, load_settings
 from sources.wechat.callback import CALLBACK_TOKEN_ENV
 from sources.wechat.callback import MIN_TOKEN_CHARS as MIN_CALLBACK_TOKEN_CHARS
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from pipelines.config import ConfigError
+from sources.settings import ConfigError
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -6,11 +6,11 @@ import dagster as dg
 
 import assets
 from assets.transform.project import dbt_project
-from pipelines.config import load_settings
 from pipelines.jobs import monthly_run
 from pipelines.resources import build_resources
 from pipelines.schedules import month_end_reminder_run
 from pipelines.sensors import JOBS, SENSORS
+from sources.settings import load_settings
 
 settings = load_settings()
 

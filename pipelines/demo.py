@@ -162,7 +162,7 @@ def last_month_summary(month: str, tasks: list[tuple[str, int, int]], exports: P
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    from pipelines.config import load_settings
+    from sources.settings import load_settings
 
     if load_settings(args.config).env is None:
         os.environ["AFTERCARE_ENV"] = "local"  # the demo is a development machine unless told otherwise

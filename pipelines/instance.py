@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipelines.config import Settings, load_settings
+from sources.settings import Settings, load_settings
 
 WAREHOUSE_TAG = "aftercare/warehouse"
 JOB_TAGS = {WAREHOUSE_TAG: "writer"}

@@ -1,33 +1,19 @@
-"""Dagster resources: configuration, the warehouse, dbt, and the month a run prepares."""
+"""The code location's resources: the assets' resources (``assets/resources.py``) bound to their
+keys, with the run guard (run lock, ``aftercare check``, stale candidates) on the settings resource."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping
-from contextlib import contextmanager
-from functools import cached_property
-from typing import Optional
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
-from dagster_duckdb import DuckDBResource
 
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from assets.transform.project import dbt_executable
-from pipelines.config import Settings, load_settings
+from sources.settings import Settings
 
 
-class AftercareSettings(dg.ConfigurableResource):
-    """The loaded ``aftercare.toml`` + ``AFTERCARE_*`` configuration.
-
-    ``config_file`` is empty by default: the usual lookup applies (``AFTERCARE_CONFIG``, then
-    ``./aftercare.toml``, then built-in defaults).
-    """
-
-    config_file: str = ""
-
-    @cached_property
-    def settings(self) -> Settings:
-        return load_settings(self.config_file or None)
+class GuardedSettings(AftercareSettings):
+    """The settings resource of real runs: Dagster sets it up once per run, before the first step,
+    which is where the run lock is taken and ``aftercare check`` runs (``pipelines.run_guard``)."""
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Before a run's first step: the run lock and ``aftercare check`` (``pipelines.run_guard``)."""
@@ -46,102 +32,9 @@ class AftercareSettings(dg.ConfigurableResource):
         end_of_run(self.settings)
 
 
-# the tag Dagster puts on a run of one partition (a schedule's RunRequest, a UI launch, a backfill)
-PARTITION_TAG = "dagster/partition"
-RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
-
-
-class MonthNotGiven(Exception):
-    """A run that does not say which month it prepares: nothing may guess it."""
-
-
-def parse_month(value: str, where: str) -> str:
-    """``YYYY-MM`` checked; the message names where the value came from."""
-    try:
-        dt.date.fromisoformat(f"{value}-01")
-    except (TypeError, ValueError) as exc:
-        raise MonthNotGiven(f"{where} {value!r} is not a month in the form YYYY-MM") from exc
-    return value
-
-
-class RunMonth(dg.ConfigurableResource):
-    """The month M a run prepares. Inputs are taken as of the last day of M-1.
-
-    The month is the run's partition key (``aftercare run --month M``, the month-end schedule, a
-    partition launched or backfilled in the UI) or, for a run without partitions, the ``month``
-    given in the run config. It never defaults to the month the code happens to be loaded in: a run
-    with neither fails at once, before any asset reads or writes anything.
-    """
-
-    month: Optional[str] = None  # YYYY-MM; empty: the run's partition key  # noqa: UP045 (Dagster config)
-
-    def create_resource(self, context: dg.InitResourceContext) -> RunMonth:
-        tags = context.dagster_run.tags if context.dagster_run is not None else {}
-        return RunMonth(month=month_of_run(self.month, tags))
-
-    @property
-    def key(self) -> str:
-        if not self.month:
-            raise MonthNotGiven("RunMonth used outside a run: give it a month")
-        return self.month
-
-    @property
-    def first_day(self) -> dt.date:
-        return dt.date.fromisoformat(f"{self.key}-01")
-
-    @property
-    def as_of(self) -> dt.date:
-        """Last day of the month before M: the cut-off of every input the run reads."""
-        return self.first_day - dt.timedelta(days=1)
-
-    @property
-    def previous_month(self) -> str:
-        return self.as_of.strftime("%Y-%m")
-
-
-def month_of_run(configured: str | None, tags: Mapping[str, str]) -> str:
-    """The month a run prepares: its partition key, else the configured month; they must agree."""
-    partition = tags.get(PARTITION_TAG)
-    if partition:
-        partition = parse_month(partition, "the run's partition key")
-    if configured:
-        configured = parse_month(configured, "run_month.month")
-    if partition and configured and partition != configured:
-        raise MonthNotGiven(
-            f"the run is for partition {partition} but run_month.month says {configured}: give one of them"
-        )
-    month = partition or configured
-    if month:
-        return month
-    if any(tag in tags for tag in RANGE_TAGS):
-        raise MonthNotGiven(
-            "a run prepares one month; this run covers a range of partitions: backfill with one run per partition"
-        )
-    raise MonthNotGiven(
-        "which month does this run prepare? Launch a month partition (YYYY-MM), run "
-        "`aftercare run --month YYYY-MM`, or set resources.run_month.config.month"
-    )
-
-
-class WarehouseResource(DuckDBResource):
-    """dagster-duckdb's resource, but the connection is closed when the asset fails too.
-
-    The upstream context manager closes only on success; a failed step would keep the file's
-    single-writer lock until the process exits and block the next step (or the next run).
-    """
-
-    @contextmanager
-    def get_connection(self):
-        with super().get_connection() as con:
-            try:
-                yield con
-            finally:
-                con.close()
-
-
 def build_resources(settings: Settings, dbt_project) -> dict[str, object]:
     return {
-        "settings": AftercareSettings(),
+        "settings": GuardedSettings(),
         "warehouse": WarehouseResource(database=str(settings.paths.warehouse)),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         "run_month": RunMonth(),

@@ -15,26 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from assets.publish.candidates import remove_stale_candidates
 from pipelines import run_lock
 from pipelines.check import Finding, require_ready
-from pipelines.config import Settings
-
-CANDIDATE_SUFFIX = ".next"
-
-
-def candidate_path(serving: Path, run_id: str) -> Path:
-    """The file a run builds its serving database in before the gate: one per run."""
-    return serving.with_name(f"{serving.name}.{run_id}{CANDIDATE_SUFFIX}")
-
-
-def remove_stale_candidates(serving: Path) -> list[Path]:
-    """Candidate files (and their WALs) left by runs that died before their swap."""
-    removed = []
-    for path in serving.parent.glob(f"{serving.name}.*"):
-        if path.name.endswith((CANDIDATE_SUFFIX, f"{CANDIDATE_SUFFIX}.wal")):
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
+from sources.settings import Settings
 
 
 def start_of_run(

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.config import Settings, load_settings
+from sources.settings import Settings, load_settings
 
 
 @dataclass

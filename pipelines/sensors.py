@@ -7,8 +7,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.config import load_settings
 from pipelines.instance import JOB_TAGS
+from sources.settings import load_settings
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from pipelines.config import load_settings
 from sources.decisions import DecisionError, close_reasons, read_decisions, record_decision
+from sources.settings import load_settings
 
 
 def _when(value: str | None) -> dt.datetime | None:

@@ -7,7 +7,7 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from pipelines.resources import MonthNotGiven, RunMonth, month_of_run
+from assets.resources import MonthNotGiven, RunMonth, month_of_run
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 

@@ -8,7 +8,7 @@ so a decision made after the cut-off is invisible to that month, also on a rerun
 import dagster as dg
 import polars as pl
 
-from pipelines.resources import AftercareSettings, WarehouseResource
+from assets.resources import AftercareSettings, WarehouseResource
 from sources.decisions import read_decisions
 
 DDL = """

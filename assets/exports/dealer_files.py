@@ -38,7 +38,7 @@ from assets.exports.lists import (
     select_rows,
 )
 from assets.partitions import monthly_partitions, one_month_per_run
-from pipelines.resources import AftercareSettings, RunMonth
+from assets.resources import AftercareSettings, RunMonth
 
 WORKBOOK_NAME = "reminders.xlsx"
 OWN_FILES = (WORKBOOK_NAME, *(f"{spec.key}.csv" for spec in LISTS))

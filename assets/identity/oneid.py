@@ -15,7 +15,7 @@ from dagster_duckdb import DuckDBResource
 from assets.identity.quality import quality_report, write_report
 from assets.identity.resolve import OneidParams, resolve
 from assets.identity.scratch import DEFAULT_MEMORY_LIMIT
-from pipelines.resources import AftercareSettings
+from assets.resources import AftercareSettings
 from sources.pii import PiiVault
 
 LANDING_INPUTS = [

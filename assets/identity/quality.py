@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from assets.identity.graph import _components
 from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, lap_timer, scratch_space
-from assets.identity.sources import work_table
+from assets.identity.sightings import work_table
 from sources.identifiers import keyed_hash_params, keyed_hash_sql
 
 # the generator's names for identifier types, mapped onto oneid_map's

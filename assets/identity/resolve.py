@@ -24,10 +24,10 @@ import numpy as np
 import pyarrow as pa
 
 from assets.faults import crash_point
-from assets.identity import sources
+from assets.identity import sightings
 from assets.identity.graph import GuardedGraph
 from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, lap_timer, scratch_space
-from assets.identity.sources import TIER_WEAK, work_table
+from assets.identity.sightings import TIER_WEAK, work_table
 from assets.identity.stability import apply_oneids, plan_oneids
 
 
@@ -74,7 +74,7 @@ def _identifiers(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
     """Work table ``id_identifiers``: one row per identifier, its node key and its history.
 
     Returns how many node keys stand for more than one identifier (a hash collision: then the
-    caller collects again with another salt, see ``sources.node_key_sql``).
+    caller collects again with another salt, see ``sightings.node_key_sql``).
     """
     con.execute(
         f"""
@@ -126,22 +126,22 @@ def _exclude_unclean_mobiles(
     )
 
 
-# a hash collision between two identifiers' node keys is rare (see sources.node_key_sql); after
+# a hash collision between two identifiers' node keys is rare (see sightings.node_key_sql); after
 # this many salts in a row something else is wrong
 MAX_SALTS = 4
 
 
 def collect_identifiers(
     con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp"
-) -> sources.SourceLog:
+) -> sightings.SourceLog:
     """Sightings, candidates, one row per identifier and the excluded mobiles, free of key collisions."""
     for salt in range(MAX_SALTS):
-        log = sources.collect(con, work, salt)
+        log = sightings.collect(con, work, salt)
         if not _identifiers(con, work):
             break
     else:
         raise RuntimeError(f"identifier node keys collided under {MAX_SALTS} salts in a row")
-    _exclude_unclean_mobiles(con, params, sources.staff_mobiles_sql(con, log), work)
+    _exclude_unclean_mobiles(con, params, sightings.staff_mobiles_sql(con, log), work)
     return log
 
 

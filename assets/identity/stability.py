@@ -23,7 +23,7 @@ import datetime as dt
 
 import duckdb
 
-from assets.identity.sources import work_table
+from assets.identity.sightings import work_table
 
 ONEID_PREFIX = "OID"
 ONEID_DIGITS = 12
@@ -58,7 +58,7 @@ def plan_oneids(con: duckdb.DuckDBPyConnection, work: str = "temp") -> None:
     ``id_clusters``: node_id, identifier_type, identifier_key, component, first_seen_at,
     last_seen_at, n_records. Leaves work tables ``id_assigned`` (component, oneid, minted),
     ``run_changes`` (change, old_oneid, new_oneid) and ``cluster_registry`` for ``apply_oneids``.
-    ``work`` is ``temp`` or an attached scratch database (see ``sources.work_table``).
+    ``work`` is ``temp`` or an attached scratch database (see ``sightings.work_table``).
     """
     ensure_tables(con)
     con.execute(

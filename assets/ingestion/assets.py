@@ -13,8 +13,8 @@ from dagster_duckdb import DuckDBResource
 
 from assets.ingestion import store
 from assets.ingestion.ingest import IngestionResult, ingest_inbox, report_markdown, report_rows, summarize
+from assets.resources import AftercareSettings, RunMonth
 from assets.run_notes import notes_metadata
-from pipelines.resources import AftercareSettings, RunMonth
 from sources.exports.personal import PersonalData
 from sources.exports.tables import TABLES
 from sources.pii import PiiVault

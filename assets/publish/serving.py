@@ -21,10 +21,10 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from assets.publish.candidates import candidate_path
 from assets.publish.gate import CHECK_KINDS, MONTH_GRAIN_TABLES, GateFailed, GateReport, run_quality_gate
+from assets.resources import AftercareSettings, RunMonth
 from assets.transform.project import dbt_project
-from pipelines.resources import AftercareSettings, RunMonth
-from pipelines.run_guard import candidate_path
 
 # warehouse relations published beside the marts, under these names
 EXTRA_PUBLISHED = {

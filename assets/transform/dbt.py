@@ -7,9 +7,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from assets.partitions import monthly_partitions, one_month_per_run
+from assets.resources import AftercareSettings, RunMonth
 from assets.transform.project import dbt_project
-from pipelines.config import Settings
-from pipelines.resources import AftercareSettings, RunMonth
+from sources.settings import Settings
 
 
 def dbt_vars(run_month: RunMonth, settings: Settings) -> dict[str, str | int | float]:

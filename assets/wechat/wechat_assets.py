@@ -8,13 +8,13 @@ import contextlib
 import dagster as dg
 
 from assets.partitions import monthly_partitions, one_month_per_run
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from assets.wechat.callback_ingest import ingest_callback_events
 from assets.wechat.dispatch import DispatchReport, DispatchStopped, dispatch
 from assets.wechat.feeds import optional_feed
 from assets.wechat.followers import sync_followers
 from assets.wechat.settlement import STATUSES, settle_sends
 from assets.wechat.wecom_sync import sync_behavior, sync_contacts, sync_groupmsg_results
-from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
 from sources.pii import PiiVault
 from sources.wechat import OfficialAccountClient, WechatError, WecomClient
 

@@ -120,7 +120,7 @@ def start_callback_server(
 
 
 def callback_command(args: argparse.Namespace) -> int:
-    from pipelines.config import ConfigError, load_settings
+    from sources.settings import ConfigError, load_settings
 
     try:
         settings = load_settings(args.config)

@@ -11,7 +11,7 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from assets.publish.serving import serving_database
-from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from sources.scrub import sql_holds_personal_number
 from tests.dbt.conftest import assert_built, dbt_build, query
 from tests.dbt.fixture_warehouse import AS_OF

@@ -15,8 +15,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.config import RemindersConfig
 from sources.scrub import sql_holds_personal_number
+from sources.settings import RemindersConfig
 from tests.generated_oem import AS_OF, MONTH, PREVIOUS_MONTH
 
 pytestmark = pytest.mark.slow

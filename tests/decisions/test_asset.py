@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from assets.decisions.task_decisions import task_decisions
-from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from sources.decisions import record_decision
 
 

@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from assets.exports.dealer_files import dealer_files
-from pipelines.resources import AftercareSettings, RunMonth
+from assets.resources import AftercareSettings, RunMonth
 from sources.scrub import holds_personal_number
 from tests.exports.story import story_rows, task_id, write_serving
 

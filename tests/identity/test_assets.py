@@ -8,7 +8,7 @@ from assets.identity.oneid import (
     oneid_holds_at_most_one_id_number,
     oneid_tables,
 )
-from pipelines.resources import AftercareSettings, WarehouseResource
+from assets.resources import AftercareSettings, WarehouseResource
 from tests.identity.fixtures import KEY, FixtureWarehouse, id_number, mobile
 from tests.identity.test_quality import write_truth
 

@@ -17,7 +17,7 @@ from assets.identity.oneid import (
     oneid_holds_at_most_one_id_number,
     oneid_tables,
 )
-from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ import pytest
 
 from assets.identity.graph import GuardedGraph
 from assets.identity.resolve import OneidParams, resolve
-from assets.identity.sources import RULES
+from assets.identity.sightings import RULES
 from tests.identity.fixtures import FixtureWarehouse, hmac, id_number, mobile
 
 PARAMS = OneidParams(placeholder_mobile_hmacs=(hmac("13800138000"),))
@@ -297,12 +297,12 @@ def test_no_plaintext_mobile_or_id_number_in_identity_tables(wh):
 
 
 def test_node_keys_that_collide_are_drawn_again_with_another_salt(wh, monkeypatch):
-    from assets.identity import sources
+    from assets.identity import sightings
 
     wh.sale("LSVAA000000000001", "2023-01-05", id_number(1), mobile(1))
     wh.sale("LSVAA000000000002", "2023-03-05", id_number(2), mobile(2))
     wh.binding("o1", "u1", id_number(1), mobile(1), "2023-02-01")
-    real = sources.node_key_sql
+    real = sightings.node_key_sql
     salts = []
 
     def one_bit_on_the_first_salt(type_sql, key_sql, salt):
@@ -310,7 +310,7 @@ def test_node_keys_that_collide_are_drawn_again_with_another_salt(wh, monkeypatc
         key = real(type_sql, key_sql, salt)
         return f"({key} % 2)" if salt == 0 else key  # salt 0: eight identifiers on two keys
 
-    monkeypatch.setattr(sources, "node_key_sql", one_bit_on_the_first_salt)
+    monkeypatch.setattr(sightings, "node_key_sql", one_bit_on_the_first_salt)
     resolve(wh.con, PARAMS)
     assert 0 in salts and 1 in salts
     assert (

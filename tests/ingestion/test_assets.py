@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from assets.ingestion.assets import landing_tables
-from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from pipelines.sensors import JOBS, SENSORS, inbox_changes, inbox_sensor
 from sources.exports.tables import TABLES
 from tests.ingestion.torture import build_torture_inbox

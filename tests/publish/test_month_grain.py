@@ -9,7 +9,7 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from assets.publish.serving import serving_database
-from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from tests.exports.story import story_rows, task_id
 
 

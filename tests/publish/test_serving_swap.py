@@ -6,7 +6,7 @@ from dagster import DagsterInstance, materialize
 
 from assets.publish.gate import CONTRACT_COLUMNS
 from assets.publish.serving import serving_database
-from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 
 
 @pytest.fixture()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.check import run_checks
-from pipelines.config import load_settings
+from sources.settings import load_settings
 from sources.wechat_sim.server import start_simulator
 from sources.wechat_sim.synthetic import APPID, CORPID, OA_SECRET, WECOM_SECRET, write_state
 

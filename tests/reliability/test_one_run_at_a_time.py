@@ -91,7 +91,7 @@ def test_dagster_s_queue_lets_one_warehouse_run_go_at_a_time(tmp_path):
 
 
 def test_stale_candidates_are_removed_and_each_run_gets_its_own(tmp_path):
-    from pipelines.run_guard import candidate_path, remove_stale_candidates
+    from assets.publish.candidates import candidate_path, remove_stale_candidates
 
     serving = tmp_path / "serving.duckdb"
     serving.write_bytes(b"live")
@@ -109,8 +109,8 @@ def test_stale_candidates_are_removed_and_each_run_gets_its_own(tmp_path):
 def test_the_inbox_sensor_s_run_ingests_a_file_dated_this_month(tmp_path, monkeypatch):
     """A file dropped mid-month is ingested by the sensor's run, not deferred to next month's."""
     from assets.ingestion.assets import landing_tables
+    from assets.resources import AftercareSettings, RunMonth, WarehouseResource
     from pipelines.definitions import defs
-    from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
     from pipelines.sensors import inbox_sensor, month_taking_today
 
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()

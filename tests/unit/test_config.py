@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import ConfigError, load_settings
+from sources.settings import ConfigError, load_settings
 
 
 def test_no_configuration_means_everything_under_data(tmp_path):
@@ -93,8 +93,8 @@ def test_unknown_keys_name_themselves(tmp_path):
 
 
 def test_rule_parameters_reach_dbt_as_vars(tmp_path):
+    from assets.resources import RunMonth
     from assets.transform.dbt import dbt_vars
-    from pipelines.resources import RunMonth
 
     (tmp_path / "aftercare.toml").write_text(
         "[reminders]\nfirst_service_months = 4\n[kpi]\nlapsed_months = 18\n"
@@ -112,9 +112,9 @@ def test_dbt_project_var_defaults_equal_the_configuration_defaults(tmp_path):
     an ad-hoc `dbt build` and `aftercare run` with no configuration apply the same rules."""
     import yaml
 
+    from assets.resources import RunMonth
     from assets.transform.dbt import dbt_vars
-    from pipelines.config import KpiConfig, RemindersConfig
-    from pipelines.resources import RunMonth
+    from sources.settings import KpiConfig, RemindersConfig
 
     project = yaml.safe_load((Path(__file__).parents[2] / "dbt_project" / "dbt_project.yml").read_text())
     defaults = project["vars"]
@@ -132,8 +132,8 @@ def test_dbt_project_defaults_equal_the_configuration_defaults(tmp_path):
 
     import yaml
 
+    from assets.resources import RunMonth
     from assets.transform.dbt import dbt_vars
-    from pipelines.resources import RunMonth
 
     project = Path(__file__).resolve().parents[2] / "dbt_project" / "dbt_project.yml"
     defaults = yaml.safe_load(project.read_text())["vars"]
@@ -146,8 +146,8 @@ def test_dbt_project_defaults_equal_the_configuration_defaults(tmp_path):
 
 
 def test_kpi_parameters_reach_dbt_as_kpi_vars(tmp_path):
+    from assets.resources import RunMonth
     from assets.transform.dbt import dbt_vars
-    from pipelines.resources import RunMonth
 
     (tmp_path / "aftercare.toml").write_text("[kpi]\nweight_show_rate = 0.3\nalert_rate_drop = 0.05\n")
     settings = load_settings(environ={"AFTERCARE_KPI_HISTORY_MONTHS": "36"}, cwd=tmp_path)

@@ -100,7 +100,7 @@ def platform_env(sim, tmp_path, monkeypatch):
 def materialize(assets, data: Path, month: str = "2026-11"):
     import dagster as dg
 
-    from pipelines.resources import AftercareSettings, RunMonth, WarehouseResource
+    from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 
     data.mkdir(parents=True, exist_ok=True)
     # a month-partitioned asset (the dispatch) runs as the partition of the month, as the schedule

@@ -7,16 +7,16 @@ spent inside the stage's Dagster steps is reported beside it.
 Results go to ``bench/results/<scale>-<timestamp>.json`` and a Markdown table on stdout; copy the
 table into ``docs/benchmarks.md`` when it changes.
 
-    python -m pipelines.bench --scale S            # 20,000 vehicles
-    python -m pipelines.bench --scale M --stages dbt,publish   # rerun stages on kept M data
-    python -m pipelines.bench --scale L --identity-input direct  # identity + Splink at L, see below
+    python -m tests.bench.run --scale S            # 20,000 vehicles
+    python -m tests.bench.run --scale M --stages dbt,publish   # rerun stages on kept M data
+    python -m tests.bench.run --scale L --identity-input direct  # identity + Splink at L, see below
 
 ``--identity-input direct`` builds the identity stage's input (the landing/wechat identity columns,
 HMAC-keyed like ingestion) straight from the generator's frames instead of generate → render files →
 ingest → WeChat pull (``sources/sample_oem/identity_input.py``): for timing OneID at scales where the
 full chain does not fit this machine. Its stages: ``identity_input,identity,identity_quality,splink``.
 The ``splink`` stage runs Splink 5 (deterministic rules, DuckDB) on the same input after the identity
-stage and reports both engines' times and pairwise precision/recall (``assets/identity/splink_compare.py``).
+stage and reports both engines' times and pairwise precision/recall (``tests/bench/splink_compare.py``).
 """
 
 from __future__ import annotations
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             comparison_file = workdir / "splink_compare.json"
             comparison_file.unlink(missing_ok=True)
             command = [
-                sys.executable, "-m", "assets.identity.splink_compare", "--config", str(config),
+                sys.executable, "-m", "tests.bench.splink_compare", "--config", str(config),
                 "--splink-only", "--scratch", str(workdir / "splink_scratch.duckdb"),
                 "--memory-limit", "5GB", "--json", str(comparison_file),
             ]  # fmt: skip

@@ -1,6 +1,6 @@
 """Splink 5 on the same records: it runs, it is measured, and rule 4 is what it lacks."""
 
-from assets.identity.splink_compare import compare_with_splink
+from tests.bench.splink_compare import compare_with_splink
 from tests.identity.fixtures import KEY, FixtureWarehouse, id_number, mobile
 from tests.identity.test_quality import write_truth
 

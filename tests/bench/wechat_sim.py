@@ -1,4 +1,4 @@
-"""Time a full follower pull through the simulator: ``python -m sources.wechat_sim.bench --followers 600000``.
+"""Time a full follower pull through the simulator: ``python -m tests.bench.wechat_sim --followers 600000``.
 
 The simulator runs as its own process (``aftercare simulate``), as in the demo, so the client and
 the server do not share one interpreter lock. The pull is the real asset logic

@@ -7,13 +7,13 @@ record with the identifiers that record carries, unclean mobiles (placeholder, s
 already removed, so the comparison isolates the clustering. What Splink has no notion of is rule 4
 (no OneID with two ID numbers) and stable ids; the precision column shows what the guard is worth.
 
-    from assets.identity.splink_compare import compare_with_splink
+    from tests.bench.splink_compare import compare_with_splink
     result = compare_with_splink(Path("data/warehouse.duckdb"), truth_dir=Path("data/truth"), key=key)
     print(result.markdown())
 
 or, with the configuration of a workdir (``paths.warehouse``, ``<paths.data>/truth``, ``pii.key``):
 
-    uv run python -m assets.identity.splink_compare [--config aftercare.toml]
+    uv run python -m tests.bench.splink_compare [--config aftercare.toml]
 
 The warehouse is attached read-only; both engines write only to an in-memory scratch database.
 """
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from assets.identity import sources
+from assets.identity import sightings
 from assets.identity.quality import load_truth, pairwise_counts, quality_report
 from assets.identity.resolve import OneidParams, collect_identifiers, resolve
 
@@ -98,7 +98,7 @@ def build_splink_records(con: duckdb.DuckDBPyConnection, work: str = "temp") -> 
     """
     con.execute(
         f"""
-        {sources.work_table(work, "splink_codes")} as
+        {sightings.work_table(work, "splink_codes")} as
         select identifier_type, identifier_key, row_number() over () as code
         from (select distinct identifier_type, identifier_key from {work}.id_sightings) s
         anti join {work}.id_excluded e using (identifier_type, identifier_key)
@@ -245,8 +245,8 @@ def compare_with_splink(
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from pipelines.config import load_settings
     from sources.pii import PiiVault
+    from sources.settings import load_settings
 
     parser = argparse.ArgumentParser(description="OneID and Splink 5 side by side on the warehouse")
     parser.add_argument("--config", default=None, help="aftercare.toml (default: the usual lookup)")

@@ -1,0 +1,1 @@
+"""Benchmarks and comparisons (`make bench`): outside the production path."""
