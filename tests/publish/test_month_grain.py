@@ -11,6 +11,7 @@ from dagster import DagsterInstance, materialize
 from assets.publish.serving import serving_database
 from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from tests.exports.story import story_rows, task_id
+from tests.publish.required import create_required_tables
 
 
 @pytest.fixture()
@@ -26,6 +27,7 @@ def project(tmp_path, monkeypatch):
     con.register("story", story_rows().to_arrow())
     con.execute("create table marts.reminders as select * from story")
     con.execute("create table story_all as select * from story")
+    create_required_tables(con)  # the other published tables, empty
     con.close()
     return data
 

@@ -4,9 +4,9 @@ import duckdb
 import pytest
 from dagster import DagsterInstance, materialize
 
-from assets.publish.gate import CONTRACT_COLUMNS
 from assets.publish.serving import serving_database
 from assets.resources import AftercareSettings, RunMonth, WarehouseResource
+from tests.publish.required import create_required_tables
 
 
 @pytest.fixture()
@@ -19,19 +19,9 @@ def project(tmp_path, monkeypatch):
     con.execute("create schema marts")
     con.execute("create table marts.dealers as select 'D001' as dealer_code, 10 as repair_orders_12m")
     # the published tables of PRODUCT.md the gate requires, empty, with their contract's columns
-    for schema, table in required_relations():
-        columns = ", ".join(f'"{c}" varchar' for c in CONTRACT_COLUMNS.get(table, ("id",)))
-        con.execute(f"create schema if not exists {schema}")
-        con.execute(f"create table {schema}.{table} ({columns})")
+    create_required_tables(con)
     con.close()
     return data
-
-
-def required_relations() -> list[tuple[str, str]]:
-    from assets.publish.gate import required_tables
-    from assets.publish.serving import EXTRA_PUBLISHED
-
-    return [tuple(EXTRA_PUBLISHED.get(t, f"marts.{t}").split(".")) for t in required_tables()]
 
 
 def publish(data):
