@@ -93,9 +93,11 @@ def test_the_sensor_requests_a_run_only_for_new_or_changed_files(workdir):
     context = dg.build_sensor_context(instance=instance)
     first = inbox_sensor(context)
     assert isinstance(first, dg.RunRequest) and first.run_key
-    # the month is given at the tick: the ingestion run never has to guess it
+    # the month is given at the tick: the ingestion run never has to guess it. It is the month after
+    # today's (Beijing time), whose cut-off takes every file dated today
     month = first.run_config["resources"]["run_month"]["config"]["month"]
-    assert month == dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m")
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    assert month == f"{today.year + today.month // 12}-{today.month % 12 + 1:02d}"
     assert list(json.loads(context.cursor)) == ["master/dealers.csv"]  # name -> [mtime, size]
     quiet = inbox_sensor(dg.build_sensor_context(instance=instance, cursor=context.cursor))
     assert isinstance(quiet, dg.SkipReason)
