@@ -207,7 +207,8 @@ class Settings(_Section):
                 with os.fdopen(fd, "w") as handle:
                     handle.write(secrets.token_hex(32))
                 warnings.warn(
-                    f'env = "local" and AFTERCARE_PII_KEY is not set: created a development key at {key_file}',
+                    f'env = "local" and AFTERCARE_PII_KEY is not set: created a development key at '
+                    f"{key_file}",
                     stacklevel=2,
                 )
         return key_file.read_text().strip().encode("utf-8")

@@ -75,8 +75,8 @@ def oneid_tables(context: dg.AssetExecutionContext, settings: AftercareSettings,
     for missing in summary.sources_missing:
         context.log.warning(missing)
     context.log.info(
-        f"OneID: {summary.identifiers:,} identifiers -> {summary.oneids:,} OneIDs; changes {summary.changes}; "
-        f"dropped {summary.links_dropped}; timings {summary.seconds}"
+        f"OneID: {summary.identifiers:,} identifiers -> {summary.oneids:,} OneIDs; changes "
+        f"{summary.changes}; dropped {summary.links_dropped}; timings {summary.seconds}"
     )
     shared = {
         "sources_read": dg.MetadataValue.json(summary.sources_read),
@@ -131,7 +131,10 @@ class QualityReportConfig(dg.Config):
     deps=[dg.AssetKey(["identity", "oneid_map"])],
     group_name="identity",
     kinds={"duckdb"},
-    description="Identity health: cluster sizes, rules fired, links dropped; pairwise precision/recall when truth exists.",
+    description=(
+        "Identity health: cluster sizes, rules fired, links dropped; pairwise precision/recall when "
+        "truth exists."
+    ),
 )
 def identity_quality_report(
     context: dg.AssetExecutionContext,

@@ -27,17 +27,31 @@ _SPECS = [
         ["landing", table.name],
         group_name=GROUP,
         kinds={"duckdb"},
-        description=f"{table.system}/{table.name} exports, typed; current version per key ({', '.join(table.key)}).",
+        description=(
+            f"{table.system}/{table.name} exports, typed; current version per key ({', '.join(table.key)})."
+        ),
     )
     for table in TABLES
 ] + [
-    dg.AssetSpec(["landing", "quarantine"], group_name=GROUP, kinds={"duckdb"},
-                 description="Rows that could not be typed: file, row, column, reason, raw row (PII hashed)."),
-    dg.AssetSpec(["landing", "file_manifest"], group_name=GROUP, kinds={"duckdb"},
-                 description="One row per inbox file: size, SHA-256, rows read/typed/quarantined, status."),
-    dg.AssetSpec(["landing", "ingestion_report"], group_name=GROUP, kinds={"duckdb"},
-                 description="One row per file per ingestion run: what was done with it."),
-]  # fmt: skip
+    dg.AssetSpec(
+        ["landing", "quarantine"],
+        group_name=GROUP,
+        kinds={"duckdb"},
+        description="Rows that could not be typed: file, row, column, reason, raw row (PII hashed).",
+    ),
+    dg.AssetSpec(
+        ["landing", "file_manifest"],
+        group_name=GROUP,
+        kinds={"duckdb"},
+        description="One row per inbox file: size, SHA-256, rows read/typed/quarantined, status.",
+    ),
+    dg.AssetSpec(
+        ["landing", "ingestion_report"],
+        group_name=GROUP,
+        kinds={"duckdb"},
+        description="One row per file per ingestion run: what was done with it.",
+    ),
+]
 
 
 @dg.multi_asset(specs=_SPECS, name="landing_tables", can_subset=False)
@@ -62,8 +76,8 @@ def landing_tables(
             context.log.warning(f"{outcome.relative}: not ingested: {outcome.error}")
         elif outcome.action in ("ingested", "duplicate"):
             context.log.info(
-                f"{outcome.relative}: {outcome.action}, {outcome.rows_read} read, {outcome.rows_typed} typed, "
-                f"{outcome.rows_quarantined} quarantined"
+                f"{outcome.relative}: {outcome.action}, {outcome.rows_read} read, {outcome.rows_typed} "
+                f"typed, {outcome.rows_quarantined} quarantined"
             )
     for warning in result.warnings:
         context.log.warning(warning)
@@ -119,6 +133,7 @@ def run_notes(result: IngestionResult) -> tuple[list[str], list[str]]:
             f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
         )
         notices.append(
-            f"{len(waiting)} file(s) dated after the cut-off {result.as_of} wait for a later month's run: {shown}"
+            f"{len(waiting)} file(s) dated after the cut-off {result.as_of} wait for a later month's run: "
+            f"{shown}"
         )
     return warnings, notices

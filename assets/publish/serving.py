@@ -193,7 +193,7 @@ def gate_check_results(report: GateReport) -> list[dg.AssetCheckResult]:
     key=SERVING_KEY,
     deps=[*mart_asset_keys()],
     group_name="publish",
-    description="serving.duckdb: the marts and identity tables, swapped in only when the quality gate passes.",
+    description="serving.duckdb: the marts and identity tables, swapped in only when the gate passes.",
     check_specs=[
         dg.AssetCheckSpec(kind, asset=SERVING_KEY, description=text) for kind, text in CHECK_KINDS.items()
     ],
