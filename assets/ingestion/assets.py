@@ -9,11 +9,10 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from assets.ingestion import store
 from assets.ingestion.ingest import IngestionResult, ingest_inbox, report_markdown, report_rows, summarize
-from assets.resources import AftercareSettings, RunMonth
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from assets.run_notes import notes_metadata
 from sources.exports.personal import PersonalData
 from sources.exports.tables import TABLES
@@ -58,7 +57,7 @@ _SPECS = [
 def landing_tables(
     context: dg.AssetExecutionContext,
     settings: AftercareSettings,
-    warehouse: DuckDBResource,
+    warehouse: WarehouseResource,
     run_month: RunMonth,
 ):
     """Ingest the inbox files dated up to ``run_month.as_of`` (undated files always)."""

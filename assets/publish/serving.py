@@ -19,11 +19,10 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_duckdb import DuckDBResource
 
 from assets.publish.candidates import candidate_path
 from assets.publish.gate import CHECK_KINDS, MONTH_GRAIN_TABLES, GateFailed, GateReport, run_quality_gate
-from assets.resources import AftercareSettings, RunMonth
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from assets.transform.project import dbt_project
 
 # warehouse relations published beside the marts, under these names
@@ -193,6 +192,7 @@ def gate_check_results(report: GateReport) -> list[dg.AssetCheckResult]:
     key=SERVING_KEY,
     deps=[*mart_asset_keys()],
     group_name="publish",
+    kinds={"duckdb"},
     description="serving.duckdb: the marts and identity tables, swapped in only when the gate passes.",
     check_specs=[
         dg.AssetCheckSpec(kind, asset=SERVING_KEY, description=text) for kind, text in CHECK_KINDS.items()
@@ -201,7 +201,7 @@ def gate_check_results(report: GateReport) -> list[dg.AssetCheckResult]:
 def serving_database(
     context: dg.AssetExecutionContext,
     settings: AftercareSettings,
-    warehouse: DuckDBResource,
+    warehouse: WarehouseResource,
     run_month: RunMonth,
 ):
     paths = settings.settings.paths
