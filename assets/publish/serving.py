@@ -7,7 +7,7 @@ only that month's rows of the month-grain tables, into a copy of the live databa
 The dashboard opens short read-only connections to ``paths.serving``. Building the new file under
 another name and ``os.replace``-ing it over the old one means a reader sees either yesterday's
 complete database or today's, never a half-built one, and never holds a lock the pipeline needs
-(DuckDB allows one writer per file; see ``../shared/docs/reference/stack-notes.md`` §6).
+(DuckDB allows one writer per file; the shared spec's stack notes, §6).
 """
 
 import datetime as dt
