@@ -100,7 +100,8 @@ def month_of_run(configured: str | None, tags: Mapping[str, str]) -> str:
         return month
     if any(tag in tags for tag in RANGE_TAGS):
         raise MonthNotGiven(
-            "a run prepares one month; this run covers a range of partitions: backfill with one run per partition"
+            "a run prepares one month; this run covers a range of partitions: backfill with one run per "
+            "partition"
         )
     raise MonthNotGiven(
         "which month does this run prepare? Launch a month partition (YYYY-MM), run "

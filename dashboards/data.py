@@ -78,7 +78,8 @@ def _members(
         return ((scope.dealer_code,) if scope.dealer_code else ()), ((scope.region,) if scope.region else ())
     if scope.role == "dealer_manager":
         regions = con.execute(
-            f"select distinct region from {PUBLISHED}.main.dealers where dealer_code = ? and region is not null",
+            f"select distinct region from {PUBLISHED}.main.dealers where dealer_code = ? and region is not "
+            "null",
             [scope.dealer_code],
         ).fetchall()
         return (scope.dealer_code,), tuple(r[0] for r in regions)

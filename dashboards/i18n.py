@@ -140,7 +140,10 @@ _TEXT: dict[str, dict[str, str]] = {
     "data_docs": {"zh": "查看 Data Docs 数据质量报告", "en": "Open the Data Docs"},
     "quarantine_help": {
         "zh": "按经销商下载被隔离的数据行及原因,发给经销商修正其导出文件(个人信息已脱敏)。",
-        "en": "Download a dealer's quarantined rows with their reasons, for the dealer to fix its exports (personal data masked).",
+        "en": (
+            "Download a dealer's quarantined rows with their reasons, for the dealer to fix its exports "
+            "(personal data masked)."
+        ),
     },
     "no_dealer": {"zh": "未注明经销商", "en": "No dealer named"},
     "unknown_dealer_code": {"zh": "(代码不在经销商主数据中)", "en": "(code not in the dealer master)"},
@@ -167,7 +170,10 @@ _TEXT: dict[str, dict[str, str]] = {
     "task_decisions": {"zh": "关闭 / 重开任务", "en": "Close / reopen tasks"},
     "download_full_mobiles": {
         "zh": "下载的名单含本店客户的完整手机号,仅限本店回访使用;每次下载均记入审计日志。",
-        "en": "Downloads carry your own customers' full mobiles, for your follow-up calls only; every download is audited.",
+        "en": (
+            "Downloads carry your own customers' full mobiles, for your follow-up calls only; every "
+            "download is audited."
+        ),
     },
     "download_masked_mobiles": {
         "zh": "下载的名单中手机号为掩码;每次下载均记入审计日志。",
@@ -206,7 +212,10 @@ _TEXT: dict[str, dict[str, str]] = {
     "final": {"zh": "最终", "en": "final"},
     "provisional_help": {
         "zh": "该月数据为暂定:回厂宽限期或结算期未过,下次运行会重新计算。",
-        "en": "This month is provisional: its return grace or settling days have not passed; the next run recomputes it.",
+        "en": (
+            "This month is provisional: its return grace or settling days have not passed; the next run "
+            "recomputes it."
+        ),
     },
     "hollow_is_provisional": {
         "zh": "空心点 / 浅色柱为暂定月份。",
@@ -253,7 +262,9 @@ _TEXT: dict[str, dict[str, str]] = {
     "dealer_ranking": {"zh": "经销商排名", "en": "Dealer ranking"},
     "rank_line": {
         "zh": "大区排名 {region_rank} / {region_size},全国排名 {nation_rank} / {nation_size}",
-        "en": "Rank {region_rank} of {region_size} in the region, {nation_rank} of {nation_size} in the nation",
+        "en": (
+            "Rank {region_rank} of {region_size} in the region, {nation_rank} of {nation_size} in the nation"
+        ),
     },
     "staff_type": {"zh": "员工类型", "en": "Staff"},
     "staff_key": {"zh": "员工编号", "en": "Staff id"},

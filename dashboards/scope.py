@@ -8,8 +8,9 @@ way to the data, so no page, widget, URL or query parameter can widen a scope:
 * ``admin``/``analyst``: every table, every row;
 * ``region_manager``: rows of the dealers of its region; ``dealer_manager``: rows of its dealer.
   KPI tables and alerts give them the nation's rows, their region's rows and their own dealers'
-  rows (their KPIs against region and nation), and no other dealer's own campaign. A table without a rule below is not there at all for a manager
-  (fail closed): a new table stays invisible to managers until someone decides how to scope it.
+  rows (their KPIs against region and nation), and no other dealer's own campaign. A table without
+  a rule below is not there at all for a manager (fail closed): a new table stays invisible to
+  managers until someone decides how to scope it.
 
 For every role the views drop HMAC columns (``*_hmac``) and ciphertext (``*_enc``): masked data
 only. Ciphertext of mobiles exists in one view only, for the audited download of a dealer's list
@@ -144,7 +145,10 @@ def column_expression(
     if column in MANAGER_COMPANIONS:
         return f"case when {_in_list(MANAGER_COMPANIONS[column], dealers)} then {name} end as {name}"
     if column.endswith("dealer_code"):
-        return f"case when {name} is null or {_in_list(column, dealers)} then {name} else '{OTHER_DEALER}' end as {name}"
+        return (
+            f"case when {name} is null or {_in_list(column, dealers)} then {name} else '{OTHER_DEALER}' "
+            f"end as {name}"
+        )
     return name
 
 
@@ -174,6 +178,7 @@ def scoped_views(
             continue
         source = f"{PUBLISHED}.main.{quote_ident(table)}"
         views[table] = (
-            f"create view main.{quote_ident(table)} as select {', '.join(select)} from {source} where {condition}"
+            f"create view main.{quote_ident(table)} as select {', '.join(select)} from {source} where "
+            f"{condition}"
         )
     return views

@@ -4,9 +4,9 @@ Each check is ``ok``, ``warn`` (the run goes on; a WeChat or WeCom feed that can
 warning, as in the run itself) or ``fail`` (the run does not start). Checked:
 
 * configuration: the file (or the defaults) loads; ``env`` is said (``local`` or ``production``);
-* secrets: ``pii.key`` present and at least ``sources.settings.MIN_PII_KEY_CHARS`` long (or, with ``env = "local"``,
-  the development key); the WeChat and WeCom secrets, when set, at least ``MIN_APP_SECRET_CHARS``;
-  the callback token, when set, at least ``MIN_CALLBACK_TOKEN_CHARS``;
+* secrets: ``pii.key`` present and at least ``sources.settings.MIN_PII_KEY_CHARS`` long (or, with
+  ``env = "local"``, the development key); the WeChat and WeCom secrets, when set, at least
+  ``MIN_APP_SECRET_CHARS``; the callback token, when set, at least ``MIN_CALLBACK_TOKEN_CHARS``;
 * paths: the inbox is a readable folder; every folder the run writes (data, warehouse, serving,
   exports, state, runs) can be written; the warehouse is not held by another process;
 * free disk beside the warehouse: ``DISK_FACTOR`` times the warehouse (the identity stage's scratch
@@ -71,9 +71,13 @@ def check_secrets(settings: Settings, environ: dict[str, str]) -> list[Finding]:
             )
         elif len(secret.get_secret_value()) < MIN_APP_SECRET_CHARS:
             findings.append(
-                Finding(name, "fail", f"{variable} is {len(secret.get_secret_value())} characters long; "
-                        f"at least {MIN_APP_SECRET_CHARS} expected (Tencent's are 32 and 43)")
-            )  # fmt: skip
+                Finding(
+                    name,
+                    "fail",
+                    f"{variable} is {len(secret.get_secret_value())} characters long; "
+                    f"at least {MIN_APP_SECRET_CHARS} expected (Tencent's are 32 and 43)",
+                )
+            )
         else:
             findings.append(Finding(name, "ok", f"{variable}, {len(secret.get_secret_value())} characters"))
     token = environ.get(CALLBACK_TOKEN_ENV, "")
@@ -87,9 +91,12 @@ def check_secrets(settings: Settings, environ: dict[str, str]) -> list[Finding]:
         )
     elif len(token) < MIN_CALLBACK_TOKEN_CHARS:
         findings.append(
-            Finding("callback token", "fail",
-                    f"{CALLBACK_TOKEN_ENV} is {len(token)} characters long; at least {MIN_CALLBACK_TOKEN_CHARS}")
-        )  # fmt: skip
+            Finding(
+                "callback token",
+                "fail",
+                f"{CALLBACK_TOKEN_ENV} is {len(token)} characters long; at least {MIN_CALLBACK_TOKEN_CHARS}",
+            )
+        )
     else:
         findings.append(Finding("callback token", "ok", f"{CALLBACK_TOKEN_ENV}, {len(token)} characters"))
     return findings
@@ -197,9 +204,13 @@ def run_checks(settings: Settings, environ: dict[str, str] | None = None, api: b
     findings = [
         Finding("env", "ok", settings.env)
         if settings.env
-        else Finding("env", "fail", 'env is not set: env = "production" in aftercare.toml, or "local" on a '
-                     "development machine (AFTERCARE_ENV)")
-    ]  # fmt: skip
+        else Finding(
+            "env",
+            "fail",
+            'env is not set: env = "production" in aftercare.toml, or "local" on a '
+            "development machine (AFTERCARE_ENV)",
+        )
+    ]
     findings += check_secrets(settings, environ)
     findings += check_paths(settings)
     findings.append(check_disk(settings))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 import assets
+from assets.owners import with_owners
 from assets.transform.project import dbt_project
 from pipelines.jobs import monthly_run
 from pipelines.resources import build_resources
@@ -15,7 +16,7 @@ from sources.settings import load_settings
 settings = load_settings()
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_package_module(assets),
+    assets=with_owners(dg.load_assets_from_package_module(assets)),
     asset_checks=dg.load_asset_checks_from_package_module(assets),
     jobs=[monthly_run, *JOBS],
     schedules=[month_end_reminder_run],

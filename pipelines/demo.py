@@ -122,8 +122,8 @@ def month_tasks(serving: Path, month: str) -> list[tuple[str, int, int]]:
     con = duckdb.connect(str(serving), read_only=True)
     try:
         rows = con.execute(
-            "select reminder_type, count(*) filter (where not is_carried_over), count(*) filter (where is_carried_over) "
-            "from reminders where month = ? group by 1",
+            "select reminder_type, count(*) filter (where not is_carried_over), count(*) filter (where "
+            "is_carried_over) from reminders where month = ? group by 1",
             [dt.date.fromisoformat(f"{month}-01")],
         ).fetchall()
     except duckdb.CatalogException:

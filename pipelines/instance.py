@@ -45,7 +45,8 @@ def ensure_instance(home: Path) -> Path:
         text = config.read_text()
         if "concurrency:" in text:
             raise SystemExit(
-                f"{config} has a concurrency section without the {WAREHOUSE_TAG} limit: add it (see pipelines/instance.py)"
+                f"{config} has a concurrency section without the {WAREHOUSE_TAG} limit: add it (see "
+                "pipelines/instance.py)"
             )
         config.write_text(text.rstrip() + "\n\n" + DAGSTER_YAML)
     return home

@@ -52,8 +52,8 @@ def acquire(path: Path, holder: dict[str, str]) -> None:
             current = _read_holder(fd)
             os.close(fd)
             raise RunLocked(
-                f"another aftercare run holds {path}: {describe(current)}; runs go one at a time, wait for it "
-                "to finish (a crashed run releases the lock by itself)"
+                f"another aftercare run holds {path}: {describe(current)}; runs go one at a time, wait for "
+                "it to finish (a crashed run releases the lock by itself)"
             ) from None
         record = {**holder, "pid": str(os.getpid()), "since": dt.datetime.now().isoformat(timespec="seconds")}
         os.ftruncate(fd, 0)

@@ -16,8 +16,14 @@ def month_prepared_on(run_date: dt.date) -> str:
 
 
 # On the last day of month M-1, at 20:00 Beijing time, prepare month M. Cron has no "last day of
-# month", so the schedule ticks daily from the 28th and only the last day launches a run.
-@dg.schedule(job=monthly_run, cron_schedule="0 20 28-31 * *", execution_timezone="Asia/Shanghai")
+# month", so the schedule ticks daily from the 28th and only the last day launches a run. It is
+# stopped until someone turns it on (README "The flow"): a fresh clone must not start monthly runs.
+@dg.schedule(
+    job=monthly_run,
+    cron_schedule="0 20 28-31 * *",
+    execution_timezone="Asia/Shanghai",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
 def month_end_reminder_run(context: dg.ScheduleEvaluationContext):
     today = context.scheduled_execution_time.date()
     if (today + dt.timedelta(days=1)).day != 1:

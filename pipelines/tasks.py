@@ -35,7 +35,8 @@ def tasks_command(args: argparse.Namespace) -> int:
                 if args.task and d.task_id != args.task:
                     continue
                 print(
-                    f"{d.decided_at:%Y-%m-%d %H:%M}  {d.task_id}  {d.action:6}  {d.reason or '-':20} by {d.decided_by}"
+                    f"{d.decided_at:%Y-%m-%d %H:%M}  {d.task_id}  {d.action:6}  {d.reason or '-':20} by "
+                    f"{d.decided_by}"
                 )
             return 0
         decision = record_decision(

@@ -4,9 +4,9 @@ The one implementation shared by ingestion (every export column that holds a mob
 number) and by OneID. Pure functions over single values; ``keyed_hash`` and friends are applied to
 the distinct values of a column, never row by row, so they stay cheap at scale.
 
-Rules (``../shared/docs/RULES.md``): mobiles become 11 digits (``+86``/``0086``, spaces, dashes and
-full-width digits removed); ID numbers become 18 upper-case characters, 15-digit numbers upgraded
-per GB 11643, and an ID number is usable only when its MOD 11-2 check passes.
+Rules (the shared spec's RULES.md, docs/identity.md): mobiles become 11 digits (``+86``/``0086``,
+spaces, dashes and full-width digits removed); ID numbers become 18 upper-case characters,
+15-digit numbers upgraded per GB 11643, and an ID number is usable only when its MOD 11-2 check passes.
 """
 
 from __future__ import annotations

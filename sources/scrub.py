@@ -7,7 +7,7 @@ mask (``sources.identifiers.mask_mobile`` / ``mask_id_number``), character by ch
 everything else as written:
 
     ``回访 +86 139-1234-5678 张先生`` → ``回访 +86 139-****-5678 张先生``
-    ``证件 11010519491231002X`` → ``证件 1****************X``
+    ``证件 <18-character ID number>`` → ``证件 1****************X`` (first and last kept)
 
 What counts as a mobile or ID number is ``sources.identifiers.PERSONAL_NUMBER_SPANS`` (the forms
 are listed there); the quality gate scans the serving database with the same rule

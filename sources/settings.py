@@ -98,7 +98,8 @@ class RemindersConfig(_Section):
     """The reminder rules' parameters (RULES.md "Reminder list for month M", docs/reminders.md).
 
     Every field reaches dbt as a var of the same name (``assets.transform.dbt.dbt_vars``);
-    ``dbt_project.yml`` repeats these defaults for ad-hoc ``dbt build`` (a test keeps them equal).
+    ``dbt_project.yml`` repeats these defaults for ad-hoc ``dbt build``: tests/unit/test_config.py
+    fails when the two differ in a name or a value.
     """
 
     first_service_months: int = 3
@@ -117,7 +118,6 @@ class KpiConfig(_Section):
     """KPI parameters (docs/kpis.md). Every key but the lapse months reaches dbt as the var
     ``kpi_<key>``; dbt_project.yml holds the same defaults."""
 
-    active_months: int = 12
     at_risk_months: int = 6
     lapsed_months: int = 12
     # months of KPI history every run computes, and days after a period before it is final
@@ -145,7 +145,7 @@ class KpiConfig(_Section):
 
     def dbt_vars(self) -> dict[str, int | float]:
         """The KPI parameters as dbt vars: ``kpi_<key>`` (the lapse months keep their shared names)."""
-        shared = {"at_risk_months", "lapsed_months", "active_months"}
+        shared = {"at_risk_months", "lapsed_months"}
         values = self.model_dump()
         return {
             "at_risk_months": self.at_risk_months,
@@ -207,7 +207,8 @@ class Settings(_Section):
                 with os.fdopen(fd, "w") as handle:
                     handle.write(secrets.token_hex(32))
                 warnings.warn(
-                    f'env = "local" and AFTERCARE_PII_KEY is not set: created a development key at {key_file}',
+                    f'env = "local" and AFTERCARE_PII_KEY is not set: created a development key at '
+                    f"{key_file}",
                     stacklevel=2,
                 )
         return key_file.read_text().strip().encode("utf-8")

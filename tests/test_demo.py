@@ -39,5 +39,6 @@ def test_one_line_per_month_and_the_summary(tmp_path):
     assert summary[6].split() == ["total", "3", "1"]
     assert (
         summary[7]
-        == f"[demo] dealer files: {tmp_path / 'exports' / '2026-11'}/<dealer_code>/reminders.xlsx and *.csv (3 dealers)"
+        == f"[demo] dealer files: {tmp_path / 'exports' / '2026-11'}/<dealer_code>/reminders.xlsx and *.csv "
+        "(3 dealers)"
     )

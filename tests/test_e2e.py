@@ -58,8 +58,13 @@ def test_the_kpi_tables_are_published_for_every_month_up_to_the_cut_off(publishe
             "where level = 'nation' and month = ?::date and reminder_type = 'all'",
             [f"{PREVIOUS_MONTH}-01"],
         ).fetchone() == (True, True)
-        assert con.execute("select count(*) from kpi_bookings_monthly where period_grain = 'month' "
-                           "and level = 'nation' and booking_channel = 'all'").fetchone()[0] >= 12  # fmt: skip
+        assert (
+            con.execute(
+                "select count(*) from kpi_bookings_monthly where period_grain = 'month' "
+                "and level = 'nation' and booking_channel = 'all'"
+            ).fetchone()[0]
+            >= 12
+        )
         assert (
             con.execute(
                 "select count(*) from kpi_dealer_scorecard where month = ?::date", [f"{PREVIOUS_MONTH}-01"]
@@ -82,10 +87,13 @@ def test_the_months_reminders_and_every_dealers_files_are_published(published):
             f"select count(*) from reminders where month = date '{MONTH}-01' and is_carried_over"
         ).fetchone()[0]
         assert carried > 0  # the second month carries tasks of the first
-        dealers = {d for (d,) in con.execute(
-            "select distinct dealer_code from reminders where month = ?::date and closed_reason is null",
-            [f"{MONTH}-01"],
-        ).fetchall()}  # fmt: skip
+        dealers = {
+            d
+            for (d,) in con.execute(
+                "select distinct dealer_code from reminders where month = ?::date and closed_reason is null",
+                [f"{MONTH}-01"],
+            ).fetchall()
+        }
     finally:
         con.close()
     folders = {p.name for p in (data / "exports" / MONTH).iterdir()}
@@ -270,8 +278,13 @@ def add_user(name: str, password: str, *scope: str, env: dict[str, str], cwd: Pa
     """`aftercare users add`, as an admin creates an account (the password given on stdin)."""
     added = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "users", "add", name, *scope, "--password-stdin"],
-        input=password + "\n", env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        input=password + "\n",
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert added.returncode == 0, added.stderr
 
 
@@ -365,7 +378,8 @@ def test_a_dealer_manager_downloads_its_list_closes_a_task_and_the_next_run_leav
             [f"{MONTH}-01", f"{NEXT_MONTH}-28"],
         ).fetchone()
         due = con.execute(
-            "select count(*) from reminders where month = ?::date and dealer_code = ? and closed_reason is null",
+            "select count(*) from reminders where month = ?::date and dealer_code = ? and closed_reason is "
+            "null",
             [f"{MONTH}-01", dealer],
         ).fetchone()[0]
     finally:
@@ -416,19 +430,31 @@ def test_a_dealer_manager_downloads_its_list_closes_a_task_and_the_next_run_leav
     finally:
         store.close()
     assert (line["downloaded_by"], line["dealer_code"], line["list_name"], line["rows"]) == (
-        "e2e.dealer", dealer, "due", due,
-    )  # fmt: skip
+        "e2e.dealer",
+        dealer,
+        "due",
+        due,
+    )
     assert line["full_mobiles"] == len(full)
 
     run = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", "run", "--month", NEXT_MONTH],
-        env=env, cwd=workdir, capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert run.returncode == 0, (run.stdout[-3000:], run.stderr[-3000:])
     con = duckdb.connect(str(serving), read_only=True)
     try:
-        next_tasks = {row[0] for row in con.execute(
-            "select task_id from reminders where month = ?::date", [f"{NEXT_MONTH}-01"]).fetchall()}  # fmt: skip
+        next_tasks = {
+            row[0]
+            for row in con.execute(
+                "select task_id from reminders where month = ?::date", [f"{NEXT_MONTH}-01"]
+            ).fetchall()
+        }
         closed = con.execute(
             "select closed_reason, closed_by from reminders where month = ?::date and task_id = ?",
             [f"{MONTH}-01", first],

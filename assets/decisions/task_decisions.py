@@ -25,7 +25,9 @@ create or replace table decisions.task_decisions (
     key=["decisions", "task_decisions"],
     group_name="decisions",
     kinds={"sqlite", "duckdb"},
-    description="Dealer managers' closings and reopenings of reminder tasks (append-only store under paths.state).",
+    description=(
+        "Dealer managers' closings and reopenings of reminder tasks (append-only store under paths.state)."
+    ),
 )
 def task_decisions(settings: AftercareSettings, warehouse: WarehouseResource) -> dg.MaterializeResult:
     decisions = read_decisions(settings.settings.paths.state)

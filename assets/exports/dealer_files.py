@@ -79,7 +79,8 @@ def read_reminders(serving: Path, month: dt.date) -> pl.DataFrame:
         published = con.execute("select month from publish_log").fetchall() if "publish_log" in tables else []
         if published and published[0][0] < month.strftime("%Y-%m"):
             raise ExportError(
-                f"{serving} was published for {published[0][0]}, before {month:%Y-%m}: its lists are not there yet"
+                f"{serving} was published for {published[0][0]}, before {month:%Y-%m}: its lists are not "
+                "there yet"
             )
         have = {c for (c,) in con.execute("select column_name from information_schema.columns "
                                            "where table_name = 'reminders'").fetchall()}  # fmt: skip
@@ -235,7 +236,8 @@ def dealer_files(
         raise dg.Failure(description=f"dealer files for {run_month.month}: {exc}") from exc
     if report.skipped_dealer_codes:
         context.log.warning(
-            f"dealer codes not usable as folder names, their lists were not written: {report.skipped_dealer_codes}"
+            "dealer codes not usable as folder names, their lists were not written: "
+            f"{report.skipped_dealer_codes}"
         )
     return dg.MaterializeResult(
         metadata={

@@ -8,10 +8,11 @@ The lists (PRODUCT.md "Dealer exports"; docs/reminders.md "Dealer files"):
 | list | 中文 | rows | rule |
 |---|---|---|---|
 | ``due`` | 应提醒 | month M | every task of the month, carried ones first and marked (是否结转 = 是) |
-| ``not_reminded`` | 未提醒 | month M-1 | not reached: no connected call of at least the minimum length and no WeChat message delivered (``reached`` false and ``wechat_status`` not ``success``) |
+| ``not_reminded`` | 未提醒 | month M-1 | not reached (``reached`` false, ``wechat_status`` not ``success``) |
 | ``not_tracked`` | 未跟踪 | month M-1 | no DCRC call logged (``tracked`` false) |
-| ``not_returned`` | 未回厂 | month M-1 | no qualifying repair order in the return window (``returned`` false) |
+| ``not_returned`` | 未回厂 | month M-1 | no qualifying repair order in the window (``returned`` false) |
 
+Not reached: no connected call of at least the minimum length and no WeChat message delivered.
 A task a manager closed (``closed_reason`` set: the decision in force at the run's cut-off) is in
 none of the lists: there is nothing left for the dealer to do with it. Mobiles and names are the
 masked forms only (``138****5678``, ``张*``); the full number is only in the dashboard's audited

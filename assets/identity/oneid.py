@@ -10,12 +10,11 @@ import os
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from assets.identity.quality import quality_report, write_report
 from assets.identity.resolve import OneidParams, resolve
 from assets.identity.scratch import DEFAULT_MEMORY_LIMIT
-from assets.resources import AftercareSettings
+from assets.resources import AftercareSettings, WarehouseResource
 from sources.pii import PiiVault
 
 LANDING_INPUTS = [
@@ -61,7 +60,9 @@ def duckdb_memory_limit() -> str:
     ],
     can_subset=False,
 )
-def oneid_tables(context: dg.AssetExecutionContext, settings: AftercareSettings, warehouse: DuckDBResource):
+def oneid_tables(
+    context: dg.AssetExecutionContext, settings: AftercareSettings, warehouse: WarehouseResource
+):
     """Resolve every identifier in the warehouse to a stable OneID."""
     config = settings.settings
     params = OneidParams.from_settings(config.oneid, PiiVault(config.pii_key()).hash)
@@ -75,8 +76,8 @@ def oneid_tables(context: dg.AssetExecutionContext, settings: AftercareSettings,
     for missing in summary.sources_missing:
         context.log.warning(missing)
     context.log.info(
-        f"OneID: {summary.identifiers:,} identifiers -> {summary.oneids:,} OneIDs; changes {summary.changes}; "
-        f"dropped {summary.links_dropped}; timings {summary.seconds}"
+        f"OneID: {summary.identifiers:,} identifiers -> {summary.oneids:,} OneIDs; changes "
+        f"{summary.changes}; dropped {summary.links_dropped}; timings {summary.seconds}"
     )
     shared = {
         "sources_read": dg.MetadataValue.json(summary.sources_read),
@@ -99,7 +100,7 @@ def oneid_tables(context: dg.AssetExecutionContext, settings: AftercareSettings,
 @dg.asset_check(
     asset=dg.AssetKey(["identity", "oneid_map"]), description="No OneID holds two valid ID numbers (rule 4)."
 )
-def oneid_holds_at_most_one_id_number(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+def oneid_holds_at_most_one_id_number(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.get_connection() as con:
         offenders = con.execute(
             "select count(*) from (select oneid from identity.oneid_map where identifier_type = 'id_number' "
@@ -111,7 +112,7 @@ def oneid_holds_at_most_one_id_number(warehouse: DuckDBResource) -> dg.AssetChec
 @dg.asset_check(
     asset=dg.AssetKey(["identity", "oneid_map"]), description="Each identifier has exactly one OneID."
 )
-def identifier_has_one_oneid(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+def identifier_has_one_oneid(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.get_connection() as con:
         duplicates = con.execute(
             "select count(*) from (select identifier_type, identifier_key from identity.oneid_map "
@@ -131,13 +132,16 @@ class QualityReportConfig(dg.Config):
     deps=[dg.AssetKey(["identity", "oneid_map"])],
     group_name="identity",
     kinds={"duckdb"},
-    description="Identity health: cluster sizes, rules fired, links dropped; pairwise precision/recall when truth exists.",
+    description=(
+        "Identity health: cluster sizes, rules fired, links dropped; pairwise precision/recall when "
+        "truth exists."
+    ),
 )
 def identity_quality_report(
     context: dg.AssetExecutionContext,
     config: QualityReportConfig,
     settings: AftercareSettings,
-    warehouse: DuckDBResource,
+    warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     paths = settings.settings.paths
     truth = Path(config.truth_dir) if config.truth_dir else Path(paths.data) / "truth"

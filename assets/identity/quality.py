@@ -127,7 +127,10 @@ def _bucket_sql() -> str:
 
 
 def pairwise_counts(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, int, int]:
-    """(true positive, predicted, true) pair counts from ``relation`` (one row per identifier: cluster, person)."""
+    """(true positive, predicted, true) pair counts from ``relation``.
+
+    ``relation`` has one row per identifier: its cluster and its person.
+    """
     row = con.execute(
         f"""
         with cells as (select cluster, person, count(*) as n from {relation} group by all),
@@ -300,7 +303,8 @@ def linkable_pair_counts(con: duckdb.DuckDBPyConnection, work: str = "temp") -> 
     found, linkable = con.execute(
         f"""
         with nodes as (
-            select q.person, e.evidence, q.cluster from {work}.quality_nodes q join evidence_arrow e using (i)),
+            select q.person, e.evidence, q.cluster
+            from {work}.quality_nodes q join evidence_arrow e using (i)),
         linked as (select person, evidence, count(*) as n from nodes group by all),
         found as (select person, evidence, cluster, count(*) as n from nodes group by all)
         select (select coalesce(sum(n * (n - 1) // 2), 0) from found),

@@ -319,7 +319,8 @@ def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "t
 def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp") -> None:
     """The ``identity`` explanation tables, from the work tables (inside the publishing transaction)."""
     kind = con.execute(
-        "select table_type from information_schema.tables where table_schema = 'identity' and table_name = 'oneid_map'"
+        "select table_type from information_schema.tables where table_schema = 'identity' and table_name = "
+        "'oneid_map'"
     ).fetchall()
     if kind and kind[0][0] != "VIEW":  # written as a table by an earlier version
         con.execute("drop table identity.oneid_map")
@@ -330,7 +331,10 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams, work: st
         from identity.oneid_registry where active
         """
     )
-    link_columns = "l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier, l.seen_at"
+    link_columns = (
+        "l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, "
+        "l.tier, l.seen_at"
+    )
     con.execute(
         f"""
         create or replace table identity.oneid_links as
@@ -344,13 +348,15 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams, work: st
     con.execute(
         f"""
         create or replace table identity.dropped_links as
-        select {link_columns}, e.reason, coalesce(nullif(e.detail, ''), 'the mobile is not an identity') as detail
+        select {link_columns}, e.reason,
+               coalesce(nullif(e.detail, ''), 'the mobile is not an identity') as detail
         from {work}.id_links l
         join {work}.id_excluded e on e.node_key = l.right_node
         union all
         select {link_columns}, d.reason,
                'would join ' || replace(d.guarded_type, '_', ' ') || ' ' || d.id_left_key
-                   || ' (' || d.id_left_oneid || ') with ' || d.id_right_key || ' (' || d.id_right_oneid || ')'
+                   || ' (' || d.id_left_oneid || ') with '
+                   || d.id_right_key || ' (' || d.id_right_oneid || ')'
         from {work}.id_links l
         join {work}.dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
         """

@@ -104,8 +104,8 @@ _SIGHTING = (
     "mobile_status, source, record_key, seen_at from ({q}) where identifier_key is not null"
 )
 _CANDIDATE = (
-    "insert into {w}.id_candidates select left_type, left_key, {left_node} as left_node, right_type, right_key, "
-    "{right_node} as right_node, source, record_key, rule, tier, seen_at "
+    "insert into {w}.id_candidates select left_type, left_key, {left_node} as left_node, right_type, "
+    "right_key, {right_node} as right_node, source, record_key, rule, tier, seen_at "
     "from ({q}) where left_key is not null and right_key is not null"
 )
 
@@ -174,8 +174,8 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
     ):
         tier = RULES[rule][0]
         insert_candidates(
-            f"select '{ltype}' as left_type, {lkey} as left_key, '{rtype}' as right_type, {rkey} as right_key, "
-            f"'{rel}' as source, {record_key} as record_key, '{rule}' as rule, {tier} as tier, "
+            f"select '{ltype}' as left_type, {lkey} as left_key, '{rtype}' as right_type, {rkey} as "
+            f"right_key, '{rel}' as source, {record_key} as record_key, '{rule}' as rule, {tier} as tier, "
             f"cast({seen_at} as timestamp) as seen_at from {rel}"
         )
 
@@ -309,14 +309,15 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
             )
             rkey = "external_userid || '|' || coalesce(follow_userid, '')"
             insert_sightings(
-                "select 'mobile' as identifier_type, remark_mobile_hmac as identifier_key, 'valid' as mobile_status, "
+                "select 'mobile' as identifier_type, remark_mobile_hmac as identifier_key, 'valid' as "
+                "mobile_status, "
                 f"'{rel}' as source, {rkey} as record_key, cast(seen as timestamp) as seen_at from {remarks}"
             )
             insert_candidates(
                 "select 'wecom_external_userid' as left_type, nullif(external_userid, '') as left_key, "
                 "'mobile' as right_type, remark_mobile_hmac as right_key, "
-                f"'{rel}' as source, {rkey} as record_key, 'wecom_remark_mobile' as rule, {TIER_WEAK} as tier, "
-                f"cast(seen as timestamp) as seen_at from {remarks}"
+                f"'{rel}' as source, {rkey} as record_key, 'wecom_remark_mobile' as rule, {TIER_WEAK} as "
+                f"tier, cast(seen as timestamp) as seen_at from {remarks}"
             )
 
     # Weak contacts: an openid and/or a mobile typed by someone at a booking, campaign, complaint, rescue

@@ -45,10 +45,12 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     con.execute(
-        "create table if not exists identity.oneid_issued (oneid varchar not null, seq bigint not null, issued_at timestamp)"
+        "create table if not exists identity.oneid_issued (oneid varchar not null, seq bigint not null, "
+        "issued_at timestamp)"
     )
     con.execute(
-        "create table if not exists identity.oneid_changes (run_at timestamp, change varchar, old_oneid varchar, new_oneid varchar)"
+        "create table if not exists identity.oneid_changes (run_at timestamp, change varchar, old_oneid "
+        "varchar, new_oneid varchar)"
     )
 
 
@@ -143,7 +145,8 @@ def apply_oneids(con: duckdb.DuckDBPyConnection, run_at: dt.datetime, work: str 
         [run_at],
     )
     con.execute(
-        f"insert into identity.oneid_changes select ?, change, old_oneid, new_oneid from {work}.run_changes order by 2, 3, 4",
+        f"insert into identity.oneid_changes select ?, change, old_oneid, new_oneid from {work}.run_changes "
+        "order by 2, 3, 4",
         [run_at],
     )
     # the registry: every identifier ever seen, its current (or last) OneID and history span.

@@ -9,11 +9,10 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from assets.ingestion import store
 from assets.ingestion.ingest import IngestionResult, ingest_inbox, report_markdown, report_rows, summarize
-from assets.resources import AftercareSettings, RunMonth
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from assets.run_notes import notes_metadata
 from sources.exports.personal import PersonalData
 from sources.exports.tables import TABLES
@@ -27,24 +26,38 @@ _SPECS = [
         ["landing", table.name],
         group_name=GROUP,
         kinds={"duckdb"},
-        description=f"{table.system}/{table.name} exports, typed; current version per key ({', '.join(table.key)}).",
+        description=(
+            f"{table.system}/{table.name} exports, typed; current version per key ({', '.join(table.key)})."
+        ),
     )
     for table in TABLES
 ] + [
-    dg.AssetSpec(["landing", "quarantine"], group_name=GROUP, kinds={"duckdb"},
-                 description="Rows that could not be typed: file, row, column, reason, raw row (PII hashed)."),
-    dg.AssetSpec(["landing", "file_manifest"], group_name=GROUP, kinds={"duckdb"},
-                 description="One row per inbox file: size, SHA-256, rows read/typed/quarantined, status."),
-    dg.AssetSpec(["landing", "ingestion_report"], group_name=GROUP, kinds={"duckdb"},
-                 description="One row per file per ingestion run: what was done with it."),
-]  # fmt: skip
+    dg.AssetSpec(
+        ["landing", "quarantine"],
+        group_name=GROUP,
+        kinds={"duckdb"},
+        description="Rows that could not be typed: file, row, column, reason, raw row (PII hashed).",
+    ),
+    dg.AssetSpec(
+        ["landing", "file_manifest"],
+        group_name=GROUP,
+        kinds={"duckdb"},
+        description="One row per inbox file: size, SHA-256, rows read/typed/quarantined, status.",
+    ),
+    dg.AssetSpec(
+        ["landing", "ingestion_report"],
+        group_name=GROUP,
+        kinds={"duckdb"},
+        description="One row per file per ingestion run: what was done with it.",
+    ),
+]
 
 
 @dg.multi_asset(specs=_SPECS, name="landing_tables", can_subset=False)
 def landing_tables(
     context: dg.AssetExecutionContext,
     settings: AftercareSettings,
-    warehouse: DuckDBResource,
+    warehouse: WarehouseResource,
     run_month: RunMonth,
 ):
     """Ingest the inbox files dated up to ``run_month.as_of`` (undated files always)."""
@@ -62,8 +75,8 @@ def landing_tables(
             context.log.warning(f"{outcome.relative}: not ingested: {outcome.error}")
         elif outcome.action in ("ingested", "duplicate"):
             context.log.info(
-                f"{outcome.relative}: {outcome.action}, {outcome.rows_read} read, {outcome.rows_typed} typed, "
-                f"{outcome.rows_quarantined} quarantined"
+                f"{outcome.relative}: {outcome.action}, {outcome.rows_read} read, {outcome.rows_typed} "
+                f"typed, {outcome.rows_quarantined} quarantined"
             )
     for warning in result.warnings:
         context.log.warning(warning)
@@ -119,6 +132,7 @@ def run_notes(result: IngestionResult) -> tuple[list[str], list[str]]:
             f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
         )
         notices.append(
-            f"{len(waiting)} file(s) dated after the cut-off {result.as_of} wait for a later month's run: {shown}"
+            f"{len(waiting)} file(s) dated after the cut-off {result.as_of} wait for a later month's run: "
+            f"{shown}"
         )
     return warnings, notices

@@ -122,7 +122,8 @@ def scan_inbox(inbox: Path) -> list[InboxFile]:
             if path.is_symlink() and not _inside(path, root):
                 stat = path.lstat()
                 refused = UnreadableFile(
-                    f"symbolic link to {os.readlink(path)}, outside the inbox: refused (copy the file in instead)",
+                    f"symbolic link to {os.readlink(path)}, outside the inbox: refused (copy the file in "
+                    "instead)",
                     f"指向收件箱之外（{os.readlink(path)}）的符号链接：已拒绝（请把文件复制进来）",
                 )
                 files.append(
@@ -200,8 +201,8 @@ def _ingest(
             )
             if deferral == "future_dated":
                 result.warnings.append(
-                    f"{file.relative}: dated {file.name.file_date}, after the current month (today is {today}): "
-                    "no run takes it until then; check the date in its name"
+                    f"{file.relative}: dated {file.name.file_date}, after the current month (today is "
+                    f"{today}): no run takes it until then; check the date in its name"
                 )
             continue
         previous = manifest.get(file.relative)
@@ -267,7 +268,8 @@ def _skip(result: IngestionResult, file: InboxFile, table: str | None, previous:
     result.outcomes.append(FileOutcome(file.relative, table, "skipped"))
     if previous["status"] == "failed":
         result.warnings.append(
-            f"{file.relative}: still not ingested, unchanged since {previous['ingested_at']:%Y-%m-%d}: {previous['error']}"
+            f"{file.relative}: still not ingested, unchanged since {previous['ingested_at']:%Y-%m-%d}: "
+            f"{previous['error']}"
         )
 
 
@@ -625,7 +627,8 @@ def report_markdown(result: IngestionResult, run_id: str, run_at: dt.datetime, t
         reason = f"{o.error} / {o.error_zh}" if o.error_zh and o.error_zh != o.error else o.error or ""
         reason = reason.replace("|", "\\|")
         lines.append(
-            f"| {o.relative} | {o.table or ''} | {o.action} | {o.rows_read} | {o.rows_typed} | {o.rows_quarantined} | {reason} |"
+            f"| {o.relative} | {o.table or ''} | {o.action} | {o.rows_read} | {o.rows_typed} | "
+            f"{o.rows_quarantined} | {reason} |"
         )
     deferred = [o for o in result.outcomes if o.action == "deferred"]
     if deferred:

@@ -132,7 +132,8 @@ def _scrub_stored_text(con: duckdb.DuckDBPyConnection) -> None:
             con.register("scrubbed_values", mapping.to_arrow())
             try:
                 con.execute(
-                    f'update {relation} set "{column}" = m.scrubbed from scrubbed_values m where {text} = m.raw'
+                    f'update {relation} set "{column}" = m.scrubbed from scrubbed_values m where {text} = '
+                    "m.raw"
                 )
             finally:
                 con.unregister("scrubbed_values")
@@ -159,15 +160,16 @@ def _ensure_files(con: duckdb.DuckDBPyConnection) -> None:
     the rows that are current are dropped from the history (each row is kept once).
     """
     exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'landing_history' and table_name = '_files'"
+        "select count(*) from information_schema.tables where table_schema = 'landing_history' and "
+        "table_name = '_files'"
     ).fetchall()[0][0]
     if exists:
         return
     con.execute(f"create table {FILES} ({_ddl(FILES_COLUMNS)})")
     for table in TABLES:
         con.execute(
-            f"insert into {FILES} select ?, _source_file, any_value(_file_date), any_value(_file_modified_at) "
-            f"from landing_history.{table.name} group by _source_file",
+            f"insert into {FILES} select ?, _source_file, any_value(_file_date), "
+            f"any_value(_file_modified_at) from landing_history.{table.name} group by _source_file",
             [table.name],
         )
         con.execute(
@@ -255,12 +257,13 @@ def add_file(
             con.register("kept_keys", kept.to_arrow())
             try:
                 con.execute(
-                    f"insert into landing_history.{table.name} by name select n.*, ?::double as _file_modified_at "
-                    f"from incoming_rows n semi join kept_keys c on {match}",
+                    f"insert into landing_history.{table.name} by name select n.*, ?::double as "
+                    f"_file_modified_at from incoming_rows n semi join kept_keys c on {match}",
                     [modified_at],
                 )
                 con.execute(
-                    f"insert into {current} by name select n.* from incoming_rows n anti join kept_keys c on {match}"
+                    f"insert into {current} by name select n.* from incoming_rows n anti join kept_keys c on "
+                    f"{match}"
                 )
             finally:
                 con.unregister("kept_keys")
@@ -314,16 +317,20 @@ def recompute_keys(con: duckdb.DuckDBPyConnection, table: Table, keys: pl.DataFr
     con.register("touched_keys", keys.to_arrow())
     try:
         row_ids = con.sql(
-            f"select c.rowid as row_id from {current} c semi join touched_keys n on {_key_match(table, 'c', 'n')}"
+            f"select c.rowid as row_id from {current} c semi join touched_keys n on "
+            f"{_key_match(table, 'c', 'n')}"
         ).pl()
         if row_ids.height:
             _move_to_history(con, table, row_ids)
         winners = con.sql(
             f"""
-            select h.rowid as row_id from {history} h semi join touched_keys n on {_key_match(table, "h", "n")}
+            select h.rowid as row_id
+            from {history} h semi join touched_keys n on {_key_match(table, "h", "n")}
             qualify row_number() over (
                 partition by {", ".join(f"h.{k}" for k in table.key)}
-                order by coalesce(h._file_date, date '1970-01-01' + floor(h._file_modified_at / 86400)::integer) desc,
+                order by coalesce(
+                             h._file_date, date '1970-01-01' + floor(h._file_modified_at / 86400)::integer
+                         ) desc,
                          h._file_modified_at desc, h._source_file desc, h._source_row desc
             ) = 1
             """
@@ -383,7 +390,8 @@ def replace_deferred(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
     con.execute("delete from landing.deferred_files")
     if rows:
         con.executemany(
-            f"insert into landing.deferred_files ({', '.join(names)}) values ({', '.join('?' for _ in names)})",
+            f"insert into landing.deferred_files ({', '.join(names)}) values "
+            f"({', '.join('?' for _ in names)})",
             [[row.get(name) for name in names] for row in rows],
         )
 

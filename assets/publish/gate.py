@@ -6,11 +6,13 @@ Three parts:
   and lists included), with the rule the ingestion scrubber masks by (``sources.scrub``): every
   written form of a mobile (``+86``/``0086``/``86``, spaces, dashes, full-width digits) and 15- or
   18-digit ID numbers; a hit names the table, the column and the number of rows;
-* the published tables of PRODUCT.md must all be there (``PUBLISHED_TABLES``);
+* the published tables must all be there (``PUBLISHED_TABLES``: the warehouse copies and every
+  mart with an enforced dbt contract);
 * a Great Expectations suite per published table, run on pandas frames pulled from the candidate
   file (GX's SQL path on DuckDB is broken, stack-notes §4): keys unique and not null, row count
   within ``ROW_COUNT_TOLERANCE`` of the previous publish, every ``*_rate`` / ``*_share`` column in
-  [0, 1], and the contract's columns present (PRODUCT.md "Published tables");
+  [0, 1], and the contract's columns present; a mart's key and columns come from its dbt YAML
+  (``assets/publish/contracts.py``);
 * for the month-grain tables (``MONTH_GRAIN_TABLES``), the row-count band per month, in SQL.
 
 GX runs in ephemeral mode; its Data Docs (HTML) are written under ``report_dir/data_docs`` with the
@@ -29,33 +31,42 @@ from pathlib import Path
 
 import duckdb
 
+from assets.publish.contracts import mart_contracts
 from sources.scrub import sql_holds_personal_number
 
-# The published tables of PRODUCT.md ("Published tables"): the one list the gate requires. The
-# identity tables and the quarantine are copied from the warehouse and always required; the dbt
-# marts among them are required once the project builds them (they are models in its manifest), so
-# a mart that a branch has not merged yet does not block a publish, and one that went missing does.
+# The tables copied from the warehouse, not built by dbt: their keys and columns are made by the
+# identity and ingestion code (PRODUCT.md "Published tables"), so they are named here.
+NOT_FROM_DBT_KEYS: dict[str, tuple[str, ...]] = {"oneid_map": ("identifier_type", "identifier_key")}
+NOT_FROM_DBT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "oneid_map": ("identifier_type", "identifier_key", "oneid", "first_seen_at", "last_seen_at"),
+    "oneid_changes": ("run_at", "change", "old_oneid", "new_oneid"),
+    "quarantine": ("source", "file", "row_number", "reason"),
+}
+NOT_FROM_DBT = frozenset(NOT_FROM_DBT_COLUMNS)
+
+# The marts: their keys and contract columns are in their dbt YAML, read from the manifest
+# (assets/publish/contracts.py). A mart with an enforced contract is a published table of the
+# product contract and must be in every publish; the other marts are published when built.
+MARTS = mart_contracts()
 PUBLISHED_TABLES: tuple[str, ...] = (
-    "oneid_map", "oneid_changes", "customer_360", "vehicles", "reminders",
-    "kpi_reminders_monthly", "kpi_bookings_monthly", "kpi_campaigns", "kpi_complaints_monthly",
-    "kpi_communication_monthly", "kpi_customers_monthly", "quarantine",
-)  # fmt: skip
-NOT_FROM_DBT = frozenset({"oneid_map", "oneid_changes", "quarantine"})
+    *sorted(NOT_FROM_DBT),
+    *sorted(name for name, mart in MARTS.items() if mart.enforced),
+)
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    **NOT_FROM_DBT_KEYS,
+    **{name: mart.key for name, mart in sorted(MARTS.items()) if mart.key},
+}
+CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
+    **NOT_FROM_DBT_COLUMNS,
+    **{name: mart.columns for name, mart in sorted(MARTS.items()) if mart.enforced},
+}
 
 
 def required_tables(manifest_path: Path | None = None) -> list[str]:
-    """``PUBLISHED_TABLES`` this project publishes: the warehouse copies and every mart it builds."""
-    if manifest_path is None:
-        from assets.transform.project import dbt_project
-
-        manifest_path = Path(dbt_project.manifest_path)
-    manifest = json.loads(Path(manifest_path).read_text())
-    marts = {
-        node["name"]
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "model" and node["fqn"][1:2] == ["marts"]
-    }
-    return [t for t in PUBLISHED_TABLES if t in NOT_FROM_DBT or t in marts]
+    """The tables every publish must hold: the warehouse copies and every mart whose contract is
+    enforced in the project's manifest."""
+    marts = MARTS if manifest_path is None else mart_contracts(manifest_path)
+    return [*sorted(NOT_FROM_DBT), *sorted(name for name, mart in marts.items() if mart.enforced)]
 
 
 # A publish may grow or shrink a table by at most half against the previous one: a month adds a
@@ -73,108 +84,13 @@ APPEND_ONLY_LOGS = frozenset({"oneid_changes", "quarantine", "file_manifest", "d
 # both keeps its row count within the band. A month new in this publish has nothing to compare with.
 MONTH_GRAIN_TABLES: dict[str, str] = {"reminders": "month"}
 
-# KPI tables gain rows with every run by design (a new month; the reminder KPIs start from one month
-# and double the next), so only a shrink beyond the tolerance fails them; warnings come and go, so
-# the size of `alerts` says nothing about a batch (docs/kpis.md).
-KPI_TABLES = frozenset({
-    "kpi_reminders_monthly", "kpi_bookings_monthly", "kpi_campaigns", "kpi_complaints_monthly",
-    "kpi_rescues_monthly", "kpi_communication_monthly", "kpi_customers_monthly", "kpi_workshop_flow",
-    "kpi_staff_rankings", "kpi_dealer_scorecard",
-})  # fmt: skip
+# KPI tables (the marts under models/marts/kpis) gain rows with every run by design (a new month;
+# the reminder KPIs start from one month and double the next), so only a shrink beyond the tolerance
+# fails them; warnings come and go, so the size of `alerts` says nothing about a batch (docs/kpis.md).
+KPI_TABLES = frozenset(name for name, mart in MARTS.items() if mart.folder == "kpis" and name != "alerts")
 GROWING_TABLES = KPI_TABLES
 # month-grain tables get their band per month below, not over the whole table
 UNBANDED_TABLES = APPEND_ONLY_LOGS | {"alerts"} | MONTH_GRAIN_TABLES.keys()
-
-# The key of each published table (PRODUCT.md grains). A table not listed gets no key check.
-TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "customer_360": ("oneid",),
-    "vehicles": ("vin",),
-    "dealers": ("dealer_code",),
-    "repair_orders": ("ro_no",),
-    "bookings": ("booking_id",),
-    "complaints": ("complaint_no",),
-    "rescues": ("request_no",),
-    "campaign_participation": ("participant_id",),
-    "wechat_followers": ("openid",),
-    "wechat_bindings": ("binding_id",),
-    "consultant_relationships": ("external_userid", "consultant_userid"),
-    "oneid_map": ("identifier_type", "identifier_key"),
-    "reminders": ("month", "task_id"),
-    # KPI tables (docs/kpis.md): one row per period, level member and breakdown value
-    "kpi_reminders_monthly": ("period_grain", "period_start", "level", "level_key", "reminder_type"),
-    "kpi_bookings_monthly": ("period_grain", "period_start", "level", "level_key", "booking_channel"),
-    "kpi_campaigns": ("campaign_code", "level", "level_key"),
-    "kpi_complaints_monthly": (
-        "period_grain", "period_start", "level", "level_key",
-        "complaint_channel", "complaint_category", "complaint_level",
-    ),
-    "kpi_rescues_monthly": ("period_grain", "period_start", "level", "level_key"),
-    "kpi_communication_monthly": ("period_grain", "period_start", "level", "level_key"),
-    "kpi_customers_monthly": ("period_grain", "period_start", "level", "level_key"),
-    "kpi_workshop_flow": ("period_grain", "period_start", "level", "level_key", "service_type"),
-    "kpi_staff_rankings": ("period_grain", "period_start", "staff_type", "staff_key", "metric"),
-    "kpi_dealer_scorecard": ("period_grain", "period_start", "dealer_code"),
-    "alerts": ("month", "alert_code", "level", "level_key"),
-}  # fmt: skip
-
-# Columns PRODUCT.md names for a table ("more columns are welcome"): checked when the table exists.
-CONTRACT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "oneid_map": ("identifier_type", "identifier_key", "oneid", "first_seen_at", "last_seen_at"),
-    "oneid_changes": ("run_at", "change", "old_oneid", "new_oneid"),
-    "customer_360": (
-        "oneid", "name_masked", "mobile_masked", "birth_month", "gender", "age_band", "province_code",
-        "vehicles_owned_now", "vehicles_owned_before", "selling_dealer_code", "servicing_dealer_code",
-        "is_wechat_follower", "is_wechat_bound", "is_wechat_subscribed", "wecom_consultant_userid",
-        "visits_12m", "visits_24m", "revenue_12m", "revenue_24m", "lifetime_value", "last_visit_date",
-        "next_maintenance_due_date", "next_warranty_expiry_date", "next_insurance_due_date",
-        "next_inspection_due_date", "open_complaints", "campaigns_joined", "value_segment", "lapse_status",
-    ),
-    "vehicles": (
-        "vin", "current_owner_oneid", "model_code", "model_name", "selling_dealer_code",
-        "servicing_dealer_code", "first_invoice_date", "registration_date", "last_visit_date",
-        "estimated_mileage_km", "usage", "seats", "is_usage_assumed", "is_seats_assumed",
-    ),
-    "reminders": (
-        "month", "task_id", "oneid", "vin", "dealer_code", "reminder_type", "due_date", "channel",
-        "is_carried_over", "carry_months", "wechat_status", "tracked", "reached", "returned",
-        "closed_reason",
-    ),
-    "quarantine": ("source", "file", "row_number", "reason"),
-    # the KPI tables: level, region, dealer_code and RULES.md's counts and rates (docs/kpis.md)
-    "kpi_reminders_monthly": (
-        "month", "level", "region", "dealer_code", "is_final", "due", "due_new", "due_carried", "tracked",
-        "reached", "returned", "returned_same_dealer", "returned_other_dealer", "natural_returned",
-        "closed_by_manager", "completion_rate", "return_rate",
-    ),
-    "kpi_bookings_monthly": (
-        "month", "level", "region", "dealer_code", "is_final", "scheduled", "cancelled", "feedback_required",
-        "feedback_done", "feedback_rate", "shown", "show_rate",
-    ),
-    "kpi_campaigns": (
-        "campaign_code", "level", "region", "dealer_code", "participants", "participating_dealers",
-        "arrivals", "arrival_rate", "conversion_rate", "new_output_value",
-    ),
-    "kpi_complaints_monthly": (
-        "month", "level", "region", "dealer_code", "is_final", "complaint_channel", "complaint_category",
-        "complaint_level", "complaints", "first_contact_within_24h", "closed_within_deadline",
-        "overdue_open_at_period_end", "escalation_rate", "median_hours_to_close", "callback_rate",
-        "avg_satisfaction",
-    ),
-    "kpi_rescues_monthly": (
-        "month", "level", "region", "dealer_code", "is_final", "requests", "valid_requests",
-        "avg_minutes_to_dispatch", "avg_minutes_to_arrival", "callback_rate",
-    ),
-    "kpi_communication_monthly": (
-        "month", "level", "region", "dealer_code", "is_final", "consultant_userid", "new_contacts", "chats",
-        "messages", "reply_rate", "avg_reply_minutes", "customers_contacted",
-    ),
-    "kpi_customers_monthly": (
-        "month", "level", "region", "dealer_code", "is_final", "followers", "bound_owners",
-        "wechat_reachable_share", "vehicles_active", "vehicles_at_risk", "vehicles_lapsed",
-        "first_service_rate", "retention_12m_rate",
-    ),
-    "alerts": ("month", "alert_code", "level", "dealer_code", "region", "metric", "value", "threshold"),
-}  # fmt: skip
 
 
 class GateFailed(Exception):

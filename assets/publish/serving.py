@@ -7,7 +7,7 @@ only that month's rows of the month-grain tables, into a copy of the live databa
 The dashboard opens short read-only connections to ``paths.serving``. Building the new file under
 another name and ``os.replace``-ing it over the old one means a reader sees either yesterday's
 complete database or today's, never a half-built one, and never holds a lock the pipeline needs
-(DuckDB allows one writer per file; see ``../shared/docs/reference/stack-notes.md`` §6).
+(DuckDB allows one writer per file; the shared spec's stack notes, §6).
 """
 
 import datetime as dt
@@ -19,11 +19,10 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_duckdb import DuckDBResource
 
 from assets.publish.candidates import candidate_path
 from assets.publish.gate import CHECK_KINDS, MONTH_GRAIN_TABLES, GateFailed, GateReport, run_quality_gate
-from assets.resources import AftercareSettings, RunMonth
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from assets.transform.project import dbt_project
 
 # warehouse relations published beside the marts, under these names
@@ -193,7 +192,8 @@ def gate_check_results(report: GateReport) -> list[dg.AssetCheckResult]:
     key=SERVING_KEY,
     deps=[*mart_asset_keys()],
     group_name="publish",
-    description="serving.duckdb: the marts and identity tables, swapped in only when the quality gate passes.",
+    kinds={"duckdb"},
+    description="serving.duckdb: the marts and identity tables, swapped in only when the gate passes.",
     check_specs=[
         dg.AssetCheckSpec(kind, asset=SERVING_KEY, description=text) for kind, text in CHECK_KINDS.items()
     ],
@@ -201,7 +201,7 @@ def gate_check_results(report: GateReport) -> list[dg.AssetCheckResult]:
 def serving_database(
     context: dg.AssetExecutionContext,
     settings: AftercareSettings,
-    warehouse: DuckDBResource,
+    warehouse: WarehouseResource,
     run_month: RunMonth,
 ):
     paths = settings.settings.paths

@@ -2,6 +2,8 @@
 
 import json
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
@@ -48,9 +50,21 @@ def _build(
 # (RunMonth), so a model of either set sees the same cut-off in one run.
 MONTHLY = "tag:monthly"
 
+
+class AftercareDbtTranslator(DagsterDbtTranslator):
+    """dbt resources as Dagster assets grouped by layer: a model's group is its top folder under
+    ``models/`` (``staging``, ``intermediate``, ``marts``), a seed's group is ``seeds``."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        # fqn: [project, folder, ..., name]
+        return dbt_resource_props["fqn"][1]
+
+
 # the dbt sources landing.<table> and landing_history.<table> (earlier versions of its keys, read
 # by the macro landing_as_of) are both written by ingestion's asset ["landing", <table>]
-TRANSLATOR = DagsterDbtTranslator(
+TRANSLATOR = AftercareDbtTranslator(
     settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True)
 )
 

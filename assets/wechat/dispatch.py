@@ -118,7 +118,8 @@ def load_tasks(con: duckdb.DuckDBPyConnection, month: str) -> list[ReminderTask]
                 FROM identity.oneid_map m {follower_join}
                 WHERE m.identifier_type = 'oa_openid'
                 QUALIFY row_number() OVER (
-                    PARTITION BY m.oneid ORDER BY {subscribed} DESC, m.last_seen_at DESC NULLS LAST, m.identifier_key
+                    PARTITION BY m.oneid
+                    ORDER BY {subscribed} DESC, m.last_seen_at DESC NULLS LAST, m.identifier_key
                 ) = 1
             ) o ON o.oneid = r.oneid"""
     rows = con.execute(

@@ -129,8 +129,8 @@ def _write_infos(
         )
         con.execute("DELETE FROM wechat.oa_followers WHERE openid IN (SELECT openid FROM merged)")
         con.execute(
-            "INSERT INTO wechat.oa_followers SELECT openid, unionid, subscribe, subscribe_time, subscribe_scene, "
-            "qr_scene_str, tagid_list, fetched_at FROM merged"
+            "INSERT INTO wechat.oa_followers SELECT openid, unionid, subscribe, subscribe_time, "
+            "subscribe_scene, qr_scene_str, tagid_list, fetched_at FROM merged"
         )
         con.register("done", pl.DataFrame({"openid": requested}).to_arrow())
         con.execute("DELETE FROM wechat.oa_userinfo_queue WHERE openid IN (SELECT openid FROM done)")

@@ -30,7 +30,7 @@ def api_errors(what: str):
         raise dg.Failure(description=f"{what}: {exc}") from exc
 
 
-@dg.asset(key=["wechat", "callback_events"], group_name=GROUP, compute_kind="python")
+@dg.asset(key=["wechat", "callback_events"], group_name=GROUP, kinds={"python", "duckdb"})
 def callback_events(settings: AftercareSettings, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Events WeChat pushed to `aftercare callback` (template delivery results, (un)subscribes)."""
     folder = settings.settings.paths.state / "callbacks"
@@ -42,7 +42,7 @@ def callback_events(settings: AftercareSettings, warehouse: WarehouseResource) -
 @dg.asset(
     key=["wechat", "oa_followers"],
     group_name=GROUP,
-    compute_kind="python",
+    kinds={"python", "duckdb"},
     deps=[dg.AssetKey(["wechat", "callback_events"])],
 )
 def oa_followers(
@@ -79,14 +79,15 @@ def oa_followers(
             ["wechat", "wecom_follow_users"],
             group_name=GROUP,
             description="Consultants with customer contact",
+            kinds={"python", "duckdb"},
         ),
         dg.AssetSpec(
             ["wechat", "wecom_external_contacts"],
             group_name=GROUP,
             description="Customer-consultant relations; remark mobiles only as HMACs",
+            kinds={"python", "duckdb"},
         ),
     ],
-    compute_kind="python",
 )
 def wecom_contacts(
     context: dg.AssetExecutionContext, settings: AftercareSettings, warehouse: WarehouseResource
@@ -116,7 +117,7 @@ def wecom_contacts(
 @dg.asset(
     key=["wechat", "wecom_behavior_daily"],
     group_name=GROUP,
-    compute_kind="python",
+    kinds={"python", "duckdb"},
     deps=[dg.AssetKey(["wechat", "wecom_follow_users"])],
 )
 def wecom_behavior_daily(
@@ -137,7 +138,7 @@ def wecom_behavior_daily(
     return dg.MaterializeResult(metadata={**counts, "as_of": run_month.as_of.isoformat(), **feed.metadata()})
 
 
-@dg.asset(key=["wechat", "wecom_groupmsg_results"], group_name=GROUP, compute_kind="python")
+@dg.asset(key=["wechat", "wecom_groupmsg_results"], group_name=GROUP, kinds={"python", "duckdb"})
 def wecom_groupmsg_results(
     context: dg.AssetExecutionContext,
     settings: AftercareSettings,
@@ -163,7 +164,7 @@ REMINDERS_MART = dg.AssetKey(["marts", "reminders"])
 @dg.asset(
     key=["wechat", "template_send_results"],
     group_name=GROUP,
-    compute_kind="duckdb",
+    kinds={"duckdb"},
     deps=[dg.AssetKey(["wechat", "callback_events"])],
     description=(
         "WeChat status of every reminder send (task, month) from the send log and the delivery events. "
@@ -182,7 +183,7 @@ def template_send_results(warehouse: WarehouseResource) -> dg.MaterializeResult:
 @dg.asset(
     key=["wechat", "template_send_log"],
     group_name=GROUP,
-    compute_kind="python",
+    kinds={"python", "duckdb"},
     partitions_def=monthly_partitions,
     backfill_policy=one_month_per_run,
     deps=[

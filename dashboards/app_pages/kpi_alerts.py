@@ -68,7 +68,8 @@ if page_header("page_kpi_alerts", TABLE):
 
         st.subheader(t("trend_12m"))
         counts = data.query(
-            f"select month, alert_code, count(*) as alerts from {TABLE} where month between ? and ? group by 1, 2 order by 1",
+            f"select month, alert_code, count(*) as alerts from {TABLE} where month between ? and ? group by "
+            "1, 2 order by 1",
             (add_months(month, -11), month),
         )
         if not counts.is_empty():

@@ -23,8 +23,15 @@ from dashboards.kpis import METRICS, MonthlyKpis, add_months
 from dashboards.labels import CAMPAIGN_SCOPE, label
 
 TABLE = "kpi_campaigns"
-FIGURES = ("participants", "arrivals", "converted", "campaign_repair_orders", "new_output_value", "arrival_rate",
-           "conversion_rate")  # fmt: skip
+FIGURES = (
+    "participants",
+    "arrivals",
+    "converted",
+    "campaign_repair_orders",
+    "new_output_value",
+    "arrival_rate",
+    "conversion_rate",
+)
 # sums of the campaigns active in the month; rates recomputed from the sums, never averaged
 SUMS = """
     count(distinct campaign_code) as campaigns, sum(participants) as participants, sum(arrivals) as arrivals,
@@ -68,8 +75,8 @@ if page_header("page_kpi_campaigns", TABLE):
 
         active = data.query(
             f"""
-            select campaign_code, campaign_name, campaign_scope, campaign_start_date, campaign_end_date, is_final,
-                   {", ".join(FIGURES)}
+            select campaign_code, campaign_name, campaign_scope, campaign_start_date, campaign_end_date,
+                   is_final, {", ".join(FIGURES)}
             from {TABLE} where {condition} and {ACTIVE} order by participants desc, campaign_code
             """,
             (*params, month_end, month),

@@ -112,7 +112,10 @@ with tabs[-1]:
 
     def _task_label(task_id: str) -> str:
         row = tasks_now.filter(pl.col("task_id") == task_id).row(0, named=True)
-        return f"{row['vin']} · {label(REMINDER_TYPE, row['reminder_type'])} · {row['due_date']:%Y-%m-%d} · {task_id}"
+        return (
+            f"{row['vin']} · {label(REMINDER_TYPE, row['reminder_type'])} · {row['due_date']:%Y-%m-%d} · "
+            f"{task_id}"
+        )
 
     closed_ids = [task for task, d in in_force.items() if d.action == "close"]
     published_closed = set(closed_now["task_id"])
@@ -163,8 +166,16 @@ with tabs[-1]:
                 st.error(t("choose_task"))
             else:
                 try:
-                    record_decision(settings.state_dir(), task, "close", me.name, reason=reason, dealer_code=dealer,
-                                    month=f"{this_month:%Y-%m}", note=note or None)  # fmt: skip
+                    record_decision(
+                        settings.state_dir(),
+                        task,
+                        "close",
+                        me.name,
+                        reason=reason,
+                        dealer_code=dealer,
+                        month=f"{this_month:%Y-%m}",
+                        note=note or None,
+                    )
                     st.session_state["_workspace_flash"] = t("task_closed").format(task=_task_label(task))
                     st.rerun()
                 except DecisionError as exc:

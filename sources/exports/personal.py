@@ -137,7 +137,7 @@ class PersonalData:
         return pl.concat([fast, _one_by_one(slow, self.mobile, fast.schema)])
 
     def id_numbers(self, raw: pl.Series) -> pl.DataFrame:
-        """``id_number`` of each value: columns __raw, hmac, status, birth_date, gender, province_code, masked.
+        """``id_number`` of each value: __raw, hmac, status, birth_date, gender, province_code, masked.
 
         18-character numbers (plain ASCII after NFKC, no inner spaces or dashes) are checked by
         polars expressions (date, MOD 11-2); 15-digit numbers and anything else go through

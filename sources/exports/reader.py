@@ -105,7 +105,8 @@ def unrecognised_name(name: str) -> UnreadableFile:
     names = "; ".join(f"{t.name} ({', '.join(t.names_zh)})" for t in TABLES)
     return UnreadableFile(
         f"unrecognised table name in '{name}': the name must start with one of {names}, then optionally "
-        "_ and the export date as YYYY-MM-DD, YYYYMMDD or YYYYMM (repair_orders_2026-11-03.csv, 车辆销售_202611.xlsx)",
+        "_ and the export date as YYYY-MM-DD, YYYYMMDD or YYYYMM (repair_orders_2026-11-03.csv, "
+        "车辆销售_202611.xlsx)",
         f"文件名“{name}”中的表名无法识别：文件名须以下列表名之一开头：{names}，可再接 _ 和导出日期"
         "（YYYY-MM-DD、YYYYMMDD 或 YYYYMM，例如 repair_orders_2026-11-03.csv、车辆销售_202611.xlsx）",
     )
@@ -297,7 +298,8 @@ def not_utf8(data: bytes, exc: UnicodeDecodeError) -> UnreadableFile:
     return UnreadableFile(
         f"invalid UTF-8 at byte {exc.start} (line {line}): the file is UTF-8 but this byte is not; "
         "export or save it again",
-        f"第 {line} 行（第 {exc.start} 字节）不是有效的 UTF-8：文件是 UTF-8 编码但此处字节损坏；请重新导出或保存",
+        f"第 {line} 行（第 {exc.start} 字节）不是有效的 UTF-8：文件是 UTF-8 编码但此处字节损坏；"
+        "请重新导出或保存",
     )
 
 
@@ -421,7 +423,9 @@ def read_csv_rows(
                 {
                     ROW_COLUMN: row_number,
                     "_q_column": None,
-                    "_q_reason": f"ragged line: {len(record)} fields where the header has {width} (line {line})",
+                    "_q_reason": (
+                        f"ragged line: {len(record)} fields where the header has {width} (line {line})"
+                    ),
                     "_raw_row": _raw_line(names, record),
                 }
             )

@@ -3,14 +3,16 @@ reference/wechat-api.md §5, and a bounded token refresh.
 
 | condition | retried? | policy |
 |---|---|---|
-| transport error (connect, timeout, cut connection), HTTP 5xx, unreadable body, errcode -1 | yes | exponential back-off with jitter, at most ``attempts`` tries |
+| transport error, HTTP 5xx, unreadable body, errcode -1 | yes | back-off with jitter, ``attempts`` tries |
 | OA 45011 (minute limit) | yes | wait until the next minute boundary (+ jitter), at most 3 tries |
 | WeCom 45033 (concurrency) | yes | 0.5-2 s jittered |
 | WeCom 45009 (frequency) | yes, bounded | 60 s, then ``RateLimited`` |
 | OA 45009 (daily quota) | no | ``QuotaExhausted`` |
-| 40001 / 40014 / 42001 on an API call | once | drop the token, fetch one, retry once; again -> ``TokenRejected`` |
+| 40001 / 40014 / 42001 on an API call | once | fetch a new token, retry; again -> ``TokenRejected`` |
 | credentials / allowlist / permission codes | no | ``ConfigurationError`` naming the setting |
 | data errors (40003, 40037, 43004, 84061, 60011, ...) | no | ``ApiError`` with the errcode |
+
+A transport error is a failed connect, a timeout or a cut connection; the back-off is exponential.
 """
 
 from __future__ import annotations

@@ -57,8 +57,8 @@ class OfficialAccountClient(ApiCore):
         cfg = settings.wechat
         if cfg.secret is None or not cfg.secret.get_secret_value():
             raise MissingSecret(
-                "wechat.secret is not set: export AFTERCARE_WECHAT_SECRET with the Official Account's AppSecret "
-                "(for the local simulator: the `secret` of data/wechat/oa_account.json)"
+                "wechat.secret is not set: export AFTERCARE_WECHAT_SECRET with the Official Account's "
+                "AppSecret (for the local simulator: the `secret` of data/wechat/oa_account.json)"
             )
         return cls(
             cfg.base_url,
@@ -87,12 +87,21 @@ class OfficialAccountClient(ApiCore):
 
     def _raise_for(self, path: str, errcode: int, errmsg: str) -> None:
         config_hints = {
-            40013: "wechat.appid is unknown to the server (40013): check AFTERCARE_WECHAT_APPID / [wechat] appid",
-            40125: "wechat.secret was refused (40125): check AFTERCARE_WECHAT_SECRET (the AppSecret of the account)",
-            40164: "this machine's IP is not on the Official Account's API IP allowlist (40164): add it in the "
-            "MP console (设置与开发 > 基本配置 > IP白名单)",
-            48001: f"the Official Account may not call {path} (48001): it needs a verified service account "
-            "with this feature enabled",
+            40013: (
+                "wechat.appid is unknown to the server (40013): check AFTERCARE_WECHAT_APPID / [wechat] appid"
+            ),
+            40125: (
+                "wechat.secret was refused (40125): check AFTERCARE_WECHAT_SECRET (the AppSecret of the "
+                "account)"
+            ),
+            40164: (
+                "this machine's IP is not on the Official Account's API IP allowlist (40164): add it in "
+                "the MP console (设置与开发 > 基本配置 > IP白名单)"
+            ),
+            48001: (
+                f"the Official Account may not call {path} (48001): it needs a verified service account "
+                "with this feature enabled"
+            ),
             48006: "clear_quota was used 10 times this month (48006): wait for next month",
         }
         if errcode in config_hints:

@@ -39,8 +39,8 @@ class WecomClient(ApiCore):
         cfg = settings.wecom
         if cfg.secret is None or not cfg.secret.get_secret_value():
             raise MissingSecret(
-                "wecom.secret is not set: export AFTERCARE_WECOM_SECRET with the secret of the self-built app "
-                "allowed to call customer-contact APIs (for the local simulator: the `secret` of "
+                "wecom.secret is not set: export AFTERCARE_WECOM_SECRET with the secret of the self-built "
+                "app allowed to call customer-contact APIs (for the local simulator: the `secret` of "
                 "data/wechat/wecom_corp.json)"
             )
         return cls(
@@ -71,7 +71,9 @@ class WecomClient(ApiCore):
 
     def _raise_for(self, path: str, errcode: int, errmsg: str) -> None:
         config_hints = {
-            40013: "wecom.corpid is unknown to the server (40013): check AFTERCARE_WECOM_CORPID / [wecom] corpid",
+            40013: (
+                "wecom.corpid is unknown to the server (40013): check AFTERCARE_WECOM_CORPID / [wecom] corpid"
+            ),
             60020: "this machine's IP is not a trusted IP of the WeCom app (60020): add it under 企业可信IP",
             48002: f"the WeCom app may not call {path} (48002): add it under 客户联系 > 可调用接口的应用",
             48009: "the WeCom secret is of the wrong type (48009): use the self-built app's secret",

@@ -26,9 +26,12 @@ def simulate_command(args: argparse.Namespace) -> int:
     oa, corp = state.oa, state.wecom
     print(
         f"WeChat/WeCom simulator on http://{args.host}:{args.port}  (state {folder})\n"
-        f"  Official Account appid {oa.appid}: {oa.subscribed_total()} followers, {len(oa.templates)} templates\n"
-        f"  WeCom corpid {corp.corpid}: {len(corp.follow_users())} consultants, {len(corp.contacts)} customers\n"
-        f"  faults {args.faults or 0}, callback {args.callback or '(none)'}; controls under /__sim/ ; Ctrl-C stops",
+        f"  Official Account appid {oa.appid}: {oa.subscribed_total()} followers, {len(oa.templates)} "
+        "templates\n"
+        f"  WeCom corpid {corp.corpid}: {len(corp.follow_users())} consultants, {len(corp.contacts)} "
+        "customers\n"
+        f"  faults {args.faults or 0}, callback {args.callback or '(none)'}; controls under /__sim/ ; Ctrl-C "
+        "stops",
         flush=True,
     )
     make_server(simulator, args.host, args.port).run()

@@ -8,16 +8,19 @@
 | `POST /__sim/quota/limits` | `{"daily": {path: n}, "minute": {path: n}}` override limits |
 | `GET /__sim/counters`, `POST /__sim/counters/reset` | calls and errcodes per path |
 | `GET /__sim/requests?path=&limit=` | the recent request log |
-| `POST /__sim/inject` | `{"path": "/cgi-bin/...", "count": N, "errcode": -1 | "http_status": 502 | "delay": s | "drop": true}` |
+| `POST /__sim/inject` | `{"path": "/cgi-bin/...", "count": N}` plus one fault (below) |
 | `POST /__sim/faults` | `{"rate": 0.05}` change the random fault rate |
 | `POST /__sim/tokens/invalidate` | `{"product": "oa" | "wecom" | "all"}` |
 | `POST /__sim/followers/subscribe`, `/unsubscribe` | `{"openids": [...], "push": true}` |
 | `POST /__sim/followers/new` | `{"count": N, "dealer_code": "", "push": true}` |
-| `POST /__sim/followers/change` | `{"fraction": 0.01, "seed": 1, "push": false}`: a third unsubscribe, a third new, a third resubscribe |
+| `POST /__sim/followers/change` | `{"fraction": 0.01, "seed": 1, "push": false}`: churn (below) |
 | `GET /__sim/templates` | template messages sent |
 | `GET /__sim/events`, `POST /__sim/events/flush` | event pushes and waiting until all are delivered |
-| `POST /__sim/config` | change `SimConfig` fields (page_size, end_mode, template_failure_rate, allowed_ips, ...) |
-| `POST /__sim/callback` | `{"url": ..., "aes_key": ...}` set the callback URL (and safe mode's EncodingAESKey) |
+| `POST /__sim/config` | change `SimConfig` fields (page_size, end_mode, allowed_ips, ...) |
+| `POST /__sim/callback` | `{"url": ..., "aes_key": ...}`: callback URL (and safe mode's EncodingAESKey) |
+
+An injected fault is one of `"errcode": -1`, `"http_status": 502`, `"delay": s` or `"drop": true`.
+Follower churn: a third of the fraction unsubscribe, a third are new, a third resubscribe.
 """
 
 from __future__ import annotations

@@ -113,12 +113,13 @@ def markdown_table(scale: str, vehicles: int, results: list[StageResult]) -> str
     lines = [
         f"scale {scale} ({vehicles:,} vehicles), {dt.date.today()}, {os.cpu_count()} cores",
         "",
-        "| stage | wall time (s) | of which in Dagster steps (s) | peak memory (MB) | load avg before → after | ok |",
+        "| stage | wall time (s) | of which in Dagster steps (s) | peak memory (MB) | load avg before → "
+        "after | ok |",
         "|---|---:|---:|---:|---|---|",
     ]
     lines += [
-        f"| {r.stage} | {r.seconds} | {'' if r.step_seconds is None else r.step_seconds} | {r.peak_rss_mb:.0f} "
-        f"| {r.load_before} → {r.load_after} | {'yes' if r.ok else 'NO: ' + r.note} |"
+        f"| {r.stage} | {r.seconds} | {'' if r.step_seconds is None else r.step_seconds} | "
+        f"{r.peak_rss_mb:.0f} | {r.load_before} → {r.load_after} | {'yes' if r.ok else 'NO: ' + r.note} |"
         for r in results
     ]
     return "\n".join(lines)
@@ -170,12 +171,13 @@ def engines_table(
         [
             f"identity input: {comparison['records']:,} source records",
             "",
-            "| engine | time (s) | clusters | pairwise precision | pairwise recall | recall of linkable pairs |",
+            "| engine | time (s) | clusters | pairwise precision | pairwise recall | recall of linkable "
+            "pairs |",
             "|---|---:|---:|---:|---:|---:|",
             f"| {oneid['engine']} | {oneid_time} | {oneid['clusters']:,} | {fmt(oneid['precision'])} "
             f"| {fmt(oneid['recall'])} | {fmt5(quality.get('recall_linkable'))} |",
-            f"| {splink['engine']} | {splink['seconds']:.1f} | {splink['clusters']:,} | {fmt(splink['precision'])} "
-            f"| {fmt(splink['recall'])} | |",
+            f"| {splink['engine']} | {splink['seconds']:.1f} | {splink['clusters']:,} | "
+            f"{fmt(splink['precision'])} | {fmt(splink['recall'])} | |",
         ]
     )
 
@@ -195,8 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         "--identity-input",
         choices=["chain", "direct"],
         default="chain",
-        help="direct: build the identity stage's input from the generator's frames (no files, no ingest, "
-        "no WeChat pull); stages identity_input,identity,identity_quality,splink",
+        help=(
+            "direct: build the identity stage's input from the generator's frames (no files, no ingest, "
+            "no WeChat pull); stages identity_input,identity,identity_quality,splink"
+        ),
     )
     args = parser.parse_args(argv)
     if args.identity_input == "direct" and args.stages == parser.get_default("stages"):

@@ -80,7 +80,8 @@ def _scratch_over(
     for schema in ("landing", "wechat"):
         con.execute(f"create schema if not exists {schema}")
         tables = con.execute(
-            "select table_name from information_schema.tables where table_catalog = 'wh' and table_schema = ?",
+            "select table_name from information_schema.tables where table_catalog = 'wh' and table_schema = "
+            "?",
             [schema],
         ).fetchall()
         for (table,) in tables:
@@ -226,7 +227,8 @@ def compare_with_splink(
                 f"""
                 create or replace temp table splink_quality as
                 select t.identifier_type, t.identifier_key,
-                       coalesce(s.cluster, 'excluded:' || t.identifier_type || ':' || t.identifier_key) as cluster,
+                       coalesce(s.cluster,
+                       'excluded:' || t.identifier_type || ':' || t.identifier_key) as cluster,
                        t.person_id as person
                 from {work}.truth_identifiers t
                 left join splink_identifier_clusters s using (identifier_type, identifier_key)

@@ -110,18 +110,19 @@ def monthly_table(
                 # give each breakdown its own rows; one split is enough to exercise the pages)
                 dims[column] = value if column == split_column else "all"
                 assert value == "all" or value in options or column != split_column
-            rows.append(("month", month, month_end(month), month, is_final(month), level, key, region, code, name,
-                         dims, figures))  # fmt: skip
+            rows.append(("month", month, month_end(month), month, is_final(month), level, key, region, code,
+                         name, dims, figures))  # fmt: skip
             if month == MONTHS[-1]:  # a running quarter, with other numbers than any month
                 quarter = dt.date(2026, 10, 1)
-                rows.append(("quarter", quarter, dt.date(2026, 12, 31), None, False, level, key, region, code, name,
-                             dims, {c: (v * 3 if isinstance(v, int) else v) for c, v in figures.items()}))  # fmt: skip
+                tripled = {c: (v * 3 if isinstance(v, int) else v) for c, v in figures.items()}
+                rows.append(("quarter", quarter, dt.date(2026, 12, 31), None, False, level, key, region, code,
+                             name, dims, tripled))  # fmt: skip
     figure_columns = [*counts, *rates]
     extra = extra or {}
-    columns = ["period_grain", "period_start", "period_end", "month", "is_final", "level", "level_key", "region",
-               "dealer_code", "dealer_name", *breakdowns, *figure_columns, *extra]  # fmt: skip
-    types = ["varchar", "date", "date", "date", "boolean", "varchar", "varchar", "varchar", "varchar", "varchar",
-             *["varchar"] * len(breakdowns), *["bigint"] * len(counts), *["double"] * len(rates),
+    columns = ["period_grain", "period_start", "period_end", "month", "is_final", "level", "level_key",
+               "region", "dealer_code", "dealer_name", *breakdowns, *figure_columns, *extra]  # fmt: skip
+    types = ["varchar", "date", "date", "date", "boolean", "varchar", "varchar", "varchar", "varchar",
+             "varchar", *["varchar"] * len(breakdowns), *["bigint"] * len(counts), *["double"] * len(rates),
              *[v[0] for v in extra.values()]]  # fmt: skip
     con.execute(
         f"create table {table} ({', '.join(f'{c} {t}' for c, t in zip(columns, types, strict=True))})"
@@ -335,23 +336,27 @@ def _campaigns(con) -> None:
             participants = sum(per[c][0] for c in codes)
             arrivals = sum(per[c][1] for c in codes)
             converted = sum(per[c][2] for c in codes)
-            rows.append((code, name, scope, owner, start, end, end <= dt.date(2026, 10, 15), level, key, region,
+            rows.append((code, name, scope, owner, start, end, end <= dt.date(2026, 10, 15), level, key,
+                         region,
                          dealer, dealer_name, participants, len(codes), arrivals, converted, converted + 1,
-                         1000.0 * (converted + 1), arrivals / participants, converted / arrivals))  # fmt: skip
+                         1000.0 * (converted + 1), arrivals / participants,
+                         converted / arrivals))  # fmt: skip
     con.execute(
         """
         create table kpi_campaigns (campaign_code varchar, campaign_name varchar, campaign_scope varchar,
             campaign_dealer_code varchar, campaign_start_date date, campaign_end_date date, is_final boolean,
             level varchar, level_key varchar, region varchar, dealer_code varchar, dealer_name varchar,
             participants bigint, participating_dealers bigint, arrivals bigint, converted bigint,
-            campaign_repair_orders bigint, new_output_value double, arrival_rate double, conversion_rate double)
+            campaign_repair_orders bigint, new_output_value double, arrival_rate double,
+            conversion_rate double)
         """
     )
     insert_rows(con, "kpi_campaigns", rows)
 
 
 def _scorecard_and_rankings(con) -> None:
-    components = ("completion_rate", "return_rate", "show_rate", "feedback_rate", "closed_within_deadline_rate",
+    components = ("completion_rate", "return_rate", "show_rate", "feedback_rate",
+                  "closed_within_deadline_rate",
                   "first_contact_24h_rate", "wechat_reachable_share", "retention_12m_rate")  # fmt: skip
     rows = []
     for i, month in enumerate(MONTHS):
@@ -369,15 +374,16 @@ def _scorecard_and_rankings(con) -> None:
                 reverse=True,
             )
             in_nation = sorted(scores.values(), reverse=True)
-            rows.append(("month", month, month_end(month), month, code, name, region, is_final(month), *values,
-                         len(components), scores[code], region_scores[region], nation_score,
+            rows.append(("month", month, month_end(month), month, code, name, region, is_final(month),
+                         *values, len(components), scores[code], region_scores[region], nation_score,
                          scores[code] - region_scores[region], scores[code] - nation_score,
                          in_region.index(scores[code]) + 1, in_nation.index(scores[code]) + 1,
                          len(in_region), len(in_nation)))  # fmt: skip
     component_columns = ", ".join(f"{c} double, region_{c} double, nation_{c} double" for c in components)
     con.execute(
         f"""
-        create table kpi_dealer_scorecard (period_grain varchar, period_start date, period_end date, month date,
+        create table kpi_dealer_scorecard (period_grain varchar, period_start date, period_end date,
+            month date,
             dealer_code varchar, dealer_name varchar, region varchar, is_final boolean, {component_columns},
             components_scored bigint, score double, region_score double, nation_score double,
             score_vs_region double, score_vs_nation double, rank_in_region bigint, rank_in_nation bigint,
@@ -402,12 +408,13 @@ def _scorecard_and_rankings(con) -> None:
                 )
                 staff.append(("month", month, month_end(month), month, staff_type, key, f"S000{j + 1}",
                               "王*" if j else "张*", code, name, region, metric, values[code], 1,
-                              in_region.index(values[code]) + 1, ordered.index(values[code]) + 1, 1, len(in_region),
-                              len(ordered), is_final(month)))  # fmt: skip
+                              in_region.index(values[code]) + 1, ordered.index(values[code]) + 1, 1,
+                              len(in_region), len(ordered), is_final(month)))  # fmt: skip
     con.execute(
         """
         create table kpi_staff_rankings (period_grain varchar, period_start date, period_end date, month date,
-            staff_type varchar, staff_key varchar, staff_id varchar, staff_name_masked varchar, dealer_code varchar,
+            staff_type varchar, staff_key varchar, staff_id varchar, staff_name_masked varchar,
+            dealer_code varchar,
             dealer_name varchar, region varchar, metric varchar, value double, rank_in_dealer bigint,
             rank_in_region bigint, rank_in_nation bigint, staff_in_dealer bigint, staff_in_region bigint,
             staff_in_nation bigint, is_final boolean)
@@ -419,14 +426,19 @@ def _scorecard_and_rankings(con) -> None:
 def _alerts(con) -> None:
     october, september = MONTHS[-1], MONTHS[-2]
     rows = [
-        (october, "return_rate_drop", "dealer", "D002", "华东", "D002", "上海一店", "return_rate", 0.12, 0.25, 0.35,
-         "上海一店 提醒回厂率 12.0%,低于近3个月均值 35.0% 超过10个百分点",
+        (october, "return_rate_drop", "dealer", "D002", "华东", "D002", "上海一店", "return_rate", 0.12, 0.25,
+         0.35, "上海一店 提醒回厂率 12.0%,低于近3个月均值 35.0% 超过10个百分点",
          "上海一店 return rate 12.0%, more than 10 points below its 3-month mean 35.0%", False),
-        (october, "complaint_overdue", "dealer", "D001", "华北", "D001", "北京一店", "overdue_open_at_period_end",
-         2.0, 0.0, None, "北京一店 有 2 起投诉超期未结", "北京一店 has 2 complaints open past their deadline", False),
-        (october, "lapse_spike", "nation", "nation", None, None, None, "vehicles_turned_lapsed", 40.0, 30.0, 20.0,
-         "全国 本月新流失车辆 40 台,超过阈值 30", "Nation: 40 vehicles turned lapsed, above the threshold 30", False),
-        (september, "no_export", "dealer", "D003", "华东", "D003", "杭州一店", "repair_orders", 0.0, 1.0, None,
+        (october, "complaint_overdue", "dealer", "D001", "华北", "D001", "北京一店",
+         "overdue_open_at_period_end",
+         2.0, 0.0, None, "北京一店 有 2 起投诉超期未结", "北京一店 has 2 complaints open past their deadline",
+         False),
+        (october, "lapse_spike", "nation", "nation", None, None, None, "vehicles_turned_lapsed", 40.0, 30.0,
+         20.0,
+         "全国 本月新流失车辆 40 台,超过阈值 30", "Nation: 40 vehicles turned lapsed, above the threshold 30",
+         False),
+        (september, "no_export", "dealer", "D003", "华东", "D003", "杭州一店", "repair_orders", 0.0, 1.0,
+         None,
          "杭州一店 本月未收到工单导出", "杭州一店: no repair-order export this month", True),
     ]  # fmt: skip
     con.execute(

@@ -90,7 +90,8 @@ def build_serving(con: duckdb.DuckDBPyConnection) -> None:
         con,
         "dealers",
         "dealer_code varchar, dealer_name varchar, region varchar, province varchar, city varchar, "
-        "dealer_status varchar, repair_orders_12m bigint, vehicles_serviced_12m bigint, revenue_12m decimal(38,2)",
+        "dealer_status varchar, repair_orders_12m bigint, vehicles_serviced_12m bigint, revenue_12m "
+        "decimal(38,2)",
         DEALERS,
     )
     _table(
@@ -107,10 +108,12 @@ def build_serving(con: duckdb.DuckDBPyConnection) -> None:
         [
             ("csc", "repair_orders", "csc/repair_orders_2026-10-31.csv", 7, "opened_at",
              "impossible or unreadable date: opened_at",
-             '{"dealer_code": "D002", "ro_no": "RO1", "sender_mobile": "hmac:' + "ab" * 32 + '"}', dt.datetime(2026, 11, 1, 2)),
+             '{"dealer_code": "D002", "ro_no": "RO1", "sender_mobile": "hmac:' + "ab" * 32 + '"}',
+             dt.datetime(2026, 11, 1, 2)),
             ("dms", "vehicle_sales", "dms/vehicle_sales_2026-10-31.csv", 12, "vin",
              "malformed VIN (17 characters, no I/O/Q): vin",
-             '{"dealer_code": "D001", "vin": "LVSX", "owner_mobile": "hmac:' + "cd" * 32 + '"}', dt.datetime(2026, 11, 1, 2)),
+             '{"dealer_code": "D001", "vin": "LVSX", "owner_mobile": "hmac:' + "cd" * 32 + '"}',
+             dt.datetime(2026, 11, 1, 2)),
         ],
     )  # fmt: skip
     _table(
@@ -143,9 +146,11 @@ def build_serving(con: duckdb.DuckDBPyConnection) -> None:
     _table(
         con,
         "customer_360",
-        "oneid varchar, name_masked varchar, mobile_masked varchar, mobile_hmac varchar, id_number_hmac varchar, "
+        "oneid varchar, name_masked varchar, mobile_masked varchar, mobile_hmac varchar, id_number_hmac "
+        "varchar, "
         "is_wechat_bound boolean, lapse_status varchar, value_segment varchar, is_active_12m boolean, "
-        "current_vins varchar, selling_dealer_code varchar, servicing_dealer_code varchar, campaign_codes varchar",
+        "current_vins varchar, selling_dealer_code varchar, servicing_dealer_code varchar, campaign_codes "
+        "varchar",
         customers,
     )
     _table(
@@ -207,7 +212,8 @@ def build_serving(con: duckdb.DuckDBPyConnection) -> None:
         reminders.append(
             (month, task, oneid, vin, dealer, kind, due_date, channel, carried, carry, wechat,
              tracked, reached, returned, closed, due[:7], LAST_MONTH if carried else month,
-             due_date + dt.timedelta(days=90), kind == "inspection", False, "NC202611001" if kind == "campaign" else None,
+             due_date + dt.timedelta(days=90), kind == "inspection", False,
+             "NC202611001" if kind == "campaign" else None,
              region, dealer_name, "A6L", name, mask(mobile), vault.encrypt(mobile),
              tracked or wechat in ("sent", "success"), 1 if tracked else 0, dealer if returned else None,
              True if returned else None, dt.datetime(2026, 10, 20, 10) if returned else None,
@@ -217,12 +223,14 @@ def build_serving(con: duckdb.DuckDBPyConnection) -> None:
     _table(
         con,
         "reminders",
-        "month date, task_id varchar, oneid varchar, vin varchar, dealer_code varchar, reminder_type varchar, "
-        "due_date date, channel varchar, is_carried_over boolean, carry_months integer, wechat_status varchar, "
-        "tracked boolean, reached boolean, returned boolean, closed_reason varchar, cycle varchar, "
+        "month date, task_id varchar, oneid varchar, vin varchar, dealer_code varchar, reminder_type "
+        "varchar, "
+        "due_date date, channel varchar, is_carried_over boolean, carry_months integer, wechat_status "
+        "varchar, tracked boolean, reached boolean, returned boolean, closed_reason varchar, cycle varchar, "
         "first_month date, valid_until date, is_sticker_only boolean, is_usage_assumed boolean, "
         "campaign_code varchar, region varchar, dealer_name varchar, model_name varchar, "
-        "owner_name_masked varchar, owner_mobile_masked varchar, owner_mobile_enc varchar, contacted boolean, "
+        "owner_name_masked varchar, owner_mobile_masked varchar, owner_mobile_enc varchar, contacted "
+        "boolean, "
         "calls integer, returned_dealer_code varchar, returned_same_dealer boolean, returned_at timestamp, "
         "closed_by varchar, closed_at timestamp, carry_outcome varchar, status_as_of date, is_final boolean, "
         "list_as_of date",

@@ -39,8 +39,8 @@ def traces_of(dealer: str) -> list[str]:
 
 
 KPI_TABLES = ["alerts", "kpi_bookings_monthly", "kpi_campaigns", "kpi_communication_monthly",
-              "kpi_complaints_monthly", "kpi_customers_monthly", "kpi_dealer_scorecard", "kpi_reminders_monthly",
-              "kpi_rescues_monthly", "kpi_staff_rankings"]  # fmt: skip
+              "kpi_complaints_monthly", "kpi_customers_monthly", "kpi_dealer_scorecard",
+              "kpi_reminders_monthly", "kpi_rescues_monthly", "kpi_staff_rankings"]  # fmt: skip
 
 
 def test_network_roles_read_every_table(serving_db):

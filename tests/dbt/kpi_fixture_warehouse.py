@@ -73,8 +73,8 @@ def _ro(ro_no, vin, dealer, opened, hours, service_type, amount, advisor, campai
     return {
         "ro_no": ro_no, "dealer_code": dealer, "vin": vin, "vin_check_ok": True, "opened_at": opened_at,
         "closed_at": opened_at + dt.timedelta(hours=hours), "mileage_km": 10000, "service_type": service_type,
-        "labor_amount": amount * 0.4, "parts_amount": amount * 0.6, "total_amount": amount, "advisor": advisor,
-        "campaign_code": campaign_code,
+        "labor_amount": amount * 0.4, "parts_amount": amount * 0.6, "total_amount": amount,
+        "advisor": advisor, "campaign_code": campaign_code,
     }  # fmt: skip
 
 
@@ -125,15 +125,22 @@ def _behavior(userid, day, chats, reply_percentage, avg_reply_minutes, new_conta
 
 ROWS: dict[str, list[dict]] = {
     "landing.dealers": [
-        {"dealer_code": "K01", "name": "上海浦东店", "region": "华东", "province": "上海", "city": "上海", "status": "营业"},
-        {"dealer_code": "K02", "name": "杭州西湖店", "region": "华东", "province": "浙江", "city": "杭州", "status": "营业"},
-        {"dealer_code": "K03", "name": "广州天河店", "region": "华南", "province": "广东", "city": "广州", "status": "营业"},
+        {"dealer_code": "K01", "name": "上海浦东店", "region": "华东", "province": "上海", "city": "上海",
+         "status": "营业"},
+        {"dealer_code": "K02", "name": "杭州西湖店", "region": "华东", "province": "浙江", "city": "杭州",
+         "status": "营业"},
+        {"dealer_code": "K03", "name": "广州天河店", "region": "华南", "province": "广东", "city": "广州",
+         "status": "营业"},
     ],
     "landing.staff": [
-        {"staff_id": "S_A", "dealer_code": "K01", "name_masked": "张*", "role": "服务顾问", "wecom_userid": "wc_a"},
-        {"staff_id": "S_A2", "dealer_code": "K01", "name_masked": "陈*", "role": "DCRC专员", "wecom_userid": "wc_a2"},
-        {"staff_id": "S_B", "dealer_code": "K02", "name_masked": "李*", "role": "服务顾问", "wecom_userid": "wc_b"},
-        {"staff_id": "S_C", "dealer_code": "K03", "name_masked": "王*", "role": "服务顾问", "wecom_userid": None},
+        {"staff_id": "S_A", "dealer_code": "K01", "name_masked": "张*", "role": "服务顾问",
+         "wecom_userid": "wc_a"},
+        {"staff_id": "S_A2", "dealer_code": "K01", "name_masked": "陈*", "role": "DCRC专员",
+         "wecom_userid": "wc_a2"},
+        {"staff_id": "S_B", "dealer_code": "K02", "name_masked": "李*", "role": "服务顾问",
+         "wecom_userid": "wc_b"},
+        {"staff_id": "S_C", "dealer_code": "K03", "name_masked": "王*", "role": "服务顾问",
+         "wecom_userid": None},
     ],
     "landing.vehicle_sales": [
         _sale(V1, "K01", "2023-01-10", "h_p1"),
@@ -202,18 +209,23 @@ ROWS: dict[str, list[dict]] = {
     ],
     "landing.wechat_bindings": [
         {"binding_id": "BD1", "openid": "oa_p1", "vin_last8": V1[-8:], "id_number_hmac": "h_p1",
-         "id_number_status": "valid", "mobile_status": "missing", "bound_at": ts("2023-02-01 10:00"), "status": "有效"},
+         "id_number_status": "valid", "mobile_status": "missing", "bound_at": ts("2023-02-01 10:00"),
+         "status": "有效"},
         {"binding_id": "BD2", "openid": "oa_p2", "vin_last8": V2[-8:], "id_number_hmac": "h_p2",
-         "id_number_status": "valid", "mobile_status": "missing", "bound_at": ts("2026-08-10 10:00"), "status": "有效"},
+         "id_number_status": "valid", "mobile_status": "missing", "bound_at": ts("2026-08-10 10:00"),
+         "status": "有效"},
     ],
     "wechat.oa_followers": [
         {"openid": "oa_p1", "subscribe": True, "subscribe_time": ts("2023-02-01 09:00"),
          "subscribe_scene": "ADD_SCENE_QR_CODE", "qr_scene_str": "dealer_K01"},
-        {"openid": "oa_p2", "subscribe": True, "subscribe_time": ts("2026-08-01 09:00"), "subscribe_scene": "ADD_SCENE_SEARCH"},
+        {"openid": "oa_p2", "subscribe": True, "subscribe_time": ts("2026-08-01 09:00"),
+         "subscribe_scene": "ADD_SCENE_SEARCH"},
         {"openid": "oa_p5", "subscribe": True, "subscribe_time": ts("2026-03-05 09:00"),
          "subscribe_scene": "ADD_SCENE_QR_CODE", "qr_scene_str": "dealer_K02"},
-        {"openid": "oa_gone", "subscribe": False, "subscribe_time": ts("2025-01-01 09:00"), "subscribe_scene": "ADD_SCENE_SEARCH"},
-        {"openid": "oa_prospect", "subscribe": True, "subscribe_time": ts("2026-10-10 09:00"), "subscribe_scene": "ADD_SCENE_SEARCH"},
+        {"openid": "oa_gone", "subscribe": False, "subscribe_time": ts("2025-01-01 09:00"),
+         "subscribe_scene": "ADD_SCENE_SEARCH"},
+        {"openid": "oa_prospect", "subscribe": True, "subscribe_time": ts("2026-10-10 09:00"),
+         "subscribe_scene": "ADD_SCENE_SEARCH"},
     ],
     "wechat.wecom_behavior_daily": [
         _behavior("wc_a", "2026-09-15", 4, 50.0, 10.0),
@@ -224,11 +236,15 @@ ROWS: dict[str, list[dict]] = {
         _behavior("wc_c", "2026-10-05", 2, 0.0, 0.0, messages=2),
     ],
     "wechat.wecom_groupmsg_results": [
-        {"msgid": "m1", "userid": "wc_a", "external_userid": "ext1", "status": 1, "send_time": ts("2026-10-10 10:00")},
-        {"msgid": "m1", "userid": "wc_a", "external_userid": "ext2", "status": 1, "send_time": ts("2026-10-10 10:00")},
+        {"msgid": "m1", "userid": "wc_a", "external_userid": "ext1", "status": 1,
+         "send_time": ts("2026-10-10 10:00")},
+        {"msgid": "m1", "userid": "wc_a", "external_userid": "ext2", "status": 1,
+         "send_time": ts("2026-10-10 10:00")},
         {"msgid": "m1", "userid": "wc_a", "external_userid": "ext3", "status": 2, "send_time": None},
-        {"msgid": "m2", "userid": "wc_a", "external_userid": "ext1", "status": 1, "send_time": ts("2026-10-20 10:00")},
-        {"msgid": "m3", "userid": "wc_b", "external_userid": "ext4", "status": 1, "send_time": ts("2026-09-05 10:00")},
+        {"msgid": "m2", "userid": "wc_a", "external_userid": "ext1", "status": 1,
+         "send_time": ts("2026-10-20 10:00")},
+        {"msgid": "m3", "userid": "wc_b", "external_userid": "ext4", "status": 1,
+         "send_time": ts("2026-09-05 10:00")},
     ],
     "identity.oneid_map": [
         {"identifier_type": t, "identifier_key": k, "oneid": o}
@@ -246,8 +262,8 @@ def _task(month, task_id, dealer, reminder_type, carried=False, tracked=False, r
           returned=False, same_dealer=None, closed_reason=None, carry_outcome=None):  # fmt: skip
     return {
         "month": d(month), "task_id": task_id, "dealer_code": dealer, "reminder_type": reminder_type,
-        "is_carried_over": carried, "carry_months": 1 if carried else 0, "tracked": tracked, "reached": reached,
-        "contacted": tracked if contacted is None else contacted, "returned": returned,
+        "is_carried_over": carried, "carry_months": 1 if carried else 0, "tracked": tracked,
+        "reached": reached, "contacted": tracked if contacted is None else contacted, "returned": returned,
         "returned_same_dealer": same_dealer if returned else None, "closed_reason": closed_reason,
         "carry_outcome": carry_outcome,
     }  # fmt: skip
@@ -255,18 +271,19 @@ def _task(month, task_id, dealer, reminder_type, carried=False, tracked=False, r
 
 # K01 returned and tracked every task in Jun-Aug (the baseline of the rate warnings)
 _EARLIER = [
-    _task(month, f"E{month[5:7]}{n}", "K01", "maintenance", tracked=True, reached=True, returned=True, same_dealer=True,
-          carry_outcome="done")
+    _task(month, f"E{month[5:7]}{n}", "K01", "maintenance", tracked=True, reached=True, returned=True,
+          same_dealer=True, carry_outcome="done")
     for month in ("2026-06-01", "2026-07-01", "2026-08-01")
     for n in (1, 2)
 ]  # fmt: skip
 
 _SEPTEMBER = [
-    _task("2026-09-01", "T1", "K01", "maintenance", tracked=True, reached=True, returned=True, same_dealer=True,
-          carry_outcome="done"),
+    _task("2026-09-01", "T1", "K01", "maintenance", tracked=True, reached=True, returned=True,
+          same_dealer=True, carry_outcome="done"),
     _task("2026-09-01", "T2", "K01", "maintenance", tracked=True, carry_outcome="carried"),
     # returned to another dealer without anybody contacting it: a natural return
-    _task("2026-09-01", "T3", "K01", "first_maintenance", returned=True, same_dealer=False, carry_outcome="done"),
+    _task("2026-09-01", "T3", "K01", "first_maintenance", returned=True, same_dealer=False,
+          carry_outcome="done"),
     _task("2026-09-01", "T4", "K01", "insurance", closed_reason="sold", carry_outcome="closed"),
     # a WeChat delivery: contacted and reached, not tracked by phone
     _task("2026-09-01", "T5", "K02", "birthday", reached=True, contacted=True, carry_outcome="window_passed"),
@@ -283,8 +300,8 @@ REMINDERS = {
     ],
     AS_OF_NEXT: [
         *_EARLIER, *_SEPTEMBER,
-        _task("2026-10-01", "T2", "K01", "maintenance", carried=True, tracked=True, reached=True, returned=True,
-              same_dealer=True, carry_outcome="done"),
+        _task("2026-10-01", "T2", "K01", "maintenance", carried=True, tracked=True, reached=True,
+              returned=True, same_dealer=True, carry_outcome="done"),
         _task("2026-10-01", "T6", "K02", "maintenance", carry_outcome="carried"),
         _task("2026-11-01", "T6", "K02", "maintenance", carried=True),
         _task("2026-11-01", "T7", "K02", "warranty", tracked=True),
@@ -294,8 +311,8 @@ REMINDERS = {
 REMINDERS_COLUMNS = {
     "month": "DATE", "task_id": "VARCHAR", "dealer_code": "VARCHAR", "reminder_type": "VARCHAR",
     "is_carried_over": "BOOLEAN", "carry_months": "INTEGER", "tracked": "BOOLEAN", "reached": "BOOLEAN",
-    "contacted": "BOOLEAN", "returned": "BOOLEAN", "returned_same_dealer": "BOOLEAN", "closed_reason": "VARCHAR",
-    "carry_outcome": "VARCHAR",
+    "contacted": "BOOLEAN", "returned": "BOOLEAN", "returned_same_dealer": "BOOLEAN",
+    "closed_reason": "VARCHAR", "carry_outcome": "VARCHAR",
 }  # fmt: skip
 
 

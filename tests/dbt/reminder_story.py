@@ -98,9 +98,12 @@ ID18_HMAC = _PERSONAL.id_number(ID18)[0]
 
 ROWS: dict[str, list[dict]] = {
     "landing.dealers": [
-        {"dealer_code": "D001", "name": "上海一店", "region": "华东", "province": "上海", "city": "上海", "status": "营业"},
-        {"dealer_code": "D002", "name": "广州二店", "region": "华南", "province": "广东", "city": "广州", "status": "营业"},
-        {"dealer_code": "D003", "name": "深圳三店", "region": "华南", "province": "广东", "city": "深圳", "status": "营业"},
+        {"dealer_code": "D001", "name": "上海一店", "region": "华东", "province": "上海", "city": "上海",
+         "status": "营业"},
+        {"dealer_code": "D002", "name": "广州二店", "region": "华南", "province": "广东", "city": "广州",
+         "status": "营业"},
+        {"dealer_code": "D003", "name": "深圳三店", "region": "华南", "province": "广东", "city": "深圳",
+         "status": "营业"},
     ],
     "landing.vehicle_sales": [
         sale(V_MAX, "D002", dt.date(2025, 5, 1), _owner("zhao1")),
@@ -146,8 +149,8 @@ ROWS: dict[str, list[dict]] = {
     ],
     "landing.reminder_calls": [
         {"call_id": "CL1", "dealer_code": "D001", "vin": V_WX, "reminder_type": "保养",
-         "reminder_month": dt.date(2026, 10, 1), "called_at": dt.datetime(2026, 10, 8, 10), "result": "无人接听",
-         "duration_s": 0, "agent": "S1"},
+         "reminder_month": dt.date(2026, 10, 1), "called_at": dt.datetime(2026, 10, 8, 10),
+         "result": "无人接听", "duration_s": 0, "agent": "S1"},
         {"call_id": "CL2", "dealer_code": "D001", "vin": V_CALL, "reminder_type": "保养",
          "reminder_month": dt.date(2026, 10, 1), "called_at": dt.datetime(2026, 10, 8, 11), "result": "接通",
          "duration_s": 45, "agent": "S1"},
@@ -160,8 +163,11 @@ ROWS: dict[str, list[dict]] = {
         for who, vin in (("wang", V_WX), ("li", V_LOST))
     ],
     "wechat.oa_followers": [
-        {"openid": f"oa_{who}", "unionid": f"un_{who}", "subscribe": True, "subscribe_time": dt.datetime(2025, 4, 20),
-         "subscribe_scene": "ADD_SCENE_QR_CODE", "qr_scene_str": "dealer_D001", "fetched_at": dt.datetime(2026, 9, 30)}
+        {"openid": f"oa_{who}", "unionid": f"un_{who}", "subscribe": True, "subscribe_time": dt.datetime(2025,
+                                                                                                         4,
+                                                                                                         20),
+         "subscribe_scene": "ADD_SCENE_QR_CODE", "qr_scene_str": "dealer_D001",
+         "fetched_at": dt.datetime(2026, 9, 30)}
         for who in ("wang", "li")
     ],
     "wechat.template_send_results": [

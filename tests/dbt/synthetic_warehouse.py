@@ -36,15 +36,16 @@ def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> 
         people = int(v * 0.9)
         con.execute("""
             insert into landing.dealers (dealer_code, name, region, province, city, status)
-            select 'D' || lpad(i::varchar, 4, '0'), '店' || i, '大区' || (i % 6), '省' || (i % 30), '市' || i, '营业'
+            select 'D' || lpad(i::varchar, 4, '0'), '店' || i, '大区' || (i % 6), '省' || (i % 30),
+                '市' || i, '营业'
             from (select cast(range as integer) as i from range(1, 201))
         """)
         con.execute(f"""
             insert into identity.oneid_map (identifier_type, identifier_key, oneid)
-            select 'id_number', 'idh' || i, 'OID' || lpad(i::varchar, 12, '0') from (select cast(range as integer) as i from range({people}))
-            union all
-            select 'mobile', 'mh' || i, 'OID' || lpad(i::varchar, 12, '0') from (select cast(range as integer) as i from range({people}))
-            union all
+            select 'id_number', 'idh' || i, 'OID' || lpad(i::varchar, 12, '0')
+            from (select cast(range as integer) as i from range({people})) union all
+            select 'mobile', 'mh' || i, 'OID' || lpad(i::varchar, 12, '0')
+            from (select cast(range as integer) as i from range({people})) union all
             select 'oa_openid', 'oa' || i, 'OID' || lpad(i::varchar, 12, '0')
             from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["followers"])}))
             union all
@@ -60,8 +61,8 @@ def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> 
                 date '2016-01-01' + cast(floor(random() * 3700) as integer) as invoice_date,
                 null, case when i % 10 = 0 then null when i % 29 = 0 then '营运' else '非营运' end,
                 case when i % 10 = 0 then null else 5 end,
-                '某*', null, 'idh' || (i % {people}), 'valid', date '1980-01-01' + (i % 12000), 'M', '44', null,
-                'mh' || (i % {people}), 'valid', '138****0000', null, 'S1',
+                '某*', null, 'idh' || (i % {people}), 'valid', date '1980-01-01' + (i % 12000),
+                'M', '44', null, 'mh' || (i % {people}), 'valid', '138****0000', null, 'S1',
                 'vehicle_sales_x.csv', i + 2, date '2026-10-31', now(), null
             from (select cast(range as integer) as i from range({v}))
         """)
@@ -98,12 +99,14 @@ def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> 
         """)
         # closed within minutes to a few days (the workshop flow's cycle time)
         con.execute(
-            "update landing.repair_orders set closed_at = opened_at + to_minutes(cast(random() * 3000 as integer))"
+            "update landing.repair_orders "
+            "set closed_at = opened_at + to_minutes(cast(random() * 3000 as integer))"
         )
         con.execute(f"""
             insert into landing.bookings (booking_id, channel, mobile_hmac, mobile_status, vin, dealer_code,
                 created_at, scheduled_date, service_item, status, feedback_required)
-            select 'BK' || i, '微信', 'mh' || (i % {people}), 'valid', 'LSV' || lpad((i % {v})::varchar, 14, '0'),
+            select 'BK' || i, '微信', 'mh' || (i % {people}), 'valid',
+                'LSV' || lpad((i % {v})::varchar, 14, '0'),
                 'D0001', timestamp '2025-01-01' + to_days(i % 600), date '2025-01-05' + (i % 600), '保养',
                 '已确认', i % 2 = 0
             from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["bookings"])}))
@@ -111,7 +114,8 @@ def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> 
         con.execute(f"""
             insert into landing.complaints (complaint_no, channel, category, level, dealer_code, vin,
                 received_at, deadline_at)
-            select 'CP' || i, '热线', '服务', '一般', 'D0001', 'LSV' || lpad((i * 97 % {v})::varchar, 14, '0'),
+            select 'CP' || i, '热线', '服务', '一般', 'D0001',
+                'LSV' || lpad((i * 97 % {v})::varchar, 14, '0'),
                 timestamp '2025-01-01' + to_days(i % 600), timestamp '2025-01-08' + to_days(i % 600)
             from (select cast(range as integer) as i from range({v // 100}))
         """)
@@ -119,7 +123,8 @@ def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> 
             insert into landing.campaigns (campaign_code, scope, name, start_date, end_date)
             select 'CAMP' || i, '全国', '活动' || i, date '2025-01-01' + i * 30, date '2025-02-01' + i * 30
             from (select cast(range as integer) as i from range(20));
-            insert into landing.campaign_participants (participant_id, campaign_code, vin, registered_at, channel)
+            insert into landing.campaign_participants (participant_id, campaign_code, vin, registered_at,
+                channel)
             select 'P' || i, 'CAMP' || (i % 20), 'LSV' || lpad((i * 31 % {v})::varchar, 14, '0'),
                 timestamp '2025-01-02' + to_days((i % 20) * 30), '群发'
             from (select cast(range as integer) as i from range({v // 10}))
@@ -146,13 +151,21 @@ def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> 
             from (select cast(range as integer) as i from range(1, 201));
             create schema if not exists decisions;
             insert into decisions.task_decisions
-            select i, substring(md5('LSV' || lpad((i * 11 % {v})::varchar, 14, '0') || '|maintenance|2026-10'), 1, 16),
+            select i,
+                substring(md5('LSV' || lpad((i * 11 % {v})::varchar, 14, '0') || '|maintenance|2026-10'),
+                    1, 16),
                 case when i % 5 = 0 then 'reopen' else 'close' end,
-                case when i % 5 = 0 then null else ['sold', 'moved', 'wrong_number', 'refuses_contact'][1 + i % 4] end,
-                'manager' || (i % 200), timestamp '2026-10-02 10:00' + to_hours(i % 600), null, '2026-10', null
+                case
+                    when i % 5 = 0 then null
+                    else ['sold', 'moved', 'wrong_number', 'refuses_contact'][1 + i % 4]
+                end,
+                'manager' || (i % 200), timestamp '2026-10-02 10:00' + to_hours(i % 600), null,
+                '2026-10', null
             from (select cast(range as integer) as i from range(1, {v // 200}));
             insert into wechat.template_send_results
-            select substring(md5('LSV' || lpad((i * 3 % {v})::varchar, 14, '0') || '|maintenance|2026-10'), 1, 16),
+            select
+                substring(md5('LSV' || lpad((i * 3 % {v})::varchar, 14, '0') || '|maintenance|2026-10'),
+                    1, 16),
                 '2026-10', 'oa' || i, 'msg' || i, timestamp '2026-09-30 20:00',
                 ['success', 'success', 'success', 'sent', 'failed_user_block', 'unsettled'][1 + i % 6]
             from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["template_sends"])}))
@@ -162,8 +175,8 @@ def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> 
             select 'oa' || i, 'un' || i, i % 9 != 0, timestamp '2020-01-01' + to_days(i % 2000),
                 'dealer_D' || lpad((1 + i % 200)::varchar, 4, '0')
             from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["followers"])}));
-            insert into landing.wechat_bindings (binding_id, openid, vin_last8, id_number_hmac, id_number_status,
-                mobile_hmac, mobile_status, bound_at, status)
+            insert into landing.wechat_bindings (binding_id, openid, vin_last8, id_number_hmac,
+                id_number_status, mobile_hmac, mobile_status, bound_at, status)
             select 'BD' || i, 'oa' || i, right(lpad((i % {v})::varchar, 14, '0'), 8), 'idh' || i, 'valid',
                 'mh' || i, 'valid', timestamp '2021-01-01' + to_days(i % 1500), '有效'
             from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["bindings"])}));
@@ -177,18 +190,18 @@ def build_synthetic_warehouse(path: Path, vehicles: int, seed: float = 0.42) -> 
             insert into landing.staff (staff_id, dealer_code, name_masked, role, wecom_userid)
             select 'ST' || i, 'D' || lpad((1 + i % 200)::varchar, 4, '0'), '某*', '服务顾问', 'wc' || i
             from (select cast(range as integer) as i from range({consultants}));
-            insert into wechat.wecom_behavior_daily (userid, stat_date, new_apply_cnt, new_contact_cnt, chat_cnt,
-                message_cnt, reply_percentage, avg_reply_time, negative_feedback_cnt)
+            insert into wechat.wecom_behavior_daily (userid, stat_date, new_apply_cnt, new_contact_cnt,
+                chat_cnt, message_cnt, reply_percentage, avg_reply_time, negative_feedback_cnt)
             select 'wc' || c, date '2024-11-01' + d, (c + d) % 3, (c + d) % 2, (c * 7 + d) % 12,
                 (c * 7 + d) % 40, ((c + d) % 101)::double, ((c + d) % 30)::double, 0
             from (select cast(range as integer) as c from range({consultants}))
             cross join (select cast(range as integer) as d from range({BEHAVIOUR_DAYS}));
             insert into wechat.wecom_groupmsg_results (msgid, userid, external_userid, status, send_time)
-            select 'msg' || (i // 50), 'wc' || ((i // 50) % {consultants}), 'wm' || i, case when i % 9 = 0 then 0 else 1 end,
-                timestamp '2024-11-01' + to_days(i % 720)
+            select 'msg' || (i // 50), 'wc' || ((i // 50) % {consultants}), 'wm' || i,
+                case when i % 9 = 0 then 0 else 1 end, timestamp '2024-11-01' + to_days(i % 720)
             from (select cast(range as integer) as i from range({int(v * PER_VEHICLE["group_messages"])}));
-            insert into landing.rescues (request_no, received_at, vin, valid, dispatched_dealer, dispatched_at,
-                arrived_at, _source_file, _source_row)
+            insert into landing.rescues (request_no, received_at, vin, valid, dispatched_dealer,
+                dispatched_at, arrived_at, _source_file, _source_row)
             select 'JY' || i, timestamp '2024-11-01' + to_minutes(i * 97 % 1000000),
                 'LSV' || lpad((i * 13 % {v})::varchar, 14, '0'), i % 7 != 0,
                 case when i % 7 != 0 then 'D' || lpad((1 + i % 200)::varchar, 4, '0') end,

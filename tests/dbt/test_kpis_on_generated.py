@@ -145,7 +145,8 @@ def test_campaign_participants_and_conversions_agree_with_the_generator(generate
         code: (participants_, arrivals, converted_)
         for code, participants_, arrivals, converted_ in query(
             generated_kpis,
-            "select campaign_code, participants, arrivals, converted from marts.kpi_campaigns where level = 'nation'",
+            "select campaign_code, participants, arrivals, converted from marts.kpi_campaigns where level = "
+            "'nation'",
         )
     }
     assert expected.height >= 4
@@ -166,8 +167,8 @@ def test_every_level_of_the_generated_network_adds_up(generated_kpis):
             query(
                 generated_kpis,
                 "select period_grain, period_start, sum(scheduled), sum(shown), sum(feedback_done) "
-                f"from marts.kpi_bookings_monthly where level = '{level}' and booking_channel = 'all' group by all "
-                "except select period_grain, period_start, scheduled, shown, feedback_done "
+                f"from marts.kpi_bookings_monthly where level = '{level}' and booking_channel = 'all' group "
+                "by all except select period_grain, period_start, scheduled, shown, feedback_done "
                 "from marts.kpi_bookings_monthly where level = 'nation' and booking_channel = 'all'",
             )
             == []

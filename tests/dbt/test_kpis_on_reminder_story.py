@@ -34,7 +34,8 @@ EXPECTED = """
 KPIS = """
     select
         month, dealer_code, reminder_type, due, due_new, due_carried, tracked, reached, contacted, returned,
-        returned_same_dealer, returned_other_dealer, natural_returned, closed_by_manager, carried_to_next_month
+        returned_same_dealer, returned_other_dealer, natural_returned, closed_by_manager,
+        carried_to_next_month
     from marts.kpi_reminders_monthly
     where period_grain = 'month' and level = 'dealer' and reminder_type != 'all' and due > 0
 """
@@ -94,7 +95,8 @@ def test_the_nation_is_the_sum_of_the_dealers_on_the_real_lists(runs):
         query(
             warehouse,
             "select period_grain, period_start, reminder_type, sum(due), sum(tracked), sum(returned), "
-            "sum(natural_returned), sum(closed_by_manager) from marts.kpi_reminders_monthly where level = 'dealer' "
+            "sum(natural_returned), sum(closed_by_manager) from marts.kpi_reminders_monthly where level = "
+            "'dealer' "
             "group by all except select period_grain, period_start, reminder_type, due, tracked, returned, "
             "natural_returned, closed_by_manager from marts.kpi_reminders_monthly where level = 'nation'",
         )

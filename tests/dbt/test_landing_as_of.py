@@ -40,7 +40,9 @@ FILES = {
     # after September's cut-off: RO1 and RO2 corrected again, RO4 new (opened before the cut-off:
     # it still was not known then)
     "csc/repair_orders_2026-10-31.csv": RO_HEADER
-    + f"RO1,D001,{VIN_OK},2026-08-03,120\nRO2,D001,{VIN_OK},2026-08-04,220\nRO4,D001,{VIN_OK},2026-09-28,400\n",
+    + f"RO1,D001,{VIN_OK},2026-08-03,120\n"
+    + f"RO2,D001,{VIN_OK},2026-08-04,220\n"
+    + f"RO4,D001,{VIN_OK},2026-09-28,400\n",
     # undated: always taken
     "csc/repair_orders.csv": RO_HEADER + f"RO5,D001,{VIN_OK},2026-07-01,500\n",
     "csc/campaigns_2026-08-31.csv": CAMPAIGN_HEADER + "C1,全国,First,2026-09-01,2026-12-31\n",

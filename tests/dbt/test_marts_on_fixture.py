@@ -5,28 +5,53 @@ from tests.dbt.conftest import query
 from tests.dbt.fixture_warehouse import ALICE, BOB, CAROL, DAN, EVE, VIN_A, VIN_B, VIN_D, VIN_E
 
 PUBLISHED_MARTS = {
-    "customer_360", "vehicles", "dealers", "repair_orders", "bookings", "complaints", "rescues",
-    "campaign_participation", "wechat_followers", "wechat_bindings", "consultant_relationships",
-}  # fmt: skip
+    "customer_360",
+    "vehicles",
+    "dealers",
+    "repair_orders",
+    "bookings",
+    "complaints",
+    "rescues",
+    "campaign_participation",
+    "wechat_followers",
+    "wechat_bindings",
+    "consultant_relationships",
+}
 
 
 def customer(warehouse, oneid: str) -> dict:
     con_rows = query(warehouse, f"select * from marts.customer_360 where oneid = '{oneid}'")
-    columns = [c for (c,) in query(warehouse, "select column_name from information_schema.columns "
-                                   "where table_schema = 'marts' and table_name = 'customer_360' "
-                                   "order by ordinal_position")]  # fmt: skip
+    columns = [
+        c
+        for (c,) in query(
+            warehouse,
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'customer_360' "
+            "order by ordinal_position",
+        )
+    ]
     assert len(con_rows) == 1, oneid
     return dict(zip(columns, con_rows[0], strict=True))
 
 
 def test_every_mart_of_the_product_contract_is_built_with_its_columns(fixture_warehouse):
-    tables = {t for (t,) in query(fixture_warehouse, "select table_name from information_schema.tables "
-                                  "where table_schema = 'marts'")}  # fmt: skip
+    tables = {
+        t
+        for (t,) in query(
+            fixture_warehouse, "select table_name from information_schema.tables where table_schema = 'marts'"
+        )
+    }
     assert tables >= PUBLISHED_MARTS
     for table, wanted in CONTRACT_COLUMNS.items():
         if table in tables:
-            have = {c for (c,) in query(fixture_warehouse, "select column_name from information_schema.columns "
-                                        f"where table_schema = 'marts' and table_name = '{table}'")}  # fmt: skip
+            have = {
+                c
+                for (c,) in query(
+                    fixture_warehouse,
+                    "select column_name from information_schema.columns "
+                    f"where table_schema = 'marts' and table_name = '{table}'",
+                )
+            }
             assert set(wanted) <= have, (table, set(wanted) - have)
     for table in PUBLISHED_MARTS:
         key = ", ".join(TABLE_KEYS[table])
@@ -82,8 +107,11 @@ def test_customer_360_describes_alice_as_the_story_says(fixture_warehouse):
     alice = customer(fixture_warehouse, ALICE)
     assert alice["name_masked"] == "艾*" and alice["mobile_masked"] == "138****0001"
     assert (alice["birth_month"], alice["gender"], alice["age_band"], alice["province_name"]) == (
-        3, "F", "35_44", "上海",
-    )  # fmt: skip
+        3,
+        "F",
+        "35_44",
+        "上海",
+    )
     assert alice["is_wechat_follower"] and alice["is_wechat_subscribed"] and alice["is_wechat_bound"]
     assert alice["wecom_consultant_userid"] == "wc_li"  # the consultant who added her last
     assert alice["open_complaints"] == 1 and alice["campaigns_joined"] == 1

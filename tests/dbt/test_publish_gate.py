@@ -100,7 +100,8 @@ def test_rows_doubled_in_the_candidate_trip_the_gate_and_yesterday_stays(project
     con = duckdb.connect(str(project / "warehouse.duckdb"))
     # marts.repair_orders is a view over this table: every repair order now appears twice
     con.execute(
-        "insert into intermediate.int_repair_orders_attributed select * from intermediate.int_repair_orders_attributed"
+        "insert into intermediate.int_repair_orders_attributed select * from "
+        "intermediate.int_repair_orders_attributed"
     )
     con.close()
 

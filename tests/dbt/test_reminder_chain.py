@@ -2,9 +2,10 @@
 
 Four monthly runs (2026-09 to 2026-12, each as of the last day of the month before), then two
 reruns. The first and the last run ``dbt build`` (every data test); the others ``dbt run`` the
-monthly models and their parents, which is what changes with the month. The single-model rules have dbt unit tests (models/intermediate/reminders/
-_reminders__unit_tests.yml); here are the chains: what a month's statuses make of the next list,
-how statuses turn final, and that reruns change nothing.
+monthly models and their parents, which is what changes with the month. The single-model rules
+have dbt unit tests (models/intermediate/reminders/_reminders__unit_tests.yml); here are the
+chains: what a month's statuses make of the next list, how statuses turn final, and that reruns
+change nothing.
 """
 
 from __future__ import annotations
@@ -209,7 +210,8 @@ def test_a_managers_close_stops_the_carry_and_a_reopen_restores_it(chain):
     assert months_and_carries(warehouse, closed) == [("2026-10-01", 0, "closed")]
     assert query(
         warehouse,
-        f"select closed_reason, closed_by, closed_at::varchar from marts.reminders where task_id = '{closed}'",
+        "select closed_reason, closed_by, closed_at::varchar from marts.reminders where task_id = "
+        f"'{closed}'",
     ) == [("moved", "wang.li", "2026-10-15 10:00:00")]
     reopened = task_id(V_REOPEN, "maintenance", "2026-10")
     assert months_and_carries(warehouse, reopened)[:2] == [
@@ -247,8 +249,8 @@ def test_a_return_in_the_grace_days_is_provisional_then_final_and_a_natural_retu
     assert (november["returned"], november["reached"], november["carry_outcome"]) == (True, False, "carried")
     statuses = query(
         warehouse,
-        "select month::varchar, status_as_of::varchar, returned, is_final from intermediate.int_reminder_statuses "
-        f"where task_id = '{tid}' order by month",
+        "select month::varchar, status_as_of::varchar, returned, is_final from "
+        f"intermediate.int_reminder_statuses where task_id = '{tid}' order by month",
     )
     assert statuses[:2] == [
         ("2026-10-01", "2026-11-30", True, True),

@@ -2,8 +2,8 @@
 tasks the carry-over rules select from month 1, recomputed here in Python from the landed rows.
 
 The session's generated OEM (tests/generated_oem.py: 3,000 vehicles through ``aftercare run``
-the last complete month and then the one after it, with the simulator on loopback: ingestion, OneID, WeChat sync, the real
-``dbt build`` of both months, publish) is read from its warehouse.
+the last complete month and then the one after it, with the simulator on loopback: ingestion,
+OneID, WeChat sync, the real ``dbt build`` of both months, publish) is read from its warehouse.
 """
 
 from __future__ import annotations
@@ -23,8 +23,15 @@ pytestmark = pytest.mark.slow
 
 RULES = RemindersConfig()
 # the export's Chinese codes (SOURCES.md) of what the rules read, mapped here independently
-CALL_TYPES = {"首保": "first_maintenance", "保养": "maintenance", "质保": "warranty", "保险": "insurance",
-              "年审": "inspection", "生日": "birthday", "活动": "campaign"}  # fmt: skip
+CALL_TYPES = {
+    "首保": "first_maintenance",
+    "保养": "maintenance",
+    "质保": "warranty",
+    "保险": "insurance",
+    "年审": "inspection",
+    "生日": "birthday",
+    "活动": "campaign",
+}
 MAINTENANCE_SERVICE_TYPES = ("首保", "定期保养")
 
 
@@ -42,8 +49,11 @@ def read(warehouse: Path, sql: str) -> pl.DataFrame:
 
 
 def test_the_first_month_starts_the_chain_with_every_reminder_type(two_months):
-    months = read(two_months, "select month, is_chain_start, listed_tasks, carried_tasks from intermediate.int_reminder_months "
-                              "order by month")  # fmt: skip
+    months = read(
+        two_months,
+        "select month, is_chain_start, listed_tasks, carried_tasks from intermediate.int_reminder_months "
+        "order by month",
+    )
     assert months["is_chain_start"].to_list() == [True, False]
     assert months["carried_tasks"].to_list()[0] == 0 and min(months["listed_tasks"].to_list()) > 0
     types = set(read(two_months, "select distinct reminder_type from marts.reminders")["reminder_type"])
@@ -86,8 +96,10 @@ def test_the_carried_tasks_of_month_2_are_exactly_those_the_rules_select_from_mo
     any_return = ros.select("vin").unique().with_columns(pl.lit(True).alias("returned_any"))
     maintenance_return = (
         ros.filter(pl.col("service_type").is_in(MAINTENANCE_SERVICE_TYPES))
-        .select("vin").unique().with_columns(pl.lit(True).alias("returned_maintenance"))
-    )  # fmt: skip
+        .select("vin")
+        .unique()
+        .with_columns(pl.lit(True).alias("returned_maintenance"))
+    )
     closed = read(two_months, "select task_id, action, decided_at from decisions.task_decisions")
     assert closed.height == 0  # nobody decided anything in a generated OEM
 
@@ -142,9 +154,13 @@ def test_month_1s_rows_record_what_the_rule_made_of_them(two_months):
 def test_no_plaintext_mobile_or_id_number_in_the_list(two_months):
     con = duckdb.connect(str(two_months), read_only=True)
     try:
-        columns = [c for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'marts' and table_name = 'reminders'"
-        ).fetchall()]  # fmt: skip
+        columns = [
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'marts' and "
+                "table_name = 'reminders'"
+            ).fetchall()
+        ]
         for column in columns:
             hits = con.execute(
                 "select count(*) from marts.reminders "

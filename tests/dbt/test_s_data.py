@@ -44,8 +44,15 @@ def s_run(tmp_path_factory):
     vehicles = os.environ.get("AFTERCARE_TEST_VEHICLES", "20000")
 
     def aftercare(*args):
-        done = subprocess.run([sys.executable, "-m", "pipelines.cli", *args], env=env, cwd=work,
-                              capture_output=True, text=True, timeout=3600, check=False)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", *args],
+            env=env,
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=3600,
+            check=False,
+        )
         assert done.returncode == 0, (args, done.stdout[-4000:], done.stderr[-4000:])
         return done
 
@@ -54,9 +61,21 @@ def s_run(tmp_path_factory):
     )
     port = free_port()
     simulator = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "simulate", "--data", str(work / "data"), "--port", str(port)],
-        env=env, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "simulate",
+            "--data",
+            str(work / "data"),
+            "--port",
+            str(port),
+        ],
+        env=env,
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         assert wait_until_up(f"{url}/__sim/state") is not None, "the simulator did not start"
@@ -82,8 +101,13 @@ def test_every_published_mart_is_there_with_the_contract_columns(s_run):
     assert tables >= PUBLISHED_MARTS
     for table, wanted in CONTRACT_COLUMNS.items():
         if table in tables:
-            have = {c for (c,) in query(serving, "select column_name from information_schema.columns "
-                                        f"where table_name = '{table}'")}  # fmt: skip
+            have = {
+                c
+                for (c,) in query(
+                    serving,
+                    f"select column_name from information_schema.columns where table_name = '{table}'",
+                )
+            }
             assert set(wanted) <= have, (table, set(wanted) - have)
     owned = query(serving, "select count(*), count(current_owner_oneid) from vehicles")[0]
     assert owned[0] > 0 and owned[1] / owned[0] > 0.8  # most owners resolved by OneID

@@ -39,7 +39,8 @@ def warehouse_rows(data):
     con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
     try:
         return con.execute(
-            "select task_id, action, reason, decided_by, decided_at from decisions.task_decisions order by decision_id"
+            "select task_id, action, reason, decided_by, decided_at from decisions.task_decisions order by "
+            "decision_id"
         ).fetchall()
     finally:
         con.close()

@@ -26,8 +26,21 @@ def state(tmp_path, monkeypatch) -> Path:
 
 
 def test_close_with_a_reason_then_list_it(state, capsys):
-    code = main(["tasks", "close", "a1b2c3d4e5f60718", "--reason", "sold", "--by", "wang.li",
-                 "--at", "2026-11-12 10:00", "--note", "sold to a neighbour"])  # fmt: skip
+    code = main(
+        [
+            "tasks",
+            "close",
+            "a1b2c3d4e5f60718",
+            "--reason",
+            "sold",
+            "--by",
+            "wang.li",
+            "--at",
+            "2026-11-12 10:00",
+            "--note",
+            "sold to a neighbour",
+        ]
+    )
     assert code == 0
     assert (
         capsys.readouterr().out.strip()
@@ -39,8 +52,14 @@ def test_close_with_a_reason_then_list_it(state, capsys):
 
     assert main(["tasks", "list"]) == 0
     assert capsys.readouterr().out.split() == [
-        "2026-11-12", "10:00", "a1b2c3d4e5f60718", "close", "sold", "by", "wang.li",
-    ]  # fmt: skip
+        "2026-11-12",
+        "10:00",
+        "a1b2c3d4e5f60718",
+        "close",
+        "sold",
+        "by",
+        "wang.li",
+    ]
 
 
 def test_close_with_an_unknown_reason_is_refused_with_the_codes(state, capsys):
@@ -85,10 +104,24 @@ def test_reasons_lists_codes_with_chinese_and_english_labels(state, capsys):
 def test_the_installed_command_writes_the_store(state, tmp_path):
     """As ops type it: a separate process, configuration from the environment."""
     done = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "tasks", "close", "t9", "--reason", "wrong_number", "--by", "ops"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "tasks",
+            "close",
+            "t9",
+            "--reason",
+            "wrong_number",
+            "--by",
+            "ops",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr
     assert [(d.task_id, d.reason, d.decided_by) for d in read_decisions(state)] == [
         ("t9", "wrong_number", "ops")

@@ -39,11 +39,13 @@ def task(
         "cycle": due.strftime("%Y-%m"), "region": "华东", "dealer_name": f"{dealer} 4S店",
         "first_month": first or month, "valid_until": D(due.year, due.month, 28), "is_sticker_only": sticker,
         "is_usage_assumed": assumed, "campaign_code": campaign, "model_name": "星途 S7",
-        "owner_name_masked": "张*", "owner_mobile_masked": "138****5678", "owner_mobile_enc": "c2VjcmV0LWNpcGhlcg==",
+        "owner_name_masked": "张*", "owner_mobile_masked": "138****5678",
+        "owner_mobile_enc": "c2VjcmV0LWNpcGhlcg==",
         "contacted": tracked or wechat in ("sent", "success"), "calls": 1 if tracked else 0,
         "returned_dealer_code": dealer if returned else None, "returned_same_dealer": returned or None,
         "returned_at": dt.datetime(2026, 10, 20, 10) if returned else None,
-        "closed_by": "wang.li" if closed else None, "closed_at": dt.datetime(2026, 10, 30) if closed else None,
+        "closed_by": "wang.li" if closed else None, "closed_at": dt.datetime(2026, 10,
+                                                                             30) if closed else None,
         "carry_outcome": None, "status_as_of": D(2026, 10, 31), "is_final": False,
     }  # fmt: skip
 

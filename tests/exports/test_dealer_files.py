@@ -166,9 +166,15 @@ def test_a_change_replaces_only_the_files_that_change_and_leaves_no_temp_file(da
     assert export(data).success
     before = fingerprint(data / "exports")
     rows = story_rows().with_columns(
-        pl.when(pl.col("task_id") == task_id("d")).then(pl.lit("D002")).otherwise(pl.col("dealer_code")).alias("dealer_code"),
-        pl.when(pl.col("task_id") == task_id("d")).then(pl.lit(True)).otherwise(pl.col("is_usage_assumed")).alias("is_usage_assumed"),
-    )  # fmt: skip
+        pl.when(pl.col("task_id") == task_id("d"))
+        .then(pl.lit("D002"))
+        .otherwise(pl.col("dealer_code"))
+        .alias("dealer_code"),
+        pl.when(pl.col("task_id") == task_id("d"))
+        .then(pl.lit(True))
+        .otherwise(pl.col("is_usage_assumed"))
+        .alias("is_usage_assumed"),
+    )
     write_serving(data / "serving.duckdb", rows)
     result = export(data)
     assert result.success
@@ -191,8 +197,11 @@ def test_a_dealer_without_lists_any_more_loses_its_stale_files(data):
 
 def test_an_unusable_dealer_code_is_skipped_not_written_outside_the_exports(data):
     rows = story_rows().with_columns(
-        pl.when(pl.col("dealer_code") == "D003").then(pl.lit("../D003")).otherwise(pl.col("dealer_code")).alias("dealer_code")
-    )  # fmt: skip
+        pl.when(pl.col("dealer_code") == "D003")
+        .then(pl.lit("../D003"))
+        .otherwise(pl.col("dealer_code"))
+        .alias("dealer_code")
+    )
     write_serving(data / "serving.duckdb", rows)
     result = export(data)
     assert result.success

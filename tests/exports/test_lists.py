@@ -27,8 +27,11 @@ def ids(frame: pl.DataFrame) -> list[str]:
 
 def test_the_four_lists_in_their_order_with_their_sheet_names():
     assert [(s.key, s.zh, s.months_back) for s in LISTS] == [
-        ("due", "应提醒", 0), ("not_reminded", "未提醒", 1), ("not_tracked", "未跟踪", 1), ("not_returned", "未回厂", 1),
-    ]  # fmt: skip
+        ("due", "应提醒", 0),
+        ("not_reminded", "未提醒", 1),
+        ("not_tracked", "未跟踪", 1),
+        ("not_returned", "未回厂", 1),
+    ]
     assert set(NEEDED_COLUMNS) <= set(SCHEMA)  # every column read is in the published contract
 
 
@@ -51,9 +54,11 @@ def test_not_reminded_means_neither_reached_nor_delivered_on_wechat():
     assert ids(select_rows(rows, M, SPECS["not_reminded"])) == [task_id("e"), task_id("h")]
     # a delivered WeChat message reminds even when reached was not set from it
     patched = rows.with_columns(
-        pl.when(pl.col("task_id") == task_id("e")).then(pl.lit("success")).otherwise(pl.col("wechat_status"))
+        pl.when(pl.col("task_id") == task_id("e"))
+        .then(pl.lit("success"))
+        .otherwise(pl.col("wechat_status"))
         .alias("wechat_status")
-    )  # fmt: skip
+    )
     assert ids(select_rows(patched, M, SPECS["not_reminded"])) == [task_id("h")]
 
 
@@ -78,9 +83,22 @@ def test_every_dealer_with_a_row_in_any_list():
 def test_present_chinese_headers_labels_and_flags():
     due = present(select_rows(story_rows(), M, SPECS["due"]), SPECS["due"])
     assert due.columns == [
-        "任务编号", "车架号", "车型", "提醒类型", "到期日期", "有效期至", "车主", "手机(掩码)", "提醒渠道",
-        "是否结转", "结转月数", "首次提醒月份", "仅需贴标", "使用性质推定", "活动编号",
-    ]  # fmt: skip
+        "任务编号",
+        "车架号",
+        "车型",
+        "提醒类型",
+        "到期日期",
+        "有效期至",
+        "车主",
+        "手机(掩码)",
+        "提醒渠道",
+        "是否结转",
+        "结转月数",
+        "首次提醒月份",
+        "仅需贴标",
+        "使用性质推定",
+        "活动编号",
+    ]
     first = due.row(0, named=True)
     assert first["提醒类型"] == "保险" and first["提醒渠道"] == "微信"
     assert (first["是否结转"], first["结转月数"], first["首次提醒月份"]) == ("是", 1, dt.date(2026, 10, 1))
@@ -96,8 +114,12 @@ def test_present_status_columns_of_the_month_just_ended():
     assert shown.columns[-6:] == ["微信提醒状态", "已跟踪", "通话次数", "已触达", "已回厂", "回厂经销商"]
     f = shown.row(1, named=True)
     assert (f["提醒类型"], f["微信提醒状态"], f["已触达"], f["已回厂"], f["回厂经销商"]) == (
-        "年审", "已送达", "是", "是", "D001",
-    )  # fmt: skip
+        "年审",
+        "已送达",
+        "是",
+        "是",
+        "D001",
+    )
     assert (f["仅需贴标"], f["使用性质推定"]) == ("是", "是")
 
 

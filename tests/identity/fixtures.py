@@ -50,27 +50,47 @@ class FixtureWarehouse:
         self.con.execute("create schema if not exists landing")
         self.con.execute("create schema if not exists wechat")
         ddl = {
-            "landing.vehicle_sales": "vin varchar, invoice_date date, dealer_code varchar, "
-            "owner_id_number_hmac varchar, owner_id_number_status varchar, "
-            "owner_mobile_hmac varchar, owner_mobile_status varchar",
-            "landing.wechat_bindings": "binding_id varchar, openid varchar, unionid varchar, "
-            "id_number_hmac varchar, id_number_status varchar, mobile_hmac varchar, mobile_status varchar, "
-            "status varchar, bound_at timestamp",
-            "landing.bookings": "booking_id varchar, openid varchar, mobile_hmac varchar, mobile_status varchar, "
-            "vin varchar, created_at timestamp",
-            "landing.complaints": "complaint_no varchar, mobile_hmac varchar, mobile_status varchar, "
-            "vin varchar, received_at timestamp",
-            "landing.campaign_participants": "participant_id varchar, openid varchar, mobile_hmac varchar, "
-            "mobile_status varchar, vin varchar, registered_at timestamp",
-            "landing.rescues": "request_no varchar, mobile_hmac varchar, mobile_status varchar, "
-            "vin varchar, received_at timestamp",
-            "landing.staff": "staff_id varchar, dealer_code varchar, mobile_hmac varchar, mobile_status varchar",
-            "landing.repair_orders": "ro_no varchar, vin varchar, sender_mobile_hmac varchar, "
-            "sender_mobile_status varchar, opened_at timestamp",
-            "wechat.oa_followers": "openid varchar, unionid varchar, subscribe boolean, "
-            "subscribe_time timestamp, fetched_at timestamp",
-            "wechat.wecom_external_contacts": "external_userid varchar, follow_userid varchar, unionid varchar, "
-            "createtime timestamp, remark_mobile_hmacs varchar[], fetched_at timestamp",
+            "landing.vehicle_sales": (
+                "vin varchar, invoice_date date, dealer_code varchar, "
+                "owner_id_number_hmac varchar, owner_id_number_status varchar, "
+                "owner_mobile_hmac varchar, owner_mobile_status varchar"
+            ),
+            "landing.wechat_bindings": (
+                "binding_id varchar, openid varchar, unionid varchar, "
+                "id_number_hmac varchar, id_number_status varchar, mobile_hmac varchar, mobile_status "
+                "varchar, status varchar, bound_at timestamp"
+            ),
+            "landing.bookings": (
+                "booking_id varchar, openid varchar, mobile_hmac varchar, mobile_status "
+                "varchar, vin varchar, created_at timestamp"
+            ),
+            "landing.complaints": (
+                "complaint_no varchar, mobile_hmac varchar, mobile_status varchar, "
+                "vin varchar, received_at timestamp"
+            ),
+            "landing.campaign_participants": (
+                "participant_id varchar, openid varchar, mobile_hmac varchar, "
+                "mobile_status varchar, vin varchar, registered_at timestamp"
+            ),
+            "landing.rescues": (
+                "request_no varchar, mobile_hmac varchar, mobile_status varchar, "
+                "vin varchar, received_at timestamp"
+            ),
+            "landing.staff": (
+                "staff_id varchar, dealer_code varchar, mobile_hmac varchar, mobile_status varchar"
+            ),
+            "landing.repair_orders": (
+                "ro_no varchar, vin varchar, sender_mobile_hmac varchar, "
+                "sender_mobile_status varchar, opened_at timestamp"
+            ),
+            "wechat.oa_followers": (
+                "openid varchar, unionid varchar, subscribe boolean, "
+                "subscribe_time timestamp, fetched_at timestamp"
+            ),
+            "wechat.wecom_external_contacts": (
+                "external_userid varchar, follow_userid varchar, unionid "
+                "varchar, createtime timestamp, remark_mobile_hmacs varchar[], fetched_at timestamp"
+            ),
         }
         for name, columns in ddl.items():
             if tables is None or name in tables:

@@ -60,7 +60,8 @@ def build(con: duckdb.DuckDBPyConnection, people: int, seed: float = 0.42) -> No
                case when t.id_valid then t.id_key end as owner_id_number_hmac,
                case when t.id_valid then 'valid' else 'bad_checksum' end as owner_id_number_status,
                t.mobile_key as owner_mobile_hmac,
-               case when t.mobile_kind = 'placeholder' then 'placeholder' else 'valid' end as owner_mobile_status
+               case when t.mobile_kind = 'placeholder' then 'placeholder' else 'valid' end
+                   as owner_mobile_status
         from (select * from first_sale union all select * from resale) s join truth.people t using (p)
         """
     )
@@ -81,7 +82,8 @@ def build(con: duckdb.DuckDBPyConnection, people: int, seed: float = 0.42) -> No
                case when id_valid then 'valid' else 'bad_checksum' end as id_number_status,
                mobile_key as mobile_hmac,
                case when mobile_kind = 'placeholder' then 'placeholder' else 'valid' end as mobile_status,
-               '有效' as status, timestamp '2022-01-01' + to_days(cast(random() * 1000 as integer)) as bound_at
+               '有效' as status,
+               timestamp '2022-01-01' + to_days(cast(random() * 1000 as integer)) as bound_at
         from truth.people where follower and bound
         """
     )

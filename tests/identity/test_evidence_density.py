@@ -51,7 +51,8 @@ def followed(tmp_path_factory):
 
 def test_sparse_evidence_costs_plain_recall_not_resolver_quality(loose):
     print(
-        f"SOP_LOOSE: precision {loose.precision:.4f} recall {loose.recall:.4f} linkable {loose.recall_linkable:.5f}"
+        f"SOP_LOOSE: precision {loose.precision:.4f} recall {loose.recall:.4f} linkable "
+        f"{loose.recall_linkable:.5f}"
     )
     assert loose.precision >= 0.995
     assert loose.recall_linkable >= 0.98

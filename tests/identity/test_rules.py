@@ -26,7 +26,8 @@ def dropped(wh, reason):
 
 def excluded_reason(wh, mobile_value):
     rows = wh.con.execute(
-        "select reason from identity.excluded_identifiers where identifier_type = 'mobile' and identifier_key = ?",
+        "select reason from identity.excluded_identifiers where identifier_type = 'mobile' and "
+        "identifier_key = ?",
         [hmac(mobile_value)],
     ).fetchall()
     return rows[0][0] if rows else None

@@ -30,5 +30,6 @@ def test_pairwise_precision_and_recall_on_synthetic_people():
     assert tp / true >= 0.98
     # resold cars: no OneID holds two ID numbers
     assert con.execute(
-        "select count(*) from identity.oneid_map where identifier_type = 'id_number' group by oneid order by 1 desc limit 1"
+        "select count(*) from identity.oneid_map where identifier_type = 'id_number' group by oneid order by "
+        "1 desc limit 1"
     ).fetchall() == [(1,)]

@@ -1,9 +1,10 @@
 """The current tables kept file by file equal a full recomputation over every version.
 
 ``store.add_file`` / ``replace_file`` update ``landing.<table>`` and ``landing_history.<table>`` per
-file instead of recomputing every key from all rows; this replays random drops of overlapping files (dated, same date with
-different modification times, undated, within-file repeats, corrections, older files arriving
-late) and checks after every run that the current table is exactly what the history says.
+file instead of recomputing every key from all rows; this replays random drops of overlapping
+files (dated, same date with different modification times, undated, within-file repeats,
+corrections, older files arriving late) and checks after every run that the current table is
+exactly what the history says.
 """
 
 import os
@@ -91,7 +92,8 @@ def test_a_warehouse_that_kept_every_row_in_the_history_is_migrated(tmp_path):
     for ro, path, row, km in old_rows:
         con.execute(
             f"insert into landing_history.repair_orders ({columns}, _file_modified_at) "
-            f"select * from (select ?, null, null, null, null, null, ?, null, null, null, null, null, null, null, null, "
+            "select * from (select ?, null, null, null, null, null, ?, null, null, null, null, null, null, "
+            "null, null, "
             f"null, null, null, null, null, null, null, null, ?, ?, ?::date, null, null, ?::double)",
             [ro, km, path, row, path[-14:-4], BASE_MTIME],
         )

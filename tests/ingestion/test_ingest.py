@@ -175,7 +175,8 @@ def test_quarantine_reasons_name_the_row_and_column(landed):
 def test_a_bad_id_beside_an_openid_is_kept_and_flagged(landed):
     con, _, _, _ = landed
     row = con.execute(
-        "select id_number_hmac, id_number_status, id_number_masked from landing.wechat_bindings where binding_id = 'WB1'"
+        "select id_number_hmac, id_number_status, id_number_masked from landing.wechat_bindings where "
+        "binding_id = 'WB1'"
     ).fetchone()
     assert row == (None, "bad_checksum", ID_BAD[0] + "*" * 16 + ID_BAD[-1])
 

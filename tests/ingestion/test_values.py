@@ -47,8 +47,8 @@ def test_empty_cells_are_null_not_errors(raw):
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("2026-11", dt.date(2026, 11, 1)), ("2026年11月", dt.date(2026, 11, 1)), ("202611", dt.date(2026, 11, 1)),
-     ("2026/11/23", dt.date(2026, 11, 1)), ("2026-13", None)],
+    [("2026-11", dt.date(2026, 11, 1)), ("2026年11月", dt.date(2026, 11, 1)),
+     ("202611", dt.date(2026, 11, 1)), ("2026/11/23", dt.date(2026, 11, 1)), ("2026-13", None)],
 )  # fmt: skip
 def test_months_land_as_their_first_day(raw, expected):
     assert v.parse_month(raw) == expected
@@ -98,8 +98,10 @@ def test_vin_normalized_and_check_digit_flagged_not_rejected():
     assert v.vin_check_ok(VIN_BAD_CHECK) is False  # ...and flagged
 
 
-@pytest.mark.parametrize("raw", ["1M8GDM9AXKP04278", "1M8GDM9AXKP0427888", "IM8GDM9AXKP042788", "1M8GDM9AXKPO42788",
-                                 "1M8GDM9AXKP04278Q"])  # fmt: skip
+@pytest.mark.parametrize(
+    "raw",
+    ["1M8GDM9AXKP04278", "1M8GDM9AXKP0427888", "IM8GDM9AXKP042788", "1M8GDM9AXKPO42788", "1M8GDM9AXKP04278Q"],
+)
 def test_malformed_vins_are_not_vins(raw):
     assert v.normalize_vin(raw) is None
 

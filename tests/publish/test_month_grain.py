@@ -135,7 +135,8 @@ def test_an_older_month_replaces_only_its_rows_and_rolls_nothing_back(project):
     warehouse(
         project,
         "update marts.dealers set repair_orders_12m = 7",
-        f"update marts.reminders set tracked = false where task_id = '{task_id('e')}' and month = date '2026-10-01'",
+        f"update marts.reminders set tracked = false where task_id = '{task_id('e')}' and month = date "
+        "'2026-10-01'",
         "delete from marts.reminders where month = date '2026-11-01' and dealer_code = 'D002'",
     )
     con = duckdb.connect(str(project / "warehouse.duckdb"))

@@ -103,7 +103,8 @@ def test_a_set_aside_line_keeps_no_personal_number_in_its_raw_row(landed):
 def test_the_utf16_export_and_the_chinese_named_file_land_with_their_text(landed):
     con, *_ = landed
     advisors = con.execute(
-        "select distinct advisor from landing.repair_orders where _source_file = 'csc/repair_orders_2026-09-06.txt'"
+        "select distinct advisor from landing.repair_orders where _source_file = "
+        "'csc/repair_orders_2026-09-06.txt'"
     ).fetchall()
     assert advisors == [("王工",)]
     sale = con.execute(

@@ -59,14 +59,17 @@ def test_production_with_everything_set_is_ready(tmp_path, environ):
     [
         ({"AFTERCARE_PII_KEY": GOOD_KEY}, "env", 'env is not set: env = "production"'),
         ({"AFTERCARE_ENV": "production"}, "pii.key", "pii.key is not set: export AFTERCARE_PII_KEY"),
-        ({"AFTERCARE_ENV": "production", "AFTERCARE_PII_KEY": "k"}, "pii.key", "1 characters long; at least 32"),
+        ({"AFTERCARE_ENV": "production", "AFTERCARE_PII_KEY": "k"}, "pii.key", "1 characters long; at least "
+                                                                               "32"),
         ({"AFTERCARE_ENV": "production", "AFTERCARE_PII_KEY": GOOD_KEY, "AFTERCARE_WECHAT_SECRET": "abc"},
          "wechat.secret", "3 characters long; at least 16"),
         ({"AFTERCARE_ENV": "production", "AFTERCARE_PII_KEY": GOOD_KEY,
           "AFTERCARE_WECHAT_CALLBACK_TOKEN": "tok"}, "callback token", "3 characters long; at least 16"),
-        ({"AFTERCARE_ENV": "production", "AFTERCARE_PII_KEY": GOOD_KEY, "AFTERCARE_PATHS_INBOX": "/nowhere/inbox"},
+        ({"AFTERCARE_ENV": "production", "AFTERCARE_PII_KEY": GOOD_KEY,
+          "AFTERCARE_PATHS_INBOX": "/nowhere/inbox"},
          "paths.inbox", "/nowhere/inbox is not a folder"),
-        ({"AFTERCARE_ENV": "production", "AFTERCARE_PII_KEY": GOOD_KEY, "AFTERCARE_PATHS_RUNS": "/dev/null/runs"},
+        ({"AFTERCARE_ENV": "production", "AFTERCARE_PII_KEY": GOOD_KEY,
+          "AFTERCARE_PATHS_RUNS": "/dev/null/runs"},
          "paths.runs", "/dev/null/runs is not writable"),
     ],
 )  # fmt: skip

@@ -91,7 +91,8 @@ def test_five_percent_faults_give_the_same_tables_as_none(state, tmp_path, monke
         (oa_followers, ("wechat", "oa_followers"), "/cgi-bin/user/get", 40164),
         (wecom_groupmsg_results, ("wechat", "wecom_groupmsg_results"),
          "/cgi-bin/externalcontact/get_groupmsg_list_v2", 60011),
-        (wecom_contacts, ("wechat", "wecom_external_contacts"), "/cgi-bin/externalcontact/batch/get_by_user", 48002),
+        (wecom_contacts, ("wechat", "wecom_external_contacts"),
+         "/cgi-bin/externalcontact/batch/get_by_user", 48002),
     ],
 )  # fmt: skip
 def test_a_feed_the_account_may_not_read_is_unavailable_and_keeps_its_rows(

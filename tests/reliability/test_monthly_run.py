@@ -105,13 +105,29 @@ def scenario(tmp_path_factory):
     work = tmp_path_factory.mktemp("monthly")
     data = work / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AFTERCARE_", "DAGSTER_"))}
-    env.update({
-        "PYTHONPATH": str(ROOT), "AFTERCARE_ENV": "production", "AFTERCARE_PATHS_DATA": str(data),
-        "DAGSTER_HOME": str(work / "dagster_home"), "AFTERCARE_PII_KEY": PII_KEY,
-        "AFTERCARE_WECHAT_CALLBACK_TOKEN": CALLBACK_TOKEN,
-    })  # fmt: skip
-    generated = run("generate", "--out", str(data), "--vehicles", "300", "--end", MONTH, "--months", "2",
-                    env=env, cwd=work)  # fmt: skip
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "AFTERCARE_ENV": "production",
+            "AFTERCARE_PATHS_DATA": str(data),
+            "DAGSTER_HOME": str(work / "dagster_home"),
+            "AFTERCARE_PII_KEY": PII_KEY,
+            "AFTERCARE_WECHAT_CALLBACK_TOKEN": CALLBACK_TOKEN,
+        }
+    )
+    generated = run(
+        "generate",
+        "--out",
+        str(data),
+        "--vehicles",
+        "300",
+        "--end",
+        MONTH,
+        "--months",
+        "2",
+        env=env,
+        cwd=work,
+    )
     assert generated.returncode == 0, generated.stderr[-3000:]
     out: dict = {"work": work, "data": data, "env": env, "logs": {}}
 
@@ -133,19 +149,27 @@ def scenario(tmp_path_factory):
     # 2. the bad files arrive, the simulator starts with the account lacking privileges; runs killed
     out["bad"] = build_bad_inbox(data / "inbox", dealer=_first_dealer(data / "inbox"), outside=work)
     port = free_port()
-    simulator = subprocess.Popen(cli("simulate", "--data", str(data), "--port", str(port)), env=env, cwd=work,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    simulator = subprocess.Popen(
+        cli("simulate", "--data", str(data), "--port", str(port)),
+        env=env,
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         assert wait_until_up(f"{url}/__sim/state") is not None
         state = data / "wechat"
-        env.update({
-            "AFTERCARE_WECHAT_BASE_URL": url, "AFTERCARE_WECOM_BASE_URL": url,
-            "AFTERCARE_WECHAT_APPID": json.loads((state / "oa_account.json").read_text())["appid"],
-            "AFTERCARE_WECHAT_SECRET": json.loads((state / "oa_account.json").read_text())["secret"],
-            "AFTERCARE_WECOM_CORPID": json.loads((state / "wecom_corp.json").read_text())["corpid"],
-            "AFTERCARE_WECOM_SECRET": json.loads((state / "wecom_corp.json").read_text())["secret"],
-        })  # fmt: skip
+        env.update(
+            {
+                "AFTERCARE_WECHAT_BASE_URL": url,
+                "AFTERCARE_WECOM_BASE_URL": url,
+                "AFTERCARE_WECHAT_APPID": json.loads((state / "oa_account.json").read_text())["appid"],
+                "AFTERCARE_WECHAT_SECRET": json.loads((state / "oa_account.json").read_text())["secret"],
+                "AFTERCARE_WECOM_CORPID": json.loads((state / "wecom_corp.json").read_text())["corpid"],
+                "AFTERCARE_WECOM_SECRET": json.loads((state / "wecom_corp.json").read_text())["secret"],
+            }
+        )
         for path, errcode in (
             ("/cgi-bin/user/get", 48001),
             ("/cgi-bin/externalcontact/get_groupmsg_list_v2", 60011),
@@ -173,8 +197,16 @@ def scenario(tmp_path_factory):
         time.sleep(3)
         crashes["dbt"] = (kill_group(during), digest(serving))
         # publish: killed as soon as its candidate file appears (the gate runs on it for seconds)
-        during = start("run", "--month", MONTH, "--select", 'key:"serving/database"', env=env, cwd=work,
-                       log=work / "run_publish.log")  # fmt: skip
+        during = start(
+            "run",
+            "--month",
+            MONTH,
+            "--select",
+            'key:"serving/database"',
+            env=env,
+            cwd=work,
+            log=work / "run_publish.log",
+        )
         candidate = wait_for(lambda: list(data.glob("serving.duckdb.*.next")), 600, "the publish candidate")
         crashes["publish"] = (kill_group(during), digest(serving))
         out["candidate_left"] = [p.name for p in candidate if p.exists()]
@@ -244,7 +276,8 @@ def test_the_next_run_completes_and_publishes_with_its_warnings(scenario):
     assert ("csc/complaints_2062-10-31.csv", "future_dated") in published
     quarantined = query(
         data / "serving.duckdb",
-        "select file, raw_row::varchar from quarantine where file like 'csc/repair_orders_2026-09-0%' order by 1",
+        "select file, raw_row::varchar from quarantine where file like 'csc/repair_orders_2026-09-0%' order "
+        "by 1",
     )
     assert [file for file, _ in quarantined] == [
         "csc/repair_orders_2026-09-03.csv",
@@ -264,7 +297,8 @@ def test_every_row_of_every_file_is_typed_or_quarantined_with_a_reason(scenario)
     warehouse = data / "warehouse.duckdb"  # (the bad files are dated in the month's cut-off)
     manifest = query(
         warehouse,
-        "select path, table_name, status, rows_read, rows_typed, rows_quarantined, error from landing.file_manifest",
+        "select path, table_name, status, rows_read, rows_typed, rows_quarantined, error from "
+        "landing.file_manifest",
     )
     statuses = {path: status for path, _, status, *_ in manifest}
     inbox_files = set()  # every name in the inbox, symbolic links (to files or folders) included
@@ -322,17 +356,21 @@ def test_landing_equals_a_clean_ingestion_of_the_same_inbox(scenario, tmp_path):
 
 
 def query_exists(con, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'landing_history' and table_name = ?",
-        [table],
-    ).fetchone()[0])  # fmt: skip
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'landing_history' and "
+            "table_name = ?",
+            [table],
+        ).fetchone()[0]
+    )
 
 
 def test_identity_after_the_crashes_holds_every_identifier_once(scenario):
     warehouse = scenario["data"] / "warehouse.duckdb"
     duplicated = query(
         warehouse,
-        "select count(*) from (select identifier_type, identifier_key from identity.oneid_map group by all having count(*) > 1)",
+        "select count(*) from (select identifier_type, identifier_key from identity.oneid_map group by all "
+        "having count(*) > 1)",
     )
     assert duplicated == [(0,)]
     # every valid owner mobile is in the map, unless OneID excluded it (shared, staff, placeholder)
@@ -341,12 +379,14 @@ def test_identity_after_the_crashes_holds_every_identifier_once(scenario):
         "select count(*) from (select distinct owner_mobile_hmac as k from landing.vehicle_sales "
         "where owner_mobile_status = 'valid') m anti join identity.oneid_map o "
         "on o.identifier_type = 'mobile' and o.identifier_key = m.k "
-        "anti join identity.excluded_identifiers x on x.identifier_type = 'mobile' and x.identifier_key = m.k",
+        "anti join identity.excluded_identifiers x on x.identifier_type = 'mobile' and x.identifier_key = "
+        "m.k",
     )
     assert missing == [(0,)]
     changes = query(
         warehouse,
-        "select count(*) - count(distinct (run_at, change, old_oneid, new_oneid)) from identity.oneid_changes",
+        "select count(*) - count(distinct (run_at, change, old_oneid, new_oneid)) from "
+        "identity.oneid_changes",
     )
     assert changes == [(0,)]
 

@@ -60,8 +60,7 @@ def test_the_lock_is_re_entrant_within_the_run_s_process(tmp_path):
 def hold_lock_in_another_process_expecting_refusal(state: Path) -> subprocess.CompletedProcess:
     code = (
         "import sys; from pathlib import Path; from pipelines.run_lock import run_lock, RunLocked\n"
-        "try:\n"
-        f"    with run_lock(Path({str(state)!r})): sys.exit(0)\n"
+        f"try:\n    with run_lock(Path({str(state)!r})): sys.exit(0)\n"
         "except RunLocked: sys.exit(1)\n"
     )
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -135,9 +134,12 @@ def test_the_inbox_sensor_s_run_ingests_a_file_dated_this_month(tmp_path, monkey
     result = dg.materialize(
         [landing_tables],
         run_config=request.run_config,
-        resources={"settings": AftercareSettings(), "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
-                   "run_month": RunMonth()},
-    )  # fmt: skip
+        resources={
+            "settings": AftercareSettings(),
+            "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
+            "run_month": RunMonth(),
+        },
+    )
     assert result.success
     import duckdb
 

@@ -72,18 +72,22 @@ def test_direct_followers_and_contacts_are_the_generated_state(both, tmp_path):
     followers = both.execute("select count(*), count(unionid) from direct.wechat.oa_followers").fetchone()
     assert followers[0] > 0 and followers[1] / followers[0] > 0.9
     remarks = both.execute(
-        "select count(*), count(*) filter (where len(remark_mobile_hmacs) > 0) from direct.wechat.wecom_external_contacts"
+        "select count(*), count(*) filter (where len(remark_mobile_hmacs) > 0) from "
+        "direct.wechat.wecom_external_contacts"
     ).fetchone()
     assert remarks[1] / remarks[0] > 0.8  # the service SOP: most relations carry a mobile
     # every remark mobile is an HMAC some landed record also carries or a person's own number
     unknown = both.execute(
         """
-        select count(*) from (select unnest(remark_mobile_hmacs) as h from direct.wechat.wecom_external_contacts)
-        where h not in (select owner_mobile_hmac from landing.vehicle_sales where owner_mobile_hmac is not null
+        select count(*) from (select unnest(remark_mobile_hmacs) as h
+            from direct.wechat.wecom_external_contacts)
+        where h not in (select owner_mobile_hmac from landing.vehicle_sales
+            where owner_mobile_hmac is not null
                         union select mobile_hmac from landing.bookings where mobile_hmac is not null
                         union select mobile_hmac from landing.staff where mobile_hmac is not null
                         union select mobile_hmac from landing.wechat_bindings where mobile_hmac is not null
-                        union select sender_mobile_hmac from landing.repair_orders where sender_mobile_hmac is not null)
+                        union select sender_mobile_hmac from landing.repair_orders
+                        where sender_mobile_hmac is not null)
         """
     ).fetchone()[0]
     assert unknown < 0.05 * remarks[0]

@@ -159,16 +159,17 @@ def reminders(sim, control, platform_env):
     with duckdb.connect(str(platform_env / "warehouse.duckdb")) as con:
         con.execute("CREATE SCHEMA marts; CREATE SCHEMA identity")
         con.execute(
-            "CREATE TABLE marts.reminders (task_id VARCHAR, month DATE, oneid VARCHAR, vin VARCHAR, dealer_code VARCHAR, "
-            "reminder_type VARCHAR, due_date DATE, channel VARCHAR)"
+            "CREATE TABLE marts.reminders (task_id VARCHAR, month DATE, oneid VARCHAR, vin VARCHAR, "
+            "dealer_code VARCHAR, reminder_type VARCHAR, due_date DATE, channel VARCHAR)"
         )
         con.execute(
-            "CREATE TABLE identity.oneid_map (identifier_type VARCHAR, identifier_key VARCHAR, oneid VARCHAR, "
-            "first_seen_at TIMESTAMP, last_seen_at TIMESTAMP)"
+            "CREATE TABLE identity.oneid_map (identifier_type VARCHAR, identifier_key VARCHAR, oneid "
+            "VARCHAR, first_seen_at TIMESTAMP, last_seen_at TIMESTAMP)"
         )
         for task_id, month, oneid, channel, openid in tasks:
             con.execute(
-                "INSERT INTO marts.reminders VALUES (?, ?, ?, ?, 'D001', 'maintenance', DATE '2026-11-20', ?)",
+                "INSERT INTO marts.reminders VALUES (?, ?, ?, ?, 'D001', 'maintenance', DATE '2026-11-20', "
+                "?)",
                 [
                     task_id,
                     dt.date.fromisoformat(month + "-01"),

@@ -208,8 +208,8 @@ def test_a_past_month_is_never_dispatched(reminders, platform_env, control, oa_c
     with duckdb.connect(str(platform_env / "warehouse.duckdb")) as con:
         ensure_tables(con)
         con.execute(
-            "INSERT INTO wechat.template_send_log (task_id, month, openid, client_msg_id, msgid, sent_at, result) "
-            "VALUES ('X1', '2026-12', 'o', 'X1-2026-12', '1', now(), 'sent')"
+            "INSERT INTO wechat.template_send_log (task_id, month, openid, client_msg_id, msgid, sent_at, "
+            "result) VALUES ('X1', '2026-12', 'o', 'X1-2026-12', '1', now(), 'sent')"
         )
         report = dispatch(con, MONTH, oa_client, "TPL_SERVICE_REMINDER", enabled=True)
     assert (report.to_send, report.sent) == (0, 0)

@@ -96,8 +96,8 @@ def test_an_unreachable_api_marks_the_feed_unavailable_with_the_fix(platform_env
     metadata = asset_metadata(result, "wechat", "oa_followers")
     assert metadata["feed_status"] == "unavailable"
     assert (
-        "cannot reach WeChat API at http://127.0.0.1:9: start `aftercare simulate --data data` or set wechat.base_url"
-        in metadata["aftercare/warnings"][0]
+        "cannot reach WeChat API at http://127.0.0.1:9: start `aftercare simulate --data data` or set "
+        "wechat.base_url" in metadata["aftercare/warnings"][0]
     )
 
 

@@ -25,8 +25,8 @@ def con():
 
 def log(con, task_id, openid, result, msgid=None, sent_at=AT, month=M):
     con.execute(
-        "insert into wechat.template_send_log (task_id, month, openid, client_msg_id, msgid, sent_at, result) "
-        "values (?, ?, ?, ?, ?, ?, ?)",
+        "insert into wechat.template_send_log (task_id, month, openid, client_msg_id, msgid, sent_at, "
+        "result) values (?, ?, ?, ?, ?, ?, ?)",
         [task_id, month, openid, f"{task_id}-{month}", msgid, sent_at, result],
     )
 

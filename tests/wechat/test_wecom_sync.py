@@ -24,7 +24,8 @@ def test_contacts_behaviour_and_groupmsg_results(sim, control, platform_env):
     users = {r[0] for r in con.execute("SELECT userid FROM wechat.wecom_follow_users").fetchall()}
     assert users == set(corp.follow_users())
     relations = con.execute(
-        "SELECT external_userid, follow_userid, unionid, name_masked, remark_mobile_hmacs FROM wechat.wecom_external_contacts"
+        "SELECT external_userid, follow_userid, unionid, name_masked, remark_mobile_hmacs FROM "
+        "wechat.wecom_external_contacts"
     ).fetchall()
     expected = {(r.external_userid, r.userid) for u in users for r in corp.relations_by_user.get(u, [])}
     assert {(r[0], r[1]) for r in relations} == expected
@@ -47,7 +48,8 @@ def test_contacts_behaviour_and_groupmsg_results(sim, control, platform_env):
     as_of = dt.date(2026, 10, 31)
     userid = sorted(users)[0]
     row = con.execute(
-        "SELECT chat_cnt, message_cnt, reply_percentage FROM wechat.wecom_behavior_daily WHERE userid = ? AND stat_date = ?",
+        "SELECT chat_cnt, message_cnt, reply_percentage FROM wechat.wecom_behavior_daily WHERE userid = ? "
+        "AND stat_date = ?",
         [userid, as_of - dt.timedelta(days=5)],
     ).fetchall()[0]
     truth = corp.behavior[(userid, as_of - dt.timedelta(days=5))]
