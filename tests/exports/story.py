@@ -22,6 +22,7 @@ SCHEMA = {
     "contacted": pl.Boolean, "calls": pl.Int32, "returned_dealer_code": pl.Utf8,
     "returned_same_dealer": pl.Boolean, "returned_at": pl.Datetime("us"), "closed_by": pl.Utf8,
     "closed_at": pl.Datetime("us"), "carry_outcome": pl.Utf8, "status_as_of": pl.Date, "is_final": pl.Boolean,
+    "list_as_of": pl.Date,
 }  # fmt: skip
 
 D = dt.date
@@ -44,9 +45,10 @@ def task(
         "contacted": tracked or wechat in ("sent", "success"), "calls": 1 if tracked else 0,
         "returned_dealer_code": dealer if returned else None, "returned_same_dealer": returned or None,
         "returned_at": dt.datetime(2026, 10, 20, 10) if returned else None,
-        "closed_by": "wang.li" if closed else None, "closed_at": dt.datetime(2026, 10,
-                                                                             30) if closed else None,
+        "closed_by": "wang.li" if closed else None,
+        "closed_at": dt.datetime(2026, 10, 30) if closed else None,
         "carry_outcome": None, "status_as_of": D(2026, 10, 31), "is_final": False,
+        "list_as_of": month - dt.timedelta(days=1),
     }  # fmt: skip
 
 
