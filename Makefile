@@ -9,6 +9,9 @@ UV := $(shell if command -v uv >/dev/null 2>&1; then echo uv; \
 	else echo "$(CURDIR)/.tools/bin/uv"; fi)
 RUN := $(UV) run --frozen
 SCALE ?= S
+# `make test` runs on this many pytest-xdist workers (the suite waits mostly on dbt and Dagster
+# subprocesses, so one per core); TEST_WORKERS=0 runs it in one process
+TEST_WORKERS ?= 2
 
 .PHONY: help install demo test bench lint format dagster dashboard clean
 
@@ -34,7 +37,7 @@ demo: install
 # the dashboard's browser tests need Chromium: installed when possible, else they skip (fail under CI)
 test: install
 	@./.ci/install-chromium || echo "make test: no Chromium, the real-browser dashboard tests will skip"
-	$(RUN) pytest
+	$(RUN) pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: install
 	$(RUN) python -m tests.bench.run --scale $(SCALE)

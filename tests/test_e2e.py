@@ -14,7 +14,8 @@ import pytest
 from tests.generated_oem import AS_OF, MONTH, NEXT_MONTH, PREVIOUS_AS_OF, PREVIOUS_MONTH
 from tests.processes import free_port, start_dashboard, wait_until_up
 
-pytestmark = pytest.mark.slow
+# the session's generated OEM: on one worker with the other module that reads it (tests/conftest.py)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated_oem")]
 
 
 @pytest.fixture(scope="module")
