@@ -85,29 +85,29 @@ def run_month(
     run_id = str(uuid.uuid4())  # chosen here, so the log file sits in the run's report folder
     report_dir = Path(settings.paths.runs) / run_id
     log_file = report_dir / "run.log"
-    with run_log(log_file, echo=verbose) as console:
+    guard_lines: list[str] = []  # said in the log: a refused run (lock, check) leaves no run folder
+    findings = start_of_run(settings, {"month": month, "launched_by": "cli"}, log=guard_lines.append)
+    try:
+        with run_log(log_file, echo=verbose) as console:
 
-        def tell(line: str) -> None:
-            print(line, flush=True)  # into the log, in order with Dagster's lines
-            if progress and not verbose:  # (verbose: the log's copy is on the console already)
-                print(line, file=console, flush=True)
+            def tell(line: str) -> None:
+                print(line, flush=True)  # into the log, in order with Dagster's lines
+                if progress and not verbose:  # (verbose: the log's copy is on the console already)
+                    print(line, file=console, flush=True)
 
-        findings = start_of_run(
-            settings, {"month": month, "launched_by": "cli"}, log=lambda line: print(line, file=sys.stderr)
-        )
-        try:
+            print("\n".join(guard_lines))
             tell(f"aftercare run {month}: started (run {run_id}); full log: {log_file}")
             result = _run_month(month, instance, select, run_id, tell)
-        finally:
-            end_of_run(settings)
-        result.summary.tasks = month_tasks(Path(settings.paths.serving), month) if result.success else []
-        result.warnings = [
-            f"check {f.check}: {f.detail}" for f in findings if f.status == "warn"
-        ] + result.warnings
-        result.report_dir, result.log_file = report_dir, log_file
-        for step, seconds in sorted(result.step_seconds.items(), key=lambda item: -item[1]):
-            print(f"  {seconds:8.1f}s  {step}")  # the log keeps the timings
-        print_summary(result, sys.stdout)
+            result.summary.tasks = month_tasks(Path(settings.paths.serving), month) if result.success else []
+            result.warnings = [
+                f"check {f.check}: {f.detail}" for f in findings if f.status == "warn"
+            ] + result.warnings
+            result.report_dir, result.log_file = report_dir, log_file
+            for step, seconds in sorted(result.step_seconds.items(), key=lambda item: -item[1]):
+                print(f"  {seconds:8.1f}s  {step}")  # the log keeps the timings
+            print_summary(result, sys.stdout)
+    finally:
+        end_of_run(settings)
     return result
 
 
