@@ -1,10 +1,11 @@
 """Chinese (and English) names for every code the published tables carry.
 
-The marts keep English codes (staging maps the exports' Chinese values to them:
-``dbt_project/macros/enum_codes.sql``); people read the Chinese back here. No chart axis, legend or
-table cell of the dashboard shows a raw code such as ``at_risk`` or ``M``: pages pass category
-columns through ``label_column`` (or ``label``) first. An unknown code is shown as it is, so a new
-value is visible rather than hidden.
+The marts keep English codes: staging maps the exports' Chinese values to them through the seed
+``dbt_project/seeds/enumerations.csv``, whose names are read here (``sources.enumerations``); the
+names of codes that only the dashboard shows stay in this module. No chart axis, legend or table
+cell of the dashboard shows a raw code such as ``at_risk`` or ``M``: pages pass category columns
+through ``label_column`` (or ``label``) first. An unknown code is shown as it is, so a new value is
+visible rather than hidden.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ import polars as pl
 
 from dashboards.i18n import lang
 from sources.decisions import close_reasons
-
-Labels = dict[str, tuple[str, str]]  # code -> (zh, en)
+from sources.enumerations import Labels, labels
 
 LAPSE_STATUS: Labels = {
     "active": ("活跃", "Active"),
@@ -37,83 +37,17 @@ AGE_BAND: Labels = {
     "55_64": ("55-64岁", "55-64"),
     "65_plus": ("65岁及以上", "65 and over"),
 }
-REMINDER_TYPE: Labels = {
-    "first_maintenance": ("首保", "First maintenance"),
-    "maintenance": ("保养", "Maintenance"),
-    "warranty": ("质保", "Warranty"),
-    "insurance": ("保险", "Insurance"),
-    "inspection": ("年审", "Inspection"),
-    "birthday": ("生日关怀", "Birthday"),
-    "campaign": ("服务活动", "Campaign"),
-    "all": ("全部类型", "All types"),
-}
-CHANNEL: Labels = {"wechat": ("微信", "WeChat"), "phone": ("电话", "Phone")}
-WECHAT_STATUS: Labels = {
-    "not_sent": ("未发送", "Not sent"),
-    "sent": ("已发送", "Sent"),
-    "success": ("已送达", "Delivered"),
-    "failed_user_block": ("用户拒收", "Blocked by user"),
-    "failed_system": ("系统发送失败", "System failure"),
-    "failed_send": ("发送被拒", "Refused"),
-    "unsettled": ("结果待核实", "Unsettled"),
-}
-CARRY_OUTCOME: Labels = {
-    "carried": ("结转下月", "Carried over"),
-    "done": ("已完成", "Done"),
-    "closed": ("经理关闭", "Closed by manager"),
-    "max_carry": ("已达结转上限", "Carry limit reached"),
-    "window_passed": ("已过有效期", "Window passed"),
-}
-SERVICE_TYPE: Labels = {
-    "first_maintenance": ("首保", "First maintenance"),
-    "maintenance": ("定期保养", "Maintenance"),
-    "general_repair": ("一般维修", "General repair"),
-    "warranty_claim": ("索赔", "Warranty claim"),
-    "campaign": ("服务活动", "Campaign"),
-    "accident": ("事故车", "Accident"),
-    "recall": ("召回", "Recall"),
-    "all": ("全部", "All"),
-}
-BOOKING_CHANNEL: Labels = {
-    "wechat": ("微信", "WeChat"),
-    "phone": ("电话", "Phone"),
-    "app": ("APP", "App"),
-    "walk_in": ("到店", "Walk-in"),
-    "all": ("全部渠道", "All channels"),
-}
-COMPLAINT_CHANNEL: Labels = {
-    "wechat": ("微信", "WeChat"),
-    "hotline": ("热线", "Hotline"),
-    "dealer": ("经销商", "Dealer"),
-    "media": ("媒体", "Media"),
-    "authority": ("机构", "Authority"),
-    "other": ("其他", "Other"),
-    "all": ("全部", "All"),
-}
-COMPLAINT_CATEGORY: Labels = {
-    "quality": ("品质", "Quality"),
-    "sales": ("销售", "Sales"),
-    "service": ("服务", "Service"),
-    "parts": ("部品", "Parts"),
-    "other": ("其他", "Other"),
-    "all": ("全部", "All"),
-}
-COMPLAINT_LEVEL: Labels = {
-    "general": ("一般", "General"),
-    "escalated": ("升级", "Escalated"),
-    "major": ("重大", "Major"),
-    "all": ("全部", "All"),
-}
-CAMPAIGN_SCOPE: Labels = {"national": ("全国活动", "National"), "dealer": ("店端活动", "Dealer")}
-STAFF_ROLE: Labels = {
-    "sales_consultant": ("销售顾问", "Sales consultant"),
-    "service_advisor": ("服务顾问", "Service advisor"),
-    "dcrc_agent": ("DCRC专员", "DCRC agent"),
-    "dcrc_manager": ("DCRC经理", "DCRC manager"),
-    "rescue_agent": ("救援专员", "Rescue agent"),
-    "insurance_agent": ("保险专员", "Insurance agent"),
-    "wecom_consultant": ("企业微信顾问", "WeCom consultant"),
-}
+REMINDER_TYPE: Labels = {**labels("reminder_type"), "all": ("全部类型", "All types")}
+CHANNEL: Labels = labels("reminder_channel")
+WECHAT_STATUS: Labels = labels("wechat_status")
+CARRY_OUTCOME: Labels = labels("carry_outcome")
+SERVICE_TYPE: Labels = {**labels("service_type"), "all": ("全部", "All")}
+BOOKING_CHANNEL: Labels = {**labels("booking_channel"), "all": ("全部渠道", "All channels")}
+COMPLAINT_CHANNEL: Labels = {**labels("complaint_channel"), "all": ("全部", "All")}
+COMPLAINT_CATEGORY: Labels = {**labels("complaint_category"), "all": ("全部", "All")}
+COMPLAINT_LEVEL: Labels = {**labels("complaint_level"), "all": ("全部", "All")}
+CAMPAIGN_SCOPE: Labels = labels("campaign_scope")
+STAFF_ROLE: Labels = labels("staff_role")
 LEVEL: Labels = {
     "nation": ("全国", "Nation"),
     "region": ("大区", "Region"),

@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--strict", action="store_true", help="exit 1 when the run has warnings (it still publishes)"
     )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="Dagster's and dbt's log on the console too (always in the run's log file)",
+    )
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser("check", help="validate configuration, secrets, paths, free disk and API reachability")
@@ -124,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--no-dashboard", action="store_true", help="stop after the runs (CI, scripts)")
     p.add_argument("--config", default=None)
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="every run's Dagster and dbt log on the console too"
+    )
     p.set_defaults(handler=_cmd_demo)
 
     p = sub.add_parser("simulate", help="serve the WeChat OA and WeCom APIs on loopback from generated state")

@@ -1,8 +1,10 @@
 """``aftercare demo``: a sample OEM, the WeChat/WeCom simulator, a year of monthly runs, the dashboard.
 
 The runs chain: each month's reminder list carries over the open tasks of the month before. The demo
-prints a line per month and, at the end, the last month's tasks per type (new and carried over) and
-where the dealer files are.
+prints a line per month (rows landed and quarantined, OneIDs, gate, tasks, dealers) and, at the end,
+the last month's tasks per type (new and carried over) and where the dealer files, the run reports
+and the logs are. Each run's Dagster and dbt log goes to its log file (``pipelines.run_log``), and to
+the console too with ``--verbose``.
 
 Everything goes under ``paths.data`` (``./data`` by default). A second ``aftercare demo`` reuses the
 generated sample when its parameters are unchanged; the monthly runs are then no-ops for files
@@ -20,12 +22,10 @@ import secrets
 import sys
 import time
 import urllib.request
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
-import duckdb
-
-from pipelines.runner import prepare_environment, run_month
+from pipelines.progress import RunSummary, totals_text
+from pipelines.runner import MonthlyRunResult, prepare_environment, print_summary, run_month
 
 
 def last_complete_month(today: dt.date) -> str:
@@ -113,43 +113,18 @@ def wait_for_health(url: str, seconds: float = 60.0) -> bool:
     return False
 
 
-def month_tasks(serving: Path, month: str) -> list[tuple[str, int, int]]:
-    """(reminder_type, new, carried) of month ``month``'s published list, in the types' order."""
-    from assets.exports.lists import REMINDER_TYPES
-
-    if not serving.exists():
-        return []
-    con = duckdb.connect(str(serving), read_only=True)
-    try:
-        rows = con.execute(
-            "select reminder_type, count(*) filter (where not is_carried_over), count(*) filter (where "
-            "is_carried_over) from reminders where month = ? group by 1",
-            [dt.date.fromisoformat(f"{month}-01")],
-        ).fetchall()
-    except duckdb.CatalogException:
-        return []
-    finally:
-        con.close()
-    order = list(REMINDER_TYPES)
-    return sorted(rows, key=lambda r: order.index(r[0]) if r[0] in order else len(order))
-
-
-def dealer_folders(exports: Path, month: str) -> int:
-    folder = exports / month
-    return sum(1 for p in folder.iterdir() if p.is_dir()) if folder.exists() else 0
-
-
-def month_line(month: str, seconds: float, tasks: list[tuple[str, int, int]], dealers: int) -> str:
-    new = sum(n for _, n, _ in tasks)
-    carried = sum(c for _, _, c in tasks)
+def month_line(month: str, result: MonthlyRunResult) -> str:
+    warnings = f"; {len(result.warnings)} warning(s) in the log" if result.warnings else ""
     return (
-        f"[demo] {month} (as of the end of {add_months(month, -1)}): ok in {seconds:.0f}s; "
-        f"{new + carried:,} tasks ({new:,} new, {carried:,} carried over); files for {dealers} dealers"
+        f"[demo] {month} (as of the end of {add_months(month, -1)}): ok in {result.seconds:.0f}s; "
+        f"{totals_text(result.summary)}; files for {result.summary.dealers or 0} dealers{warnings}"
     )
 
 
-def last_month_summary(month: str, tasks: list[tuple[str, int, int]], exports: Path, dealers: int) -> str:
+def last_month_summary(month: str, summary: RunSummary, exports: Path, runs: Path) -> str:
     from assets.exports.lists import REMINDER_TYPES
+
+    tasks, dealers = summary.tasks, summary.dealers or 0
 
     lines = [f"[demo] the list for {month}, per reminder type:", f"  {'type':<20}{'new':>8}{'carried':>9}"]
     for code, new, carried in tasks:  # the Chinese label last: its characters are double width
@@ -158,6 +133,7 @@ def last_month_summary(month: str, tasks: list[tuple[str, int, int]], exports: P
     lines.append(
         f"[demo] dealer files: {exports / month}/<dealer_code>/reminders.xlsx and *.csv ({dealers} dealers)"
     )
+    lines.append(f"[demo] run reports and full logs: {runs}/<run_id>/ (run.log)")
     return "\n".join(lines)
 
 
@@ -171,26 +147,21 @@ def demo_command(args: argparse.Namespace) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     end = last_complete_month(dt.date.today())
     ensure_sample(data_dir, args.vehicles, args.seed, end, history_months=24)
-    serving, exports = Path(settings.paths.serving), Path(settings.paths.exports)
-    logs = Path(settings.paths.runs) / "demo"
-    logs.mkdir(parents=True, exist_ok=True)
-    print(f"[demo] {args.months} monthly runs; each run's Dagster and dbt log goes to {logs}/<month>.log")
+    exports, runs = Path(settings.paths.exports), Path(settings.paths.runs)
+    print(
+        f"[demo] {args.months} monthly runs; each run's Dagster and dbt log goes to {runs}/<run_id>/run.log"
+    )
 
     months = months_to_run(end, args.months)
     with wechat_simulator(data_dir, Path(settings.paths.state)):
         for month in months:
-            # a line per month here; Dagster's and dbt's chatter goes to the month's log file
-            log = logs / f"{month}.log"
-            with open(log, "w", encoding="utf-8") as out, redirect_stdout(out), redirect_stderr(out):
-                result = run_month(month, args.config)
+            # a line per month here; Dagster's and dbt's chatter goes to the run's log file
+            result = run_month(month, args.config, verbose=args.verbose)
             if not result.success:
-                print(f"[demo] {month}: FAILED (log: {log})\n{result.failure}", file=sys.stderr)
+                print_summary(result, sys.stdout, sys.stderr)
                 return 1
-            print(
-                month_line(month, result.seconds, month_tasks(serving, month), dealer_folders(exports, month))
-            )
-    last = months[-1]
-    print(last_month_summary(last, month_tasks(serving, last), exports, dealer_folders(exports, last)))
+            print(month_line(month, result), flush=True)
+    print(last_month_summary(months[-1], result.summary, exports, runs))
 
     from dashboards.accounts import demo_accounts, print_demo_accounts
 

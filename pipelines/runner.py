@@ -3,10 +3,14 @@
 Runs are recorded in the Dagster instance under ``DAGSTER_HOME`` (default ``<paths.data>/dagster_home``),
 so they show up in ``dagster dev -w workspace.yaml`` next to scheduled runs.
 
-Every run starts with the run lock and ``aftercare check`` (``pipelines.run_guard``) and ends with a
-summary: the steps, then the warnings (files not ingested, feeds unavailable, ...) and notices the
-assets reported (``assets.run_notes``). A run with warnings still publishes and exits 0;
-``--strict`` makes it exit 1.
+Every run starts with the run lock and ``aftercare check`` (``pipelines.run_guard``). The console gets
+a line per stage as it finishes and a short summary (``pipelines.progress``): rows landed and
+quarantined, OneIDs, the gate, the month's tasks, where the dealer files, the run report and the
+full log are, then the warnings (files not ingested, feeds unavailable, ...) and notices the assets
+reported (``assets.run_notes``). Dagster's and dbt's own lines go to the run's log file,
+``<paths.runs>/<run_id>/run.log`` beside the run's reports (``pipelines.run_log``), and with
+``--verbose`` to the console too. A run with warnings still publishes and exits 0; ``--strict`` makes
+it exit 1; a failed run says which stage failed and exits 1.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ import json
 import os
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines.progress import RunSummary, month_tasks, readable, totals_text, where_lines
+from pipelines.run_log import run_log
 from sources.settings import Settings, load_settings
 
 
@@ -32,6 +39,9 @@ class MonthlyRunResult:
     failure: str | None = None
     warnings: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    summary: RunSummary = field(default_factory=RunSummary)
+    report_dir: Path | None = None  # <paths.runs>/<run_id>: the ingestion, identity and gate reports
+    log_file: Path | None = None  # the run's full Dagster and dbt log
 
 
 def prepare_environment(config_file: str | None) -> Settings:
@@ -56,28 +66,52 @@ def _step_seconds(instance, run_id: str) -> dict[str, float]:
 
 
 def run_month(
-    month: str, config_file: str | None = None, instance=None, select: str | None = None
+    month: str,
+    config_file: str | None = None,
+    instance=None,
+    select: str | None = None,
+    *,
+    verbose: bool = False,
+    progress: bool = False,
 ) -> MonthlyRunResult:
     """Materialize everything for ``month`` (YYYY-MM), or the ``select``-ed assets (Dagster selection
-    syntax, e.g. ``group:ingestion`` or ``kind:dbt``). Does not raise on a failed step; raises
-    ``RunLocked`` when another run holds the lock and ``CheckFailed`` when the machine is not ready."""
+    syntax, e.g. ``group:ingestion`` or ``kind:dbt``). Dagster's and dbt's output goes to the run's
+    log file (and to the console too when ``verbose``); with ``progress`` the console gets a line per
+    stage as it finishes. Does not raise on a failed step; raises ``RunLocked`` when another run
+    holds the lock and ``CheckFailed`` when the machine is not ready."""
     from pipelines.run_guard import end_of_run, start_of_run
 
     settings = prepare_environment(config_file)
-    findings = start_of_run(
-        settings, {"month": month, "launched_by": "cli"}, log=lambda line: print(line, file=sys.stderr)
-    )
+    run_id = str(uuid.uuid4())  # chosen here, so the log file sits in the run's report folder
+    report_dir = Path(settings.paths.runs) / run_id
+    log_file = report_dir / "run.log"
+    guard_lines: list[str] = []  # said in the log: a refused run (lock, check) leaves no run folder
+    findings = start_of_run(settings, {"month": month, "launched_by": "cli"}, log=guard_lines.append)
     try:
-        result = _run_month(month, instance, select)
+        with run_log(log_file, echo=verbose) as console:
+
+            def tell(line: str) -> None:
+                print(line, flush=True)  # into the log, in order with Dagster's lines
+                if progress and not verbose:  # (verbose: the log's copy is on the console already)
+                    print(line, file=console, flush=True)
+
+            print("\n".join(guard_lines))
+            tell(f"aftercare run {month}: started (run {run_id}); full log: {log_file}")
+            result = _run_month(month, instance, select, run_id, tell)
+            result.summary.tasks = month_tasks(Path(settings.paths.serving), month) if result.success else []
+            result.warnings = [
+                f"check {f.check}: {f.detail}" for f in findings if f.status == "warn"
+            ] + result.warnings
+            result.report_dir, result.log_file = report_dir, log_file
+            for step, seconds in sorted(result.step_seconds.items(), key=lambda item: -item[1]):
+                print(f"  {seconds:8.1f}s  {step}")  # the log keeps the timings
+            print_summary(result, sys.stdout)
     finally:
         end_of_run(settings)
-    result.warnings = [
-        f"check {f.check}: {f.detail}" for f in findings if f.status == "warn"
-    ] + result.warnings
     return result
 
 
-def _run_month(month: str, instance, select: str | None) -> MonthlyRunResult:
+def _run_month(month: str, instance, select: str | None, run_id: str, tell) -> MonthlyRunResult:
     from assets.transform.project import ensure_manifest
 
     ensure_manifest()
@@ -85,6 +119,7 @@ def _run_month(month: str, instance, select: str | None) -> MonthlyRunResult:
 
     from assets.partitions import monthly_partitions
     from pipelines.definitions import defs
+    from pipelines.progress import RunProgress, plan_of
 
     if not monthly_partitions.has_partition_key(month):
         first, last = (
@@ -93,13 +128,15 @@ def _run_month(month: str, instance, select: str | None) -> MonthlyRunResult:
         )
         raise SystemExit(f"--month {month} is not a month partition: the runs cover {first} … {last}")
     job = defs.resolve_job_def("monthly_run")
+    graph = defs.resolve_asset_graph()
     asset_selection = None
     if select:
-        graph = defs.resolve_asset_graph()
         asset_selection = sorted(dg.AssetSelection.from_string(select).resolve(graph), key=str)
         if not asset_selection:
             raise SystemExit(f"--select {select!r} matches no asset")
     instance = instance or dg.DagsterInstance.get()
+    progress = RunProgress(plan_of(graph, asset_selection or graph.get_all_asset_keys()), tell)
+    instance.add_event_listener(run_id, progress)
     started = time.perf_counter()
     # the run is the month's partition, as the schedule and the UI launch it: the month-grain assets
     # are recorded under that partition, and RunMonth reads the month from its tag
@@ -113,6 +150,7 @@ def _run_month(month: str, instance, select: str | None) -> MonthlyRunResult:
         tags={"aftercare/month": month, "aftercare/launched_by": "cli"},
         raise_on_error=False,
         asset_selection=asset_selection,
+        run_id=run_id,
     )
     failure = None
     if not result.success:
@@ -136,6 +174,7 @@ def _run_month(month: str, instance, select: str | None) -> MonthlyRunResult:
         failure=failure,
         warnings=warnings,
         notices=notices,
+        summary=progress.summary,
     )
 
 
@@ -143,23 +182,22 @@ def run_command(args: argparse.Namespace) -> int:
     from pipelines.run_lock import RunLocked
 
     try:
-        result = run_month(args.month, args.config, select=getattr(args, "select", None))
+        result = run_month(
+            args.month,
+            args.config,
+            select=getattr(args, "select", None),
+            verbose=getattr(args, "verbose", False),
+            progress=True,
+        )
     except RunLocked as exc:
         print(f"aftercare run {args.month}: not started: {exc}", file=sys.stderr)
         return 75  # EX_TEMPFAIL: try again later
     timings_file = os.environ.get("AFTERCARE_STEP_TIMINGS_FILE")  # set by `make bench`
     if timings_file:
         Path(timings_file).write_text(json.dumps(result.step_seconds))
+    print_summary(result, sys.stdout, sys.stderr)
     if not result.success:
-        print(
-            f"aftercare run {result.month}: FAILED (run {result.run_id})\n{result.failure}", file=sys.stderr
-        )
-        print_notes(result)
         return 1
-    print(f"aftercare run {result.month}: done in {result.seconds}s (run {result.run_id})")
-    for step, seconds in sorted(result.step_seconds.items(), key=lambda item: -item[1]):
-        print(f"  {seconds:8.1f}s  {step}")
-    print_notes(result)
     if result.warnings and getattr(args, "strict", False):
         print(
             f"aftercare run {result.month}: {len(result.warnings)} warning(s) and --strict: exit 1",
@@ -169,10 +207,34 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_notes(result: MonthlyRunResult) -> None:
+def print_summary(result: MonthlyRunResult, out, err=None) -> None:
+    """The end of a run: done or FAILED (where, what), the totals, where to look, the warnings.
+
+    A failure goes to ``err`` (the console's stderr) when given."""
+    err = err or out
+    summary = result.summary
+    if result.success:
+        print(
+            f"aftercare run {result.month}: done in {result.seconds:.0f}s: {totals_text(summary)}", file=out
+        )
+    else:
+        failures = summary.failures or [("the run", "", result.failure or "failed")]
+        stages = ", ".join(
+            dict.fromkeys(f"{stage} ({step})" if step else stage for stage, step, _ in failures)
+        )
+        print(f"aftercare run {result.month}: FAILED in {stages} after {result.seconds:.0f}s", file=err)
+        for _, step, message in failures:
+            print(f"  {step or 'run'}: {readable(message)}", file=err)
+    assert result.report_dir is not None and result.log_file is not None
+    for line in where_lines(summary, result.report_dir, result.log_file):
+        print(line, file=out)
+    print_notes(result, out)
+
+
+def print_notes(result: MonthlyRunResult, out=None) -> None:
     if result.warnings:
-        print(f"warnings ({len(result.warnings)}):")
+        print(f"warnings ({len(result.warnings)}):", file=out)
         for warning in result.warnings:
-            print(f"  ! {warning}")
+            print(f"  ! {warning}", file=out)
     for notice in result.notices:
-        print(f"  - {notice}")
+        print(f"  - {notice}", file=out)

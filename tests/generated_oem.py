@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.demo import add_months, last_complete_month
@@ -47,6 +47,8 @@ PREVIOUS_AS_OF = cut_off(PREVIOUS_MONTH)
 class GeneratedOem:
     workdir: Path
     env: dict[str, str]
+    # the first completed `aftercare run` of each month, as its console showed it
+    runs: dict[str, subprocess.CompletedProcess] = field(default_factory=dict)
 
     @property
     def data(self) -> Path:
@@ -79,6 +81,7 @@ class GeneratedOem:
         """``aftercare run --month``; fails the test with the run's output when it fails."""
         done = self.aftercare("run", "--month", month)
         assert done.returncode == 0, (month, done.stdout[-4000:], done.stderr[-4000:])
+        self.runs.setdefault(month, done)
         return done
 
 

@@ -3,6 +3,7 @@ the dashboard, sign in as an analyst and as a dealer manager. The OEM and its tw
 session's (tests/generated_oem.py); the last test publishes a third month, so it runs last."""
 
 import hashlib
+import re
 import subprocess
 import sys
 import urllib.request
@@ -16,6 +17,14 @@ from tests.processes import free_port, start_dashboard, wait_until_up
 
 # the session's generated OEM: on one worker with the other module that reads it (tests/conftest.py)
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated_oem")]
+
+
+def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +46,46 @@ def test_the_run_publishes_a_serving_database_with_real_numbers(published):
         assert con.execute("select month, as_of_date from publish_log").fetchone() == (MONTH, AS_OF)
     finally:
         con.close()
+
+
+def test_the_console_says_what_the_run_did_in_a_few_lines_and_the_log_holds_the_rest(two_month_oem):
+    done = two_month_oem.runs[MONTH]
+    console = (done.stdout + done.stderr).splitlines()
+    said = [line for line in console if not line.startswith(("warnings (", "  ! ", "  - "))]
+    assert len(said) <= 11, "\n".join(console)  # started, 5 stages, done, 3 places (+ a spare)
+    assert not any("dagster - " in line or "of " in line and " OK created " in line for line in console)
+    run_id = re.search(r"started \(run ([0-9a-f-]{36})\)", done.stdout).group(1)
+    # the numbers, recomputed from what the run left behind
+    landed, quarantined, files = query(
+        two_month_oem.warehouse,
+        "select sum(rows_typed), sum(rows_quarantined), count(*) from landing.ingestion_report "
+        "where run_id = ? and action = 'ingested'",
+        [run_id],
+    )[0]
+    (oneids,) = query(two_month_oem.warehouse, "select count(distinct oneid) from identity.oneid_map")[0]
+    new, carried = query(
+        two_month_oem.serving,
+        "select count(*) filter (where not is_carried_over), count(*) filter (where is_carried_over) "
+        "from reminders where month = ?::date",
+        [f"{MONTH}-01"],
+    )[0]
+    assert files > 0 and landed > 0 and carried > 0  # the second month lands files and carries tasks over
+    assert f"  ingestion  {files:,} new files, {landed:,} rows landed, {quarantined:,} quarantined" in console
+    assert f"  identity   {oneids:,} OneIDs" in console
+    done_line = next(line for line in console if line.startswith(f"aftercare run {MONTH}: done in "))
+    assert done_line.endswith(
+        f"{landed:,} rows landed ({quarantined:,} quarantined), {oneids:,} OneIDs, gate passed, "
+        f"{new + carried:,} tasks ({new:,} new, {carried:,} carried over)"
+    )
+    report = two_month_oem.data / "runs" / run_id
+    assert f"  dealer files: {two_month_oem.exports / MONTH}/<dealer_code>/" in console
+    assert f"  run report:   {report}/" in console
+    assert f"  full log:     {report / 'run.log'}" in console
+    log = (report / "run.log").read_text()
+    assert "Running with dbt=" in log and re.search(r" OK created sql \w+ model marts\.reminders ", log)
+    assert f"dagster - INFO - monthly_run - {run_id} - landing_tables - " in log  # Dagster's lines
+    assert done_line in log  # and the summary once more
+    assert (report / "ingestion_report.md").exists()
 
 
 def test_the_kpi_tables_are_published_for_every_month_up_to_the_cut_off(published):

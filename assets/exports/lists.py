@@ -27,27 +27,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from sources.enumerations import labels
+
 LANGUAGES = ("zh", "en")
 
-REMINDER_TYPES = {
-    "first_maintenance": ("首保", "First maintenance"),
-    "maintenance": ("保养", "Maintenance"),
-    "warranty": ("质保", "Warranty"),
-    "insurance": ("保险", "Insurance"),
-    "inspection": ("年审", "Inspection"),
-    "birthday": ("生日关怀", "Birthday"),
-    "campaign": ("服务活动", "Campaign"),
-}
-CHANNELS = {"wechat": ("微信", "WeChat"), "phone": ("电话", "Phone")}
-WECHAT_STATUSES = {
-    "not_sent": ("未发送", "Not sent"),
-    "sent": ("已发送", "Sent"),
-    "success": ("已送达", "Delivered"),
-    "failed_user_block": ("用户拒收", "Blocked by user"),
-    "failed_system": ("系统发送失败", "System failure"),
-    "failed_send": ("发送被拒", "Refused"),
-    "unsettled": ("结果待核实", "Unsettled"),
-}
+# the names of the codes, from the one list of enumerations (dbt_project/seeds/enumerations.csv)
+REMINDER_TYPES = labels("reminder_type")
+CHANNELS = labels("reminder_channel")
+WECHAT_STATUSES = labels("wechat_status")
 YES_NO = {True: ("是", "Yes"), False: ("否", "No")}
 
 

@@ -29,19 +29,12 @@ from dataclasses import dataclass, field
 import duckdb
 
 from assets.wechat.tables import ensure_tables, now_local, table_exists
+from sources.enumerations import messages
 from sources.wechat import ApiError, ConfigurationError, OfficialAccountClient, QuotaExhausted, RateLimited
 from sources.wechat.errors import TokenRejected, Transient, WechatError
 
 TEMPLATE_PATH = "/cgi-bin/message/template/send"
-SERVICE_NAMES = {
-    "first_maintenance": "首次保养",
-    "maintenance": "定期保养",
-    "warranty": "整车质保到期",
-    "insurance": "车辆保险到期",
-    "inspection": "车辆年审",
-    "birthday": "车主生日关怀",
-    "campaign": "服务活动",
-}
+SERVICE_NAMES = messages("reminder_type")  # the wording per reminder type (enumerations seed)
 # WeChat refused this one message (the follower left, the openid is not ours, the user refused
 # template messages): recorded as final, never retried
 FINAL_ERRORS = {40003: "failed:invalid openid", 43004: "failed:not a follower", 43101: "failed:user refused"}

@@ -19,7 +19,6 @@ import io
 import json
 import re
 import sys
-import unicodedata
 from calendar import monthrange
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from sources.exports.tables import TABLES, TABLES_BY_NAME, Table  # noqa: F401 (TABLES_BY_NAME: callers)
+from sources.identifiers import fold_width
 from sources.scrub import scrub_text
 
 MAX_TITLE_ROWS = 5
@@ -80,7 +80,7 @@ def parse_file_name(name: str) -> FileName:
     None); ``vehicle_sales_202611.csv`` and ``车辆销售_202611.xlsx`` → (vehicle_sales, the month's
     last day). Longest name wins, so ``campaign_participants_...`` is not read as ``campaigns``.
     """
-    stem = unicodedata.normalize("NFKC", Path(name).stem).strip().lower()
+    stem = fold_width(Path(name).stem).strip().lower()
     table, rest = None, stem
     for prefix, candidate in _PREFIXES:
         if stem == prefix or (stem.startswith(prefix) and stem[len(prefix)] in _AFTER_NAME):
@@ -119,7 +119,7 @@ def fold_header(text: str | None) -> str:
     """How headers are compared: NFKC (full-width folded), no spaces at all, lower case."""
     if text is None:
         return ""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)).replace("\ufeff", "")).lower()
+    return re.sub(r"\s+", "", fold_width(str(text)).replace("\ufeff", "")).lower()
 
 
 def header_lookup(table: Table) -> dict[str, str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sources.enumerations import source_codes
+
 
 class Kind(StrEnum):
     TEXT = "text"
@@ -133,7 +135,7 @@ TABLES: tuple[Table, ...] = (
             C("bound_at", K.TIMESTAMP, "注册时间", "绑定时间"),
             C("status", K.TEXT, "状态"),
         ),
-        checks={"status": ("有效", "解绑")},
+        checks={"status": tuple(source_codes("binding_status"))},
     ),
     Table(
         "bookings",

@@ -22,7 +22,7 @@ renamed as (
         mobile_status,
 
         ---------- registration
-        {{ enum_to_code('channel', participant_channel_codes()) }} as registration_channel,
+        {{ enum_to_code('channel', 'participant_channel') }} as registration_channel,
         cast(registered_at as timestamp) as registered_at
 
     from source

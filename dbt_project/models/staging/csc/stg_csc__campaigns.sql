@@ -16,7 +16,7 @@ renamed as (
 
         ---------- campaign
         name as campaign_name,
-        {{ enum_to_code('scope', campaign_scope_codes()) }} as campaign_scope,
+        {{ enum_to_code('scope', 'campaign_scope') }} as campaign_scope,
         -- ';'-separated model codes, empty = every model
         nullif(trim(target_models), '') as target_models,
 

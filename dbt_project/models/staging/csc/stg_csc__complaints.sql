@@ -20,9 +20,9 @@ renamed as (
         mobile_status,
 
         ---------- complaint
-        {{ enum_to_code('channel', complaint_channel_codes()) }} as complaint_channel,
-        {{ enum_to_code('category', complaint_category_codes()) }} as complaint_category,
-        {{ enum_to_code('level', complaint_level_codes()) }} as complaint_level,
+        {{ enum_to_code('channel', 'complaint_channel') }} as complaint_channel,
+        {{ enum_to_code('category', 'complaint_category') }} as complaint_category,
+        {{ enum_to_code('level', 'complaint_level') }} as complaint_level,
         region,
         close_reason,
         cast(vrt as boolean) as is_vrt_started,

@@ -17,9 +17,9 @@ renamed as (
         agent as agent_staff_id,
 
         ---------- call
-        {{ enum_to_code('reminder_type', reminder_type_codes()) }} as reminder_type,
+        {{ enum_to_code('reminder_type', 'reminder_type') }} as reminder_type,
         cast(reminder_month as date) as reminder_month,
-        {{ enum_to_code('result', call_result_codes()) }} as call_result,
+        {{ enum_to_code('result', 'call_result') }} as call_result,
         cast(duration_s as integer) as duration_s,
         cast(called_at as timestamp) as called_at
 

@@ -18,7 +18,7 @@ renamed as (
         nullif(trim(campaign_code), '') as campaign_code,
 
         ---------- service
-        {{ enum_to_code('service_type', service_type_codes()) }} as service_type,
+        {{ enum_to_code('service_type', 'service_type') }} as service_type,
         cast(mileage_km as integer) as mileage_km,
         cast(next_maintenance_km as integer) as next_maintenance_km,
         vin_check_ok as is_vin_check_ok,

@@ -22,9 +22,9 @@ renamed as (
         mobile_masked,
 
         ---------- booking
-        {{ enum_to_code('channel', booking_channel_codes()) }} as booking_channel,
-        {{ enum_to_code('service_item', booking_item_codes()) }} as service_item,
-        {{ enum_to_code('status', booking_status_codes()) }} as booking_status,
+        {{ enum_to_code('channel', 'booking_channel') }} as booking_channel,
+        {{ enum_to_code('service_item', 'booking_item') }} as service_item,
+        {{ enum_to_code('status', 'booking_status') }} as booking_status,
         cast(feedback_required as boolean) as is_feedback_required,
         feedback_result,
 

@@ -18,7 +18,7 @@ renamed as (
 
         ---------- vehicle
         model_name,
-        {{ enum_to_code('usage', usage_codes()) }} as usage,
+        {{ enum_to_code('usage', 'usage') }} as usage,
         cast(seats as integer) as seats,
         vin_check_ok as is_vin_check_ok,
 

@@ -24,7 +24,7 @@ renamed as (
         mobile_masked,
 
         ---------- status and time
-        {{ enum_to_code('status', binding_status_codes()) }} as binding_status,
+        {{ enum_to_code('status', 'binding_status') }} as binding_status,
         cast(bound_at as timestamp) as bound_at
 
     from source

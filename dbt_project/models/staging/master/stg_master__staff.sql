@@ -18,7 +18,7 @@ renamed as (
         ---------- person (masked; staff mobiles are placeholders for OneID, never identities)
         name_masked as staff_name_masked,
         mobile_hmac as staff_mobile_hmac,
-        {{ enum_to_code('role', staff_role_codes()) }} as staff_role
+        {{ enum_to_code('role', 'staff_role') }} as staff_role
 
     from source
 
