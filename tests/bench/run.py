@@ -77,13 +77,13 @@ class StageResult:
     peak_rss_mb: float
     ok: bool
     note: str = ""
-    cpu_seconds: float | None = None  # user + system time of the stage's process tree
-    phase: str = ""  # first_load / month ("" for stages outside a month: generate, splink, ...)
-    month: str = ""
     step_seconds: float | None = None  # time inside the Dagster steps, without process start-up
     load_before: float | None = None  # 1-minute load average when the stage started (2 cores: 2.0 is full)
     load_after: float | None = None
     steps: dict[str, float] | None = None  # seconds per Dagster step
+    cpu_seconds: float | None = None  # user + system time of the stage's process tree
+    phase: str = ""  # first_load / month ("" for stages outside a month: generate, splink, ...)
+    month: str = ""
 
 
 def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path) -> StageResult:
@@ -103,8 +103,9 @@ def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path)
     steps = round(sum(detail.values()), 1) if detail else None
     # ru_utime/ru_stime cover the child and every descendant it waited for (dbt, DuckDB threads)
     return StageResult(
-        stage, round(seconds, 1), round(usage.ru_maxrss / 1024, 0), ok, "" if ok else f"see {log}", steps,
-        load_before, round(os.getloadavg()[0], 2), detail, round(usage.ru_utime + usage.ru_stime, 1),
+        stage, round(seconds, 1), round(usage.ru_maxrss / 1024, 0), ok, note="" if ok else f"see {log}",
+        step_seconds=steps, load_before=load_before, load_after=round(os.getloadavg()[0], 2), steps=detail,
+        cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1),
     )  # fmt: skip
 
 
