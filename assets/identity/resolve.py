@@ -331,16 +331,6 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams, work: st
         """
     )
     link_columns = "l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier, l.seen_at"
-    con.execute(
-        f"""
-        {work_table(work, "links_kept")} as
-        select {link_columns}, m.oneid
-        from {work}.id_links l
-        join {work}.node_oneid m on m.node_id = l.u
-        anti join {work}.dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
-        where l.v is not null and l.u <> l.v
-        """
-    )
     _append_links(con, work)
     con.execute(
         f"""
@@ -397,26 +387,45 @@ def _fingerprinted(relation: str, keep: str) -> str:
     """
 
 
+def _stored_links_usable(con: duckdb.DuckDBPyConnection) -> bool:
+    stored = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'identity' and table_name = 'oneid_links' order by ordinal_position"
+    ).fetchall()
+    return tuple(r[0] for r in stored) == LINK_COLUMNS
+
+
+def _prepare_links(con: duckdb.DuckDBPyConnection, work: str) -> None:
+    """The run's kept links and, when a stored table exists, both sides' row fingerprints: work
+    tables, written before the publishing transaction (a DuckDB transaction writes one database)."""
+    con.execute(
+        f"""
+        {work_table(work, "links_kept")} as
+        select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier,
+               l.seen_at, m.oneid
+        from {work}.id_links l
+        join {work}.node_oneid m on m.node_id = l.u
+        anti join {work}.dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
+        where l.v is not null and l.u <> l.v
+        """
+    )
+    if _stored_links_usable(con):
+        old = "(select rowid as row_id, * from identity.oneid_links)"
+        columns = ", ".join(LINK_COLUMNS)
+        con.execute(f"{work_table(work, 'links_old')} as {_fingerprinted(old, 'row_id')}")
+        con.execute(f"{work_table(work, 'links_new')} as {_fingerprinted(f'{work}.links_kept', columns)}")
+
+
 def _append_links(con: duckdb.DuckDBPyConnection, work: str) -> None:
     """``identity.oneid_links`` made equal to ``links_kept`` by deleting the rows that went and
     appending the rows that came, instead of rewriting every row (at 10M vehicles ~70M rows: most of
     the stage's publishing time). Run to run, links change only where records arrived or OneIDs
     merged or split, so both sides of the difference are small; the result is the same multiset of
     rows a full rewrite gives (``tests/identity/test_links_append.py``)."""
-    stored = [
-        r[0]
-        for r in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = 'identity' and table_name = 'oneid_links' order by ordinal_position"
-        ).fetchall()
-    ]
-    if tuple(stored) != LINK_COLUMNS:  # the first run, or a table of another shape: written whole
+    if not _stored_links_usable(con):  # the first run, or a table of another shape: written whole
         con.execute(f"create or replace table identity.oneid_links as select * from {work}.links_kept")
         return
-    old = "(select rowid as row_id, * from identity.oneid_links)"
-    con.execute(f"{work_table(work, 'links_old')} as {_fingerprinted(old, 'row_id')}")
     columns = ", ".join(LINK_COLUMNS)
-    con.execute(f"{work_table(work, 'links_new')} as {_fingerprinted(f'{work}.links_kept', columns)}")
     con.execute(
         f"""
         delete from identity.oneid_links where rowid in (
@@ -461,6 +470,7 @@ def _resolve(
     plan_oneids(con, work)
     lap("stable_ids")
     _explain(con, params, work)
+    _prepare_links(con, work)
     # everything the stage publishes, in one transaction: a failure leaves the last run's tables
     con.execute("begin transaction")
     try:

@@ -35,8 +35,10 @@ def months_of_data(wh: FixtureWarehouse, month: int) -> None:
         wh.follower("o7b", "u7")
 
 
-def test_appended_links_equal_a_full_rewrite_month_after_month():
-    incremental, rewritten = FixtureWarehouse(), FixtureWarehouse()
+def test_appended_links_equal_a_full_rewrite_month_after_month(tmp_path):
+    # database files, as in production: the work tables live in an attached scratch database
+    incremental = FixtureWarehouse(str(tmp_path / "incremental.duckdb"))
+    rewritten = FixtureWarehouse(str(tmp_path / "rewritten.duckdb"))
     for month in (1, 2, 3):
         run_at = dt.datetime(2026, month, 1)
         for wh in (incremental, rewritten):
