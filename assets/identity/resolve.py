@@ -471,6 +471,7 @@ def _resolve(
     lap("stable_ids")
     _explain(con, params, work)
     _prepare_links(con, work)
+    lap("explanations")
     # everything the stage publishes, in one transaction: a failure leaves the last run's tables
     con.execute("begin transaction")
     try:
@@ -481,7 +482,7 @@ def _resolve(
     except Exception:
         con.execute("rollback")
         raise
-    lap("explanations")
+    lap("publish")  # the registry, the explanation tables and the links' delete + append, committed
     summary.oneids = con.execute("select count(distinct oneid) from identity.oneid_map").fetchall()[0][0]
     summary.links_kept = con.execute("select count(*) from identity.oneid_links").fetchall()[0][0]
     summary.links_dropped = dict(
