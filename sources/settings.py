@@ -77,6 +77,12 @@ class WecomConfig(_Section):
     secret: SecretStr | None = None
     timeout_s: float = 10.0
     max_concurrency: int = 4
+    # calls one WeCom pull (behaviour, group messages, contacts) makes in a run at most; the rest of
+    # a backfill waits for the next run (docs/wechat.md "WeCom within its quota"). WeCom allows
+    # 10,000 calls a minute and 150,000 an hour per API; 25,000 covers a month's increment of
+    # 12,500 consultants (two 30-day windows each) in about 2.5 minutes of WeCom's minute limit
+    call_budget: int = Field(default=25_000, ge=1)
+    progress_every: int = Field(default=1_000, ge=1)  # a progress line in the run log every N calls
 
 
 class PiiConfig(_Section):

@@ -8,6 +8,9 @@ in its metadata and a warning for the run summary, and its tables keep what earl
 (created empty if there were none, so dbt never meets a missing table). The run goes on, publishes
 and exits 0; ``aftercare run --strict`` turns the warning into a failed exit.
 
+A pull that stops at its per-run call budget (``wecom.call_budget``) with its progress saved is
+neither: ``feed_status = backfill in progress`` and a notice; the next run continues from the cursor.
+
 Not a warning, still a failure: credentials the API refuses (a wrong appid, corpid or secret: a
 person must fix the configuration), and answers that make no sense (a pagination loop).
 """
@@ -26,6 +29,7 @@ from sources.wechat import WechatError
 from sources.wechat.errors import (
     ApiError,
     ApiUnreachable,
+    BackfillInProgress,
     MissingSecret,
     QuotaExhausted,
     RateLimited,
@@ -36,18 +40,26 @@ from sources.wechat.errors import (
 # the account or this machine may not call the API: privilege and IP-allowlist errcodes
 # (reference/wechat-api.md: OA 48001, 40164; WeCom 48002, 48009, 60011, 60020, 84074, 301042)
 NO_PRIVILEGE = frozenset({40164, 48001, 48002, 48009, 60011, 60020, 84074, 301042})
+BACKFILL = "backfill in progress"
 
 
 @dataclass(frozen=True)
 class FeedOutage:
     feed: str
-    status: str  # unavailable / partial
+    status: str  # unavailable / partial / backfill in progress
     errcode: int | None
     reason: str
 
     @property
+    def is_notice(self) -> bool:
+        """Nothing for a person to do: the feed is being backfilled over several runs."""
+        return self.status == BACKFILL
+
+    @property
     def warning(self) -> str:
         code = f" (errcode {self.errcode})" if self.errcode is not None else ""
+        if self.status == BACKFILL:
+            return f"{self.feed}: backfill in progress: {self.reason}"
         if self.status == "partial":
             return f"{self.feed} incomplete{code}: {self.reason}"
         return f"{self.feed} unavailable{code}: {self.reason}; the run went on without it"
@@ -55,6 +67,8 @@ class FeedOutage:
 
 def outage_of(feed: str, exc: WechatError) -> FeedOutage | None:
     """The outage an error means for a feed, or None when it must fail the run."""
+    if isinstance(exc, BackfillInProgress):  # the call budget ended the run; progress is saved
+        return FeedOutage(feed, BACKFILL, None, str(exc))
     if isinstance(exc, MissingSecret):
         return FeedOutage(feed, "unavailable", None, f"not configured: {exc}")
     if isinstance(exc, ApiUnreachable):
@@ -85,7 +99,11 @@ class FeedGuard:
             "feed_status": self.outage.status,
             "errcode": self.outage.errcode if self.outage.errcode is not None else "-",
             "reason": self.outage.reason,
-            **notes_metadata(warnings=[self.outage.warning]),
+            **(
+                notes_metadata(notices=[self.outage.warning])
+                if self.outage.is_notice
+                else notes_metadata(warnings=[self.outage.warning])
+            ),
         }
 
     def unavailable(self) -> dg.MaterializeResult:
@@ -115,4 +133,4 @@ def optional_feed(context, warehouse, feed: str, keys: Sequence[dg.AssetKey] = (
         if outage is None:
             raise dg.Failure(description=f"{feed}: {exc}") from exc
         guard.outage = outage
-        context.log.warning(outage.warning)
+        (context.log.info if outage.is_notice else context.log.warning)(outage.warning)

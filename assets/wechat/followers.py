@@ -2,9 +2,14 @@
 
 1. *list*: page through ``user/get`` into ``wechat.oa_follower_scan``; the next_openid to resume
    from is saved after every page in ``wechat.sync_cursors``.
-2. *plan*: openids to (re)fetch = new in the list, gone from the list, or named by a
-   subscribe/unsubscribe callback event since the last completed sync (a follower who left and
-   came back between two runs is only visible there). Saved in ``wechat.oa_userinfo_queue``.
+2. *plan*: openids to (re)fetch = new in the list, or named by a subscribe/unsubscribe callback
+   event since the last completed sync (a follower who left and came back between two runs is only
+   visible there). Saved in ``wechat.oa_userinfo_queue``. Followers gone from the list are marked
+   unsubscribed without a call (user info of an unsubscribed openid says only ``subscribe: 0``; the
+   last known details are kept), unless implausibly many are gone at once (``GONE_VERIFY_SHARE``):
+   then they are asked for, so a list cut short by the server cannot unsubscribe half the account.
+   A month where 5 % of followers changed costs the list pages plus user info for the new ones:
+   ~4 % of a full pull's calls (docs/wechat.md).
 3. *info*: ``user/info/batchget`` 100 at a time, ``max_concurrency`` in flight; every wave is
    written and removed from the queue before the next, so a quota stop loses nothing.
 """
@@ -25,6 +30,8 @@ from sources.wechat import OfficialAccountClient
 
 CURSOR = "oa_followers"
 WAVE = 5000  # openids per written wave of user-info calls
+# more than this share of the subscribed followers gone from one list: verify them by user info
+GONE_VERIFY_SHARE = 0.10
 
 
 @dataclass
@@ -180,7 +187,10 @@ def sync_followers(
             r[0] for r in con.execute("SELECT openid FROM wechat.oa_followers WHERE subscribe").fetchall()
         }
         plan = plan_refetch(listed, previous, _event_openids(con, state.get("last_completed")))
-        queue = sorted(plan["new"] | plan["gone"] | plan["events"])
+        verify_gone = len(plan["gone"]) > GONE_VERIFY_SHARE * max(1, len(previous))
+        queue = sorted(plan["new"] | plan["events"] | (plan["gone"] if verify_gone else set()))
+        if verify_gone:
+            log(f"{len(plan['gone'])} of {len(previous)} followers gone from the list: verifying each")
         report.listed, report.new, report.gone, report.from_events = (
             len(listed),
             len(plan["new"]),
@@ -192,6 +202,14 @@ def sync_followers(
         con.register("queue", pl.DataFrame({"openid": queue}, schema={"openid": pl.Utf8}).to_arrow())
         con.execute("INSERT INTO wechat.oa_userinfo_queue SELECT openid FROM queue")
         con.unregister("queue")
+        if not verify_gone and plan["gone"]:
+            con.register("gone", pl.DataFrame({"openid": sorted(plan["gone"])}).to_arrow())
+            con.execute(
+                "UPDATE wechat.oa_followers SET subscribe = false, fetched_at = ? "
+                "WHERE openid IN (SELECT openid FROM gone)",
+                [now_local()],
+            )
+            con.unregister("gone")
         state.update(phase="info", listed=len(listed), planned=len(queue))
         _save_cursor(con, state)
         con.execute("COMMIT")

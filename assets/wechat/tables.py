@@ -33,6 +33,16 @@ DDL = [
         userid VARCHAR NOT NULL, stat_date DATE NOT NULL, new_apply_cnt INTEGER, new_contact_cnt INTEGER,
         chat_cnt INTEGER, message_cnt INTEGER, reply_percentage DOUBLE, avg_reply_time DOUBLE,
         negative_feedback_cnt INTEGER, fetched_at TIMESTAMP)""",
+    # per consultant, the contiguous range of days fetched: the behaviour backfill's cursor
+    """CREATE TABLE IF NOT EXISTS wechat.wecom_behavior_cursor (
+        userid VARCHAR NOT NULL, fetched_from DATE, fetched_through DATE, updated_at TIMESTAMP)""",
+    # the mass messages listed so far and each member's send task: results fetched after the
+    # member sent (status 2) are final; a message whose results are all final is never fetched again
+    """CREATE TABLE IF NOT EXISTS wechat.wecom_groupmsgs (
+        msgid VARCHAR NOT NULL, creator VARCHAR, create_time TIMESTAMP, listed_at TIMESTAMP)""",
+    """CREATE TABLE IF NOT EXISTS wechat.wecom_groupmsg_tasks (
+        msgid VARCHAR NOT NULL, userid VARCHAR NOT NULL, status INTEGER, send_time TIMESTAMP,
+        results_fetched BOOLEAN, fetched_at TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS wechat.wecom_groupmsg_results (
         msgid VARCHAR NOT NULL, creator VARCHAR, create_time TIMESTAMP, userid VARCHAR NOT NULL,
         external_userid VARCHAR NOT NULL, chat_id VARCHAR, status INTEGER, send_time TIMESTAMP,

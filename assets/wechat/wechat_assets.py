@@ -14,11 +14,19 @@ from assets.wechat.dispatch import DispatchReport, DispatchStopped, dispatch
 from assets.wechat.feeds import optional_feed
 from assets.wechat.followers import sync_followers
 from assets.wechat.settlement import STATUSES, settle_sends
-from assets.wechat.wecom_sync import sync_behavior, sync_contacts, sync_groupmsg_results
+from assets.wechat.wecom_behavior import sync_behavior
+from assets.wechat.wecom_groupmsgs import sync_groupmsg_results
+from assets.wechat.wecom_sync import sync_contacts
 from sources.pii import PiiVault
-from sources.wechat import OfficialAccountClient, WechatError, WecomClient
+from sources.wechat import CallBudget, OfficialAccountClient, WechatError, WecomClient
 
 GROUP = "wechat"
+
+
+def wecom_budget(settings, context, label: str) -> CallBudget:
+    """This run's call budget of one WeCom pull (``wecom.call_budget``), logging its progress."""
+    cfg = settings.wecom
+    return CallBudget(cfg.call_budget, cfg.progress_every, log=context.log.info, label=label)
 
 
 @contextlib.contextmanager
@@ -129,10 +137,12 @@ def wecom_behavior_daily(
     """Consultant behaviour per day (new contacts, chats, messages, reply rate, reply time)."""
     with (
         optional_feed(context, warehouse, "WeCom behaviour sync") as feed,
-        WecomClient.from_settings(settings.settings) as client,
+        WecomClient.from_settings(
+            settings.settings, budget=wecom_budget(settings.settings, context, "WeCom behaviour")
+        ) as client,
         warehouse.get_connection() as con,
     ):
-        counts = sync_behavior(client, con, run_month.as_of)
+        counts = sync_behavior(client, con, run_month.as_of, log=context.log.info)
     if feed.outage is not None:
         return feed.unavailable()
     return dg.MaterializeResult(metadata={**counts, "as_of": run_month.as_of.isoformat(), **feed.metadata()})
@@ -148,10 +158,12 @@ def wecom_groupmsg_results(
     """Per-customer results of the consultants' mass messages of the last 90 days."""
     with (
         optional_feed(context, warehouse, "WeCom group-message sync") as feed,
-        WecomClient.from_settings(settings.settings) as client,
+        WecomClient.from_settings(
+            settings.settings, budget=wecom_budget(settings.settings, context, "WeCom group messages")
+        ) as client,
         warehouse.get_connection() as con,
     ):
-        counts = sync_groupmsg_results(client, con, run_month.as_of)
+        counts = sync_groupmsg_results(client, con, run_month.as_of, log=context.log.info)
     if feed.outage is not None:
         return feed.unavailable()
     return dg.MaterializeResult(metadata={**counts, **feed.metadata()})

@@ -7,6 +7,8 @@ This package must never import ``sources.wechat_sim`` (a test checks it).
 from sources.wechat.errors import (
     ApiError,
     ApiUnreachable,
+    BackfillInProgress,
+    BudgetSpent,
     ConfigurationError,
     MissingSecret,
     PaginationLoop,
@@ -15,7 +17,7 @@ from sources.wechat.errors import (
     TokenRejected,
     WechatError,
 )
-from sources.wechat.http import FAST_RETRIES, RetryPolicy
+from sources.wechat.http import FAST_RETRIES, CallBudget, RetryPolicy
 from sources.wechat.official_account import OfficialAccountClient
 from sources.wechat.wecom import WecomClient
 
@@ -23,6 +25,9 @@ __all__ = [
     "FAST_RETRIES",
     "ApiError",
     "ApiUnreachable",
+    "BackfillInProgress",
+    "BudgetSpent",
+    "CallBudget",
     "ConfigurationError",
     "MissingSecret",
     "OfficialAccountClient",

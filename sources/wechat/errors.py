@@ -60,5 +60,18 @@ class PaginationLoop(WechatError):
     """The server handed back a cursor / next_openid already used: stop instead of looping."""
 
 
+class BudgetSpent(WechatError):
+    """This run's call budget (``wecom.call_budget``) is used up; the pull saves its progress and
+    the next run continues from its cursor."""
+
+
+class BackfillInProgress(WechatError):
+    """A pull stopped at its call budget with its progress saved: not an error, the next run goes on."""
+
+    def __init__(self, message: str, done: int, left: int):
+        self.done, self.left = done, left
+        super().__init__(message)
+
+
 class MissingSecret(WechatError):
     """``wechat.secret`` / ``wecom.secret`` is not set."""

@@ -31,6 +31,7 @@ import tenacity
 from sources.wechat.errors import (
     ApiError,
     ApiUnreachable,
+    BudgetSpent,
     ConcurrencyLimited,
     MinuteLimited,
     RateLimited,
@@ -92,6 +93,46 @@ class TokenProvider:
                 self._token = None
 
 
+class CallBudget:
+    """At most ``limit`` API calls for one pull in one run, counted across threads.
+
+    A run that reaches the limit is not an error: ``take`` raises ``BudgetSpent``, the pull stores
+    what it has and the next run resumes from the pull's cursor. Every ``progress_every`` calls a
+    line goes to ``log`` so an operator can follow a long backfill.
+    """
+
+    def __init__(
+        self,
+        limit: int,
+        progress_every: int = 1000,
+        log: Callable[[str], None] | None = None,
+        label: str = "API",
+    ):
+        self.limit, self.progress_every, self.label = limit, max(1, progress_every), label
+        self._log = log
+        self._lock = threading.Lock()
+        self.used = 0
+        self.planned: int | None = None  # the pull's own estimate of the calls it needs, for the log
+
+    @property
+    def left(self) -> int:
+        with self._lock:
+            return max(0, self.limit - self.used)
+
+    def take(self, path: str) -> None:
+        with self._lock:
+            if self.used >= self.limit:
+                raise BudgetSpent(
+                    f"{self.label}: this run's budget of {self.limit} calls is used up (at {path}); "
+                    "the next run continues"
+                )
+            self.used += 1
+            used = self.used
+        if self._log is not None and used % self.progress_every == 0:
+            planned = f" of ~{self.planned} planned" if self.planned else ""
+            self._log(f"{self.label}: {used} calls made{planned} (budget {self.limit} this run)")
+
+
 class ApiCore:
     """HTTP + retries + token handling shared by the OA and the WeCom clients."""
 
@@ -105,7 +146,9 @@ class ApiCore:
         max_concurrency: int = 4,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
+        budget: CallBudget | None = None,
     ):
+        self.budget = budget
         self.base_url = base_url.rstrip("/")
         self.max_concurrency = max(1, max_concurrency)
         self.retry = retry or RetryPolicy()
@@ -223,6 +266,8 @@ class ApiCore:
         body: Any = None,
         auth: bool = True,
     ) -> dict[str, Any]:
+        if self.budget is not None:
+            self.budget.take(path)
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(Transient),
             wait=self._wait,

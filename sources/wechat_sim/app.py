@@ -105,7 +105,11 @@ async def api(request: Request) -> Response:
         payload = sim.oa_error(error) if product == "oa" else sim.wecom_error(error, req.ip)
     else:
         payload = handler(sim, req)
-    sim.log.record(path, int(payload.get("errcode", 0)), now, req.query.get("openid", ""))
+    # WeCom APIs take their arguments in the body: logged so tests can tell repeated calls apart
+    detail = (
+        req.query.get("openid", "") if product == "oa" or not raw else raw.decode("utf-8", "replace")[:300]
+    )
+    sim.log.record(path, int(payload.get("errcode", 0)), now, detail)
     return _json(payload)
 
 

@@ -1,14 +1,24 @@
-"""``make bench``: wall time and peak memory per stage at a named scale.
+"""``make bench``: a real month at a named scale, stage by stage: wall time, CPU time, peak memory.
 
-Each stage runs in its own process (``aftercare generate`` / ``aftercare run --select ...``) so its
-peak resident memory can be read from the kernel's accounting of that process tree (``wait4``).
-Wall time includes process start-up (importing Dagster, loading the definitions: ~10 s); the time
-spent inside the stage's Dagster steps is reported beside it.
-Results go to ``bench/results/<scale>-<timestamp>.json`` and a Markdown table on stdout; copy the
-table into ``docs/benchmarks.md`` when it changes.
+The month as ops run it, twice: the **first load** (month M-1 on an empty warehouse: every history
+file, the OA follower list in full, the WeCom backfill within its call budget) and then **the month**
+M (incremental: that month's files, the followers that changed, one month of WeCom statistics).
+Each month runs every stage of ``aftercare run`` in turn (``MONTH_STAGES``: ingest, the WeChat/WeCom
+pulls against the simulator, the managers' decisions, identity, dbt with reminders and KPIs, the
+reminder dispatch (dry run), publish, the dealer files), each in its own process
+(``aftercare run --month ... --select ...``) so its peak resident memory and CPU time can be read from
+the kernel's accounting of that process tree (``wait4``). Between the two months 2 % of the followers
+change in the simulator (a month's churn). Wall time includes process start-up (importing Dagster,
+loading the definitions: ~10 s); the time inside the stage's Dagster steps is reported beside it.
+The simulator (Tencent's stand-in) runs in its own process and is not counted.
 
-    python -m tests.bench.run --scale S            # 20,000 vehicles
-    python -m tests.bench.run --scale M --stages dbt,publish   # rerun stages on kept M data
+Results go to ``bench/results/<scale>-<timestamp>.json`` (with ``first_load_seconds``,
+``first_load_peak_mb``, ``month_seconds``, ``month_peak_mb``) and a Markdown table plus a one-line
+summary on stdout; copy them into ``docs/benchmarks.md`` when they change.
+
+    python -m tests.bench.run --scale S            # 20,000 vehicles: generate, first load, the month
+    python -m tests.bench.run --scale S --months 1 # generate and one month only
+    python -m tests.bench.run --scale M --stages dbt,publish   # rerun stages of the month on kept M data
     python -m tests.bench.run --scale L --identity-input direct  # identity + Splink at L, see below
 
 ``--identity-input direct`` builds the identity stage's input (the landing/wechat identity columns,
@@ -35,17 +45,29 @@ from pathlib import Path
 
 SCALES = {"XS": 2_000, "S": 20_000, "M": 1_000_000, "L": 10_000_000}
 
+DISPATCH = 'key:"wechat/template_send_log"'
 # stage name -> Dagster asset selection
 STAGES = {
     "ingest": "group:ingestion",
-    "wechat": "group:wechat",
+    # the pulls, the callbacks and the settlement of earlier sends; the dispatch comes after dbt
+    "wechat": f"group:wechat and not {DISPATCH}",
+    "decisions": "group:decisions",
     # OneID as production runs it (tables + checks); the quality report against the generator's
     # truth exists only in tests and benches, so it is timed as a stage of its own
     "identity": 'group:identity and not key:"identity/quality_report"',
     "identity_quality": 'key:"identity/quality_report"',
     "dbt": "kind:dbt",
+    "dispatch": DISPATCH,  # dry run: wechat.dispatch_enabled is off on a bench
     "publish": "group:publish",
+    "exports": "group:exports",
 }
+# what `aftercare run --month` materializes, in the order it does: every asset in exactly one stage
+# (tests/bench/test_month_stages.py checks it). The monthly job runs the identity health report too;
+# on a bench it also scores against the generator's truth, which production has not (an overestimate)
+MONTH_STAGES = [
+    "ingest", "wechat", "decisions", "identity", "identity_quality", "dbt", "dispatch", "publish", "exports",
+]  # fmt: skip
+FOLLOWER_CHURN = 0.02  # share of followers that change between the two months
 
 
 @dataclass
@@ -59,10 +81,13 @@ class StageResult:
     load_before: float | None = None  # 1-minute load average when the stage started (2 cores: 2.0 is full)
     load_after: float | None = None
     steps: dict[str, float] | None = None  # seconds per Dagster step
+    cpu_seconds: float | None = None  # user + system time of the stage's process tree
+    phase: str = ""  # first_load / month ("" for stages outside a month: generate, splink, ...)
+    month: str = ""
 
 
 def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path) -> StageResult:
-    """Run ``command`` and report its wall time and the peak RSS of its process tree."""
+    """Run ``command`` and report its wall time, CPU time and the peak RSS of its process tree."""
     timings = log.with_name(f"{stage}.steps.json")
     timings.unlink(missing_ok=True)
     env = {**env, "AFTERCARE_STEP_TIMINGS_FILE": str(timings)}
@@ -76,9 +101,11 @@ def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path)
     # ru_maxrss is in KiB on Linux: the largest resident set of the child or a waited-for descendant
     detail = json.loads(timings.read_text()) if timings.exists() else None
     steps = round(sum(detail.values()), 1) if detail else None
+    # ru_utime/ru_stime cover the child and every descendant it waited for (dbt, DuckDB threads)
     return StageResult(
-        stage, round(seconds, 1), round(usage.ru_maxrss / 1024, 0), ok, "" if ok else f"see {log}", steps,
-        load_before, round(os.getloadavg()[0], 2), detail,
+        stage, round(seconds, 1), round(usage.ru_maxrss / 1024, 0), ok, note="" if ok else f"see {log}",
+        step_seconds=steps, load_before=load_before, load_after=round(os.getloadavg()[0], 2), steps=detail,
+        cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1),
     )  # fmt: skip
 
 
@@ -113,16 +140,74 @@ def markdown_table(scale: str, vehicles: int, results: list[StageResult]) -> str
     lines = [
         f"scale {scale} ({vehicles:,} vehicles), {dt.date.today()}, {os.cpu_count()} cores",
         "",
-        "| stage | wall time (s) | of which in Dagster steps (s) | peak memory (MB) | load avg before → "
-        "after | ok |",
-        "|---|---:|---:|---:|---|---|",
+        "| month | stage | wall time (s) | in Dagster steps (s) | CPU (s) | peak memory (MB) "
+        "| load avg before → after | ok |",
+        "|---|---|---:|---:|---:|---:|---|---|",
     ]
     lines += [
-        f"| {r.stage} | {r.seconds} | {'' if r.step_seconds is None else r.step_seconds} | "
-        f"{r.peak_rss_mb:.0f} | {r.load_before} → {r.load_after} | {'yes' if r.ok else 'NO: ' + r.note} |"
+        f"| {r.month} | {r.stage} | {r.seconds} | {'' if r.step_seconds is None else r.step_seconds} "
+        f"| {'' if r.cpu_seconds is None else r.cpu_seconds} | {r.peak_rss_mb:.0f} "
+        f"| {r.load_before} → {r.load_after} | {'yes' if r.ok else 'NO: ' + r.note} |"
         for r in results
     ]
+    for phase, label in (("first_load", "first load"), ("month", "the month")):
+        total = phase_totals(results, phase)
+        if total:
+            lines.append(
+                f"| {total['month']} | **{label}** | **{total['seconds']}** | | {total['cpu_seconds']} "
+                f"| **{total['peak_mb']:.0f}** | | {'yes' if total['ok'] else 'NO'} |"
+            )
     return "\n".join(lines)
+
+
+def phase_totals(results: list[StageResult], phase: str) -> dict | None:
+    """Wall and CPU time summed over a month's stages (they run one after the other), peak = the
+    largest stage's peak; None when the phase did not run."""
+    stages = [r for r in results if r.phase == phase]
+    if not stages:
+        return None
+    return {
+        "month": stages[0].month,
+        "stages": [r.stage for r in stages],
+        "seconds": round(sum(r.seconds for r in stages), 1),
+        "cpu_seconds": round(sum(r.cpu_seconds or 0 for r in stages), 1),
+        "peak_mb": max(r.peak_rss_mb for r in stages),
+        "ok": all(r.ok for r in stages),
+    }
+
+
+def summary_line(scale: str, vehicles: int, results: list[StageResult]) -> str:
+    """One line to compare between runs: each month's wall / CPU / peak and its stages' walls."""
+    parts = [f"bench {scale} ({vehicles:,} vehicles) {dt.date.today()}, load {os.getloadavg()[0]:.1f}"]
+    for phase, label in (("first_load", "first load"), ("month", "month")):
+        total = phase_totals(results, phase)
+        if total is None:
+            continue
+        stages = " ".join(f"{r.stage} {r.seconds:.0f}" for r in results if r.phase == phase)
+        parts.append(
+            f"{label} {total['month']}: {total['seconds']:.0f} s wall, {total['cpu_seconds']:.0f} s CPU, "
+            f"peak {total['peak_mb']:.0f} MB{'' if total['ok'] else ' FAILED'} ({stages})"
+        )
+    return " | ".join(parts)
+
+
+def churn_followers(url: str, fraction: float) -> dict[str, int]:
+    """A month of follower churn in the simulator: unsubscribes, returns, new followers."""
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{url}/__sim/followers/change",
+        data=json.dumps({"fraction": fraction, "seed": 16}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=600) as response:
+        changed = json.loads(response.read())
+    return {k: len(v) for k, v in changed.items()}
+
+
+def previous_month(month: str) -> str:
+    return (dt.date.fromisoformat(f"{month}-01") - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
 def identity_quality(warehouse: Path) -> dict[str, float]:
@@ -190,7 +275,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vehicles", type=int, default=None, help="override the scale's vehicle count")
     parser.add_argument("--month", default=None, help="month to run (default: the current month)")
     parser.add_argument(
-        "--stages", default="generate," + ",".join(STAGES) + ",splink", help="comma-separated stages"
+        "--stages",
+        default="generate," + ",".join(MONTH_STAGES),
+        help="comma-separated stages (also: splink, after the months)",
+    )
+    parser.add_argument(
+        "--months",
+        type=int,
+        choices=[1, 2],
+        default=2,
+        help="2: the first load (month before --month) and then --month, incremental; 1: --month only",
     )
     parser.add_argument("--workdir", default=None, help="where data goes (default: data/bench/<scale>)")
     parser.add_argument(
@@ -209,7 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     vehicles = args.vehicles or SCALES[args.scale]
     workdir = Path(args.workdir or Path("data") / "bench" / args.scale).resolve()
     month = args.month or dt.date.today().strftime("%Y-%m")
-    end = (dt.date.fromisoformat(f"{month}-01") - dt.timedelta(days=1)).strftime("%Y-%m")
+    # data through the end of the month before --month; the first load is the month before that,
+    # which takes every file up to its own cut-off and leaves the last month's files for --month
+    end = previous_month(month)
+    months = [month] if args.months == 1 or args.identity_input == "direct" else [end, month]
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -262,16 +359,32 @@ def main(argv: list[str] | None = None) -> int:
             ]  # fmt: skip
             results.append(run_measured("identity_input", command, env, log))
             print(f"identity_input: {results[-1].seconds}s, {results[-1].peak_rss_mb:.0f} MB", flush=True)
-        if "wechat" in stages:
+        if "wechat" in stages or "dispatch" in stages:
             # the simulator runs in its own process: a large simulator state in this process would
             # be counted in every child's peak memory (a forked child starts with the parent's pages)
             simulator = start_simulator_process(workdir, env, log)
-        for stage in stages:
-            if stage not in STAGES:
-                continue
-            command = [*aftercare, "run", "--month", month, "--select", STAGES[stage]]
-            results.append(run_measured(stage, command, env, log))
-            print(f"{stage}: {results[-1].seconds}s, {results[-1].peak_rss_mb:.0f} MB", flush=True)
+        month_stages = [s for s in MONTH_STAGES if s in stages]
+        extra_stages = [s for s in stages if s in STAGES and s not in MONTH_STAGES]
+        for number, run_month in enumerate(months):
+            phase = "first_load" if len(months) == 2 and number == 0 else "month"
+            if args.identity_input == "direct":
+                phase = ""  # the identity stages alone: not a month
+            if number and simulator is not None:
+                churn = churn_followers(env["AFTERCARE_WECHAT_BASE_URL"], FOLLOWER_CHURN)
+                print(f"followers changed between the months: {churn}", flush=True)
+            for stage in month_stages + (extra_stages if number == len(months) - 1 else []):
+                command = [*aftercare, "run", "--month", run_month, "--select", STAGES[stage]]
+                result = run_measured(stage, command, env, log)
+                if stage in MONTH_STAGES:
+                    result.phase, result.month = phase, run_month
+                else:
+                    result.month = run_month
+                results.append(result)
+                print(
+                    f"{run_month} {stage}: {result.seconds}s wall, {result.cpu_seconds}s CPU, "
+                    f"{result.peak_rss_mb:.0f} MB{'' if result.ok else ' FAILED, ' + result.note}",
+                    flush=True,
+                )
         if "splink" in stages:
             comparison_file = workdir / "splink_compare.json"
             comparison_file.unlink(missing_ok=True)
@@ -301,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
         table += "\n\n" + engines_table(comparison, identity, quality_stage, quality)
     elif quality:
         table += "\n\nidentity quality: " + ", ".join(f"{k} {v:.4f}" for k, v in quality.items() if v <= 1)
+    summary = summary_line(args.scale, vehicles, results)
+    first_load, the_month = phase_totals(results, "first_load"), phase_totals(results, "month")
     out_dir = Path("bench") / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
@@ -310,14 +425,24 @@ def main(argv: list[str] | None = None) -> int:
         "month": month,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "identity_input": args.identity_input,
+        "summary": summary,
+        "first_load_seconds": first_load and first_load["seconds"],
+        "first_load_cpu_seconds": first_load and first_load["cpu_seconds"],
+        "first_load_peak_mb": first_load and first_load["peak_mb"],
+        "month_seconds": the_month and the_month["seconds"],
+        "month_cpu_seconds": the_month and the_month["cpu_seconds"],
+        "month_peak_mb": the_month and the_month["peak_mb"],
+        "months": {"first_load": first_load, "month": the_month},
         "stages": [asdict(r) for r in results],
         "identity_quality": quality,
         "oneid_vs_splink": comparison,
     }
     (out_dir / f"{args.scale}-{stamp}.json").write_text(json.dumps(payload, indent=2))
-    (out_dir / f"{args.scale}-{stamp}.md").write_text(table + "\n")
+    (out_dir / f"{args.scale}-{stamp}.md").write_text(table + "\n\n" + summary + "\n")
     print()
     print(table)
+    print()
+    print(summary)
     print(f"\ndata: {workdir} (rerun single stages with --stages; remove it with `rm -rf {workdir}`)")
     return 0 if all(r.ok for r in results) else 1
 

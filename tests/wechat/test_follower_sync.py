@@ -107,3 +107,58 @@ def test_a_missing_secret_marks_the_feed_unavailable_saying_what_to_set(platform
     assert result.success
     (warning,) = asset_metadata(result, "wechat", "oa_followers")["aftercare/warnings"]
     assert "not configured: wechat.secret is not set: export AFTERCARE_WECHAT_SECRET" in warning
+
+
+def test_a_month_with_five_percent_changed_costs_under_five_percent_of_a_full_pull(
+    tmp_path_factory, tmp_path, monkeypatch
+):
+    """Issue 16: every OA call counted (list pages and user info), 30,000 followers, 5 % changed."""
+    from sources.wechat_sim.server import start_simulator
+    from sources.wechat_sim.synthetic import APPID, OA_SECRET, write_state
+    from tests.wechat.conftest import Control
+
+    state = write_state(tmp_path_factory.mktemp("oa30k") / "wechat", followers=30_000, members=2)
+    with start_simulator(state, seed=16) as big:
+        data = tmp_path / "data"
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("AFTERCARE_CONFIG", raising=False)
+        for key, value in {
+            "AFTERCARE_PATHS_DATA": str(data),
+            "AFTERCARE_WECHAT_BASE_URL": big.url,
+            "AFTERCARE_WECHAT_APPID": APPID,
+            "AFTERCARE_WECHAT_SECRET": OA_SECRET,
+            "AFTERCARE_PII_KEY": "test-pii-key-0123456789abcdefghijklmnop",
+        }.items():
+            monkeypatch.setenv(key, value)
+        control = Control(big.url)
+        assert materialize([oa_followers], data).success
+        calls = control.get("counters")["calls"]
+        full = calls["/cgi-bin/user/get"] + calls[BATCHGET]
+        assert calls["/cgi-bin/user/get"] <= 4 and calls[BATCHGET] >= 250  # 10,000 a page; 100 a call
+
+        changed = control.post("followers/change", {"fraction": 0.05, "seed": 16})
+        control.post("counters/reset")
+        result = materialize([oa_followers], data)
+        calls = control.get("counters")["calls"]
+        month = calls["/cgi-bin/user/get"] + calls.get(BATCHGET, 0)
+        assert month <= 0.05 * full, (month, full)
+        # the gone ones are unsubscribed without a call, the new and returning ones fetched
+        metadata = asset_metadata(result, "wechat", "oa_followers")
+        assert metadata["gone"] == len(changed["unsubscribed"])
+        assert metadata["fetched"] == len(changed["created"]) + len(changed["resubscribed"])
+        table = followers_table(data)
+        assert {o: v for o, v in table.items() if v[0]} == simulator_truth(big)
+        assert all(table[o][0] is False for o in changed["unsubscribed"])
+
+
+def test_a_list_missing_many_followers_is_verified_by_user_info(sim, control, platform_env):
+    assert materialize([oa_followers], platform_env).success
+    subscribed = sorted(o for o, f in sim.simulator.state.oa.followers.items() if f.subscribe)
+    leaving = subscribed[: len(subscribed) // 5]  # 20 %: more than a list cut short should unsubscribe
+    control.post("followers/unsubscribe", {"openids": leaving, "push": False})
+    control.post("counters/reset")
+    result = materialize([oa_followers], platform_env)
+    assert asset_metadata(result, "wechat", "oa_followers")["gone"] == len(leaving)
+    assert control.calls(BATCHGET) >= len(leaving) / 100  # each gone one asked for, not trusted
+    table = followers_table(platform_env)
+    assert all(table[o][0] is False for o in leaving)
