@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +132,8 @@ def bench_accounts(serving: Path) -> dict[str, tuple[str, str, str | None, str |
             "select region from dealers group by region order by count(*) desc, region limit 1"
         ).fetchone()
         (dealer,) = con.execute(
-            "select dealer_code from reminders group by dealer_code order by count(*) desc, dealer_code limit 1"
+            "select dealer_code from reminders group by dealer_code"
+            " order by count(*) desc, dealer_code limit 1"
         ).fetchone()
     finally:
         con.close()
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(samples)
     summary.update(
         {
-            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "serving": str(source),
             "serving_bytes": source.stat().st_size,
             "repeat": args.repeat,
