@@ -13,12 +13,13 @@ SCALE ?= S
 # subprocesses, so one per core); TEST_WORKERS=0 runs it in one process
 TEST_WORKERS ?= 2
 
-.PHONY: help install demo test bench lint format dagster dashboard clean
+.PHONY: help install demo test bench bench-dashboard lint format dagster dashboard clean
 
 help:
 	@echo "make demo    - generate a sample OEM, run the last 12 months, open the dashboard"
 	@echo "make test    - the test suite"
 	@echo "make bench   - time and memory per stage (SCALE=S|M|L)"
+	@echo "make bench-dashboard - page load times per role in Chromium (SERVING=path, default data/bench/\$$SCALE)"
 	@echo "make lint    - ruff and sqlfluff"
 	@echo "make dagster - the Dagster UI on this project"
 
@@ -41,6 +42,13 @@ test: install
 
 bench: install
 	$(RUN) python -m tests.bench.run --scale $(SCALE)
+
+# the dashboard on a copy of a published database (by default the one `make bench` left), every
+# page of every role opened in Chromium; see docs/benchmarks.md
+SERVING ?= data/bench/$(SCALE)/serving.duckdb
+bench-dashboard: install
+	@./.ci/install-chromium || echo "make bench-dashboard: no Chromium"
+	$(RUN) python -m tests.bench.dashboard --serving $(SERVING) --json bench/results/dashboard-$(SCALE).json
 
 lint: install
 	$(RUN) ruff check .

@@ -256,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workdir", default=None, help="where the copy and the accounts go (default: a temp dir)"
     )
-    parser.add_argument("--json", default=None, help="write the samples and the summary here")
+    parser.add_argument(
+        "--json", default=None, help="write the samples and the summary here (and the table beside it, .md)"
+    )
     args = parser.parse_args(argv)
 
     source = Path(args.serving).resolve()
@@ -287,13 +289,17 @@ def main(argv: list[str] | None = None) -> int:
             "accounts": {role: {"dealer": a[2], "region": a[3]} for role, a in accounts.items()},
         }
     )
+    table = markdown_table(summary)
     if args.json:
+        # the JSON and, beside it, the same table as markdown
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).with_suffix(".md").write_text(table + "\n")
         Path(args.json).write_text(
             json.dumps(
                 {"summary": summary, "samples": [s.__dict__ for s in samples]}, ensure_ascii=False, indent=2
             )
         )
-    print(markdown_table(summary))
+    print(table)
     print(f"\nload average (1 min) before/after: {summary['load_average_1m']} on {summary['cpus']} CPUs")
     return 0 if summary["passed"] else 1
 
