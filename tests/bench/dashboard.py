@@ -43,6 +43,7 @@ class Sample:
     page: str  # script stem, e.g. kpi_reminders
     attempt: int  # 0 = first load (cold), then warm
     seconds: float
+    load_1m: float | None = None  # the machine's load average when the sample ended
 
 
 # --- pure parts ------------------------------------------------------------------------------------
@@ -237,7 +238,7 @@ def measure(url: str, accounts: dict, repeat: int, log=print) -> list[Sample]:
                         seconds = time.monotonic() - start
                         if page.get_by_test_id("stException").count():
                             raise RuntimeError(f"{role} {stem}: the page shows an exception")
-                        samples.append(Sample(role, stem, attempt, seconds))
+                        samples.append(Sample(role, stem, attempt, seconds, round(os.getloadavg()[0], 2)))
                         log(f"{role:15} {stem:20} #{attempt} {seconds:6.2f} s")
                 page.context.close()
         finally:
