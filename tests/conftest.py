@@ -9,16 +9,33 @@ import pytest
 os.environ.setdefault("AFTERCARE_ENV", "local")
 
 
+# Modules that share a session fixture too costly to build twice (the generated OEM's two monthly
+# runs): under pytest-xdist they run on one worker
+SHARED_FIXTURE_MODULES = {
+    "tests/test_e2e.py": "generated_oem",
+    "tests/dbt/test_reminders_generated.py": "generated_oem",
+}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs the suite on two pytest-xdist workers. A module's tests stay together on
+    one worker, so its module fixture (a dbt build, a generated OEM's runs) is built once, and the
+    modules of ``SHARED_FIXTURE_MODULES`` share a worker. (xdist's own ``--dist loadgroup`` would
+    say this with marks, but it renames test ids, which pytest 9 no longer lets it do.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return SHARED_FIXTURE_MODULES.get(module, module)
+
+    return ModuleScheduling(config, log)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """`make test` runs the suite on two workers (pytest-xdist, ``--dist loadgroup``): a module's
-    tests stay together on one worker, so its module fixture (a dbt build, a generated OEM's runs)
-    is built once, and the modules that share the session's generated OEM (mark
-    ``xdist_group("generated_oem")``) share a worker. The slow modules go first, so the long ones
-    start at once and the quick ones fill the other worker."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    """The slow modules first: under xdist the long ones start at once and the quick ones fill the
+    other worker."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: order kept within
 
 

@@ -15,8 +15,7 @@ import pytest
 from tests.generated_oem import AS_OF, MONTH, NEXT_MONTH, PREVIOUS_AS_OF, PREVIOUS_MONTH
 from tests.processes import free_port, start_dashboard, wait_until_up
 
-# the session's generated OEM: on one worker with the other module that reads it (tests/conftest.py)
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated_oem")]
+pytestmark = pytest.mark.slow
 
 
 def query(database: Path, sql: str, params: list | None = None) -> list[tuple]:

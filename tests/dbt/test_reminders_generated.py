@@ -19,8 +19,7 @@ from sources.scrub import sql_holds_personal_number
 from sources.settings import RemindersConfig
 from tests.generated_oem import AS_OF, MONTH, PREVIOUS_MONTH
 
-# the session's generated OEM: on one worker with the other module that reads it (tests/conftest.py)
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("generated_oem")]
+pytestmark = pytest.mark.slow
 
 RULES = RemindersConfig()
 # the export's Chinese codes (SOURCES.md) of what the rules read, mapped here independently
