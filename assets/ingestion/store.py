@@ -144,6 +144,16 @@ def _key_match(table: Table, left: str, right: str) -> str:
     return " and ".join(f"{left}.{k} = {right}.{k}" for k in table.key)
 
 
+# A stored row is named by its file and row number, never by DuckDB's ``rowid``: rowids move when a
+# checkpoint vacuums deleted rows, and each file row is kept exactly once (current or history).
+ROW_IDENTITY = ["_source_file", "_source_row"]
+IDENTITY_LIST = ", ".join(ROW_IDENTITY)
+
+
+def _identity_match(left: str, right: str) -> str:
+    return " and ".join(f"{left}.{c} = {right}.{c}" for c in ROW_IDENTITY)
+
+
 FILES = "landing_history._files"
 FILES_COLUMNS = [
     ("table_name", "VARCHAR"),
@@ -244,14 +254,15 @@ def add_file(
     try:
         # the semi join hashes the file's keys (the small side) and probes the current table
         present = con.sql(
-            f"select c.rowid as row_id, c._source_file as source_file, {keys} from {current} c "
+            f"select c._source_file, c._source_row, {keys} from {current} c "
             f"semi join incoming_rows n on {match}"
         ).pl()
         if present.height == 0:  # only new keys (every first load): a plain append
             con.execute(f"insert into {current} by name select * from incoming_rows")
         else:
-            stale = present.filter(~pl.col("source_file").is_in(newer)).select("row_id")
-            kept = present.filter(pl.col("source_file").is_in(newer)).select(table.key)
+            from_newer = pl.col("_source_file").is_in(newer)
+            stale = present.filter(~from_newer).select(ROW_IDENTITY)
+            kept = present.filter(from_newer).select(table.key)
             if stale.height:
                 _move_to_history(con, table, stale)
             con.register("kept_keys", kept.to_arrow())
@@ -272,19 +283,19 @@ def add_file(
     _record_file(con, table, path, file_date, modified_at)
 
 
-def _move_to_history(con: duckdb.DuckDBPyConnection, table: Table, row_ids: pl.DataFrame) -> None:
-    """Current rows (by rowid) become history rows, with their file's modification time."""
+def _move_to_history(con: duckdb.DuckDBPyConnection, table: Table, rows: pl.DataFrame) -> None:
+    """Current rows (by ``ROW_IDENTITY``) become history rows, with their file's modification time."""
     current = f"landing.{table.name}"
-    con.register("moved_rows", row_ids.to_arrow())
+    con.register("moved_rows", rows.to_arrow())
     try:
         con.execute(
             f"insert into landing_history.{table.name} by name "
             f"select c.*, f.modified_at as _file_modified_at "
-            f"from (select * from {current} where rowid in (select row_id from moved_rows)) c "
+            f"from (select * from {current} semi join moved_rows using ({IDENTITY_LIST})) c "
             f"join {FILES} f on f.table_name = ? and f.path = c._source_file",
             [table.name],
         )
-        con.execute(f"delete from {current} where rowid in (select row_id from moved_rows)")
+        con.execute(f"delete from {current} c using moved_rows m where {_identity_match('c', 'm')}")
     finally:
         con.unregister("moved_rows")
 
@@ -316,15 +327,15 @@ def recompute_keys(con: duckdb.DuckDBPyConnection, table: Table, keys: pl.DataFr
     current, history = f"landing.{table.name}", f"landing_history.{table.name}"
     con.register("touched_keys", keys.to_arrow())
     try:
-        row_ids = con.sql(
-            f"select c.rowid as row_id from {current} c semi join touched_keys n on "
+        touched_rows = con.sql(
+            f"select c._source_file, c._source_row from {current} c semi join touched_keys n on "
             f"{_key_match(table, 'c', 'n')}"
         ).pl()
-        if row_ids.height:
-            _move_to_history(con, table, row_ids)
+        if touched_rows.height:
+            _move_to_history(con, table, touched_rows)
         winners = con.sql(
             f"""
-            select h.rowid as row_id
+            select h._source_file, h._source_row
             from {history} h semi join touched_keys n on {_key_match(table, "h", "n")}
             qualify row_number() over (
                 partition by {", ".join(f"h.{k}" for k in table.key)}
@@ -342,10 +353,10 @@ def recompute_keys(con: duckdb.DuckDBPyConnection, table: Table, keys: pl.DataFr
     con.register("winning_rows", winners.to_arrow())
     try:
         con.execute(
-            f"insert into {current} by name select * exclude (_file_modified_at) from {history} "
-            f"where rowid in (select row_id from winning_rows)"
+            f"insert into {current} by name select h.* exclude (_file_modified_at) from {history} h "
+            f"semi join winning_rows w using ({IDENTITY_LIST})"
         )
-        con.execute(f"delete from {history} where rowid in (select row_id from winning_rows)")
+        con.execute(f"delete from {history} h using winning_rows w where {_identity_match('h', 'w')}")
     finally:
         con.unregister("winning_rows")
 
