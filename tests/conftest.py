@@ -9,6 +9,17 @@ import pytest
 os.environ.setdefault("AFTERCARE_ENV", "local")
 
 
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Each test sees the environment the session started with: the CLI's runner and the dbt asset
+    set ``AFTERCARE_PATHS_WAREHOUSE`` and ``DAGSTER_HOME`` for the process, and a later test's
+    subprocess must not inherit another test's warehouse."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 # Modules that share a session fixture too costly to build twice (the generated OEM's two monthly
 # runs): under pytest-xdist they run on one worker
 SHARED_FIXTURE_MODULES = {

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipelines.demo import add_months, last_complete_month
-from tests.processes import free_port, wait_until_up
+from tests.processes import cli_environment, free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 VEHICLES = 3000
@@ -90,13 +89,12 @@ def two_month_oem(workdir: Path) -> Iterator[GeneratedOem]:
     the simulator stays up until the generator is closed (reruns need it)."""
     (workdir / "aftercare.toml").write_text('[paths]\ndata = "data"\n')
     (workdir / "dagster_home").mkdir()
-    env = {
-        **os.environ,
-        "AFTERCARE_CONFIG": str(workdir / "aftercare.toml"),
-        "AFTERCARE_PII_KEY": "e2e-test-key-0123456789abcdefghijklmnop",
-        "DAGSTER_HOME": str(workdir / "dagster_home"),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = cli_environment(
+        AFTERCARE_CONFIG=str(workdir / "aftercare.toml"),
+        AFTERCARE_PII_KEY="e2e-test-key-0123456789abcdefghijklmnop",
+        DAGSTER_HOME=str(workdir / "dagster_home"),
+        PYTHONPATH=str(ROOT),
+    )
     oem = GeneratedOem(workdir, env)
     generated = oem.aftercare(
         "generate",

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+
+
+def cli_environment(**settings: str) -> dict[str, str]:
+    """The environment for a CLI subprocess: this process's, without any ``AFTERCARE_*`` or
+    ``DAGSTER_*`` variable a test left behind (an in-process run sets the warehouse path), plus
+    ``settings``. Every subprocess says the configuration it means."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AFTERCARE_", "DAGSTER_"))}
+    env["AFTERCARE_ENV"] = "local"
+    return {**env, **settings}
 
 
 def free_port() -> int:

@@ -16,7 +16,7 @@ from assets.publish.gate import CONTRACT_COLUMNS
 from tests.dbt.conftest import query
 from tests.dbt.test_marts_on_fixture import PUBLISHED_MARTS
 from tests.dbt.test_publish_gate import plaintext_pii_in_every_column
-from tests.test_e2e import free_port, wait_until_up
+from tests.processes import cli_environment, free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
@@ -34,13 +34,12 @@ def s_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("s_data")
     (work / "aftercare.toml").write_text('[paths]\ndata = "data"\n')
     (work / "dagster_home").mkdir()
-    env = {
-        **os.environ,
-        "AFTERCARE_CONFIG": str(work / "aftercare.toml"),
-        "AFTERCARE_PII_KEY": "s-data-test-key-0123456789abcdefghijk",
-        "DAGSTER_HOME": str(work / "dagster_home"),
-        "PYTHONPATH": str(ROOT),
-    }
+    env = cli_environment(
+        AFTERCARE_CONFIG=str(work / "aftercare.toml"),
+        AFTERCARE_PII_KEY="s-data-test-key-0123456789abcdefghijk",
+        DAGSTER_HOME=str(work / "dagster_home"),
+        PYTHONPATH=str(ROOT),
+    )
     vehicles = os.environ.get("AFTERCARE_TEST_VEHICLES", "20000")
 
     def aftercare(*args):
