@@ -12,6 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets.publish.gate import CONTRACT_COLUMNS
+from tests.dbt.test_marts_on_fixture import PUBLISHED_MARTS
+from tests.dbt.test_publish_gate import plaintext_pii_in_every_column
 from tests.generated_oem import AS_OF, MONTH, NEXT_MONTH, PREVIOUS_AS_OF, PREVIOUS_MONTH
 from tests.processes import free_port, start_dashboard, wait_until_up
 
@@ -45,6 +48,31 @@ def test_the_run_publishes_a_serving_database_with_real_numbers(published):
         assert con.execute("select month, as_of_date from publish_log").fetchone() == (MONTH, AS_OF)
     finally:
         con.close()
+
+
+def test_every_published_mart_is_there_with_the_contract_columns(published):
+    serving = published[0] / "data" / "serving.duckdb"
+    tables = {t for (t,) in query(serving, "select table_name from information_schema.tables")}
+    assert tables >= PUBLISHED_MARTS
+    for table, wanted in CONTRACT_COLUMNS.items():
+        if table in tables:
+            have = {
+                c
+                for (c,) in query(
+                    serving,
+                    "select column_name from information_schema.columns where table_name = ?",
+                    [table],
+                )
+            }
+            assert set(wanted) <= have, (table, set(wanted) - have)
+    owned = query(serving, "select count(*), count(current_owner_oneid) from vehicles")[0]
+    assert owned[0] > 0 and owned[1] / owned[0] > 0.8  # most owners resolved by OneID
+    statuses = {s for (s,) in query(serving, "select distinct lapse_status from customer_360")}
+    assert {"active", "at_risk", "lapsed"} <= statuses
+
+
+def test_no_column_of_the_serving_database_holds_a_plaintext_mobile_or_id_number(published):
+    assert plaintext_pii_in_every_column(published[0] / "data" / "serving.duckdb") == []
 
 
 def test_the_console_says_what_the_run_did_in_a_few_lines_and_the_log_holds_the_rest(two_month_oem):
