@@ -69,6 +69,11 @@ def test_every_published_mart_is_there_with_the_contract_columns(published):
     assert owned[0] > 0 and owned[1] / owned[0] > 0.8  # most owners resolved by OneID
     statuses = {s for (s,) in query(serving, "select distinct lapse_status from customer_360")}
     assert {"active", "at_risk", "lapsed"} <= statuses
+    # the identity page's summaries add up to the map they summarise
+    identifiers, oneids = query(serving, "select count(*), count(distinct oneid) from oneid_map")[0]
+    summed = query(serving, "select sum(identifiers), sum(oneids) from oneid_cluster_sizes")[0]
+    assert summed == (identifiers, oneids)
+    assert query(serving, "select sum(identifiers) from oneid_identifier_types")[0][0] == identifiers
 
 
 def test_no_column_of_the_serving_database_holds_a_plaintext_mobile_or_id_number(published):

@@ -188,6 +188,19 @@ def build_serving(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "create table oneid_changes (run_at timestamp, change varchar, old_oneid varchar, new_oneid varchar)"
     )
+    # the marts dbt summarises those four identifiers into (two OneIDs: one of three, one of one)
+    _table(
+        con,
+        "oneid_identifier_types",
+        "identifier_type varchar, identifiers bigint, oneids bigint",
+        [("mobile", 2, 2), ("id_number", 1, 1), ("oa_openid", 1, 1)],
+    )
+    _table(
+        con,
+        "oneid_cluster_sizes",
+        "cluster_size bigint, oneids bigint, identifiers bigint",
+        [(1, 1, 1), (3, 1, 3)],
+    )
 
     reminders = []
     for (

@@ -45,8 +45,9 @@ KPI_TABLES = ["alerts", "kpi_bookings_monthly", "kpi_campaigns", "kpi_communicat
 
 def test_network_roles_read_every_table(serving_db):
     assert visible_tables(ANALYST) == sorted(
-        ["customer_360", "dealers", "file_manifest", "oneid_changes", "oneid_map", "publish_log",
-         "quarantine", "reminders", "vehicles", *KPI_TABLES]
+        ["customer_360", "dealers", "file_manifest", "oneid_changes", "oneid_cluster_sizes",
+         "oneid_identifier_types", "oneid_map", "publish_log", "quarantine", "reminders", "vehicles",
+         *KPI_TABLES]
     )  # fmt: skip
 
 
