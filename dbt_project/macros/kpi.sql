@@ -420,3 +420,19 @@ kpi_rows as (
 {% macro kpi_rate(numerator, denominator) -%}
     round({{ safe_rate(numerator, denominator) }}, 6)
 {%- endmacro %}
+
+
+{#- The grain columns every KPI mart's rows start with (docs/kpis.md), in contract order: the
+    select list of kpi_rollup's rows once the level rows are joined. -#}
+{% macro kpi_grain_columns() -%}
+    period_grain,
+        period_start,
+        period_end,
+        month,
+        is_final,
+        level,
+        level_key,
+        region,
+        dealer_code,
+        dealer_name
+{%- endmacro %}

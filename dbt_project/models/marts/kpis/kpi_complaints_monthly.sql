@@ -134,16 +134,7 @@ complaint_rows as (
 final as (
 
     select
-        period_grain,
-        period_start,
-        period_end,
-        month,
-        is_final,
-        level,
-        level_key,
-        region,
-        dealer_code,
-        dealer_name,
+        {{ kpi_grain_columns() }},
         complaint_channel,
         complaint_category,
         complaint_level,

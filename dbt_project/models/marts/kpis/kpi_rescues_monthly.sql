@@ -58,16 +58,7 @@ rescue_rows as (
 final as (
 
     select
-        period_grain,
-        period_start,
-        period_end,
-        month,
-        is_final,
-        level,
-        level_key,
-        region,
-        dealer_code,
-        dealer_name,
+        {{ kpi_grain_columns() }},
         requests,
         valid_requests,
         dispatched,

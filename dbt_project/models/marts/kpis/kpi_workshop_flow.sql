@@ -59,16 +59,7 @@ order_rows as (
 final as (
 
     select
-        period_grain,
-        period_start,
-        period_end,
-        month,
-        is_final,
-        level,
-        level_key,
-        region,
-        dealer_code,
-        dealer_name,
+        {{ kpi_grain_columns() }},
         service_type,
         repair_orders,
         closed_orders,
