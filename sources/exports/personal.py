@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 
 import polars as pl
 
+from sources.exports import values
 from sources.identifiers import (
     DEFAULT_PLACEHOLDER_MOBILES,
     ID_CHECK_CHARS,
@@ -243,15 +244,13 @@ class PersonalData:
         return self._map_distinct(frame, column, self.names, names, "name")
 
 
-# what NFKC does to the characters exports actually carry: full-width ASCII (U+FF01..U+FF5E) and the
-# ideographic and no-break spaces; a value that is printable ASCII after this is its own NFKC form
-_WIDE = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000", "\u00a0"]
-_NARROW = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" ", " "]
-
-
 def _nfkc_ascii(expr: pl.Expr) -> pl.Expr:
-    """NFKC of the value when that is printable ASCII, else null (left to the one-by-one path)."""
-    folded = expr.str.replace_many(_WIDE, _NARROW)
+    """NFKC of the value when that is printable ASCII, else null (left to the one-by-one path).
+
+    ``values.fold_width`` does what NFKC does to the characters exports carry (full-width ASCII, the
+    ideographic and no-break spaces) and drops a stray BOM, which NFKC keeps but no identifier holds.
+    """
+    folded = values.fold_width(expr)
     return pl.when(folded.str.contains(r"^[\x20-\x7e]*$")).then(folded)
 
 
