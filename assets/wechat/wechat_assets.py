@@ -4,6 +4,7 @@ Group "wechat"; keys ``["wechat", <table>]``; tables in the warehouse schema ``w
 """
 
 import contextlib
+from collections.abc import Callable
 
 import dagster as dg
 
@@ -27,6 +28,29 @@ def wecom_budget(settings, context, label: str) -> CallBudget:
     """This run's call budget of one WeCom pull (``wecom.call_budget``), logging its progress."""
     cfg = settings.wecom
     return CallBudget(cfg.call_budget, cfg.progress_every, log=context.log.info, label=label)
+
+
+def budgeted_wecom_pull(
+    context: dg.AssetExecutionContext,
+    settings: AftercareSettings,
+    warehouse: WarehouseResource,
+    run_month: RunMonth,
+    what: str,
+    sync: Callable[..., dict],
+) -> dg.MaterializeResult:
+    """One WeCom pull up to the run's cut-off within this run's call budget, as an optional feed
+    (an outage is the run's warning, not its failure; docs/wechat.md)."""
+    with (
+        optional_feed(context, warehouse, f"{what} sync") as feed,
+        WecomClient.from_settings(
+            settings.settings, budget=wecom_budget(settings.settings, context, what)
+        ) as client,
+        warehouse.get_connection() as con,
+    ):
+        counts = sync(client, con, run_month.as_of, log=context.log.info)
+    if feed.outage is not None:
+        return feed.unavailable()
+    return dg.MaterializeResult(metadata={**counts, "as_of": run_month.as_of.isoformat(), **feed.metadata()})
 
 
 @contextlib.contextmanager
@@ -135,17 +159,7 @@ def wecom_behavior_daily(
     run_month: RunMonth,
 ) -> dg.MaterializeResult:
     """Consultant behaviour per day (new contacts, chats, messages, reply rate, reply time)."""
-    with (
-        optional_feed(context, warehouse, "WeCom behaviour sync") as feed,
-        WecomClient.from_settings(
-            settings.settings, budget=wecom_budget(settings.settings, context, "WeCom behaviour")
-        ) as client,
-        warehouse.get_connection() as con,
-    ):
-        counts = sync_behavior(client, con, run_month.as_of, log=context.log.info)
-    if feed.outage is not None:
-        return feed.unavailable()
-    return dg.MaterializeResult(metadata={**counts, "as_of": run_month.as_of.isoformat(), **feed.metadata()})
+    return budgeted_wecom_pull(context, settings, warehouse, run_month, "WeCom behaviour", sync_behavior)
 
 
 @dg.asset(key=["wechat", "wecom_groupmsg_results"], group_name=GROUP, kinds={"python", "duckdb"})
@@ -156,17 +170,9 @@ def wecom_groupmsg_results(
     run_month: RunMonth,
 ) -> dg.MaterializeResult:
     """Per-customer results of the consultants' mass messages of the last 90 days."""
-    with (
-        optional_feed(context, warehouse, "WeCom group-message sync") as feed,
-        WecomClient.from_settings(
-            settings.settings, budget=wecom_budget(settings.settings, context, "WeCom group messages")
-        ) as client,
-        warehouse.get_connection() as con,
-    ):
-        counts = sync_groupmsg_results(client, con, run_month.as_of, log=context.log.info)
-    if feed.outage is not None:
-        return feed.unavailable()
-    return dg.MaterializeResult(metadata={**counts, **feed.metadata()})
+    return budgeted_wecom_pull(
+        context, settings, warehouse, run_month, "WeCom group-message", sync_groupmsg_results
+    )
 
 
 # dagster-dbt's key of the `reminders` mart (models/marts/..., schema marts)
