@@ -27,7 +27,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from assets.exports.lists import (
     LISTS,
@@ -42,6 +42,7 @@ from assets.exports.lists import (
 )
 from assets.partitions import monthly_partitions, one_month_per_run
 from assets.resources import AftercareSettings, RunMonth
+from sources import spreadsheet
 
 WORKBOOK_NAME = "reminders.xlsx"
 OWN_FILES = (WORKBOOK_NAME, *(f"{spec.key}.csv" for spec in LISTS))
@@ -105,10 +106,6 @@ def read_reminders(serving: Path, month: dt.date) -> pl.DataFrame:
 # ---------------------------------------------------------------------------- writing
 
 
-# Excel's day 0 in the 1900 date system (the day before its phantom 1900-02-29)
-EXCEL_EPOCH = dt.date(1899, 12, 30)
-# characters XML 1.0 cannot hold; a stray one in a dealer's export would make Excel refuse the file
-XML_UNSAFE = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 
 
@@ -130,45 +127,25 @@ def _sheet_frame(workbook, formats, name: str, columns: tuple[Column, ...], show
         sheet.autofilter(0, 0, shown.height, len(columns) - 1)
 
 
-def _cell_xml(name: str, column: Column, letter: str, row: pl.Expr, date_style: int) -> pl.Expr:
-    """One ``<c>`` element per row for a column (nothing for an empty value): dates as Excel serial
-    days in the date style, counts as numbers, everything else as an inline string, so a VIN or a
-    task id is never turned into a number."""
-    value = pl.col(name)
-    reference = pl.concat_str([pl.lit(f'<c r="{letter}'), row])
-    if column.kind == "date":
-        days = (value.cast(pl.Date) - pl.lit(EXCEL_EPOCH)).dt.total_days().cast(pl.Utf8)
-        cell = pl.concat_str([reference, pl.lit(f'" s="{date_style}"><v>'), days, pl.lit("</v></c>")])
-    elif column.kind == "int":
-        cell = pl.concat_str([reference, pl.lit('"><v>'), value.cast(pl.Utf8), pl.lit("</v></c>")])
-    else:
-        text = (
-            value.cast(pl.Utf8)
-            .str.replace_all(XML_UNSAFE, "")
-            .str.replace_all("&", "&amp;", literal=True)
-            .str.replace_all("<", "&lt;", literal=True)
-            .str.replace_all(">", "&gt;", literal=True)
-        )
-        cell = pl.concat_str(
-            [reference, pl.lit('" t="inlineStr"><is><t xml:space="preserve">'), text, pl.lit("</t></is></c>")]
-        )
-    return pl.when(value.is_null()).then(pl.lit("")).otherwise(cell)
-
-
 def row_xml(names: list[str], columns: tuple[Column, ...], row_number: pl.Expr, date_style: int) -> pl.Expr:
-    """Each row as a SpreadsheetML ``<row>`` element, built column-wise; ``row_number`` is its Excel
-    row (2 for the first data row, under the header).
+    """Each row as a SpreadsheetML ``<row>`` element (``sources/spreadsheet.py``); ``row_number``
+    is its Excel row (2 for the first data row, under the header).
 
-    Why not xlsxwriter's ``write_*`` per cell: that costs ~15 us of Python per cell, and at M a
-    month's files hold ~30 million cells (7-8 minutes); these expressions build the same XML in
-    polars' native code, for every dealer's rows at once. xlsxwriter still writes the rest of the
-    package (styles, header, widths, frozen header, filter, properties)."""
+    Why not xlsxwriter's ``write_*`` per cell: ~15 us of Python per cell, and at M a month's files
+    hold ~30 million cells (7-8 minutes); these expressions build the same XML in polars' native
+    code, for a batch of dealers at once. xlsxwriter still writes the rest of the package (styles,
+    header, widths, frozen header, filter, properties)."""
     row = row_number.cast(pl.Utf8)
-    cells = [
-        _cell_xml(name, column, xl_col_to_name(index), row, date_style)
-        for index, (name, column) in enumerate(zip(names, columns, strict=True))
-    ]
-    return pl.concat_str([pl.lit('<row r="'), row, pl.lit('">'), *cells, pl.lit("</row>")])
+    cells = []
+    for index, (name, column) in enumerate(zip(names, columns, strict=True)):
+        letter, value = spreadsheet.column_letter(index), pl.col(name)
+        if column.kind == "date":
+            cells.append(spreadsheet.number_cell(spreadsheet.excel_days(value), letter, row, date_style))
+        elif column.kind == "int":
+            cells.append(spreadsheet.number_cell(value, letter, row))
+        else:  # text stays text: a VIN or a task id is never turned into a number
+            cells.append(spreadsheet.text_cell(value, letter, row))
+    return spreadsheet.row_xml(cells, row)
 
 
 def sheet_rows_xml(shown: pl.DataFrame, columns: tuple[Column, ...]) -> str:
