@@ -1,4 +1,5 @@
-"""Dagster resources the assets use: configuration, the warehouse, and the month a run prepares.
+"""Dagster resources the assets use: configuration, the warehouse, the month a run prepares, and
+the WeChat Official Account and WeCom APIs.
 
 They live in ``assets/`` so that assets import nothing from ``pipelines/``; ``pipelines.resources``
 binds them (with the run guard) into the code location."""
@@ -14,7 +15,8 @@ from typing import Optional
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from sources.settings import Settings, load_settings
+from sources.settings import ENV_PREFIX, Settings, WechatConfig, WecomConfig, load_settings
+from sources.wechat import CallBudget, OfficialAccountClient, WecomClient
 
 
 class AftercareSettings(dg.ConfigurableResource):
@@ -123,3 +125,94 @@ class WarehouseResource(DuckDBResource):
                 yield con
             finally:
                 con.close()
+
+
+def _secret_of(section: str, given: object) -> str | None:
+    """The section's secret as a ``dg.EnvVar``: Dagster resolves it in the run and shows the variable's
+    name, never its value, in the UI. Secrets come from the environment only (``sources.settings``)."""
+    return dg.EnvVar(f"{ENV_PREFIX}_{section.upper()}_SECRET") if given is not None else None
+
+
+class OfficialAccountApi(dg.ConfigurableResource):
+    """The WeChat Official Account API of ``[wechat]``: a client per use (``client()``).
+
+    Without a secret, ``client()`` raises ``MissingSecret`` inside the asset, where an optional feed
+    turns it into the run's warning (docs/wechat.md), rather than failing the run before it starts.
+    """
+
+    base_url: str
+    appid: str
+    secret: Optional[str] = None  # noqa: UP045 (Dagster config)
+    timeout_s: float = 10.0
+    max_concurrency: int = 4
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OfficialAccountApi:
+        cfg = settings.wechat
+        return cls(
+            base_url=cfg.base_url,
+            appid=cfg.appid,
+            secret=_secret_of("wechat", cfg.secret),
+            timeout_s=cfg.timeout_s,
+            max_concurrency=cfg.max_concurrency,
+        )
+
+    def client(self) -> OfficialAccountClient:
+        return OfficialAccountClient.from_config(
+            WechatConfig(
+                base_url=self.base_url,
+                appid=self.appid,
+                secret=self.secret,
+                timeout_s=self.timeout_s,
+                max_concurrency=self.max_concurrency,
+            )
+        )
+
+
+class WecomApi(dg.ConfigurableResource):
+    """The WeCom API of ``[wecom]``: a client per use, within a call budget per pull and run."""
+
+    base_url: str
+    corpid: str
+    secret: Optional[str] = None  # noqa: UP045 (Dagster config)
+    timeout_s: float = 10.0
+    max_concurrency: int = 4
+    call_budget: int = 25_000  # calls one pull makes in a run at most (wecom.call_budget)
+    progress_every: int = 1_000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WecomApi:
+        cfg = settings.wecom
+        return cls(
+            base_url=cfg.base_url,
+            corpid=cfg.corpid,
+            secret=_secret_of("wecom", cfg.secret),
+            timeout_s=cfg.timeout_s,
+            max_concurrency=cfg.max_concurrency,
+            call_budget=cfg.call_budget,
+            progress_every=cfg.progress_every,
+        )
+
+    def budget(self, label: str, log) -> CallBudget:
+        """This run's call budget of one pull, logging its progress every ``progress_every`` calls."""
+        return CallBudget(self.call_budget, self.progress_every, log=log, label=label)
+
+    def client(self, budget: CallBudget | None = None) -> WecomClient:
+        return WecomClient.from_config(
+            WecomConfig(
+                base_url=self.base_url,
+                corpid=self.corpid,
+                secret=self.secret,
+                timeout_s=self.timeout_s,
+                max_concurrency=self.max_concurrency,
+            ),
+            budget=budget,
+        )
+
+
+def api_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """The WeChat and WeCom API resources of ``settings`` under the keys the assets ask for."""
+    return {
+        "wechat_api": OfficialAccountApi.from_settings(settings),
+        "wecom_api": WecomApi.from_settings(settings),
+    }

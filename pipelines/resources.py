@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from assets.resources import AftercareSettings, RunMonth, WarehouseResource
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource, api_resources
 from assets.transform.project import dbt_executable
 from sources.settings import Settings
 
@@ -42,4 +42,5 @@ def build_resources(settings: Settings, config_file: Path | None, dbt_project) -
         "warehouse": WarehouseResource(database=str(settings.paths.warehouse)),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         "run_month": RunMonth(),
+        **api_resources(settings),
     }
