@@ -16,6 +16,7 @@ import difflib
 import os
 import secrets
 import tomllib
+import typing
 import warnings
 from pathlib import Path
 from typing import Any, Literal
@@ -263,7 +264,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, Any]]:
                 continue
             raw = environ[var]
             value: Any = raw
-            if "list" in str(key_field.annotation):
+            if typing.get_origin(key_field.annotation) is list:  # a list is given comma-separated
                 value = [item.strip() for item in raw.split(",") if item.strip()]
             overrides.setdefault(section_name, {})[key] = value
     return overrides
