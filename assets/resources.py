@@ -10,12 +10,12 @@ import datetime as dt
 from collections.abc import Mapping
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Optional
+from typing import ClassVar, Optional, Self
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from sources.settings import ENV_PREFIX, Settings, WechatConfig, WecomConfig, load_settings
+from sources.settings import ENV_PREFIX, Settings, load_settings
 from sources.wechat import CallBudget, OfficialAccountClient, WecomClient
 
 
@@ -127,87 +127,60 @@ class WarehouseResource(DuckDBResource):
                 con.close()
 
 
-def _secret_of(section: str, given: object) -> str | None:
-    """The section's secret as a ``dg.EnvVar``: Dagster resolves it in the run and shows the variable's
-    name, never its value, in the UI. Secrets come from the environment only (``sources.settings``)."""
-    return dg.EnvVar(f"{ENV_PREFIX}_{section.upper()}_SECRET") if given is not None else None
-
-
-class OfficialAccountApi(dg.ConfigurableResource):
-    """The WeChat Official Account API of ``[wechat]``: a client per use (``client()``).
+class _ApiResource(dg.ConfigurableResource):
+    """An API of one settings section (``SECTION``): its fields are the section's keys of the same
+    names; the secret is a ``dg.EnvVar`` of ``AFTERCARE_<SECTION>_SECRET``, so Dagster resolves it in
+    the run and shows the variable's name, never its value, in the UI (secrets come from the
+    environment only: ``sources.settings``).
 
     Without a secret, ``client()`` raises ``MissingSecret`` inside the asset, where an optional feed
     turns it into the run's warning (docs/wechat.md), rather than failing the run before it starts.
     """
 
+    SECTION: ClassVar[str]
+    secret: Optional[str] = None  # noqa: UP045 (Dagster config)
+    timeout_s: float = 10.0
+    max_concurrency: int = 4
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        section = getattr(settings, cls.SECTION)
+        values = section.model_dump(include=set(cls.model_fields) - {"secret"})
+        name = f"{ENV_PREFIX}_{cls.SECTION.upper()}_SECRET"
+        return cls(**values, secret=dg.EnvVar(name) if section.secret is not None else None)
+
+    def _section(self):
+        """The settings section again, as the run resolved it (the secret's value included)."""
+        section_type = Settings.model_fields[self.SECTION].annotation
+        return section_type(**{name: getattr(self, name) for name in type(self).model_fields})
+
+
+class OfficialAccountApi(_ApiResource):
+    """The WeChat Official Account API of ``[wechat]``: a client per use."""
+
+    SECTION: ClassVar[str] = "wechat"
     base_url: str
     appid: str
-    secret: Optional[str] = None  # noqa: UP045 (Dagster config)
-    timeout_s: float = 10.0
-    max_concurrency: int = 4
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> OfficialAccountApi:
-        cfg = settings.wechat
-        return cls(
-            base_url=cfg.base_url,
-            appid=cfg.appid,
-            secret=_secret_of("wechat", cfg.secret),
-            timeout_s=cfg.timeout_s,
-            max_concurrency=cfg.max_concurrency,
-        )
 
     def client(self) -> OfficialAccountClient:
-        return OfficialAccountClient.from_config(
-            WechatConfig(
-                base_url=self.base_url,
-                appid=self.appid,
-                secret=self.secret,
-                timeout_s=self.timeout_s,
-                max_concurrency=self.max_concurrency,
-            )
-        )
+        return OfficialAccountClient.from_config(self._section())
 
 
-class WecomApi(dg.ConfigurableResource):
+class WecomApi(_ApiResource):
     """The WeCom API of ``[wecom]``: a client per use, within a call budget per pull and run."""
 
+    SECTION: ClassVar[str] = "wecom"
     base_url: str
     corpid: str
-    secret: Optional[str] = None  # noqa: UP045 (Dagster config)
-    timeout_s: float = 10.0
-    max_concurrency: int = 4
     call_budget: int = 25_000  # calls one pull makes in a run at most (wecom.call_budget)
     progress_every: int = 1_000
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> WecomApi:
-        cfg = settings.wecom
-        return cls(
-            base_url=cfg.base_url,
-            corpid=cfg.corpid,
-            secret=_secret_of("wecom", cfg.secret),
-            timeout_s=cfg.timeout_s,
-            max_concurrency=cfg.max_concurrency,
-            call_budget=cfg.call_budget,
-            progress_every=cfg.progress_every,
-        )
 
     def budget(self, label: str, log) -> CallBudget:
         """This run's call budget of one pull, logging its progress every ``progress_every`` calls."""
         return CallBudget(self.call_budget, self.progress_every, log=log, label=label)
 
     def client(self, budget: CallBudget | None = None) -> WecomClient:
-        return WecomClient.from_config(
-            WecomConfig(
-                base_url=self.base_url,
-                corpid=self.corpid,
-                secret=self.secret,
-                timeout_s=self.timeout_s,
-                max_concurrency=self.max_concurrency,
-            ),
-            budget=budget,
-        )
+        return WecomClient.from_config(self._section(), budget=budget)
 
 
 def api_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
