@@ -46,9 +46,10 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(autouse=True)
 def _environment_restored():
-    """Each test sees the environment the session started with: the CLI's runner and the dbt asset
-    set ``AFTERCARE_PATHS_WAREHOUSE`` and ``DAGSTER_HOME`` for the process, and a later test's
-    subprocess must not inherit another test's warehouse."""
+    """Each test sees the environment the session started with: ``aftercare demo`` points the
+    process at its simulator through ``AFTERCARE_*`` variables, and a later test's subprocess must
+    not inherit another test's configuration. (Runs themselves change nothing:
+    tests/test_environment_untouched.py.)"""
     saved = dict(os.environ)
     yield
     os.environ.clear()
