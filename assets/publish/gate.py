@@ -175,9 +175,11 @@ def scan_for_plaintext_pii(con: duckdb.DuckDBPyConnection) -> list[str]:
     """
     hits = []
     for table, columns in table_columns(con).items():
-        predicates = [sql_holds_personal_number(f'cast("{c}" as varchar)') for c in columns]
-        counts = ", ".join(f"count(*) filter (where {p})" for p in predicates)
-        found = con.execute(f'select {counts} from main."{table}"').fetchone()
+        # each column cast once, in the subquery: the predicate reads its value several times
+        quoted = [f'"{c}"' for c in columns]
+        as_text = ", ".join(f"cast({q} as varchar) as {q}" for q in quoted)
+        counts = ", ".join(f"count(*) filter (where {sql_holds_personal_number(q)})" for q in quoted)
+        found = con.execute(f'select {counts} from (select {as_text} from main."{table}")').fetchone()
         hits += [f"{table}.{c} ({n} rows)" for c, n in zip(columns, found, strict=True) if n]
     return hits
 
