@@ -266,7 +266,7 @@ def check_key(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...]) 
     check reads the table again, for a few examples. The rules are Great Expectations' (which ran
     them on pandas frames until 2026-11-30): uniqueness ignores a row whose key columns are all
     null, the not-null check fails on any null. At M, GX took ~9 s of CPU for the 6.3M repair-order
-    numbers (hashing a pandas frame); DuckDB takes ~1 s (docs/benchmarks.md, publish at M).
+    numbers (hashing a pandas frame); DuckDB takes ~2 s (docs/benchmarks.md, "The publish stage at M").
     """
     cols = ", ".join(f'"{c}"' for c in key)
     keyed = " or ".join(f'"{c}" is not null' for c in key)
@@ -353,7 +353,7 @@ def run_expectations(
     Each table's validation definition is run on its own (GX stores the result in the context), and
     the Data Docs site is built once at the end. A checkpoint per table with an ``UpdateDataDocsAction``
     did the same but built a new site builder per table, whose Jinja environment compiled every
-    template again: ~1 s of CPU per table whatever its size (docs/benchmarks.md, publish at M).
+    template again: ~1 s of CPU per table whatever its size (docs/benchmarks.md, "The publish stage at M").
     """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
