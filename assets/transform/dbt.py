@@ -10,6 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from assets.partitions import monthly_partitions, one_month_per_run
 from assets.resources import AftercareSettings, RunMonth
+from assets.transform import spark
 from assets.transform.project import dbt_project
 from sources.settings import Settings
 
@@ -40,6 +41,9 @@ def _build(
         "--vars",
         json.dumps(dbt_vars(run_month, settings.settings)),
     ]
+    if settings.settings.engine.kind == "spark":  # docs/spark.md
+        yield from spark.build_on_spark(context, dbt, settings.settings, args, dbt_project.manifest_path)
+        return
     yield from dbt.cli(args, context=context).stream()
 
 
