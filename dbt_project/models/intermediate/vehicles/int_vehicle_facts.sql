@@ -30,10 +30,10 @@ stated as (
     select
         vin,
         min(registration_date) as earliest_registration_date,
-        arg_max(usage, sale_sequence) filter (
+        {{ arg_max('usage', ['sale_sequence']) }} filter (
             where usage is not null and usage != 'unknown'
         ) as usage,
-        arg_max(seats, sale_sequence) filter (where seats > 0) as seats
+        {{ arg_max('seats', ['sale_sequence']) }} filter (where seats > 0) as seats
 
     from sales
     group by vin
