@@ -51,7 +51,7 @@ facts as (
         first_sale.invoice_date as first_invoice_date,
         latest_sale.invoice_date as current_owner_since,
         coalesce(first_sale.registration_date, stated.earliest_registration_date) as registration_date,
-        latest_sale.sale_sequence - 1 as resale_count,
+        cast(latest_sale.sale_sequence - 1 as {{ dbt.type_bigint() }}) as resale_count,
         first_sale.dealer_code as original_selling_dealer_code,
         latest_sale.dealer_code as selling_dealer_code,
         coalesce(stated.usage, 'non_operating') as usage,
