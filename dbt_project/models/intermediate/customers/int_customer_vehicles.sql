@@ -25,8 +25,12 @@ owned_now as (
         count(*) as vehicles_owned_now,
         {{ string_agg_ordered('vin', "','", 'current_owner_since desc, vin asc') }} as current_vins,
         max(current_owner_since) as last_purchase_date,
-        {{ arg_max('selling_dealer_code', [epoch_seconds('current_owner_since'), tie_break_hash('vin')]) }} as selling_dealer_code,
-        {{ arg_max('servicing_dealer_code', [epoch_seconds('current_owner_since'), tie_break_hash('vin')]) }} as servicing_dealer_code,
+        {{ arg_max(
+            'selling_dealer_code', [epoch_seconds('current_owner_since'), tie_break_hash('vin')]
+        ) }} as selling_dealer_code,
+        {{ arg_max(
+            'servicing_dealer_code', [epoch_seconds('current_owner_since'), tie_break_hash('vin')]
+        ) }} as servicing_dealer_code,
         min(next_maintenance_due_date) as next_maintenance_due_date,
         min(warranty_expiry_date) filter (
             where warranty_expiry_date > {{ as_of_date() }}

@@ -37,10 +37,14 @@ inspection_base as (
 grid_steps as (
 
     select 0 as step
-    union all select 1
-    union all select 2
-    union all select 3
-    union all select 4
+    union all
+    select 1 as step
+    union all
+    select 2 as step
+    union all
+    select 3 as step
+    union all
+    select 4 as step
 
 ),
 

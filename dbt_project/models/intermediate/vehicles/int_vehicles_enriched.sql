@@ -48,7 +48,8 @@ joined as (
             when history.mileage_readings >= 2 and history.mileage_slope_km_per_day > 0
                 then history.mileage_slope_km_per_day
             when history.last_mileage_date > facts.first_invoice_date
-                then history.last_mileage_km / {{ dbt.datediff('facts.first_invoice_date', 'history.last_mileage_date', 'day') }}
+                then history.last_mileage_km
+                    / {{ dbt.datediff('facts.first_invoice_date', 'history.last_mileage_date', 'day') }}
         end as km_per_day,
         case
             when history.mileage_readings >= 2 and history.mileage_slope_km_per_day > 0 then 'ro_slope'
