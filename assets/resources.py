@@ -1,4 +1,5 @@
-"""Dagster resources the assets use: configuration, the warehouse, and the month a run prepares.
+"""Dagster resources the assets use: configuration, the warehouse, the month a run prepares, and
+the WeChat Official Account and WeCom APIs.
 
 They live in ``assets/`` so that assets import nothing from ``pipelines/``; ``pipelines.resources``
 binds them (with the run guard) into the code location."""
@@ -9,12 +10,13 @@ import datetime as dt
 from collections.abc import Mapping
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Optional
+from typing import ClassVar, Optional, Self
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from sources.settings import Settings, load_settings
+from sources.settings import ENV_PREFIX, Settings, load_settings
+from sources.wechat import CallBudget, OfficialAccountClient, WecomClient
 
 
 class AftercareSettings(dg.ConfigurableResource):
@@ -123,3 +125,67 @@ class WarehouseResource(DuckDBResource):
                 yield con
             finally:
                 con.close()
+
+
+class _ApiResource(dg.ConfigurableResource):
+    """An API of one settings section (``SECTION``): its fields are the section's keys of the same
+    names; the secret is a ``dg.EnvVar`` of ``AFTERCARE_<SECTION>_SECRET``, so Dagster resolves it in
+    the run and shows the variable's name, never its value, in the UI (secrets come from the
+    environment only: ``sources.settings``).
+
+    Without a secret, ``client()`` raises ``MissingSecret`` inside the asset, where an optional feed
+    turns it into the run's warning (docs/wechat.md), rather than failing the run before it starts.
+    """
+
+    SECTION: ClassVar[str]
+    secret: Optional[str] = None  # noqa: UP045 (Dagster config)
+    timeout_s: float = 10.0
+    max_concurrency: int = 4
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        section = getattr(settings, cls.SECTION)
+        values = section.model_dump(include=set(cls.model_fields) - {"secret"})
+        name = f"{ENV_PREFIX}_{cls.SECTION.upper()}_SECRET"
+        return cls(**values, secret=dg.EnvVar(name) if section.secret is not None else None)
+
+    def _section(self):
+        """The settings section again, as the run resolved it (the secret's value included)."""
+        section_type = Settings.model_fields[self.SECTION].annotation
+        return section_type(**{name: getattr(self, name) for name in type(self).model_fields})
+
+
+class OfficialAccountApi(_ApiResource):
+    """The WeChat Official Account API of ``[wechat]``: a client per use."""
+
+    SECTION: ClassVar[str] = "wechat"
+    base_url: str
+    appid: str
+
+    def client(self) -> OfficialAccountClient:
+        return OfficialAccountClient.from_config(self._section())
+
+
+class WecomApi(_ApiResource):
+    """The WeCom API of ``[wecom]``: a client per use, within a call budget per pull and run."""
+
+    SECTION: ClassVar[str] = "wecom"
+    base_url: str
+    corpid: str
+    call_budget: int = 25_000  # calls one pull makes in a run at most (wecom.call_budget)
+    progress_every: int = 1_000
+
+    def budget(self, label: str, log) -> CallBudget:
+        """This run's call budget of one pull, logging its progress every ``progress_every`` calls."""
+        return CallBudget(self.call_budget, self.progress_every, log=log, label=label)
+
+    def client(self, budget: CallBudget | None = None) -> WecomClient:
+        return WecomClient.from_config(self._section(), budget=budget)
+
+
+def api_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    """The WeChat and WeCom API resources of ``settings`` under the keys the assets ask for."""
+    return {
+        "wechat_api": OfficialAccountApi.from_settings(settings),
+        "wecom_api": WecomApi.from_settings(settings),
+    }

@@ -15,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from sources.decisions import now_local
+from sources.state_store import open_state_store
 
 STORE_NAME = "dashboard.sqlite"
 
@@ -83,10 +84,7 @@ def store_path(state_dir: Path) -> Path:
 
 def connect(state_dir: Path) -> sqlite3.Connection:
     """Open (and create or upgrade) the store."""
-    path = store_path(state_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=30)
-    con.execute("pragma journal_mode=wal")
+    con = open_state_store(store_path(state_dir))
     con.executescript(_SCHEMA)
     existing = {row[1] for row in con.execute("pragma table_info(accounts)")}
     with con:

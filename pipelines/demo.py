@@ -25,7 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from pipelines.progress import RunSummary, totals_text
-from pipelines.runner import MonthlyRunResult, prepare_environment, print_summary, run_month
+from pipelines.runner import MonthlyRunResult, print_summary, run_month, run_settings
 
 
 def last_complete_month(today: dt.date) -> str:
@@ -142,7 +142,7 @@ def demo_command(args: argparse.Namespace) -> int:
 
     if load_settings(args.config).env is None:
         os.environ["AFTERCARE_ENV"] = "local"  # the demo is a development machine unless told otherwise
-    settings = prepare_environment(args.config)
+    settings, _ = run_settings(args.config)
     data_dir = Path(settings.paths.data)
     data_dir.mkdir(parents=True, exist_ok=True)
     end = last_complete_month(dt.date.today())

@@ -3,10 +3,12 @@ keys, with the run guard (run lock, ``aftercare check``, stale candidates) on th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from assets.resources import AftercareSettings, RunMonth, WarehouseResource
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource, api_resources
 from assets.transform.project import dbt_executable
 from sources.settings import Settings
 
@@ -32,10 +34,13 @@ class GuardedSettings(AftercareSettings):
         end_of_run(self.settings)
 
 
-def build_resources(settings: Settings, dbt_project) -> dict[str, object]:
+def build_resources(settings: Settings, config_file: Path | None, dbt_project) -> dict[str, object]:
+    """The resources of one configuration: ``settings`` was loaded from ``config_file`` (``None``: no
+    file, defaults and environment only), which the settings resource reads again in each run."""
     return {
-        "settings": GuardedSettings(),
+        "settings": GuardedSettings(config_file=str(config_file) if config_file else ""),
         "warehouse": WarehouseResource(database=str(settings.paths.warehouse)),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         "run_month": RunMonth(),
+        **api_resources(settings),
     }

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pipelines.progress import RunSummary, month_tasks, readable, totals_text, where_lines
 from pipelines.run_log import run_log
-from sources.settings import Settings, load_settings
+from sources.settings import Settings, find_config_file, load_settings
 
 
 @dataclass
@@ -44,16 +44,11 @@ class MonthlyRunResult:
     log_file: Path | None = None  # the run's full Dagster and dbt log
 
 
-def prepare_environment(config_file: str | None) -> Settings:
-    """Point every part of the process at one configuration before Dagster is imported."""
-    if config_file:
-        os.environ["AFTERCARE_CONFIG"] = str(Path(config_file).resolve())
-    from pipelines.instance import dagster_home, ensure_instance
-
-    settings = load_settings(config_file)
-    os.environ["DAGSTER_HOME"] = str(ensure_instance(dagster_home(settings)))
-    os.environ["AFTERCARE_PATHS_WAREHOUSE"] = str(settings.paths.warehouse)
-    return settings
+def run_settings(config_file: str | None) -> tuple[Settings, Path | None]:
+    """The configuration of a run, loaded once: ``--config``, else ``AFTERCARE_CONFIG``, else
+    ``./aftercare.toml``, else the defaults; and the file it came from (``None``: no file)."""
+    path = find_config_file(config_file, dict(os.environ), Path.cwd())
+    return load_settings(path), path
 
 
 def _step_seconds(instance, run_id: str) -> dict[str, float]:
@@ -81,7 +76,7 @@ def run_month(
     holds the lock and ``CheckFailed`` when the machine is not ready."""
     from pipelines.run_guard import end_of_run, start_of_run
 
-    settings = prepare_environment(config_file)
+    settings, settings_file = run_settings(config_file)
     run_id = str(uuid.uuid4())  # chosen here, so the log file sits in the run's report folder
     report_dir = Path(settings.paths.runs) / run_id
     log_file = report_dir / "run.log"
@@ -97,7 +92,7 @@ def run_month(
 
             print("\n".join(guard_lines))
             tell(f"aftercare run {month}: started (run {run_id}); full log: {log_file}")
-            result = _run_month(month, instance, select, run_id, tell)
+            result = _run_month(month, settings, settings_file, instance, select, run_id, tell)
             result.summary.tasks = month_tasks(Path(settings.paths.serving), month) if result.success else []
             result.warnings = [
                 f"check {f.check}: {f.detail}" for f in findings if f.status == "warn"
@@ -111,14 +106,26 @@ def run_month(
     return result
 
 
-def _run_month(month: str, instance, select: str | None, run_id: str, tell) -> MonthlyRunResult:
+def _run_month(
+    month: str,
+    settings: Settings,
+    settings_file: Path | None,
+    instance,
+    select: str | None,
+    run_id: str,
+    tell,
+) -> MonthlyRunResult:
+    """One run in this process, for the configuration ``settings`` (read from ``settings_file``),
+    recorded in the Dagster instance ``instance`` or the one of ``pipelines.instance``. Everything
+    is passed, nothing is put in ``os.environ``: a second run of the process sees its own."""
     from assets.transform.project import ensure_manifest
 
     ensure_manifest()
     import dagster as dg
 
     from assets.partitions import monthly_partitions
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
+    from pipelines.instance import dagster_home, ensure_instance
     from pipelines.progress import RunProgress, plan_of
 
     if not monthly_partitions.has_partition_key(month):
@@ -127,6 +134,7 @@ def _run_month(month: str, instance, select: str | None, run_id: str, tell) -> M
             monthly_partitions.get_last_partition_key(),
         )
         raise SystemExit(f"--month {month} is not a month partition: the runs cover {first} … {last}")
+    defs = build_definitions(settings, settings_file)
     job = defs.resolve_job_def("monthly_run")
     graph = defs.resolve_asset_graph()
     asset_selection = None
@@ -134,7 +142,7 @@ def _run_month(month: str, instance, select: str | None, run_id: str, tell) -> M
         asset_selection = sorted(dg.AssetSelection.from_string(select).resolve(graph), key=str)
         if not asset_selection:
             raise SystemExit(f"--select {select!r} matches no asset")
-    instance = instance or dg.DagsterInstance.get()
+    instance = instance or dg.DagsterInstance.from_config(str(ensure_instance(dagster_home(settings))))
     progress = RunProgress(plan_of(graph, asset_selection or graph.get_all_asset_keys()), tell)
     instance.add_event_listener(run_id, progress)
     started = time.perf_counter()

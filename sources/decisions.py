@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from sources.state_store import open_state_store
+
 STORE_NAME = "decisions.sqlite"
 ACTIONS = ("close", "reopen")
 # RULES.md "Carry-over": the reasons a dealer manager may close a task with; codes, Chinese and
@@ -78,11 +80,8 @@ def store_path(state_dir: Path) -> Path:
 
 
 def connect(state_dir: Path) -> sqlite3.Connection:
-    """Open (and create if needed) the store. WAL lets a reader and a writer overlap."""
-    path = store_path(state_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=30)
-    con.execute("pragma journal_mode=wal")
+    """Open (and create if needed) the store (``sources.state_store``)."""
+    con = open_state_store(store_path(state_dir))
     con.execute(_DDL)
     return con
 

@@ -16,6 +16,7 @@ import difflib
 import os
 import secrets
 import tomllib
+import typing
 import warnings
 from pathlib import Path
 from typing import Any, Literal
@@ -276,7 +277,14 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, Any]]:
     """``AFTERCARE_<SECTION>_<KEY>`` values for every known section and key.
 
     Keys are matched against the model rather than split on ``_`` because keys themselves
-    contain underscores (``AFTERCARE_ONEID_MAX_IDS_PER_MOBILE``).
+    contain underscores (``AFTERCARE_ONEID_MAX_IDS_PER_MOBILE``). A new section of ``Settings`` is
+    covered without a change here.
+
+    Not pydantic-settings: its environment source hands every ``AFTERCARE_<SECTION>_*`` variable to
+    the section, so the variables other parts read themselves (``AFTERCARE_WECHAT_CALLBACK_TOKEN``,
+    ``AFTERCARE_ONEID_DUCKDB_MEMORY``) would fail a section that forbids unknown keys; it reads
+    ``os.environ`` only (the tests pass ``environ``), parses lists as JSON, and the file lookup,
+    the refusal of secrets in the file and the paths relative to the file would stay hand-written.
     """
     overrides: dict[str, dict[str, Any]] = {}
     if f"{ENV_PREFIX}_ENV" in environ:
@@ -291,7 +299,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, Any]]:
                 continue
             raw = environ[var]
             value: Any = raw
-            if "list" in str(key_field.annotation):
+            if typing.get_origin(key_field.annotation) is list:  # a list is given comma-separated
                 value = [item.strip() for item in raw.split(",") if item.strip()]
             overrides.setdefault(section_name, {})[key] = value
     return overrides

@@ -1,6 +1,8 @@
 """Shared fixtures: the dbt manifest exists before anything imports the Dagster definitions."""
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -9,11 +11,45 @@ import pytest
 os.environ.setdefault("AFTERCARE_ENV", "local")
 
 
+# The tests' files go to RAM where the machine has a tmpfs with room: Dagster's SQLite event log
+# commits every event with an fsync (~6.5 ms each on this machine's disk, 0 on tmpfs) and a monthly
+# run writes ~1,250 events (a dbt test is two: planned and evaluated), so on disk every run of
+# `aftercare run` in the suite waited ~20 s on fsync alone. AFTERCARE_TESTS_ON_DISK=1 keeps
+# pytest's own temporary directory (and its last three runs for a post-mortem).
+RAM_DISK = Path("/dev/shm")
+RAM_DISK_NEEDED = 8 * 1024**3
+
+
+def _ram_basetemp() -> Path | None:
+    if os.environ.get("AFTERCARE_TESTS_ON_DISK") or not RAM_DISK.is_dir() or not os.access(RAM_DISK, os.W_OK):
+        return None
+    if shutil.disk_usage(RAM_DISK).free < RAM_DISK_NEEDED:
+        return None
+    return RAM_DISK / f"aftercare-pytest-{os.getpid()}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    # only the controller chooses; pytest-xdist gives each worker a folder inside it
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        basetemp = _ram_basetemp()
+        if basetemp is not None:
+            config.option.basetemp = str(basetemp)
+            config._aftercare_ram_basetemp = basetemp
+
+
+def pytest_unconfigure(config):
+    basetemp = getattr(config, "_aftercare_ram_basetemp", None)
+    if basetemp is not None:
+        shutil.rmtree(basetemp, ignore_errors=True)  # RAM, not disk: nothing is kept
+
+
 @pytest.fixture(autouse=True)
 def _environment_restored():
-    """Each test sees the environment the session started with: the CLI's runner and the dbt asset
-    set ``AFTERCARE_PATHS_WAREHOUSE`` and ``DAGSTER_HOME`` for the process, and a later test's
-    subprocess must not inherit another test's warehouse."""
+    """Each test sees the environment the session started with: ``aftercare demo`` points the
+    process at its simulator through ``AFTERCARE_*`` variables, and a later test's subprocess must
+    not inherit another test's configuration. (Runs themselves change nothing:
+    tests/test_environment_untouched.py.)"""
     saved = dict(os.environ)
     yield
     os.environ.clear()

@@ -12,8 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.publish.gate import CONTRACT_COLUMNS
-from tests.dbt.test_marts_on_fixture import PUBLISHED_MARTS
+from tests.dbt.marts_contract import assert_marts_have_their_contract_columns
 from tests.dbt.test_publish_gate import plaintext_pii_in_every_column
 from tests.generated_oem import AS_OF, MONTH, NEXT_MONTH, PREVIOUS_AS_OF, PREVIOUS_MONTH
 from tests.processes import free_port, start_dashboard, wait_until_up
@@ -52,19 +51,7 @@ def test_the_run_publishes_a_serving_database_with_real_numbers(published):
 
 def test_every_published_mart_is_there_with_the_contract_columns(published):
     serving = published[0] / "data" / "serving.duckdb"
-    tables = {t for (t,) in query(serving, "select table_name from information_schema.tables")}
-    assert tables >= PUBLISHED_MARTS
-    for table, wanted in CONTRACT_COLUMNS.items():
-        if table in tables:
-            have = {
-                c
-                for (c,) in query(
-                    serving,
-                    "select column_name from information_schema.columns where table_name = ?",
-                    [table],
-                )
-            }
-            assert set(wanted) <= have, (table, set(wanted) - have)
+    assert_marts_have_their_contract_columns(serving)
     owned = query(serving, "select count(*), count(current_owner_oneid) from vehicles")[0]
     assert owned[0] > 0 and owned[1] / owned[0] > 0.8  # most owners resolved by OneID
     statuses = {s for (s,) in query(serving, "select distinct lapse_status from customer_360")}

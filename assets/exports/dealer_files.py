@@ -14,10 +14,12 @@ the Chinese is inside). What goes into the lists is ``lists.py``.
 """
 
 import datetime as dt
+import functools
 import io
 import os
 import re
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from assets.exports.lists import (
     LISTS,
@@ -39,10 +42,14 @@ from assets.exports.lists import (
 )
 from assets.partitions import monthly_partitions, one_month_per_run
 from assets.resources import AftercareSettings, RunMonth
+from sources import spreadsheet
 
 WORKBOOK_NAME = "reminders.xlsx"
 OWN_FILES = (WORKBOOK_NAME, *(f"{spec.key}.csv" for spec in LISTS))
 # a dealer code becomes a folder name: anything else (a slash, "..", spaces) is refused
+# working columns beside a list's shown columns (whose names are the Chinese headers)
+DEALER, ROW_XML = "__dealer_code", "__row_xml"
+DEALERS_PER_BATCH = 50
 SAFE_DEALER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
@@ -99,6 +106,9 @@ def read_reminders(serving: Path, month: dt.date) -> pl.DataFrame:
 # ---------------------------------------------------------------------------- writing
 
 
+DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
+
+
 def _cell_formats(workbook: xlsxwriter.Workbook) -> dict[str, object]:
     return {
         "header": workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
@@ -106,30 +116,67 @@ def _cell_formats(workbook: xlsxwriter.Workbook) -> dict[str, object]:
     }
 
 
-def _write_sheet(workbook, formats, name: str, columns: tuple[Column, ...], shown: pl.DataFrame) -> None:
+def _sheet_frame(workbook, formats, name: str, columns: tuple[Column, ...], shown: pl.DataFrame) -> None:
+    """A sheet with everything but its data rows: widths, date columns, the header, frozen and filtered."""
     sheet = workbook.add_worksheet(name)
     for index, (column, header) in enumerate(zip(columns, shown.columns, strict=True)):
-        sheet.set_column(index, index, column.width)
+        sheet.set_column(index, index, column.width, formats["date"] if column.kind == "date" else None)
         sheet.write_string(0, index, header, formats["header"])
-    for row_index, row in enumerate(shown.iter_rows(), start=1):
-        for index, (column, value) in enumerate(zip(columns, row, strict=True)):
-            if value is None:
-                continue
-            if column.kind == "date":
-                sheet.write_datetime(row_index, index, value, formats["date"])
-            elif column.kind == "int":
-                sheet.write_number(row_index, index, value)
-            else:  # text stays text: a VIN or a task id is never turned into a number
-                sheet.write_string(row_index, index, str(value))
     sheet.freeze_panes(1, 0)
     if shown.height:
         sheet.autofilter(0, 0, shown.height, len(columns) - 1)
 
 
-def workbook_bytes(
-    lists: list[tuple[DealerList, pl.DataFrame]], created: dt.datetime, title: str, language: str = "zh"
-) -> bytes:
-    """``reminders.xlsx`` for one dealer: one sheet per list, in memory, reproducible."""
+def row_xml(names: list[str], columns: tuple[Column, ...], row_number: pl.Expr, date_style: int) -> pl.Expr:
+    """Each row as a SpreadsheetML ``<row>`` element (``sources/spreadsheet.py``); ``row_number``
+    is its Excel row (2 for the first data row, under the header).
+
+    Why not xlsxwriter's ``write_*`` per cell: ~15 us of Python per cell, and at M a month's files
+    hold ~30 million cells (7-8 minutes); these expressions build the same XML in polars' native
+    code, for a batch of dealers at once. xlsxwriter still writes the rest of the package (styles,
+    header, widths, frozen header, filter, properties)."""
+    row = row_number.cast(pl.Utf8)
+    cells = []
+    for index, (name, column) in enumerate(zip(names, columns, strict=True)):
+        letter, value = spreadsheet.column_letter(index), pl.col(name)
+        if column.kind == "date":
+            cells.append(spreadsheet.number_cell(spreadsheet.excel_days(value), letter, row, date_style))
+        elif column.kind == "int":
+            cells.append(spreadsheet.number_cell(value, letter, row))
+        else:  # text stays text: a VIN or a task id is never turned into a number
+            cells.append(spreadsheet.text_cell(value, letter, row))
+    return spreadsheet.row_xml(cells, row)
+
+
+def sheet_rows_xml(shown: pl.DataFrame, columns: tuple[Column, ...]) -> str:
+    """The data rows of one sheet (``shown`` as ``present`` returns it) as XML."""
+    rows = shown.select(row_xml(shown.columns, columns, pl.int_range(pl.len()) + 2, date_style()))
+    return "".join(rows.to_series().to_list())
+
+
+def _with_rows(package: bytes, sheets: dict[str, tuple[str, str]]) -> bytes:
+    """The xlsxwriter package with each sheet's data rows put into its ``<sheetData>`` and its
+    ``<dimension>`` set to the filled range. Entries keep xlsxwriter's order and fixed timestamps,
+    so the same lists give the same bytes. Deflate level 1: a third of the default's time, the
+    file ~15 % larger."""
+    source = zipfile.ZipFile(io.BytesIO(package))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename in sheets:
+                rows, dimension = sheets[info.filename]
+                data = DIMENSION.sub(f'<dimension ref="{dimension}"/>'.encode(), data, count=1)
+                head, tail = data.split(b"</sheetData>", 1)
+                data = head + rows.encode("utf-8") + b"</sheetData>" + tail
+            target.writestr(info, data, compresslevel=1)
+    return out.getvalue()
+
+
+def _package(
+    lists: list[tuple[DealerList, pl.DataFrame]], created: dt.datetime, title: str, language: str
+) -> tuple[bytes, int]:
+    """The workbook without data rows, and the style index xlsxwriter gave the date format."""
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False})
     # fixed properties: without them xlsxwriter stamps the current time and a rerun differs
@@ -138,9 +185,41 @@ def workbook_bytes(
     )
     formats = _cell_formats(workbook)
     for spec, shown in lists:
-        _write_sheet(workbook, formats, spec.title(language), spec.columns, shown)
+        _sheet_frame(workbook, formats, spec.title(language), spec.columns, shown)
     workbook.close()
-    return buffer.getvalue()
+    return buffer.getvalue(), formats["date"].xf_index  # the index is assigned when the package is written
+
+
+@functools.cache
+def date_style() -> int:
+    """The date format's style index in every ``reminders.xlsx`` (the formats are made and used in
+    the same order in every workbook); rows are rendered with it before their workbook exists."""
+    empty = [(spec, present(pl.DataFrame(schema=dict.fromkeys(NEEDED_COLUMNS)), spec)) for spec in LISTS]
+    return _package(empty, dt.datetime(2000, 1, 1), "", "zh")[1]
+
+
+def workbook_bytes(
+    lists: list[tuple[DealerList, pl.DataFrame]],
+    created: dt.datetime,
+    title: str,
+    language: str = "zh",
+    rows: list[str] | None = None,
+) -> bytes:
+    """``reminders.xlsx`` for one dealer: one sheet per list, in memory, reproducible. ``rows``: each
+    sheet's data rows already rendered (``row_xml``), else they are rendered here."""
+    package, style = _package(lists, created, title, language)
+    if style != date_style():
+        raise AssertionError(f"the date format has style {style}, the rows were rendered with {date_style()}")
+    if rows is None:
+        rows = [sheet_rows_xml(shown, spec.columns) for spec, shown in lists]
+    sheets = {
+        f"xl/worksheets/sheet{number}.xml": (
+            xml,
+            f"A1:{xl_rowcol_to_cell(shown.height, len(spec.columns) - 1)}",
+        )
+        for number, ((spec, shown), xml) in enumerate(zip(lists, rows, strict=True), start=1)
+    }
+    return _with_rows(package, sheets)
 
 
 def csv_bytes(shown: pl.DataFrame) -> bytes:
@@ -177,6 +256,23 @@ def _remove_stale(month_folder: Path, keep: set[str], report: ExportReport) -> N
         report.stale_folders_removed.append(folder.name)
 
 
+def _rendered_by_dealer(selected: pl.DataFrame, spec: DealerList, dealers: list[str]) -> dict:
+    """One list of some dealers as shown (``present``) with each row's sheet XML, split by dealer;
+    under ``None`` the empty list."""
+    rows = selected.filter(pl.col("dealer_code").is_in(dealers))
+    shown = present(rows, spec)
+    row_of_dealer = pl.int_range(pl.len()).over(DEALER) + 2  # the header is row 1
+    parts = (
+        shown.with_columns(rows["dealer_code"].alias(DEALER))
+        .with_columns(row_xml(shown.columns, spec.columns, row_of_dealer, date_style()).alias(ROW_XML))
+        .partition_by(DEALER, as_dict=True, maintain_order=True)
+    )
+    parts[None] = shown.clear().with_columns(
+        pl.lit(None, pl.Utf8).alias(DEALER), pl.lit(None, pl.Utf8).alias(ROW_XML)
+    )
+    return parts
+
+
 def write_dealer_files(serving: Path, exports: Path, month: str, as_of: dt.date) -> ExportReport:
     first_day = dt.date.fromisoformat(f"{month}-01")
     rows = read_reminders(serving, first_day)
@@ -185,24 +281,36 @@ def write_dealer_files(serving: Path, exports: Path, month: str, as_of: dt.date)
     report.rows = {spec.key: selected[spec.key].height for spec in LISTS}
     report.closed_left_out = closed_rows(rows, first_day)
     created = dt.datetime.combine(as_of, dt.time(0, 0))
-    codes = dealer_codes(rows, first_day)
+    codes = dealer_codes(selected.values())
     usable = [c for c in codes if SAFE_DEALER_CODE.match(c)]
     report.skipped_dealer_codes = [c for c in codes if c not in usable]
     report.folder.mkdir(parents=True, exist_ok=True)
     _remove_stale(report.folder, set(usable), report)
-    for code in usable:
-        folder = report.folder / code
-        folder.mkdir(exist_ok=True)
-        lists = [
-            (spec, present(selected[spec.key].filter(pl.col("dealer_code") == code), spec)) for spec in LISTS
-        ]
-        files = {f"{spec.key}.csv": csv_bytes(shown) for spec, shown in lists}
-        files[WORKBOOK_NAME] = workbook_bytes(lists, created, f"{month} 售后提醒名单 {code}")
-        for name, data in sorted(files.items()):
-            if write_if_changed(folder / name, data):
-                report.files_written += 1
-            else:
-                report.files_unchanged += 1
+    # the lists are presented and rendered as sheet rows for a batch of dealers at a time, then split
+    # by dealer: per dealer (800 x 4 lists at M) polars' per-call overhead dominated; all dealers at
+    # once held every row's XML in memory (3.8 GB at M)
+    for start in range(0, len(usable), DEALERS_PER_BATCH):
+        batch = usable[start : start + DEALERS_PER_BATCH]
+        rendered = {spec.key: _rendered_by_dealer(selected[spec.key], spec, batch) for spec in LISTS}
+        for code in batch:
+            folder = report.folder / code
+            folder.mkdir(exist_ok=True)
+            lists, sheet_rows = [], []
+            for spec in LISTS:
+                part = rendered[spec.key].get((code,))
+                if part is None:
+                    part = rendered[spec.key][None]
+                lists.append((spec, part.drop(DEALER, ROW_XML)))
+                sheet_rows.append("".join(part[ROW_XML].to_list()))
+            files = {f"{spec.key}.csv": csv_bytes(shown) for spec, shown in lists}
+            files[WORKBOOK_NAME] = workbook_bytes(
+                lists, created, f"{month} 售后提醒名单 {code}", rows=sheet_rows
+            )
+            for name, data in sorted(files.items()):
+                if write_if_changed(folder / name, data):
+                    report.files_written += 1
+                else:
+                    report.files_unchanged += 1
     report.dealers = len(usable)
     return report
 

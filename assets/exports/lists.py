@@ -22,7 +22,7 @@ download.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import polars as pl
@@ -179,9 +179,9 @@ def present(selected: pl.DataFrame, spec: DealerList, language: str = "zh") -> p
     return selected.select(shown)
 
 
-def dealer_codes(rows: pl.DataFrame, month: dt.date) -> list[str]:
-    """Every dealer with a row in any of the lists of month ``month``, sorted."""
+def dealer_codes(selected: Iterable[pl.DataFrame]) -> list[str]:
+    """Every dealer with a row in any of the lists (``select_rows`` of each list), sorted."""
     codes: set[str] = set()
-    for spec in LISTS:
-        codes.update(c for c in select_rows(rows, month, spec)["dealer_code"].to_list() if c)
+    for rows in selected:
+        codes.update(c for c in rows["dealer_code"].unique().to_list() if c)
     return sorted(codes)

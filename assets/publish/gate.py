@@ -1,6 +1,6 @@
 """The quality gate a candidate serving database must pass before it replaces the live one.
 
-Three parts:
+The checks:
 
 * a personal-number scan over every column of every table, whatever its type (cast to text, JSON
   and lists included), with the rule the ingestion scrubber masks by (``sources.scrub``): every
@@ -8,16 +8,18 @@ Three parts:
   18-digit ID numbers; a hit names the table, the column and the number of rows;
 * the published tables must all be there (``PUBLISHED_TABLES``: the warehouse copies and every
   mart with an enforced dbt contract);
+* each table's key unique and not null (``check_key``), set-based in DuckDB, one pass per table; a
+  mart's key and columns come from its dbt YAML (``assets/publish/contracts.py``);
 * a Great Expectations suite per published table, run on pandas frames pulled from the candidate
-  file (GX's SQL path on DuckDB is broken, stack-notes §4): keys unique and not null, row count
-  within ``ROW_COUNT_TOLERANCE`` of the previous publish, every ``*_rate`` / ``*_share`` column in
-  [0, 1], and the contract's columns present; a mart's key and columns come from its dbt YAML
-  (``assets/publish/contracts.py``);
+  file (GX's SQL path on DuckDB is broken, stack-notes §4): row count within
+  ``ROW_COUNT_TOLERANCE`` of the previous publish and every ``*_rate`` / ``*_share`` column in
+  [0, 1]; and the contract's columns present;
 * for the month-grain tables (``MONTH_GRAIN_TABLES``), the row-count band per month, in SQL.
 
 GX runs in ephemeral mode; its Data Docs (HTML) are written under ``report_dir/data_docs`` with the
-run, next to ``quality_gate.md`` and ``quality_gate.json``. Only the columns an expectation needs
-are pulled into pandas, so a 6-million-row repair_orders table costs one key column.
+run, next to ``quality_gate.md`` and ``quality_gate.json`` (which list every check, the key checks
+too). Only the columns an expectation needs are pulled into pandas: a row count pulls one boolean
+column. Where the gate's time goes at M and what each choice bought: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -173,9 +175,11 @@ def scan_for_plaintext_pii(con: duckdb.DuckDBPyConnection) -> list[str]:
     """
     hits = []
     for table, columns in table_columns(con).items():
-        predicates = [sql_holds_personal_number(f'cast("{c}" as varchar)') for c in columns]
-        counts = ", ".join(f"count(*) filter (where {p})" for p in predicates)
-        found = con.execute(f'select {counts} from main."{table}"').fetchone()
+        # each column cast once, in the subquery: the predicate reads its value several times
+        quoted = [f'"{c}"' for c in columns]
+        as_text = ", ".join(f"cast({q} as varchar) as {q}" for q in quoted)
+        counts = ", ".join(f"count(*) filter (where {sql_holds_personal_number(q)})" for q in quoted)
+        found = con.execute(f'select {counts} from (select {as_text} from main."{table}")').fetchone()
         hits += [f"{table}.{c} ({n} rows)" for c, n in zip(columns, found, strict=True) if n]
     return hits
 
@@ -255,6 +259,40 @@ def check_month_grain_counts(
     return True, f"{len(candidate)} months kept" + (f", new: {', '.join(new)}" if new else "")
 
 
+def check_key(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...]) -> list[GateCheck]:
+    """``keys_unique`` for one table, set-based in DuckDB: no two rows share a key, no key column null.
+
+    One pass counts each key column's nulls and the rows beyond the first of each key; only a failed
+    check reads the table again, for a few examples. The rules are Great Expectations' (which ran
+    them on pandas frames until 2026-11-30): uniqueness ignores a row whose key columns are all
+    null, the not-null check fails on any null. At M, GX took ~9 s of CPU for the 6.3M repair-order
+    numbers (hashing a pandas frame); DuckDB takes ~2 s (docs/benchmarks.md, "The publish stage at M").
+    """
+    cols = ", ".join(f'"{c}"' for c in key)
+    keyed = " or ".join(f'"{c}" is not null' for c in key)
+    value = f'"{key[0]}"' if len(key) == 1 else f"row({cols})"
+    nulls = ", ".join(f'count(*) filter (where "{c}" is null)' for c in key)
+    row = con.execute(
+        f"select count(*) filter (where {keyed}) - count(distinct {value}) filter (where {keyed}), {nulls} "
+        f'from main."{table}"'
+    ).fetchone()
+    duplicates, null_counts = row[0], row[1:]
+    what = f"{key[0]} column values" if len(key) == 1 else f"{','.join(key)} compound columns"
+    detail = f"{what} to be unique"
+    if duplicates:
+        sample = con.execute(
+            f'select {cols}, count(*) from main."{table}" where {keyed} group by all having count(*) > 1 '
+            "order by count(*) desc limit 3"
+        ).fetchall()
+        examples = [(found[:-1] if len(key) > 1 else found[0], found[-1]) for found in sample]
+        detail += f": {duplicates} rows repeat a key, e.g. (key, rows) {examples}"
+    checks = [GateCheck("keys_unique", table, not duplicates, detail)]
+    for column, n in zip(key, null_counts, strict=True):
+        detail = f"{column} column values to not be null" + (f": {n} null rows" if n else "")
+        checks.append(GateCheck("keys_unique", table, not n, detail))
+    return checks
+
+
 def rate_columns(columns: list[str]) -> list[str]:
     return [c for c in columns if c.endswith("_rate") or c.endswith("_share")]
 
@@ -272,9 +310,6 @@ class TableSuite:
 # which gate check each GX expectation type serves
 EXPECTATION_KINDS = {
     "expect_table_row_count_to_be_between": "row_counts_in_range",
-    "expect_column_values_to_be_unique": "keys_unique",
-    "expect_compound_columns_to_be_unique": "keys_unique",
-    "expect_column_values_to_not_be_null": "keys_unique",
     "expect_column_values_to_be_between": "rates_in_range",
 }
 
@@ -288,16 +323,6 @@ def build_suite(table: str, columns: list[str], previous_rows: int | None) -> Ta
     bounds = row_count_bounds(previous_rows, growing=table in GROWING_TABLES)
     if bounds is not None:
         expectations.append(gxe.ExpectTableRowCountToBeBetween(min_value=bounds[0], max_value=bounds[1]))
-
-    key = [c for c in TABLE_KEYS.get(table, ()) if c in columns]
-    if key and len(key) == len(TABLE_KEYS[table]):
-        frame_columns += key
-        if len(key) == 1:
-            expectations.append(gxe.ExpectColumnValuesToBeUnique(column=key[0]))
-        else:
-            expectations.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=key))
-        for column in key:
-            expectations.append(gxe.ExpectColumnValuesToNotBeNull(column=column))
 
     for column in rate_columns(columns):
         frame_columns.append(column)
@@ -323,7 +348,13 @@ def _describe(result) -> str:
 def run_expectations(
     con: duckdb.DuckDBPyConnection, suites: list[TableSuite], docs_dir: Path
 ) -> tuple[list[GateCheck], Path | None]:
-    """Validate each table's frame with GX (ephemeral); Data Docs HTML goes to ``docs_dir``."""
+    """Validate each table's frame with GX (ephemeral); Data Docs HTML goes to ``docs_dir``.
+
+    Each table's validation definition is run on its own (GX stores the result in the context), and
+    the Data Docs site is built once at the end. A checkpoint per table with an ``UpdateDataDocsAction``
+    did the same but built a new site builder per table, whose Jinja environment compiled every
+    template again: ~1 s of CPU per table whatever its size (docs/benchmarks.md, "The publish stage at M").
+    """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
 
@@ -357,18 +388,14 @@ def run_expectations(
         validation = context.validation_definitions.add(
             gx.ValidationDefinition(name=suite.table, data=batch, suite=gx_suite)
         )
-        checkpoint = context.checkpoints.add(
-            gx.Checkpoint(
-                name=f"gate_{suite.table}",
-                validation_definitions=[validation],
-                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=["quality_gate"])],
+        result = validation.run(batch_parameters={"dataframe": frame})
+        del frame  # one table's columns in memory at a time
+        for expectation_result in result.results:
+            kind = EXPECTATION_KINDS[expectation_result.expectation_config.type]
+            checks.append(
+                GateCheck(kind, suite.table, bool(expectation_result.success), _describe(expectation_result))
             )
-        )
-        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
-        for validation_result in outcome.run_results.values():
-            for result in validation_result.results:
-                kind = EXPECTATION_KINDS[result.expectation_config.type]
-                checks.append(GateCheck(kind, suite.table, bool(result.success), _describe(result)))
+    context.build_data_docs(site_names=["quality_gate"])
     index = docs_dir / "index.html"
     return checks, index if index.exists() else None
 
@@ -412,6 +439,10 @@ def run_quality_gate(
         ]
         checks, report.data_docs = run_expectations(con, suites, report_dir / "data_docs")
         report.checks += checks
+        for table, cols in sorted(columns.items()):
+            key = TABLE_KEYS.get(table, ())
+            if key and all(c in cols for c in key):  # a missing key column fails contract_columns
+                report.checks += check_key(con, table, key)
         for table in sorted(columns):
             if table in MONTH_GRAIN_TABLES and MONTH_GRAIN_TABLES[table] in columns[table]:
                 counts = month_row_counts(con, table, MONTH_GRAIN_TABLES[table])

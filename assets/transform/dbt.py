@@ -1,7 +1,6 @@
 """Every dbt model and test as Dagster assets and asset checks."""
 
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,20 +26,30 @@ def dbt_vars(run_month: RunMonth, settings: Settings) -> dict[str, str | int | f
     }
 
 
+def dbt_build_args(run_month: RunMonth, settings: Settings) -> list[str]:
+    """``dbt build`` of a monthly run. The warehouse path travels as the var ``warehouse_path``, which
+    ``profiles.yml`` reads (dbt renders ``--vars`` there): ``DbtCliResource.cli`` takes no environment,
+    and setting ``os.environ`` would leak one run's warehouse into the next run of the process.
+
+    dbt unit tests run in CI (the tests' ``dbt build``), not in the monthly runs: they pin their own
+    as_of_date, which contradicts the run's report_month for every month but the one they pin.
+
+    With ``engine.kind = "spark"`` the Spark settings travel the same way (``spark.spark_vars``) and
+    the target is the connection method's (``spark.SPARK_TARGETS``); on DuckDB neither is added."""
+    cli_vars = {
+        **dbt_vars(run_month, settings),
+        "warehouse_path": str(settings.paths.warehouse),
+        **spark.spark_vars(settings),
+    }
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(cli_vars)]
+    target = spark.dbt_target(settings)
+    return args if target is None else [*args, "--target", target]
+
+
 def _build(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: AftercareSettings, run_month: RunMonth
 ):
-    # profiles.yml reads the warehouse path from the same variable the configuration uses
-    os.environ["AFTERCARE_PATHS_WAREHOUSE"] = str(settings.settings.paths.warehouse)
-    # dbt unit tests run in CI (the tests' `dbt build`), not in the monthly runs: they pin their own
-    # as_of_date, which contradicts the run's report_month for every month but the one they pin
-    args = [
-        "build",
-        "--exclude-resource-type",
-        "unit_test",
-        "--vars",
-        json.dumps(dbt_vars(run_month, settings.settings)),
-    ]
+    args = dbt_build_args(run_month, settings.settings)
     if settings.settings.engine.kind == "spark":  # docs/spark.md
         yield from spark.build_on_spark(context, dbt, settings.settings, args, dbt_project.manifest_path)
         return

@@ -49,18 +49,20 @@ def dbt_target(settings: Settings) -> str | None:
     return SPARK_TARGETS[settings.engine.spark_method]
 
 
-def spark_environment(settings: Settings) -> dict[str, str]:
-    """The variables ``profiles.yml``'s Spark targets and the ``register_spark_sources`` hook read."""
+def spark_vars(settings: Settings) -> dict[str, str | int]:
+    """The dbt vars ``profiles.yml``'s Spark targets and the ``register_spark_sources`` hook read
+    (``--vars``, as the warehouse path: never the process environment); none on DuckDB, whose
+    vars stay as they were."""
+    if settings.engine.kind != "spark":
+        return {}
     engine = settings.engine
     return {
-        "AFTERCARE_SPARK_DIR": str(spark_dir(settings)),
-        "AFTERCARE_SPARK_MASTER": engine.spark_master,
-        "AFTERCARE_SPARK_DRIVER_MEMORY": engine.spark_driver_memory,
-        "AFTERCARE_SPARK_SHUFFLE_PARTITIONS": str(engine.spark_shuffle_partitions),
-        "AFTERCARE_SPARK_HOST": engine.spark_host,
-        "AFTERCARE_SPARK_PORT": str(engine.spark_port),
-        # the host name may resolve to loopback: Spark then warns and binds to another interface
-        "SPARK_LOCAL_IP": "127.0.0.1",
+        "spark_dir": str(spark_dir(settings)),
+        "spark_master": engine.spark_master,
+        "spark_driver_memory": engine.spark_driver_memory,
+        "spark_shuffle_partitions": engine.spark_shuffle_partitions,
+        "spark_host": engine.spark_host,
+        "spark_port": engine.spark_port,
     }
 
 
@@ -148,16 +150,13 @@ def import_marts(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, names: Ite
 
 def build_on_spark(context, dbt, settings: Settings, args: list[str], manifest_path: Path):
     """``dbt <args>`` on Spark inside a dbt asset's step: hand the sources over, build, take the
-    step's marts back into the DuckDB warehouse. Yields dagster-dbt's events."""
-    import os
-
-    # profiles.yml and the on-run-start hook read the Spark folder and session settings here
-    os.environ.update(spark_environment(settings))
+    step's marts back into the DuckDB warehouse. ``args`` are ``dbt_build_args``: they name the
+    Spark target and carry the Spark settings as vars. Yields dagster-dbt's events."""
     warehouse = str(settings.paths.warehouse)
     with duckdb.connect(warehouse) as con:
         exported = export_sources(con, dbt_source_tables(manifest_path), sources_dir(settings))
     context.log.info(f"handed {exported} source tables to Spark as Parquet under {sources_dir(settings)}")
-    yield from dbt.cli([*args, "--target", dbt_target(settings)], context=context).stream()
+    yield from dbt.cli(args, context=context).stream()
     marts = [key.path[-1] for key in context.selected_asset_keys if key.path[0] == "marts"]
     with duckdb.connect(warehouse) as con:
         counts = import_marts(con, spark_warehouse_dir(settings), marts)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import dagster as dg
 
 from assets.partitions import monthly_partitions, one_month_per_run
-from assets.resources import AftercareSettings, RunMonth, WarehouseResource
+from assets.resources import AftercareSettings, OfficialAccountApi, RunMonth, WarehouseResource, WecomApi
 from assets.wechat.callback_ingest import ingest_callback_events
 from assets.wechat.dispatch import DispatchReport, DispatchStopped, dispatch
 from assets.wechat.feeds import optional_feed
@@ -19,20 +19,14 @@ from assets.wechat.wecom_behavior import sync_behavior
 from assets.wechat.wecom_groupmsgs import sync_groupmsg_results
 from assets.wechat.wecom_sync import sync_contacts
 from sources.pii import PiiVault
-from sources.wechat import CallBudget, OfficialAccountClient, WechatError, WecomClient
+from sources.wechat import WechatError
 
 GROUP = "wechat"
 
 
-def wecom_budget(settings, context, label: str) -> CallBudget:
-    """This run's call budget of one WeCom pull (``wecom.call_budget``), logging its progress."""
-    cfg = settings.wecom
-    return CallBudget(cfg.call_budget, cfg.progress_every, log=context.log.info, label=label)
-
-
 def budgeted_wecom_pull(
     context: dg.AssetExecutionContext,
-    settings: AftercareSettings,
+    wecom_api: WecomApi,
     warehouse: WarehouseResource,
     run_month: RunMonth,
     what: str,
@@ -42,9 +36,7 @@ def budgeted_wecom_pull(
     (an outage is the run's warning, not its failure; docs/wechat.md)."""
     with (
         optional_feed(context, warehouse, f"{what} sync") as feed,
-        WecomClient.from_settings(
-            settings.settings, budget=wecom_budget(settings.settings, context, what)
-        ) as client,
+        wecom_api.client(budget=wecom_api.budget(what, context.log.info)) as client,
         warehouse.get_connection() as con,
     ):
         counts = sync(client, con, run_month.as_of, log=context.log.info)
@@ -78,12 +70,12 @@ def callback_events(settings: AftercareSettings, warehouse: WarehouseResource) -
     deps=[dg.AssetKey(["wechat", "callback_events"])],
 )
 def oa_followers(
-    context: dg.AssetExecutionContext, settings: AftercareSettings, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, wechat_api: OfficialAccountApi, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     """Followers of the Official Account: the full openid list, user info for new or changed ones."""
     with (
         optional_feed(context, warehouse, "WeChat follower sync") as feed,
-        OfficialAccountClient.from_settings(settings.settings) as client,
+        wechat_api.client() as client,
         warehouse.get_connection() as con,
     ):
         report = sync_followers(client, con, log=context.log.info)
@@ -122,14 +114,17 @@ def oa_followers(
     ],
 )
 def wecom_contacts(
-    context: dg.AssetExecutionContext, settings: AftercareSettings, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    settings: AftercareSettings,
+    wecom_api: WecomApi,
+    warehouse: WarehouseResource,
 ):
     cfg = settings.settings
     vault = PiiVault(cfg.pii_key())
     keys = [dg.AssetKey(["wechat", "wecom_follow_users"]), dg.AssetKey(["wechat", "wecom_external_contacts"])]
     with (
         optional_feed(context, warehouse, "WeCom customer sync", keys) as feed,
-        WecomClient.from_settings(cfg) as client,
+        wecom_api.client() as client,
         warehouse.get_connection() as con,
     ):
         counts = sync_contacts(client, con, vault, cfg.oneid.placeholder_mobiles)
@@ -154,24 +149,24 @@ def wecom_contacts(
 )
 def wecom_behavior_daily(
     context: dg.AssetExecutionContext,
-    settings: AftercareSettings,
+    wecom_api: WecomApi,
     warehouse: WarehouseResource,
     run_month: RunMonth,
 ) -> dg.MaterializeResult:
     """Consultant behaviour per day (new contacts, chats, messages, reply rate, reply time)."""
-    return budgeted_wecom_pull(context, settings, warehouse, run_month, "WeCom behaviour", sync_behavior)
+    return budgeted_wecom_pull(context, wecom_api, warehouse, run_month, "WeCom behaviour", sync_behavior)
 
 
 @dg.asset(key=["wechat", "wecom_groupmsg_results"], group_name=GROUP, kinds={"python", "duckdb"})
 def wecom_groupmsg_results(
     context: dg.AssetExecutionContext,
-    settings: AftercareSettings,
+    wecom_api: WecomApi,
     warehouse: WarehouseResource,
     run_month: RunMonth,
 ) -> dg.MaterializeResult:
     """Per-customer results of the consultants' mass messages of the last 90 days."""
     return budgeted_wecom_pull(
-        context, settings, warehouse, run_month, "WeCom group-message", sync_groupmsg_results
+        context, wecom_api, warehouse, run_month, "WeCom group-message", sync_groupmsg_results
     )
 
 
@@ -213,6 +208,7 @@ def template_send_results(warehouse: WarehouseResource) -> dg.MaterializeResult:
 def template_send_log(
     context: dg.AssetExecutionContext,
     settings: AftercareSettings,
+    wechat_api: OfficialAccountApi,
     warehouse: WarehouseResource,
     run_month: RunMonth,
 ) -> dg.MaterializeResult:
@@ -223,7 +219,7 @@ def template_send_log(
     month = run_month.month
     assert month is not None
     with api_errors("reminder dispatch"), contextlib.ExitStack() as stack:
-        client = stack.enter_context(OfficialAccountClient.from_settings(cfg)) if enabled else None
+        client = stack.enter_context(wechat_api.client()) if enabled else None
         with warehouse.get_connection() as con:
             try:
                 report = dispatch(con, month, client, cfg.wechat.reminder_template_id, enabled)

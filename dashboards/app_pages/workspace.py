@@ -105,8 +105,9 @@ with tabs[-1]:
         st.success(flash)
     reasons = close_reason_labels()
     tasks_now = rows.filter(pl.col("month") == this_month).sort("due_date", "vin")
+    task_ids_now = set(tasks_now["task_id"])
     in_force = decisions_in_force(
-        [d for d in read_decisions(settings.state_dir()) if d.task_id in set(tasks_now["task_id"])],
+        [d for d in read_decisions(settings.state_dir()) if d.task_id in task_ids_now],
         now_local(),
     )
 
@@ -123,9 +124,10 @@ with tabs[-1]:
         return task_labels.get(task_id, task_id)
 
     closed_ids = [task for task, d in in_force.items() if d.action == "close"]
-    published_closed = set(closed_now["task_id"])
+    published_closed = dict(closed_now.select("task_id", "closed_reason").iter_rows())
     closed_ids += [task for task in published_closed if task not in in_force]
-    open_ids = [task for task in tasks_now["task_id"].to_list() if task not in set(closed_ids)]
+    closed_set = set(closed_ids)
+    open_ids = [task for task in tasks_now["task_id"].to_list() if task not in closed_set]
 
     if closed_ids:
         st.subheader(t("closed_tasks"))
@@ -134,12 +136,7 @@ with tabs[-1]:
                 {
                     t("task"): [_task_label(task) for task in closed_ids],
                     t("close_reason"): [
-                        label(
-                            reasons,
-                            in_force[task].reason
-                            if task in in_force
-                            else closed_now.filter(pl.col("task_id") == task)["closed_reason"][0],
-                        )
+                        label(reasons, in_force[task].reason if task in in_force else published_closed[task])
                         for task in closed_ids
                     ],
                     t("decided_by"): [

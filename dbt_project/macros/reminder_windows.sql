@@ -41,10 +41,7 @@ candidates as (
         window_start,
         window_end,
         {{ month_end('window_end') }} as valid_until,
-        dealer_code,
-        false as is_sticker_only,
-        false as is_usage_assumed,
-        cast(null as {{ dbt.type_string() }}) as campaign_code
+        {{ reminder_candidate_columns() }}
 
     from windows
     where {{ report_month() }} between window_start and window_end
@@ -92,10 +89,7 @@ candidates as (
         window_start,
         window_start as window_end,
         {{ month_end('due_month') }} as valid_until,
-        dealer_code,
-        false as is_sticker_only,
-        false as is_usage_assumed,
-        cast(null as {{ dbt.type_string() }}) as campaign_code
+        {{ reminder_candidate_columns() }}
 
     from windows
     where window_start = {{ report_month() }}
@@ -105,3 +99,25 @@ candidates as (
 select * from candidates
 
 {% endmacro %}
+
+
+{#- The columns every reminder candidates model ends its select with, in the order
+    int_reminder_candidates unions them: the dealer that gets the task, the two inspection flags
+    (false for every other type) and the campaign (null but for campaigns). An argument is the
+    expression of that column; a column named by its own name is selected without an alias. -#}
+{% macro reminder_candidate_columns(
+    dealer_code='dealer_code',
+    is_sticker_only='false',
+    is_usage_assumed='false',
+    campaign_code=none
+) -%}
+    {%- set columns = [
+        ('dealer_code', dealer_code),
+        ('is_sticker_only', is_sticker_only),
+        ('is_usage_assumed', is_usage_assumed),
+        ('campaign_code', campaign_code or 'cast(null as ' ~ dbt.type_string() ~ ')'),
+    ] -%}
+    {%- for name, expression in columns %}
+        {{ expression }}{% if expression != name %} as {{ name }}{% endif %}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

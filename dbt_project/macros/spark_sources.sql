@@ -11,7 +11,7 @@
 
 {% macro spark__register_spark_sources() -%}
     {%- if execute -%}
-        {%- set spark_dir = env_var('AFTERCARE_SPARK_DIR', '../data/spark') -%}
+        {%- set spark_dir = var('spark_dir', '../data/spark') -%}
         {%- for schema in ['staging', 'intermediate', 'marts'] -%}
             {%- do run_query(
                 "create database if not exists " ~ schema

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import polars as pl
 
+from sources import spreadsheet
+from sources.spreadsheet import column_letter
+
 STYLE_DATE, STYLE_DATETIME, STYLE_AMOUNT = 1, 2, 3
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -82,21 +85,9 @@ def _core(created: str) -> str:
     )
 
 
-def column_letter(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _string_cell(ref: str, text: str) -> str:
-    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_escape(text)}</t></is></c>'
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escaped}</t></is></c>'
 
 
 def write_xlsx(
@@ -126,38 +117,14 @@ def write_xlsx(
     rown = pl.int_range(first, first + pl.len(), dtype=pl.Int64).cast(pl.Utf8)
     exprs = []
     for i, name in enumerate(cells.columns):
-        col = pl.col(name)
         letter = column_letter(i)
         if cells.schema[name] == pl.Utf8:
-            text = col.str.replace_all("&", "&amp;", literal=True).str.replace_all("<", "&lt;", literal=True)
-            text = text.str.replace_all(">", "&gt;", literal=True)
-            cell = pl.concat_str(
-                [
-                    pl.lit(f'<c r="{letter}'),
-                    rown,
-                    pl.lit('" t="inlineStr"><is><t xml:space="preserve">'),
-                    text,
-                    pl.lit("</t></is></c>"),
-                ]
-            )
+            exprs.append(spreadsheet.text_cell(pl.col(name), letter, rown))
         else:
-            style = f' s="{styles[i]}"' if styles[i] else ""
-            cell = pl.concat_str(
-                [
-                    pl.lit(f'<c r="{letter}'),
-                    rown,
-                    pl.lit(f'"{style}><v>'),
-                    col.cast(pl.Float64).cast(pl.Utf8),
-                    pl.lit("</v></c>"),
-                ]
-            )
-        exprs.append(pl.when(col.is_null()).then(pl.lit("")).otherwise(cell))
-    if cells.height:
-        body = cells.select(
-            pl.concat_str([pl.lit('<row r="'), rown, pl.lit('">'), *exprs, pl.lit("</row>")]).alias("row")
-        )["row"].str.join("")[0]
-    else:
-        body = ""
+            exprs.append(spreadsheet.number_cell(pl.col(name).cast(pl.Float64), letter, rown, styles[i]))
+    body = (
+        "".join(cells.select(spreadsheet.row_xml(exprs, rown)).to_series().to_list()) if cells.height else ""
+    )
     last_col = column_letter(max(len(header), 1) - 1)
     last_row = first + cells.height - 1 if cells.height else r
     sheet = (

@@ -52,9 +52,13 @@ class OfficialAccountClient(ApiCore):
 
     @classmethod
     def from_settings(cls, settings, **kwargs: Any) -> OfficialAccountClient:
+        return cls.from_config(settings.wechat, **kwargs)
+
+    @classmethod
+    def from_config(cls, cfg, **kwargs: Any) -> OfficialAccountClient:
+        """A client for the ``[wechat]`` section ``cfg``; ``MissingSecret`` when it has no secret."""
         from sources.wechat.errors import MissingSecret
 
-        cfg = settings.wechat
         if cfg.secret is None or not cfg.secret.get_secret_value():
             raise MissingSecret(
                 "wechat.secret is not set: export AFTERCARE_WECHAT_SECRET with the Official Account's "

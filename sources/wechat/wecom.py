@@ -34,9 +34,13 @@ class WecomClient(ApiCore):
 
     @classmethod
     def from_settings(cls, settings, **kwargs: Any) -> WecomClient:
+        return cls.from_config(settings.wecom, **kwargs)
+
+    @classmethod
+    def from_config(cls, cfg, **kwargs: Any) -> WecomClient:
+        """A client for the ``[wecom]`` section ``cfg``; ``MissingSecret`` when it has no secret."""
         from sources.wechat.errors import MissingSecret
 
-        cfg = settings.wecom
         if cfg.secret is None or not cfg.secret.get_secret_value():
             raise MissingSecret(
                 "wecom.secret is not set: export AFTERCARE_WECOM_SECRET with the secret of the self-built "

@@ -1,22 +1,9 @@
 """The marts on the hand-made story of fixture_warehouse.py, after a real ``dbt build``."""
 
-from assets.publish.gate import CONTRACT_COLUMNS, TABLE_KEYS
+from assets.publish.gate import TABLE_KEYS
 from tests.dbt.conftest import query
 from tests.dbt.fixture_warehouse import ALICE, BOB, CAROL, DAN, EVE, VIN_A, VIN_B, VIN_D, VIN_E
-
-PUBLISHED_MARTS = {
-    "customer_360",
-    "vehicles",
-    "dealers",
-    "repair_orders",
-    "bookings",
-    "complaints",
-    "rescues",
-    "campaign_participation",
-    "wechat_followers",
-    "wechat_bindings",
-    "consultant_relationships",
-}
+from tests.dbt.marts_contract import PUBLISHED_MARTS, assert_marts_have_their_contract_columns
 
 
 def customer(warehouse, oneid: str) -> dict:
@@ -35,24 +22,7 @@ def customer(warehouse, oneid: str) -> dict:
 
 
 def test_every_mart_of_the_product_contract_is_built_with_its_columns(fixture_warehouse):
-    tables = {
-        t
-        for (t,) in query(
-            fixture_warehouse, "select table_name from information_schema.tables where table_schema = 'marts'"
-        )
-    }
-    assert tables >= PUBLISHED_MARTS
-    for table, wanted in CONTRACT_COLUMNS.items():
-        if table in tables:
-            have = {
-                c
-                for (c,) in query(
-                    fixture_warehouse,
-                    "select column_name from information_schema.columns "
-                    f"where table_schema = 'marts' and table_name = '{table}'",
-                )
-            }
-            assert set(wanted) <= have, (table, set(wanted) - have)
+    assert_marts_have_their_contract_columns(fixture_warehouse, schema="marts")
     for table in PUBLISHED_MARTS:
         key = ", ".join(TABLE_KEYS[table])
         dupes = query(fixture_warehouse, f"select {key} from marts.{table} group by all having count(*) > 1")

@@ -8,13 +8,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
 
-from assets.publish.serving import serving_database
-from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from sources.scrub import sql_holds_personal_number
 from tests.dbt.conftest import assert_built, dbt_build, query
 from tests.dbt.fixture_warehouse import AS_OF
+from tests.publish.required import publish
 
 
 @pytest.fixture()
@@ -26,19 +24,6 @@ def project(tmp_path, monkeypatch, fixture_warehouse) -> Path:
     data.mkdir()
     shutil.copy(fixture_warehouse, data / "warehouse.duckdb")
     return data
-
-
-def publish(data: Path):
-    return materialize(
-        [serving_database],
-        resources={
-            "settings": AftercareSettings(),
-            "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
-            "run_month": RunMonth(month="2026-11"),
-        },
-        instance=DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
 
 
 def plaintext_pii_in_every_column(database: Path) -> list[str]:

@@ -17,7 +17,8 @@ from assets.identity.oneid import (
     oneid_holds_at_most_one_id_number,
     oneid_tables,
 )
-from assets.resources import AftercareSettings, RunMonth, WarehouseResource
+from assets.resources import AftercareSettings, RunMonth, WarehouseResource, api_resources
+from sources.settings import load_settings
 
 pytestmark = pytest.mark.slow
 
@@ -52,9 +53,11 @@ def resolved(tmp_path_factory):
 
     saved = {k: v for k, v in os.environ.items() if k.startswith("AFTERCARE_WE")}
     try:
-        with wechat_simulator(data):
+        with wechat_simulator(data):  # sets the simulator's address and secrets: the APIs' settings
+            apis = api_resources(load_settings(work / "aftercare.toml"))
             ingested = dg.materialize(
-                [landing_tables, callback_events, oa_followers, wecom_contacts], resources=resources
+                [landing_tables, callback_events, oa_followers, wecom_contacts],
+                resources={**resources, **apis},
             )
             assert ingested.success
     finally:

@@ -6,12 +6,9 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 import pytest
-from dagster import DagsterInstance, materialize
 
-from assets.publish.serving import serving_database
-from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from tests.exports.story import story_rows, task_id
-from tests.publish.required import create_required_tables
+from tests.publish.required import create_required_tables, publish
 
 
 @pytest.fixture()
@@ -37,19 +34,6 @@ def warehouse(data, *statements: str) -> None:
     for statement in statements:
         con.execute(statement)
     con.close()
-
-
-def publish(data, month="2026-11"):
-    return materialize(
-        [serving_database],
-        resources={
-            "settings": AftercareSettings(),
-            "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
-            "run_month": RunMonth(month=month),
-        },
-        instance=DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
 
 
 def serving(data, sql: str):

@@ -2,11 +2,8 @@
 
 import duckdb
 import pytest
-from dagster import DagsterInstance, materialize
 
-from assets.publish.serving import serving_database
-from assets.resources import AftercareSettings, RunMonth, WarehouseResource
-from tests.publish.required import create_required_tables
+from tests.publish.required import create_required_tables, publish
 
 
 @pytest.fixture()
@@ -22,19 +19,6 @@ def project(tmp_path, monkeypatch):
     create_required_tables(con)
     con.close()
     return data
-
-
-def publish(data):
-    return materialize(
-        [serving_database],
-        resources={
-            "settings": AftercareSettings(),
-            "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
-            "run_month": RunMonth(month="2026-11"),
-        },
-        instance=DagsterInstance.ephemeral(),
-        raise_on_error=False,
-    )
 
 
 def test_publish_swaps_in_a_complete_database_and_an_open_reader_keeps_its_snapshot(project):

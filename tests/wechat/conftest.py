@@ -100,7 +100,8 @@ def platform_env(sim, tmp_path, monkeypatch):
 def materialize(assets, data: Path, month: str = "2026-11"):
     import dagster as dg
 
-    from assets.resources import AftercareSettings, RunMonth, WarehouseResource
+    from assets.resources import AftercareSettings, RunMonth, WarehouseResource, api_resources
+    from sources.settings import load_settings
 
     data.mkdir(parents=True, exist_ok=True)
     # a month-partitioned asset (the dispatch) runs as the partition of the month, as the schedule
@@ -113,6 +114,7 @@ def materialize(assets, data: Path, month: str = "2026-11"):
             "settings": AftercareSettings(),
             "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
             "run_month": RunMonth() if partitioned else RunMonth(month=month),
+            **api_resources(load_settings()),  # the simulator's address and secrets, as set above
         },
         raise_on_error=False,
     )

@@ -94,10 +94,7 @@ candidates as (
         {{ report_month() }} as window_start,
         {{ report_month() }} as window_end,
         {{ month_end(report_month()) }} as valid_until,
-        dealer_code,
-        false as is_sticker_only,
-        false as is_usage_assumed,
-        cast(null as {{ dbt.type_string() }}) as campaign_code
+        {{ reminder_candidate_columns() }}
 
     from born_this_month
     where vehicle_rank = 1

@@ -108,10 +108,10 @@ candidates as (
         {{ month_start('coalesce(targeted.start_date, ' ~ report_month() ~ ')') }} as window_start,
         {{ month_start('targeted.end_date') }} as window_end,
         targeted.end_date as valid_until,
-        targeted.servicing_dealer_code as dealer_code,
-        false as is_sticker_only,
-        false as is_usage_assumed,
-        targeted.campaign_code
+        {{ reminder_candidate_columns(
+            dealer_code='targeted.servicing_dealer_code',
+            campaign_code='targeted.campaign_code',
+        ) }}
 
     from targeted
     left join joined

@@ -40,10 +40,10 @@ candidates as (
         window_start,
         due_month as window_end,
         {{ month_end('due_month') }} as valid_until,
-        dealer_code,
-        is_sticker_only,
-        is_usage_assumed,
-        cast(null as {{ dbt.type_string() }}) as campaign_code
+        {{ reminder_candidate_columns(
+            is_sticker_only='is_sticker_only',
+            is_usage_assumed='is_usage_assumed',
+        ) }}
 
     from windows
     where {{ report_month() }} between window_start and due_month

@@ -87,39 +87,24 @@ advisors as (
 
 staff_metrics as (
 
-    select
-        period_grain,
-        period_start,
-        staff_type,
-        staff_key,
-        dealer_code,
-        'repair_orders' as metric,
-        repair_orders as metric_value
-    from advisors
+    {%- for metric, value in [
+        ('repair_orders', 'repair_orders'),
+        ('revenue', 'revenue'),
+        ('revenue_per_order', kpi_rate('revenue', 'repair_orders')),
+    ] %}
 
-    union all
+        {% if not loop.first %}union all{% endif %}
 
-    select
-        period_grain,
-        period_start,
-        staff_type,
-        staff_key,
-        dealer_code,
-        'revenue' as metric,
-        revenue as metric_value
-    from advisors
-
-    union all
-
-    select
-        period_grain,
-        period_start,
-        staff_type,
-        staff_key,
-        dealer_code,
-        'revenue_per_order' as metric,
-        {{ kpi_rate('revenue', 'repair_orders') }} as metric_value
-    from advisors
+        select
+            period_grain,
+            period_start,
+            staff_type,
+            staff_key,
+            dealer_code,
+            '{{ metric }}' as metric,
+            {{ value }} as metric_value
+        from advisors
+    {%- endfor %}
 
     {%- for metric in ['new_contacts', 'chats', 'reply_rate', 'customers_contacted'] %}
 
