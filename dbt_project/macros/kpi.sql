@@ -182,86 +182,127 @@ kpi_base as (
 
 ),
 
+-- each base row once per grain, dated at the start of its period: one scan for every grain
+kpi_base_periods as (
+
+    select
+        kpi_grains.period_grain,
+        case kpi_grains.period_grain
+            {%- for grain in grains %}
+            when '{{ grain }}' then {{ period_start_of(grain, 'kpi_base.kpi_base_date') }}
+            {%- endfor %}
+        end as period_start,
+        kpi_base.*
+    from kpi_base
+    cross join ({{ kpi_grain_values(grains) }}) as kpi_grains
+    {%- if day_stocks %}
+    -- a day has no stock: the month-end state rows count in months, quarters and years only
+    where not (kpi_grains.period_grain = 'day' and kpi_base.is_stock_row)
+    {%- endif %}
+
+),
+
+-- every grain, level and breakdown in one aggregate: `grouping sets` reads the base once, where a
+-- `union all` of one branch per combination had Spark recompute the whole chain per branch
+-- (docs/spark.md "Speed"). A level is told by which of its columns are grouped (grouping()), never
+-- by nulls: an unknown dealer's name is null on the dealer level too.
 kpi_summed as (
 
-    {%- for grain in grains %}
-        {%- set period_start = 'cast(kpi_base_date as date)' if grain == 'day' else 'cast(' ~ dbt.date_trunc(grain, 'kpi_base_date') ~ ' as date)' %}
-        {%- set period_last_month = 'least(' ~ month_start(dbt.last_day(period_start, grain)) ~ ', ' ~ kpi_last_month() ~ ')' %}
-        {%- for level in levels %}
-            {%- for breakdown in breakdowns %}
     select
-        '{{ grain }}' as period_grain,
-        {{ period_start }} as period_start,
-        '{{ level }}' as level,
-                {%- for column in attribute_columns %}
-        {{ level_columns[level][column] }} as {{ column }},
-                {%- endfor %}
-                {%- for dim in dims %}
-        {{ dim if dim == breakdown else "'all'" }} as {{ dim }},
-                {%- endfor %}
-                {%- for column in sums %}
-        cast(coalesce(sum({{ column }}), 0) as bigint) as {{ column }},
-                {%- endfor %}
-                {%- for column in decimal_sums %}
-        round(cast(coalesce(sum({{ column }}), 0) as double), 6) as {{ column }},
-                {%- endfor %}
-                {%- for column in stocks %}
-                    {%- if grain == 'day' %}
-        cast(null as bigint) as {{ column }},
-                    {%- else %}
-        cast(coalesce(sum(case when kpi_row_month = {{ period_last_month }} then {{ column }} end), 0) as bigint)
-            as {{ column }},
-                    {%- endif %}
-                {%- endfor %}
-        1 as kpi_row_count
-    from kpi_base
-                {%- if grain == 'day' and day_stocks %}
-    where not is_stock_row
-                {%- endif %}
-    group by
-        {{ period_start }}
-                {%- for column in group_columns[level] %}, {{ column }}{% endfor %}
-                {%- if breakdown is not none %}, {{ breakdown }}{% endif %}
-                {% if not loop.last %}union all{% endif %}
+        period_grain,
+        period_start,
+        {{ kpi_level_of_grouping(consultant_level) }} as level,
+        {%- for column in attribute_columns %}
+            {%- if column == 'level_key' %}
+        case {{ kpi_level_of_grouping(consultant_level) }}
+            {%- for level in levels %}
+            when '{{ level }}' then {{ level_columns[level]['level_key'] }}
             {%- endfor %}
-            {% if not loop.last %}union all{% endif %}
+        end as level_key,
+            {%- else %}
+        {{ column }},
+            {%- endif %}
         {%- endfor %}
-        {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+        {%- for dim in dims %}
+        case when grouping({{ dim }}) = 1 then 'all' else {{ dim }} end as {{ dim }},
+        {%- endfor %}
+        {%- for column in sums %}
+        cast(coalesce(sum({{ column }}), 0) as bigint) as {{ column }},
+        {%- endfor %}
+        {%- for column in decimal_sums %}
+        round(cast(coalesce(sum({{ column }}), 0) as double), 6) as {{ column }},
+        {%- endfor %}
+        {%- for column in stocks %}
+        -- a period takes its last month's stock (the last month it has so far); a day has none
+        case
+            when period_grain = 'day' then cast(null as bigint)
+            else cast(coalesce(sum(case
+                when kpi_row_month = {{ kpi_period_last_month('period_grain', 'period_start', grains) }}
+                    then {{ column }}
+            end), 0) as bigint)
+        end as {{ column }},
+        {%- endfor %}
+        1 as kpi_row_count
+    from kpi_base_periods
+    group by grouping sets (
+        {%- for level in levels %}
+            {%- set outer = loop %}
+            {%- for breakdown in breakdowns %}
+        (period_grain, period_start
+                {%- for column in group_columns[level] %}, {{ column }}{% endfor %}
+                {%- if breakdown is not none %}, {{ breakdown }}{% endif %}){% if not (outer.last and loop.last) %},{% endif %}
+            {%- endfor %}
+        {%- endfor %}
+    )
 
 ),
 
 {%- if aggregates %}
 
--- aggregates that do not add up (percentiles) need the events themselves
+-- aggregates that do not add up (percentiles) need the events themselves, each once per grain
+kpi_rows_periods as (
+
+    select
+        kpi_grains.period_grain,
+        case kpi_grains.period_grain
+            {%- for grain in grains %}
+            when '{{ grain }}' then {{ period_start_of(grain, date_column) }}
+            {%- endfor %}
+        end as period_start,
+        kpi_rows_in_range.*
+    from kpi_rows_in_range
+    cross join ({{ kpi_grain_values(grains) }}) as kpi_grains
+
+),
+
 kpi_aggregated as (
 
-    {%- for grain in grains %}
-        {%- set period_start = 'cast(' ~ date_column ~ ' as date)' if grain == 'day' else 'cast(' ~ dbt.date_trunc(grain, date_column) ~ ' as date)' %}
-        {%- for level in levels %}
-            {%- for breakdown in breakdowns %}
     select
-        '{{ grain }}' as period_grain,
-        {{ period_start }} as period_start,
-        '{{ level }}' as level,
-        {{ level_columns[level]['level_key'] }} as level_key,
-                {%- for dim in dims %}
-        {{ dim if dim == breakdown else "'all'" }} as {{ dim }},
-                {%- endfor %}
-                {%- for name, expression in aggregates.items() %}
-        {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
-                {%- endfor %}
-    from kpi_rows_in_range
-    group by
-        {{ period_start }}
-                {%- for column in group_columns[level] %}, {{ column }}{% endfor %}
-                {%- if breakdown is not none %}, {{ breakdown }}{% endif %}
-                {% if not loop.last %}union all{% endif %}
+        period_grain,
+        period_start,
+        {{ kpi_level_of_grouping(consultant_level) }} as level,
+        case {{ kpi_level_of_grouping(consultant_level) }}
+            {%- for level in levels %}
+            when '{{ level }}' then {{ level_columns[level]['level_key'] }}
             {%- endfor %}
-            {% if not loop.last %}union all{% endif %}
+        end as level_key,
+        {%- for dim in dims %}
+        case when grouping({{ dim }}) = 1 then 'all' else {{ dim }} end as {{ dim }},
         {%- endfor %}
-        {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+        {%- for name, expression in aggregates.items() %}
+        {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from kpi_rows_periods
+    group by grouping sets (
+        {%- for level in levels %}
+            {%- set outer = loop %}
+            {%- for breakdown in breakdowns %}
+        (period_grain, period_start
+                {%- for column in group_columns[level] %}, {{ column }}{% endfor %}
+                {%- if breakdown is not none %}, {{ breakdown }}{% endif %}){% if not (outer.last and loop.last) %},{% endif %}
+            {%- endfor %}
+        {%- endfor %}
+    )
 
 ),
 {%- endif %}
@@ -401,6 +442,48 @@ kpi_rows as (
     from kpi_rolled_up
 
 )
+{%- endmacro %}
+
+
+{#- The first day of the period of `grain` holding `date` (a DATE, or a day's date for 'day'). -#}
+{% macro period_start_of(grain, date) -%}
+    {%- if grain == 'day' -%}
+        cast({{ date }} as date)
+    {%- else -%}
+        cast({{ dbt.date_trunc(grain, date) }} as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The month whose end state a period of the grain in `grain_column` starting `period_start`
+    reports: its last month, or the newest KPI month while the period is still running. -#}
+{% macro kpi_period_last_month(grain_column, period_start, grains) -%}
+    case {{ grain_column }}
+        {%- for grain in grains if grain != 'day' %}
+        when '{{ grain }}' then least({{ month_start(dbt.last_day(period_start, grain)) }}, {{ kpi_last_month() }})
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+
+{#- The grains as a one-column relation (period_grain), to date each row once per grain. -#}
+{% macro kpi_grain_values(grains) -%}
+    {%- for grain in grains %}select '{{ grain }}' as period_grain{% if not loop.last %} union all {% endif %}{% endfor -%}
+{%- endmacro %}
+
+
+{#- The level of a `grouping sets` row of kpi_rollup: the finest level whose columns are grouped. -#}
+{% macro kpi_level_of_grouping(consultant_level) -%}
+    case
+            when grouping(region) = 1 then 'nation'
+            when grouping(dealer_code) = 1 then 'region'
+            {%- if consultant_level %}
+            when grouping(consultant_userid) = 1 then 'dealer'
+            else 'consultant'
+            {%- else %}
+            else 'dealer'
+            {%- endif %}
+        end
 {%- endmacro %}
 
 
