@@ -182,49 +182,25 @@ kpi_base as (
 
 ),
 
--- each base row once per grain, dated at the start of its period: one scan for every grain
-kpi_base_periods as (
+-- each base row once per grain, level and breakdown it counts in, with the keys of that row of
+-- the roll-up: one plain `group by` then sums every period, level member and breakdown. It reads the
+-- base once, where a `union all` of one branch per grain, level and breakdown had Spark recompute
+-- the whole CTE chain per branch (docs/spark.md "Speed")
+kpi_base_expanded as (
 
-    select
-        kpi_grains.period_grain,
-        case kpi_grains.period_grain
-            {%- for grain in grains %}
-            when '{{ grain }}' then {{ period_start_of(grain, 'kpi_base.kpi_base_date') }}
-            {%- endfor %}
-        end as period_start,
-        kpi_base.*
-    from kpi_base
-    cross join ({{ kpi_grain_values(grains) }}) as kpi_grains
-    {%- if day_stocks %}
-    -- a day has no stock: the month-end state rows count in months, quarters and years only
-    where not (kpi_grains.period_grain = 'day' and kpi_base.is_stock_row)
-    {%- endif %}
+    {{ kpi_expand('kpi_base', 'kpi_base_date', grains, levels, level_columns, attribute_columns, dims,
+        where="not (kpi_grains.rollup_grain = 'day' and is_stock_row)" if day_stocks else none) }}
 
 ),
 
--- every grain, level and breakdown in one aggregate: `grouping sets` reads the base once, where a
--- `union all` of one branch per combination had Spark recompute the whole chain per branch
--- (docs/spark.md "Speed"). A level is told by which of its columns are grouped (grouping()), never
--- by nulls: an unknown dealer's name is null on the dealer level too.
 kpi_summed as (
 
     select
-        period_grain,
-        period_start,
-        {{ kpi_level_of_grouping(consultant_level) }} as level,
-        {%- for column in attribute_columns %}
-            {%- if column == 'level_key' %}
-        case {{ kpi_level_of_grouping(consultant_level) }}
-            {%- for level in levels %}
-            when '{{ level }}' then {{ level_columns[level]['level_key'] }}
-            {%- endfor %}
-        end as level_key,
-            {%- else %}
-        {{ column }},
-            {%- endif %}
-        {%- endfor %}
-        {%- for dim in dims %}
-        case when grouping({{ dim }}) = 1 then 'all' else {{ dim }} end as {{ dim }},
+        rollup_grain as period_grain,
+        rollup_period_start as period_start,
+        rollup_level as level,
+        {%- for column in attribute_columns + dims %}
+        rollup_{{ column }} as {{ column }},
         {%- endfor %}
         {%- for column in sums %}
         cast(coalesce(sum({{ column }}), 0) as bigint) as {{ column }},
@@ -233,76 +209,47 @@ kpi_summed as (
         round(cast(coalesce(sum({{ column }}), 0) as double), 6) as {{ column }},
         {%- endfor %}
         {%- for column in stocks %}
-        -- a period takes its last month's stock (the last month it has so far); a day has none
+        -- a period takes the stock of its last month (of the newest KPI month while it runs)
         case
-            when period_grain = 'day' then cast(null as bigint)
+            when rollup_grain = 'day' then cast(null as bigint)
             else cast(coalesce(sum(case
-                when kpi_row_month = {{ kpi_period_last_month('period_grain', 'period_start', grains) }}
+                when kpi_row_month = {{ kpi_period_last_month('rollup_grain', 'rollup_period_start', grains) }}
                     then {{ column }}
             end), 0) as bigint)
         end as {{ column }},
         {%- endfor %}
         1 as kpi_row_count
-    from kpi_base_periods
-    group by grouping sets (
-        {%- for level in levels %}
-            {%- set outer = loop %}
-            {%- for breakdown in breakdowns %}
-        (period_grain, period_start
-                {%- for column in group_columns[level] %}, {{ column }}{% endfor %}
-                {%- if breakdown is not none %}, {{ breakdown }}{% endif %}){% if not (outer.last and loop.last) %},{% endif %}
-            {%- endfor %}
-        {%- endfor %}
-    )
+    from kpi_base_expanded
+    group by
+        {{ kpi_expanded_keys(attribute_columns, dims) }}
 
 ),
 
 {%- if aggregates %}
 
--- aggregates that do not add up (percentiles) need the events themselves, each once per grain
-kpi_rows_periods as (
+-- aggregates that do not add up (percentiles) need the events themselves
+kpi_rows_expanded as (
 
-    select
-        kpi_grains.period_grain,
-        case kpi_grains.period_grain
-            {%- for grain in grains %}
-            when '{{ grain }}' then {{ period_start_of(grain, date_column) }}
-            {%- endfor %}
-        end as period_start,
-        kpi_rows_in_range.*
-    from kpi_rows_in_range
-    cross join ({{ kpi_grain_values(grains) }}) as kpi_grains
+    {{ kpi_expand('kpi_rows_in_range', date_column, grains, levels, level_columns, attribute_columns, dims) }}
 
 ),
 
 kpi_aggregated as (
 
     select
-        period_grain,
-        period_start,
-        {{ kpi_level_of_grouping(consultant_level) }} as level,
-        case {{ kpi_level_of_grouping(consultant_level) }}
-            {%- for level in levels %}
-            when '{{ level }}' then {{ level_columns[level]['level_key'] }}
-            {%- endfor %}
-        end as level_key,
+        rollup_grain as period_grain,
+        rollup_period_start as period_start,
+        rollup_level as level,
+        rollup_level_key as level_key,
         {%- for dim in dims %}
-        case when grouping({{ dim }}) = 1 then 'all' else {{ dim }} end as {{ dim }},
+        rollup_{{ dim }} as {{ dim }},
         {%- endfor %}
         {%- for name, expression in aggregates.items() %}
         {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from kpi_rows_periods
-    group by grouping sets (
-        {%- for level in levels %}
-            {%- set outer = loop %}
-            {%- for breakdown in breakdowns %}
-        (period_grain, period_start
-                {%- for column in group_columns[level] %}, {{ column }}{% endfor %}
-                {%- if breakdown is not none %}, {{ breakdown }}{% endif %}){% if not (outer.last and loop.last) %},{% endif %}
-            {%- endfor %}
-        {%- endfor %}
-    )
+    from kpi_rows_expanded
+    group by
+        {{ kpi_expanded_keys(attribute_columns, dims) }}
 
 ),
 {%- endif %}
@@ -466,24 +413,63 @@ kpi_rows as (
 {%- endmacro %}
 
 
-{#- The grains as a one-column relation (period_grain), to date each row once per grain. -#}
-{% macro kpi_grain_values(grains) -%}
-    {%- for grain in grains %}select '{{ grain }}' as period_grain{% if not loop.last %} union all {% endif %}{% endfor -%}
+{#- The rows of `relation` (a CTE of kpi_rollup), each once per grain, level and breakdown, with
+    the roll-up's keys beside its own columns: rollup_grain, rollup_period_start (the start of the
+    period of that grain holding `date_expression`), rollup_level, rollup_<attribute> (the level's
+    value: 'nation' / a region / a dealer, null above the level) and rollup_<dim> (the value on its
+    own breakdown, 'all' on the others). rollup_breakdown keeps a breakdown's rows apart from the
+    total's should a dim hold the value 'all'. The keys' `rollup_` names leave the relation's own
+    columns (read unqualified by the level and dim expressions, the sums and the aggregates) as
+    they are. -#}
+{% macro kpi_expand(relation, date_expression, grains, levels, level_columns, attribute_columns, dims, where=none) -%}
+    select
+        kpi_grains.rollup_grain,
+        case kpi_grains.rollup_grain
+            {%- for grain in grains %}
+            when '{{ grain }}' then {{ period_start_of(grain, date_expression) }}
+            {%- endfor %}
+        end as rollup_period_start,
+        kpi_levels.rollup_level,
+        {%- for column in attribute_columns %}
+        case kpi_levels.rollup_level
+            {%- for level in levels %}
+            when '{{ level }}' then {{ level_columns[level][column] }}
+            {%- endfor %}
+        end as rollup_{{ column }},
+        {%- endfor %}
+        kpi_breakdowns.rollup_breakdown,
+        {%- for dim in dims %}
+        case when kpi_breakdowns.rollup_breakdown = '{{ dim }}' then {{ dim }} else 'all' end as rollup_{{ dim }},
+        {%- endfor %}
+        {{ relation }}.*
+    from {{ relation }}
+    cross join ({{ kpi_values('rollup_grain', grains) }}) as kpi_grains
+    cross join ({{ kpi_values('rollup_level', levels) }}) as kpi_levels
+    cross join ({{ kpi_values('rollup_breakdown', ['total'] + dims) }}) as kpi_breakdowns
+    {%- if where is not none %}
+    where {{ where }}
+    {%- endif %}
 {%- endmacro %}
 
 
-{#- The level of a `grouping sets` row of kpi_rollup: the finest level whose columns are grouped. -#}
-{% macro kpi_level_of_grouping(consultant_level) -%}
-    case
-            when grouping(region) = 1 then 'nation'
-            when grouping(dealer_code) = 1 then 'region'
-            {%- if consultant_level %}
-            when grouping(consultant_userid) = 1 then 'dealer'
-            else 'consultant'
-            {%- else %}
-            else 'dealer'
-            {%- endif %}
-        end
+{#- The group-by keys of a kpi_expand relation. -#}
+{% macro kpi_expanded_keys(attribute_columns, dims) -%}
+    rollup_grain,
+        rollup_period_start,
+        rollup_level,
+        {%- for column in attribute_columns %}
+        rollup_{{ column }},
+        {%- endfor %}
+        {%- for dim in dims %}
+        rollup_{{ dim }},
+        {%- endfor %}
+        rollup_breakdown
+{%- endmacro %}
+
+
+{#- Literal values as a one-column relation named `column`. -#}
+{% macro kpi_values(column, values) -%}
+    {%- for value in values %}select '{{ value }}' as {{ column }}{% if not loop.last %} union all {% endif %}{% endfor -%}
 {%- endmacro %}
 
 
