@@ -443,9 +443,9 @@ kpi_rows as (
         {%- endfor %}
         {{ relation }}.*
     from {{ relation }}
-    cross join ({{ kpi_values('rollup_grain', grains) }}) as kpi_grains
-    cross join ({{ kpi_values('rollup_level', levels) }}) as kpi_levels
-    cross join ({{ kpi_values('rollup_breakdown', ['total'] + dims) }}) as kpi_breakdowns
+    cross join {{ kpi_values('rollup_grain', grains, 'kpi_grains') }}
+    cross join {{ kpi_values('rollup_level', levels, 'kpi_levels') }}
+    cross join {{ kpi_values('rollup_breakdown', ['total'] + dims, 'kpi_breakdowns') }}
     {%- if where is not none %}
     where {{ where }}
     {%- endif %}
@@ -467,9 +467,11 @@ kpi_rows as (
 {%- endmacro %}
 
 
-{#- Literal values as a one-column relation named `column`. -#}
-{% macro kpi_values(column, values) -%}
-    {%- for value in values %}select '{{ value }}' as {{ column }}{% if not loop.last %} union all {% endif %}{% endfor -%}
+{#- Literal values as a one-column relation named `column`, an alias included. An inline table,
+    not a union of selects: Spark 4 fails to ship a union of literal rows cross joined to a
+    task (UnionExec.children: ClassCastException on deserialisation). -#}
+{% macro kpi_values(column, values, alias) -%}
+    (values {% for value in values %}('{{ value }}'){% if not loop.last %}, {% endif %}{% endfor %}) as {{ alias }} ({{ column }})
 {%- endmacro %}
 
 

@@ -105,7 +105,17 @@
     string_agg({{ 'distinct ' if distinct }}{{ expression }}, {{ separator }} order by {{ order_by }})
 {%- endmacro %}
 {% macro default__string_agg_ordered(expression, separator, order_by, distinct) -%}
+    {%- if distinct and order_by == expression -%}
+    {#- the distinct values in their order, as a set sorted: Spark 4's optimizer fails on a distinct
+        listagg beside another distinct aggregate (RewriteDistinctAggregates: ClassCastException);
+        no value at all is null, as string_agg gives -#}
+    case
+        when count({{ expression }}) > 0
+            then array_join(array_sort(collect_set({{ expression }})), {{ separator }})
+    end
+    {%- else -%}
     string_agg({{ 'distinct ' if distinct }}{{ expression }}, {{ separator }}) within group (order by {{ order_by }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- a finite double: not null, not NaN, not infinite -#}

@@ -120,7 +120,7 @@ joined as (
         profiles.mobile_masked,
         profiles.mobile_hmac,
         profiles.id_number_hmac,
-        month(profiles.birth_date) as birth_month,
+        cast(month(profiles.birth_date) as bigint) as birth_month,
         profiles.gender,
         {{ age_band('profiles.birth_date') }} as age_band,
         profiles.province_code,
