@@ -167,6 +167,33 @@ class DashboardConfig(_Section):
     lockout_minutes: int = Field(15, ge=1)
 
 
+class EngineConfig(_Section):
+    """Where dbt builds the models (docs/spark.md). ``duckdb``: in ``paths.warehouse``, on this
+    machine. ``spark``: through dbt-spark; the landing, WeChat, identity and decisions tables are
+    handed to Spark as Parquet tables and the marts come back into the warehouse, so publishing,
+    the dashboard and the dealer files do not change."""
+
+    kind: Literal["duckdb", "spark"] = "duckdb"
+    # dbt-spark's connection: `session` is a pyspark session in the dbt process (local runs and
+    # tests); `thrift` a Spark Thrift Server of a cluster (host/port below)
+    spark_method: Literal["session", "thrift"] = "session"
+    spark_master: str = "local[2]"  # session only: the Spark master URL
+    spark_host: str = "localhost"  # thrift only
+    spark_port: int = Field(default=10000, ge=1, le=65535)  # thrift only
+    # session only: Spark's own files (its warehouse, metastore, the Parquet hand-over); default
+    # <folder of paths.warehouse>/spark
+    spark_dir: Path | None = None
+    spark_driver_memory: str = "2g"
+    # a local run's data fits a few partitions; Spark's default of 200 makes every join and
+    # aggregate of a small OEM schedule 200 tasks (docs/spark.md)
+    spark_shuffle_partitions: int = Field(default=2, ge=1)
+
+    def spark_path(self, paths: PathsConfig) -> Path:
+        """Spark's folder: ``spark_dir`` when given, else ``spark/`` beside the warehouse file."""
+        assert paths.warehouse is not None
+        return self.spark_dir if self.spark_dir is not None else paths.warehouse.parent / "spark"
+
+
 class Settings(_Section):
     # unset on purpose: a machine must say whether it is production (no invented keys) or local
     env: Literal["local", "production"] | None = None
@@ -178,6 +205,7 @@ class Settings(_Section):
     reminders: RemindersConfig = Field(default_factory=RemindersConfig)
     kpi: KpiConfig = Field(default_factory=KpiConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
 
     def pii_key(self) -> bytes:
         """The HMAC/encryption key for mobiles and ID numbers, at least ``MIN_PII_KEY_CHARS`` long.
@@ -341,4 +369,6 @@ def load_settings(
         source = f" in {path}" if path else ""
         raise ConfigError(f"invalid configuration{source}: {problems}")
     settings.paths = settings.paths.resolved(base)
+    if settings.engine.spark_dir is not None:
+        settings.engine.spark_dir = (base / settings.engine.spark_dir).resolve()
     return settings

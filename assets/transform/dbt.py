@@ -9,6 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from assets.partitions import monthly_partitions, one_month_per_run
 from assets.resources import AftercareSettings, RunMonth
+from assets.transform import spark
 from assets.transform.project import dbt_project
 from sources.settings import Settings
 
@@ -31,15 +32,28 @@ def dbt_build_args(run_month: RunMonth, settings: Settings) -> list[str]:
     and setting ``os.environ`` would leak one run's warehouse into the next run of the process.
 
     dbt unit tests run in CI (the tests' ``dbt build``), not in the monthly runs: they pin their own
-    as_of_date, which contradicts the run's report_month for every month but the one they pin."""
-    cli_vars = {**dbt_vars(run_month, settings), "warehouse_path": str(settings.paths.warehouse)}
-    return ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(cli_vars)]
+    as_of_date, which contradicts the run's report_month for every month but the one they pin.
+
+    With ``engine.kind = "spark"`` the Spark settings travel the same way (``spark.spark_vars``) and
+    the target is the connection method's (``spark.SPARK_TARGETS``); on DuckDB neither is added."""
+    cli_vars = {
+        **dbt_vars(run_month, settings),
+        "warehouse_path": str(settings.paths.warehouse),
+        **spark.spark_vars(settings),
+    }
+    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(cli_vars)]
+    target = spark.dbt_target(settings)
+    return args if target is None else [*args, "--target", target]
 
 
 def _build(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: AftercareSettings, run_month: RunMonth
 ):
-    yield from dbt.cli(dbt_build_args(run_month, settings.settings), context=context).stream()
+    args = dbt_build_args(run_month, settings.settings)
+    if settings.settings.engine.kind == "spark":  # docs/spark.md
+        yield from spark.build_on_spark(context, dbt, settings.settings, args, dbt_project.manifest_path)
+        return
+    yield from dbt.cli(args, context=context).stream()
 
 
 # Two sets of dbt assets over one manifest. The models tagged `monthly` (the reminder list and

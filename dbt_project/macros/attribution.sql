@@ -20,10 +20,10 @@
             {{ alias }}_by_mobile.identifier_type = 'mobile'
             and {{ alias }}.mobile_status = 'valid'
             and {{ alias }}.mobile_hmac = {{ alias }}_by_mobile.identifier_key
-    asof left join {{ ref('int_vehicle_sales_ranked') }} as {{ alias }}_by_vin
-        on
-            {{ alias }}.vin = {{ alias }}_by_vin.vin
-            and cast({{ alias }}.{{ event_time }} as date) >= {{ alias }}_by_vin.owned_from
+    {{ ownership_join(
+        ref('int_vehicle_sales_ranked'), alias ~ '_by_vin', alias ~ '.vin',
+        'cast(' ~ alias ~ '.' ~ event_time ~ ' as date)'
+    ) }}
 {%- endmacro %}
 
 {% macro attributed_oneid_no_openid(alias) -%}

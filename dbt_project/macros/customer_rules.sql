@@ -23,11 +23,11 @@
 {% macro age_band(birth_date) -%}
     case
         when {{ birth_date }} is null then null
-        when date_sub('year', {{ birth_date }}, {{ as_of_date() }}) < 25 then 'under_25'
-        when date_sub('year', {{ birth_date }}, {{ as_of_date() }}) < 35 then '25_34'
-        when date_sub('year', {{ birth_date }}, {{ as_of_date() }}) < 45 then '35_44'
-        when date_sub('year', {{ birth_date }}, {{ as_of_date() }}) < 55 then '45_54'
-        when date_sub('year', {{ birth_date }}, {{ as_of_date() }}) < 65 then '55_64'
+        when {{ years_elapsed(birth_date, as_of_date()) }} < 25 then 'under_25'
+        when {{ years_elapsed(birth_date, as_of_date()) }} < 35 then '25_34'
+        when {{ years_elapsed(birth_date, as_of_date()) }} < 45 then '35_44'
+        when {{ years_elapsed(birth_date, as_of_date()) }} < 55 then '45_54'
+        when {{ years_elapsed(birth_date, as_of_date()) }} < 65 then '55_64'
         else '65_plus'
     end
 {%- endmacro %}

@@ -182,86 +182,74 @@ kpi_base as (
 
 ),
 
+-- each base row once per grain, level and breakdown it counts in, with the keys of that row of
+-- the roll-up: one plain `group by` then sums every period, level member and breakdown. It reads the
+-- base once, where a `union all` of one branch per grain, level and breakdown had Spark recompute
+-- the whole CTE chain per branch (docs/spark.md "Speed")
+kpi_base_expanded as (
+
+    {{ kpi_expand('kpi_base', 'kpi_base_date', grains, levels, level_columns, attribute_columns, dims,
+        where="not (kpi_grains.rollup_grain = 'day' and is_stock_row)" if day_stocks else none) }}
+
+),
+
 kpi_summed as (
 
-    {%- for grain in grains %}
-        {%- set period_start = 'cast(kpi_base_date as date)' if grain == 'day' else 'cast(' ~ dbt.date_trunc(grain, 'kpi_base_date') ~ ' as date)' %}
-        {%- set period_last_month = 'least(' ~ month_start(dbt.last_day(period_start, grain)) ~ ', ' ~ kpi_last_month() ~ ')' %}
-        {%- for level in levels %}
-            {%- for breakdown in breakdowns %}
     select
-        '{{ grain }}' as period_grain,
-        {{ period_start }} as period_start,
-        '{{ level }}' as level,
-                {%- for column in attribute_columns %}
-        {{ level_columns[level][column] }} as {{ column }},
-                {%- endfor %}
-                {%- for dim in dims %}
-        {{ dim if dim == breakdown else "'all'" }} as {{ dim }},
-                {%- endfor %}
-                {%- for column in sums %}
-        cast(coalesce(sum({{ column }}), 0) as bigint) as {{ column }},
-                {%- endfor %}
-                {%- for column in decimal_sums %}
-        round(cast(coalesce(sum({{ column }}), 0) as double), 6) as {{ column }},
-                {%- endfor %}
-                {%- for column in stocks %}
-                    {%- if grain == 'day' %}
-        cast(null as bigint) as {{ column }},
-                    {%- else %}
-        cast(coalesce(sum(case when kpi_row_month = {{ period_last_month }} then {{ column }} end), 0) as bigint)
-            as {{ column }},
-                    {%- endif %}
-                {%- endfor %}
-        1 as kpi_row_count
-    from kpi_base
-                {%- if grain == 'day' and day_stocks %}
-    where not is_stock_row
-                {%- endif %}
-    group by
-        {{ period_start }}
-                {%- for column in group_columns[level] %}, {{ column }}{% endfor %}
-                {%- if breakdown is not none %}, {{ breakdown }}{% endif %}
-                {% if not loop.last %}union all{% endif %}
-            {%- endfor %}
-            {% if not loop.last %}union all{% endif %}
+        rollup_grain as period_grain,
+        rollup_period_start as period_start,
+        rollup_level as level,
+        {%- for column in attribute_columns + dims %}
+        rollup_{{ column }} as {{ column }},
         {%- endfor %}
-        {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+        {%- for column in sums %}
+        cast(coalesce(sum({{ column }}), 0) as bigint) as {{ column }},
+        {%- endfor %}
+        {%- for column in decimal_sums %}
+        round(cast(coalesce(sum({{ column }}), 0) as double), 6) as {{ column }},
+        {%- endfor %}
+        {%- for column in stocks %}
+        -- a period takes the stock of its last month (of the newest KPI month while it runs)
+        case
+            when rollup_grain = 'day' then cast(null as bigint)
+            else cast(coalesce(sum(case
+                when kpi_row_month = {{ kpi_period_last_month('rollup_grain', 'rollup_period_start', grains) }}
+                    then {{ column }}
+            end), 0) as bigint)
+        end as {{ column }},
+        {%- endfor %}
+        1 as kpi_row_count
+    from kpi_base_expanded
+    group by
+        {{ kpi_expanded_keys(attribute_columns, dims) }}
 
 ),
 
 {%- if aggregates %}
 
 -- aggregates that do not add up (percentiles) need the events themselves
+kpi_rows_expanded as (
+
+    {{ kpi_expand('kpi_rows_in_range', date_column, grains, levels, level_columns, attribute_columns, dims) }}
+
+),
+
 kpi_aggregated as (
 
-    {%- for grain in grains %}
-        {%- set period_start = 'cast(' ~ date_column ~ ' as date)' if grain == 'day' else 'cast(' ~ dbt.date_trunc(grain, date_column) ~ ' as date)' %}
-        {%- for level in levels %}
-            {%- for breakdown in breakdowns %}
     select
-        '{{ grain }}' as period_grain,
-        {{ period_start }} as period_start,
-        '{{ level }}' as level,
-        {{ level_columns[level]['level_key'] }} as level_key,
-                {%- for dim in dims %}
-        {{ dim if dim == breakdown else "'all'" }} as {{ dim }},
-                {%- endfor %}
-                {%- for name, expression in aggregates.items() %}
-        {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
-                {%- endfor %}
-    from kpi_rows_in_range
-    group by
-        {{ period_start }}
-                {%- for column in group_columns[level] %}, {{ column }}{% endfor %}
-                {%- if breakdown is not none %}, {{ breakdown }}{% endif %}
-                {% if not loop.last %}union all{% endif %}
-            {%- endfor %}
-            {% if not loop.last %}union all{% endif %}
+        rollup_grain as period_grain,
+        rollup_period_start as period_start,
+        rollup_level as level,
+        rollup_level_key as level_key,
+        {%- for dim in dims %}
+        rollup_{{ dim }} as {{ dim }},
         {%- endfor %}
-        {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+        {%- for name, expression in aggregates.items() %}
+        {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from kpi_rows_expanded
+    group by
+        {{ kpi_expanded_keys(attribute_columns, dims) }}
 
 ),
 {%- endif %}
@@ -401,6 +389,89 @@ kpi_rows as (
     from kpi_rolled_up
 
 )
+{%- endmacro %}
+
+
+{#- The first day of the period of `grain` holding `date` (a DATE, or a day's date for 'day'). -#}
+{% macro period_start_of(grain, date) -%}
+    {%- if grain == 'day' -%}
+        cast({{ date }} as date)
+    {%- else -%}
+        cast({{ dbt.date_trunc(grain, date) }} as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The month whose end state a period of the grain in `grain_column` starting `period_start`
+    reports: its last month, or the newest KPI month while the period is still running. -#}
+{% macro kpi_period_last_month(grain_column, period_start, grains) -%}
+    case {{ grain_column }}
+        {%- for grain in grains if grain != 'day' %}
+        when '{{ grain }}' then least({{ month_start(dbt.last_day(period_start, grain)) }}, {{ kpi_last_month() }})
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+
+{#- The rows of `relation` (a CTE of kpi_rollup), each once per grain, level and breakdown, with
+    the roll-up's keys beside its own columns: rollup_grain, rollup_period_start (the start of the
+    period of that grain holding `date_expression`), rollup_level, rollup_<attribute> (the level's
+    value: 'nation' / a region / a dealer, null above the level) and rollup_<dim> (the value on its
+    own breakdown, 'all' on the others). rollup_breakdown keeps a breakdown's rows apart from the
+    total's should a dim hold the value 'all'. The keys' `rollup_` names leave the relation's own
+    columns (read unqualified by the level and dim expressions, the sums and the aggregates) as
+    they are. -#}
+{% macro kpi_expand(relation, date_expression, grains, levels, level_columns, attribute_columns, dims, where=none) -%}
+    select
+        kpi_grains.rollup_grain,
+        case kpi_grains.rollup_grain
+            {%- for grain in grains %}
+            when '{{ grain }}' then {{ period_start_of(grain, date_expression) }}
+            {%- endfor %}
+        end as rollup_period_start,
+        kpi_levels.rollup_level,
+        {%- for column in attribute_columns %}
+        case kpi_levels.rollup_level
+            {%- for level in levels %}
+            when '{{ level }}' then {{ level_columns[level][column] }}
+            {%- endfor %}
+        end as rollup_{{ column }},
+        {%- endfor %}
+        kpi_breakdowns.rollup_breakdown,
+        {%- for dim in dims %}
+        case when kpi_breakdowns.rollup_breakdown = '{{ dim }}' then {{ dim }} else 'all' end as rollup_{{ dim }},
+        {%- endfor %}
+        {{ relation }}.*
+    from {{ relation }}
+    cross join {{ kpi_values('rollup_grain', grains, 'kpi_grains') }}
+    cross join {{ kpi_values('rollup_level', levels, 'kpi_levels') }}
+    cross join {{ kpi_values('rollup_breakdown', ['total'] + dims, 'kpi_breakdowns') }}
+    {%- if where is not none %}
+    where {{ where }}
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- The group-by keys of a kpi_expand relation. -#}
+{% macro kpi_expanded_keys(attribute_columns, dims) -%}
+    rollup_grain,
+        rollup_period_start,
+        rollup_level,
+        {%- for column in attribute_columns %}
+        rollup_{{ column }},
+        {%- endfor %}
+        {%- for dim in dims %}
+        rollup_{{ dim }},
+        {%- endfor %}
+        rollup_breakdown
+{%- endmacro %}
+
+
+{#- Literal values as a one-column relation named `column`, an alias included. An inline table,
+    not a union of selects: Spark 4 fails to ship a union of literal rows cross joined to a
+    task (UnionExec.children: ClassCastException on deserialisation). -#}
+{% macro kpi_values(column, values, alias) -%}
+    (values {% for value in values %}('{{ value }}'){% if not loop.last %}, {% endif %}{% endfor %}) as {{ alias }} ({{ column }})
 {%- endmacro %}
 
 

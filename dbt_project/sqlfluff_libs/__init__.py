@@ -58,10 +58,35 @@ dbt = SimpleNamespace(
 )
 
 
+def _keys(keys):
+    return keys[0] if len(keys) == 1 else "[" + ", ".join(keys) + "]"
+
+
+# dispatched macros that are not a function call in SQL (macros/portable.sql), rendered as their
+# duckdb__ versions say
+_CLAUSES = {
+    "star_except": lambda columns: f"* exclude ({', '.join(columns)})",
+    "ownership_join": lambda relation, alias, vin, day: (
+        f"asof left join {relation} as {alias} on {vin} = {alias}.vin and {day} >= {alias}.owned_from"
+    ),
+    "string_agg_ordered": lambda expression, separator, order_by, distinct=False: (
+        f"string_agg({'distinct ' if distinct else ''}{expression}, {separator} order by {order_by})"
+    ),
+    "arg_max": lambda value, keys: f"arg_max({value}, {_keys(keys)})",
+    "arg_max_null": lambda value, keys: f"arg_max_null({value}, {_keys(keys)})",
+    "arg_min": lambda value, keys: f"arg_min({value}, {_keys(keys)})",
+}
+
+
 def _dispatch(macro_name, macro_namespace=None):
-    """A dispatched macro renders as a call of a function of its name (enough for the linter)."""
+    """A dispatched macro renders as a call of a function of its name (enough for the linter),
+    or as its DuckDB clause when it is not a call."""
+    if macro_name in _CLAUSES:
+        return _CLAUSES[macro_name]
     return lambda *args: f"{macro_name}({', '.join(str(a) for a in args)})"
 
 
 adapter = SimpleNamespace(dispatch=_dispatch)
+# the models are linted as DuckDB renders them (engine-dependent configs read target.type)
+target = SimpleNamespace(type="duckdb", name="local", schema="main")
 modules = SimpleNamespace(datetime=_datetime)

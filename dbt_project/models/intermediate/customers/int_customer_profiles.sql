@@ -55,17 +55,23 @@ profiles as (
 
     select
         oneid,
-        arg_max(name_masked, [-source_priority, epoch(seen_on)]) filter (where name_masked is not null) as name_masked,
-        arg_max(mobile_masked, [-source_priority, epoch(seen_on)]) filter (
+        {{ arg_max('name_masked', ['-source_priority', epoch_seconds('seen_on')]) }} filter (
+            where name_masked is not null
+        ) as name_masked,
+        {{ arg_max('mobile_masked', ['-source_priority', epoch_seconds('seen_on')]) }} filter (
             where mobile_masked is not null
         ) as mobile_masked,
-        arg_max(mobile_hmac, [-source_priority, epoch(seen_on)]) filter (where mobile_hmac is not null) as mobile_hmac,
-        arg_max(id_number_hmac, [-source_priority, epoch(seen_on)]) filter (
+        {{ arg_max('mobile_hmac', ['-source_priority', epoch_seconds('seen_on')]) }} filter (
+            where mobile_hmac is not null
+        ) as mobile_hmac,
+        {{ arg_max('id_number_hmac', ['-source_priority', epoch_seconds('seen_on')]) }} filter (
             where id_number_hmac is not null
         ) as id_number_hmac,
-        arg_max(birth_date, epoch(seen_on)) filter (where birth_date is not null) as birth_date,
-        arg_max(gender, epoch(seen_on)) filter (where gender is not null) as gender,
-        arg_max(province_code, epoch(seen_on)) filter (where province_code is not null) as province_code
+        {{ arg_max('birth_date', [epoch_seconds('seen_on')]) }} filter (where birth_date is not null) as birth_date,
+        {{ arg_max('gender', [epoch_seconds('seen_on')]) }} filter (where gender is not null) as gender,
+        {{ arg_max('province_code', [epoch_seconds('seen_on')]) }} filter (
+            where province_code is not null
+        ) as province_code
 
     from records
     group by oneid

@@ -18,17 +18,18 @@ summary as (
         count(*) filter (where visit_date > {{ as_of_date() }} - interval 12 month) as visits_12m,
         count(*) filter (where visit_date > {{ as_of_date() }} - interval 24 month) as visits_24m,
         count(*) as visits_lifetime,
-        coalesce(sum(total_amount) filter (
+        -- sums of amounts as decimal(38,2) on every engine (Spark widens a sum by 10 digits only)
+        cast(coalesce(sum(total_amount) filter (
             where visit_date > {{ as_of_date() }} - interval 12 month
-        ), 0) as revenue_12m,
-        coalesce(sum(total_amount) filter (
+        ), 0) as decimal(38, 2)) as revenue_12m,
+        cast(coalesce(sum(total_amount) filter (
             where visit_date > {{ as_of_date() }} - interval 24 month
-        ), 0) as revenue_24m,
-        coalesce(sum(total_amount), 0) as lifetime_value,
+        ), 0) as decimal(38, 2)) as revenue_24m,
+        cast(coalesce(sum(total_amount), 0) as decimal(38, 2)) as lifetime_value,
         min(visit_date) as first_visit_date,
         max(visit_date) as last_visit_date,
-        arg_max(dealer_code, opened_at) as last_visit_dealer_code,
-        list(distinct campaign_code) filter (where campaign_code is not null) as campaign_codes_from_visits
+        {{ arg_max('dealer_code', ['opened_at']) }} as last_visit_dealer_code,
+        {{ distinct_list_agg('campaign_code') }} filter (where campaign_code is not null) as campaign_codes_from_visits
 
     from repair_orders
     group by oneid

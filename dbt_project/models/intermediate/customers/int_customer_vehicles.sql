@@ -23,10 +23,14 @@ owned_now as (
     select
         current_owner_oneid as oneid,
         count(*) as vehicles_owned_now,
-        string_agg(vin, ',' order by current_owner_since desc, vin asc) as current_vins,
+        {{ string_agg_ordered('vin', "','", 'current_owner_since desc, vin asc') }} as current_vins,
         max(current_owner_since) as last_purchase_date,
-        arg_max(selling_dealer_code, [epoch(current_owner_since), hash(vin)]) as selling_dealer_code,
-        arg_max(servicing_dealer_code, [epoch(current_owner_since), hash(vin)]) as servicing_dealer_code,
+        {{ arg_max(
+            'selling_dealer_code', [epoch_seconds('current_owner_since'), tie_break_hash('vin')]
+        ) }} as selling_dealer_code,
+        {{ arg_max(
+            'servicing_dealer_code', [epoch_seconds('current_owner_since'), tie_break_hash('vin')]
+        ) }} as servicing_dealer_code,
         min(next_maintenance_due_date) as next_maintenance_due_date,
         min(warranty_expiry_date) filter (
             where warranty_expiry_date > {{ as_of_date() }}

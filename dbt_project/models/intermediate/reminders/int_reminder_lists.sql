@@ -1,14 +1,16 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_report_month',
+        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'replace_report_month'),
+        partition_by=(['month'] if target.type == 'spark' else none),
         full_refresh=false,
         on_schema_change='fail',
     )
 }}
 
 -- One row per (month, task): the reminder list of every month built so far. A run for month M
--- replaces the rows of M only (incremental strategy replace_report_month), so the table keeps
+-- replaces the rows of M only (incremental strategy replace_report_month; on Spark the same by
+-- overwriting M's partition, insert_overwrite), so the table keeps
 -- each month's list as its run made it; `--full-refresh` cannot wipe that history.
 --
 -- The list for M = new tasks (candidates of M whose task_id was in no list before M) + the

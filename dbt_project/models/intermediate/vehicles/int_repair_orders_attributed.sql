@@ -32,10 +32,7 @@ attributed as (
 
     from repair_orders
     -- the sale record in force that day: the latest one starting on or before it (spans do not overlap)
-    asof left join ownerships
-        on
-            repair_orders.vin = ownerships.vin
-            and cast(repair_orders.opened_at as date) >= ownerships.owned_from
+    {{ ownership_join('ownerships', 'ownerships', 'repair_orders.vin', 'cast(repair_orders.opened_at as date)') }}
 
 )
 

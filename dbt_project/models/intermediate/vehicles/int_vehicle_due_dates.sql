@@ -26,7 +26,7 @@ inspection_base as (
         -- not given: assumed non-operating with at most 9 seats (int_vehicle_facts flags it)
         usage,
         seats,
-        date_sub('month', coalesce(registration_date, first_invoice_date), {{ as_of_date() }}) as months_elapsed
+        {{ months_elapsed('coalesce(registration_date, first_invoice_date)', as_of_date()) }} as months_elapsed
 
     from vehicle_base
 
@@ -36,7 +36,15 @@ inspection_base as (
 -- 6-month grid starting at the current one, keep the ones the schedule makes due
 grid_steps as (
 
-    select unnest([0, 1, 2, 3, 4]) as step
+    select 0 as step
+    union all
+    select 1 as step
+    union all
+    select 2 as step
+    union all
+    select 3 as step
+    union all
+    select 4 as step
 
 ),
 
@@ -47,10 +55,12 @@ inspection_candidates as (
         inspection_base.usage,
         inspection_base.seats,
         last_day(
-            inspection_base.inspection_base_date
-            + to_months(cast((inspection_base.months_elapsed // 6 + steps.step) * 6 as integer))
+            {{ date_plus_months(
+                'inspection_base.inspection_base_date',
+                'cast((' ~ int_div('inspection_base.months_elapsed', 6) ~ ' + steps.step) * 6 as integer)'
+            ) }}
         ) as due_date,
-        (inspection_base.months_elapsed // 6 + steps.step) * 6 as months_after
+        ({{ int_div('inspection_base.months_elapsed', 6) }} + steps.step) * 6 as months_after
 
     from inspection_base
     cross join grid_steps as steps
@@ -84,7 +94,7 @@ next_scheduled_inspection as (
     select
         vin,
         min(due_date) as scheduled_inspection_date,
-        arg_min(is_sticker_only, due_date) as is_sticker_only
+        {{ arg_min('is_sticker_only', ['due_date']) }} as is_sticker_only
 
     from inspection_schedule
     group by vin
@@ -116,8 +126,10 @@ due_dates as (
 
         -- insurance renews on the first invoice's anniversary
         cast(
-            vehicle_base.first_invoice_date
-            + to_years(cast(date_sub('year', vehicle_base.first_invoice_date, {{ as_of_date() }}) + 1 as integer))
+            {{ date_plus_years(
+                'vehicle_base.first_invoice_date',
+                'cast(' ~ years_elapsed('vehicle_base.first_invoice_date', as_of_date()) ~ ' + 1 as integer)'
+            ) }}
             as date
         ) as next_insurance_due_date,
 

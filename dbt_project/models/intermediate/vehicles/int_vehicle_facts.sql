@@ -30,10 +30,10 @@ stated as (
     select
         vin,
         min(registration_date) as earliest_registration_date,
-        arg_max(usage, sale_sequence) filter (
+        {{ arg_max('usage', ['sale_sequence']) }} filter (
             where usage is not null and usage != 'unknown'
         ) as usage,
-        arg_max(seats, sale_sequence) filter (where seats > 0) as seats
+        {{ arg_max('seats', ['sale_sequence']) }} filter (where seats > 0) as seats
 
     from sales
     group by vin
@@ -51,7 +51,7 @@ facts as (
         first_sale.invoice_date as first_invoice_date,
         latest_sale.invoice_date as current_owner_since,
         coalesce(first_sale.registration_date, stated.earliest_registration_date) as registration_date,
-        latest_sale.sale_sequence - 1 as resale_count,
+        cast(latest_sale.sale_sequence - 1 as {{ dbt.type_bigint() }}) as resale_count,
         first_sale.dealer_code as original_selling_dealer_code,
         latest_sale.dealer_code as selling_dealer_code,
         coalesce(stated.usage, 'non_operating') as usage,

@@ -48,7 +48,8 @@ joined as (
             when history.mileage_readings >= 2 and history.mileage_slope_km_per_day > 0
                 then history.mileage_slope_km_per_day
             when history.last_mileage_date > facts.first_invoice_date
-                then history.last_mileage_km / date_diff('day', facts.first_invoice_date, history.last_mileage_date)
+                then history.last_mileage_km
+                    / {{ dbt.datediff('facts.first_invoice_date', 'history.last_mileage_date', 'day') }}
         end as km_per_day,
         case
             when history.mileage_readings >= 2 and history.mileage_slope_km_per_day > 0 then 'ro_slope'
@@ -73,10 +74,10 @@ joined as (
 final as (
 
     select
-        * exclude (km_per_day),
+        {{ star_except(['km_per_day']) }},
         round(km_per_day, 2) as mileage_km_per_day,
         cast(round(
-            last_mileage_km + km_per_day * date_diff('day', last_mileage_date, {{ as_of_date() }})
+            last_mileage_km + km_per_day * {{ dbt.datediff('last_mileage_date', as_of_date(), 'day') }}
         ) as integer) as estimated_mileage_km
 
     from joined

@@ -61,8 +61,8 @@ consultants as (
 
     select
         oneid,
-        arg_max(consultant_userid, epoch(added_at)) as wecom_consultant_userid,
-        arg_max(dealer_code, epoch(added_at)) as wecom_consultant_dealer_code,
+        {{ arg_max('consultant_userid', [epoch_seconds('added_at')]) }} as wecom_consultant_userid,
+        {{ arg_max('dealer_code', [epoch_seconds('added_at')]) }} as wecom_consultant_dealer_code,
         count(distinct consultant_userid) as wecom_consultants
 
     from {{ ref('consultant_relationships') }}
@@ -94,7 +94,7 @@ campaigns_joined as (
     union
     select
         oneid,
-        unnest(campaign_codes_from_visits) as campaign_code
+        {{ unnest_list('campaign_codes_from_visits') }} as campaign_code
     from service
 
 ),
@@ -104,7 +104,7 @@ campaigns as (
     select
         oneid,
         count(distinct campaign_code) as campaigns_joined,
-        string_agg(distinct campaign_code, ',' order by campaign_code) as campaign_codes
+        {{ string_agg_ordered('campaign_code', "','", 'campaign_code', distinct=true) }} as campaign_codes
 
     from campaigns_joined
     group by oneid
@@ -120,7 +120,7 @@ joined as (
         profiles.mobile_masked,
         profiles.mobile_hmac,
         profiles.id_number_hmac,
-        month(profiles.birth_date) as birth_month,
+        cast(month(profiles.birth_date) as bigint) as birth_month,
         profiles.gender,
         {{ age_band('profiles.birth_date') }} as age_band,
         profiles.province_code,
@@ -207,7 +207,7 @@ ranked as (
 scored as (
 
     select
-        * exclude (frequency_rank, monetary_rank),
+        {{ star_except(['frequency_rank', 'monetary_rank']) }},
         case
             when last_visit_date > {{ as_of_date() }} - interval 6 month then 3
             when last_visit_date > {{ as_of_date() }} - interval 12 month then 2

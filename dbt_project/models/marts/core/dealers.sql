@@ -24,7 +24,7 @@ service_last_12_months as (
         dealer_code,
         count(*) as repair_orders_12m,
         count(distinct vin) as vehicles_serviced_12m,
-        sum(total_amount) as revenue_12m
+        cast(sum(total_amount) as decimal(38, 2)) as revenue_12m
 
     from repair_orders
     where visit_date > {{ as_of_date() }} - interval 12 month

@@ -52,7 +52,7 @@ order_rows as (
     'visit_date',
     sums=['repair_orders', 'closed_orders', 'closed_same_day'],
     decimal_sums=['cycle_hours', 'revenue'],
-    aggregates={'cycle_hours_percentiles': kpi_percentiles('cycle_hours', [0.5, 0.9])},
+    aggregates={'cycle_hours_percentiles': kpi_percentiles('cast(cycle_hours as double)', [0.5, 0.9])},
     dims=['service_type'],
 ) }},
 

@@ -11,7 +11,7 @@ complaints as (
 as_known as (
 
     select
-        * exclude (first_contact_at, escalated_at, closed_at, callback_at, satisfaction),
+        {{ star_except(['first_contact_at', 'escalated_at', 'closed_at', 'callback_at', 'satisfaction']) }},
         case when {{ on_or_before_as_of('first_contact_at') }} then first_contact_at end as first_contact_at,
         case when {{ on_or_before_as_of('escalated_at') }} then escalated_at end as escalated_at,
         case when {{ on_or_before_as_of('closed_at') }} then closed_at end as closed_at,
@@ -59,7 +59,7 @@ attributed as (
         and cast(as_known.deadline_at as date) < {{ as_of_date() }} as is_overdue_open,
         as_known.escalated_at is not null as is_escalated,
         as_known.callback_at is not null as has_callback,
-        round(date_diff('minute', as_known.received_at, as_known.closed_at) / 60.0, 1) as hours_to_close
+        round({{ minutes_between('as_known.received_at', 'as_known.closed_at') }} / 60.0, 1) as hours_to_close
 
     from as_known
     {{ attribution_joins('as_known', 'received_at', openid=false) }}

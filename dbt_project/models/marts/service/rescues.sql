@@ -27,8 +27,8 @@ attributed as (
         rescues.callback_at,
 
         ---------- handling times
-        date_diff('minute', rescues.received_at, rescues.dispatched_at) as minutes_to_dispatch,
-        date_diff('minute', rescues.received_at, rescues.arrived_at) as minutes_to_arrival,
+        {{ minutes_between('rescues.received_at', 'rescues.dispatched_at') }} as minutes_to_dispatch,
+        {{ minutes_between('rescues.received_at', 'rescues.arrived_at') }} as minutes_to_arrival,
         rescues.callback_at is not null as has_callback
 
     from rescues

@@ -19,7 +19,7 @@ renamed as (
         qr_scene_str,
         -- a dealer's QR code carries dealer_<code> in its scene string
         case
-            when qr_scene_str like 'dealer\_%' escape '\' then substr(qr_scene_str, 8)
+            when substr(qr_scene_str, 1, 7) = 'dealer_' then substr(qr_scene_str, 8)
         end as qr_dealer_code,
         tagid_list,
 

@@ -1,0 +1,200 @@
+"""Proof of sameness (docs/spark.md): one small generated OEM, one month, run on DuckDB and on Spark
+(``engine.kind``), and every published table compared: the same rows by key, the same measures.
+
+The month runs first on DuckDB through ``aftercare run``; the data folder is then copied and the
+same month runs again with ``AFTERCARE_ENGINE_KIND=spark`` (ingestion skips the files it has, OneID
+finds the same ids, dbt builds on a local pyspark session, the marts come back, the gate publishes).
+Java is the one thing Spark needs: without it the test skips, saying so, except under CI
+(``CI`` set), where it fails: ``make test`` installs Debian's openjdk-17-jre-headless first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.demo import last_complete_month
+from tests.processes import cli_environment, free_port, wait_until_up
+
+ROOT = Path(__file__).resolve().parents[2]
+VEHICLES = 300
+MONTH = last_complete_month(dt.date.today())
+# publish_log says which run published: never the same in two runs
+RUN_COLUMNS = {"publish_log": {"run_id", "published_at"}}
+# what OneID and publish stamp with the run's wall clock (identity.oneid_changes.run_at)
+CLOCK_COLUMNS = {"run_at", "published_at", "ingested_at", "_ingested_at"}
+FLOAT_TOLERANCE = 1e-9
+
+
+def _require_java() -> None:
+    # A month on a local Spark session takes minutes (docs/spark.md "Speed") and needs the optional
+    # `spark` dependency group: this test runs on request only until the lead puts it in
+    # `make test`; CI turns it on with the variable.
+    if not os.environ.get("AFTERCARE_TEST_SPARK"):
+        pytest.skip(
+            "the Spark sameness test runs with AFTERCARE_TEST_SPARK=1 (a full dbt build on a local "
+            "Spark session; docs/spark.md)"
+        )
+    if shutil.which("java"):
+        return
+    message = (
+        "no Java on this machine: the Spark engine's sameness test needs a JRE 17 "
+        "(apt-get install openjdk-17-jre-headless; docs/spark.md)"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(message + " and CI must not skip it")
+    pytest.skip(message)
+
+
+def _aftercare(env: dict[str, str], cwd: Path, *args: str, timeout: int = 1800):
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, (args, done.stdout[-6000:], done.stderr[-3000:])
+    return done
+
+
+@pytest.fixture(scope="module")
+def both_engines(tmp_path_factory) -> dict[str, Path]:
+    """serving.duckdb of the same month published by each engine: {"duckdb": path, "spark": path}."""
+    _require_java()
+    work = tmp_path_factory.mktemp("engines")
+    duck, spark = work / "duckdb", work / "spark"
+    duck.mkdir()
+    (duck / "aftercare.toml").write_text('[paths]\ndata = "data"\n')
+    env = cli_environment(
+        AFTERCARE_CONFIG=str(duck / "aftercare.toml"),
+        AFTERCARE_PII_KEY="engines-test-key-0123456789abcdefghijklmnop",
+        DAGSTER_HOME=str(duck / "dagster_home"),
+        PYTHONPATH=str(ROOT),
+    )
+    (duck / "dagster_home").mkdir()
+    _aftercare(env, duck, "generate", "--out", str(duck / "data"), "--vehicles", str(VEHICLES),
+               "--end", MONTH, "--months", "13")  # fmt: skip
+    port = free_port()
+    simulator = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "simulate", "--data", str(duck / "data"),
+         "--port", str(port)],
+        env=env, cwd=duck, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert wait_until_up(f"{url}/__sim/state") is not None, "the simulator did not start"
+        state = duck / "data" / "wechat"
+        env.update(
+            {
+                "AFTERCARE_WECHAT_BASE_URL": url,
+                "AFTERCARE_WECOM_BASE_URL": url,
+                "AFTERCARE_WECHAT_SECRET": json.loads((state / "oa_account.json").read_text())["secret"],
+                "AFTERCARE_WECOM_SECRET": json.loads((state / "wecom_corp.json").read_text())["secret"],
+            }
+        )
+        _aftercare(env, duck, "run", "--month", MONTH)
+        # the same OEM as it stood, run again on Spark
+        shutil.copytree(duck, spark, ignore=shutil.ignore_patterns("dagster_home"))
+        (spark / "dagster_home").mkdir()
+        (spark / "aftercare.toml").write_text('[paths]\ndata = "data"\n\n[engine]\nkind = "spark"\n')
+        spark_env = {
+            **env,
+            "AFTERCARE_CONFIG": str(spark / "aftercare.toml"),
+            "DAGSTER_HOME": str(spark / "dagster_home"),
+        }
+        started = time.monotonic()
+        done = _aftercare(spark_env, spark, "run", "--month", MONTH)
+        print(f"the month on Spark took {time.monotonic() - started:.0f} s")
+        assert "spark" in (spark / "data" / "runs").joinpath(_last_run(spark)).joinpath("run.log").read_text()
+        assert done.returncode == 0
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=20)
+    return {"duckdb": duck / "data" / "serving.duckdb", "spark": spark / "data" / "serving.duckdb"}
+
+
+def _last_run(workdir: Path) -> str:
+    runs = sorted((workdir / "data" / "runs").iterdir(), key=lambda p: p.stat().st_mtime)
+    return runs[-1].name
+
+
+def _tables(serving: Path) -> dict[str, list[str]]:
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        rows = con.execute(
+            "select table_name, column_name from information_schema.columns "
+            "order by table_name, ordinal_position"
+        ).fetchall()
+    finally:
+        con.close()
+    tables: dict[str, list[str]] = {}
+    for table, column in rows:
+        tables.setdefault(table, []).append(column)
+    return tables
+
+
+def _normal(value):
+    """A value as both engines must agree on it: numbers as floats (Spark and DuckDB may type a
+    measure differently, e.g. decimal vs double), everything else as it is."""
+    if isinstance(value, decimal.Decimal | float | int) and not isinstance(value, bool):
+        return round(float(value), 6)
+    return value
+
+
+def _rows(serving: Path, table: str, columns: list[str]) -> list[tuple]:
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        listed = ", ".join(f'"{c}"' for c in columns)
+        rows = con.execute(f'select {listed} from "{table}"').fetchall()
+    finally:
+        con.close()
+    return sorted((tuple(_normal(v) for v in row) for row in rows), key=repr)
+
+
+def test_both_engines_publish_the_same_tables(both_engines):
+    duck, spark = _tables(both_engines["duckdb"]), _tables(both_engines["spark"])
+    assert sorted(duck) == sorted(spark)
+    for table, columns in duck.items():
+        assert spark[table] == columns, f"{table}: columns differ"
+
+
+def test_every_published_table_has_the_same_rows(both_engines):
+    tables = _tables(both_engines["duckdb"])
+    compared = 0
+    differing = {}
+    for table, columns in sorted(tables.items()):
+        kept = [c for c in columns if c not in RUN_COLUMNS.get(table, set()) and c not in CLOCK_COLUMNS]
+        duck = _rows(both_engines["duckdb"], table, kept)
+        spark = _rows(both_engines["spark"], table, kept)
+        compared += 1
+        if duck != spark:
+            only_duck = [r for r in duck if r not in spark][:3]
+            only_spark = [r for r in spark if r not in duck][:3]
+            differing[table] = (len(duck), len(spark), only_duck, only_spark)
+    assert compared > 20
+    assert not differing, "\n".join(
+        f"{t}: {n} rows on DuckDB, {m} on Spark; only DuckDB {a}; only Spark {b}"
+        for t, (n, m, a, b) in differing.items()
+    )
+
+
+def test_the_oneid_partition_is_the_same(both_engines):
+    """Every identifier has the same OneID on both runs: the same partition, the same stable ids."""
+    query = "select identifier_type, identifier_key, oneid from oneid_map"
+    results = []
+    for engine in ("duckdb", "spark"):
+        con = duckdb.connect(str(both_engines[engine]), read_only=True)
+        try:
+            results.append(sorted(con.execute(query).fetchall()))
+        finally:
+            con.close()
+    assert results[0], "no identifier was resolved"
+    assert results[0] == results[1]
