@@ -46,10 +46,12 @@ from sources import spreadsheet
 
 WORKBOOK_NAME = "reminders.xlsx"
 OWN_FILES = (WORKBOOK_NAME, *(f"{spec.key}.csv" for spec in LISTS))
-# a dealer code becomes a folder name: anything else (a slash, "..", spaces) is refused
 # working columns beside a list's shown columns (whose names are the Chinese headers)
 DEALER, ROW_XML = "__dealer_code", "__row_xml"
+# dealers whose sheet rows are rendered in one go: fewer and polars' per-call overhead dominates,
+# all 800 at M and every row's XML sits in memory at once (3.8 GB)
 DEALERS_PER_BATCH = 50
+# a dealer code becomes a folder name: anything else (a slash, "..", spaces) is refused
 SAFE_DEALER_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
@@ -127,7 +129,9 @@ def _sheet_frame(workbook, formats, name: str, columns: tuple[Column, ...], show
         sheet.autofilter(0, 0, shown.height, len(columns) - 1)
 
 
-def row_xml(names: list[str], columns: tuple[Column, ...], row_number: pl.Expr, date_style: int) -> pl.Expr:
+def list_row_xml(
+    names: list[str], columns: tuple[Column, ...], row_number: pl.Expr, date_style: int
+) -> pl.Expr:
     """Each row as a SpreadsheetML ``<row>`` element (``sources/spreadsheet.py``); ``row_number``
     is its Excel row (2 for the first data row, under the header).
 
@@ -150,7 +154,7 @@ def row_xml(names: list[str], columns: tuple[Column, ...], row_number: pl.Expr, 
 
 def sheet_rows_xml(shown: pl.DataFrame, columns: tuple[Column, ...]) -> str:
     """The data rows of one sheet (``shown`` as ``present`` returns it) as XML."""
-    rows = shown.select(row_xml(shown.columns, columns, pl.int_range(pl.len()) + 2, date_style()))
+    rows = shown.select(list_row_xml(shown.columns, columns, pl.int_range(pl.len()) + 2, date_style()))
     return "".join(rows.to_series().to_list())
 
 
@@ -206,7 +210,7 @@ def workbook_bytes(
     rows: list[str] | None = None,
 ) -> bytes:
     """``reminders.xlsx`` for one dealer: one sheet per list, in memory, reproducible. ``rows``: each
-    sheet's data rows already rendered (``row_xml``), else they are rendered here."""
+    sheet's data rows already rendered (``list_row_xml``), else they are rendered here."""
     package, style = _package(lists, created, title, language)
     if style != date_style():
         raise AssertionError(f"the date format has style {style}, the rows were rendered with {date_style()}")
@@ -264,7 +268,7 @@ def _rendered_by_dealer(selected: pl.DataFrame, spec: DealerList, dealers: list[
     row_of_dealer = pl.int_range(pl.len()).over(DEALER) + 2  # the header is row 1
     parts = (
         shown.with_columns(rows["dealer_code"].alias(DEALER))
-        .with_columns(row_xml(shown.columns, spec.columns, row_of_dealer, date_style()).alias(ROW_XML))
+        .with_columns(list_row_xml(shown.columns, spec.columns, row_of_dealer, date_style()).alias(ROW_XML))
         .partition_by(DEALER, as_dict=True, maintain_order=True)
     )
     parts[None] = shown.clear().with_columns(
@@ -287,8 +291,6 @@ def write_dealer_files(serving: Path, exports: Path, month: str, as_of: dt.date)
     report.folder.mkdir(parents=True, exist_ok=True)
     _remove_stale(report.folder, set(usable), report)
     # the lists are presented and rendered as sheet rows for a batch of dealers at a time, then split
-    # by dealer: per dealer (800 x 4 lists at M) polars' per-call overhead dominated; all dealers at
-    # once held every row's XML in memory (3.8 GB at M)
     for start in range(0, len(usable), DEALERS_PER_BATCH):
         batch = usable[start : start + DEALERS_PER_BATCH]
         rendered = {spec.key: _rendered_by_dealer(selected[spec.key], spec, batch) for spec in LISTS}
