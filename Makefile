@@ -42,7 +42,7 @@ demo: install
 # the dashboard's browser tests need Chromium: installed when possible, else they skip (fail under CI)
 test: install
 	@./.ci/install-chromium || echo "make test: no Chromium, the real-browser dashboard tests will skip"
-	@./.ci/install-java || echo "make test: no Java, the Spark engine's sameness test will skip"
+	@if [ -n "$$AFTERCARE_TEST_SPARK" ]; then ./.ci/install-java || echo "make test: no Java, the Spark engine's sameness test will skip"; fi
 	$(RUN) pytest -n $(TEST_WORKERS)
 
 bench: install
