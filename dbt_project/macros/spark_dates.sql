@@ -25,6 +25,6 @@
         - unix_timestamp(date_trunc('{{ datepart }}', {{ first_date }}))
     ) div {{ seconds[datepart] }} as bigint)
     {%- else -%}
-    {{ dbt_spark.spark__datediff(first_date, second_date, datepart) }}
+    {{ dbt.spark__datediff(first_date, second_date, datepart) }}
     {%- endif -%}
 {%- endmacro %}

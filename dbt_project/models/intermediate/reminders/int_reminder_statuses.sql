@@ -1,8 +1,9 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
         unique_key='month',
+        partition_by=(['month'] if target.type == 'spark' else none),
         full_refresh=false,
         on_schema_change='fail',
     )
