@@ -187,6 +187,10 @@ class EngineConfig(_Section):
     # a local run's data fits a few partitions; Spark's default of 200 makes every join and
     # aggregate of a small OEM schedule 200 tasks (docs/spark.md)
     spark_shuffle_partitions: int = Field(default=2, ge=1)
+    # dbt's data tests on Spark too (`dbt build`). Each costs a Spark job, ~0.3-1 s even on a small
+    # OEM; the sameness test turns them off: its proof is every published table equal to the
+    # DuckDB run's, whose same tests passed (docs/spark.md "Proof of sameness")
+    spark_data_tests: bool = True
 
     def spark_path(self, paths: PathsConfig) -> Path:
         """Spark's folder: ``spark_dir`` when given, else ``spark/`` beside the warehouse file."""

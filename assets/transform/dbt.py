@@ -35,13 +35,17 @@ def dbt_build_args(run_month: RunMonth, settings: Settings) -> list[str]:
     as_of_date, which contradicts the run's report_month for every month but the one they pin.
 
     With ``engine.kind = "spark"`` the Spark settings travel the same way (``spark.spark_vars``) and
-    the target is the connection method's (``spark.SPARK_TARGETS``); on DuckDB neither is added."""
+    the target is the connection method's (``spark.SPARK_TARGETS``); on DuckDB neither is added.
+    ``engine.spark_data_tests = false`` leaves dbt's data tests out on Spark."""
     cli_vars = {
         **dbt_vars(run_month, settings),
         "warehouse_path": str(settings.paths.warehouse),
         **spark.spark_vars(settings),
     }
-    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(cli_vars)]
+    excluded = ["unit_test"]
+    if settings.engine.kind == "spark" and not settings.engine.spark_data_tests:
+        excluded.append("test")
+    args = ["build", "--exclude-resource-type", *excluded, "--vars", json.dumps(cli_vars)]
     target = spark.dbt_target(settings)
     return args if target is None else [*args, "--target", target]
 

@@ -29,15 +29,16 @@
 {%- endmacro %}
 
 
-{#- Percentiles of a set of values, as a list (one sort for all of them): exact on DuckDB,
-    approximate on Spark (no exact percentile aggregate there that scales). Pick an element with
-    kpi_list_item. -#}
+{#- Percentiles of a set of values, as a list (one sort for all of them), exact and interpolated
+    between the two nearest values on both engines: DuckDB's quantile_cont, Spark's percentile
+    (which counts each distinct value of a group: a dealer's month of hours or minutes is small;
+    percentile_approx would differ from DuckDB's figures). Pick an element with kpi_list_item. -#}
 {% macro kpi_percentiles(expression, fractions) -%}
     {{ return(adapter.dispatch('kpi_percentiles')(expression, fractions)) }}
 {%- endmacro %}
 
 {% macro default__kpi_percentiles(expression, fractions) -%}
-    percentile_approx({{ expression }}, array({{ fractions | join(', ') }}))
+    percentile({{ expression }}, array({{ fractions | join(', ') }}))
 {%- endmacro %}
 
 {% macro duckdb__kpi_percentiles(expression, fractions) -%}

@@ -65,3 +65,16 @@ def test_profiles_and_the_hook_read_every_spark_var_and_no_spark_variable():
         "spark_port",
     }
     assert "AFTERCARE_SPARK" not in profiles + hook
+
+
+def test_spark_data_tests_can_be_left_out_on_spark_only(tmp_path):
+    """``engine.spark_data_tests = false`` (the sameness test's setting) builds without dbt's data
+    tests on Spark; DuckDB ignores it and always runs them."""
+    excluded = {}
+    for kind in ("duckdb", "spark"):
+        _, args = _args(tmp_path, f'[engine]\nkind = "{kind}"\nspark_data_tests = false\n')
+        start = args.index("--exclude-resource-type") + 1
+        excluded[kind] = args[start : args.index("--vars")]
+    assert excluded == {"duckdb": ["unit_test"], "spark": ["unit_test", "test"]}
+    _, args = _args(tmp_path, '[engine]\nkind = "spark"\n')
+    assert args[args.index("--exclude-resource-type") + 1 : args.index("--vars")] == ["unit_test"]

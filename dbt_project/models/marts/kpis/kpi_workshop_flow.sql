@@ -30,7 +30,8 @@ order_rows as (
         end as closed_same_day,
         case
             when repair_orders.is_closed
-                then {{ dbt.datediff('repair_orders.opened_at', 'repair_orders.closed_at', 'minute') }} / 60.0
+                -- a double on both engines: Spark would divide by 60.0 in decimal, 6 places
+                then cast({{ dbt.datediff('repair_orders.opened_at', 'repair_orders.closed_at', 'minute') }} as double) / 60
         end as cycle_hours,
         coalesce(repair_orders.total_amount, 0) as revenue
 

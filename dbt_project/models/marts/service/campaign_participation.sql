@@ -70,7 +70,8 @@ attributed as (
         participants.registered_at,
         coalesce(visits.visits_in_window, 0) > 0 as has_visited,
         coalesce(visits.campaign_repair_orders, 0) as campaign_repair_orders,
-        coalesce(visits.campaign_revenue, 0) as campaign_revenue
+        -- a sum of amounts as decimal(38,2) on every engine (Spark widens a sum by 10 digits only)
+        cast(coalesce(visits.campaign_revenue, 0) as decimal(38, 2)) as campaign_revenue
 
     from participants
     left join campaigns on participants.campaign_code = campaigns.campaign_code

@@ -59,7 +59,9 @@ attributed as (
         and cast(as_known.deadline_at as date) < {{ as_of_date() }} as is_overdue_open,
         as_known.escalated_at is not null as is_escalated,
         as_known.callback_at is not null as has_callback,
-        round({{ minutes_between('as_known.received_at', 'as_known.closed_at') }} / 60.0, 1) as hours_to_close
+        -- double on both engines (Spark divides by 60.0 in decimal)
+        cast(round({{ minutes_between('as_known.received_at', 'as_known.closed_at') }} / 60.0, 1) as double)
+            as hours_to_close
 
     from as_known
     {{ attribution_joins('as_known', 'received_at', openid=false) }}
