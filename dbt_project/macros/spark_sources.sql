@@ -19,11 +19,14 @@
             ) -%}
         {%- endfor -%}
         {%- set declared = [] -%}
+        {#- one statement per schema, not per table: each costs a metastore round trip -#}
+        {%- for schema in graph.sources.values() | map(attribute='schema') | unique -%}
+            {%- do run_query('create database if not exists ' ~ schema) -%}
+        {%- endfor -%}
         {%- for source in graph.sources.values() -%}
             {%- set relation = source.schema ~ '.' ~ source.identifier -%}
             {%- if relation not in declared -%}
                 {%- do declared.append(relation) -%}
-                {%- do run_query('create database if not exists ' ~ source.schema) -%}
                 {#- dropping a table over a location leaves its files: they are the export -#}
                 {%- do run_query('drop table if exists ' ~ relation) -%}
                 {%- do run_query(
