@@ -31,7 +31,9 @@ order_rows as (
         case
             when repair_orders.is_closed
                 -- a double on both engines: Spark would divide by 60.0 in decimal, 6 places
-                then cast({{ dbt.datediff('repair_orders.opened_at', 'repair_orders.closed_at', 'minute') }} as double) / 60
+                then cast(
+                        {{ dbt.datediff('repair_orders.opened_at', 'repair_orders.closed_at', 'minute') }} as double
+                    ) / 60
         end as cycle_hours,
         coalesce(repair_orders.total_amount, 0) as revenue
 
