@@ -2,10 +2,11 @@
 (``engine.kind``), and every published table compared: the same rows by key, the same measures.
 
 The month runs first on DuckDB through ``aftercare run``; the data folder is then copied and the
-same month runs again with ``AFTERCARE_ENGINE_KIND=spark`` (ingestion skips the files it has, OneID
-finds the same ids, dbt builds on a local pyspark session, the marts come back, the gate publishes).
-Java is the one thing Spark needs: without it the test skips, saying so, except under CI
-(``CI`` set), where it fails: ``make test`` installs Debian's openjdk-17-jre-headless first.
+same month runs again with ``engine.kind = "spark"`` (ingestion skips the files it has, OneID
+finds the same ids, dbt builds on a local pyspark session without its data tests, the marts come
+back, the gate publishes). It needs Java and the ``spark`` dependency group: without either the
+test skips, saying which, except under CI (``CI`` set), where it fails; ``make test`` installs
+both where it can (Debian's openjdk-17-jre-headless, ``uv sync --group spark``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from pipelines.demo import last_complete_month
 from tests.processes import cli_environment, free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
+# minutes of a local Spark session: started first under xdist, so the quick modules fill the other worker
+pytestmark = pytest.mark.slow
 VEHICLES = 300
 MONTH = last_complete_month(dt.date.today())
 # publish_log says which run published: never the same in two runs
