@@ -215,7 +215,7 @@ def _components(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
         # only the two int32 node columns
         pairs = con.execute(
             f"select a::integer as a, b::integer as b from {work}.id_pairs where tier = ? "
-            "order by priority, tiebreak",
+            "order by priority, tiebreak, a, b",  # a total order: Spark sorts the same
             [tier],
         ).fetchnumpy()
         a, b = pairs["a"], pairs["b"]
