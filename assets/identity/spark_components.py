@@ -106,9 +106,7 @@ def run_spark_components(con, work: str, job: SparkComponents) -> tuple[pa.Table
         from {work}.id_nodes n left join read_parquet('{folder / "labels"}/*.parquet') l using (node_id)
         order by n.node_id
         """
-    ).arrow()
-    if hasattr(labels, "read_all"):  # a RecordBatchReader in newer DuckDB
-        labels = labels.read_all()
+    ).to_arrow_table()
     conflicts = pq.read_table(folder / "conflicts.parquet")
     shutil.rmtree(folder)
     return labels, conflicts, stats
@@ -117,7 +115,13 @@ def run_spark_components(con, work: str, job: SparkComponents) -> tuple[pa.Table
 # ---------------------------------------------------------------------------- the Spark side
 
 
-def connected_components(edges, checkpoint=lambda df: df.localCheckpoint()):
+def _checkpoint(frame):
+    """The frame with its plan cut (an iteration's state must not carry every earlier round's
+    plan); lazy: stored by the first action that computes it, so it costs no Spark job of its own."""
+    return frame.localCheckpoint()
+
+
+def connected_components(edges, checkpoint=_checkpoint):
     """Connected components of the undirected graph ``edges`` (columns ``u``, ``v``, longs).
 
     Large-star/small-star (Kiveris et al., "Connected Components in MapReduce and Beyond", 2014):
@@ -130,7 +134,7 @@ def connected_components(edges, checkpoint=lambda df: df.localCheckpoint()):
     from pyspark.sql import functions as F
 
     big, small = F.col("big"), F.col("small")
-    current = checkpoint(
+    current = (
         edges.where(F.col("u") != F.col("v"))
         .select(F.greatest("u", "v").alias("big"), F.least("u", "v").alias("small"))
         .distinct()
@@ -160,11 +164,13 @@ def connected_components(edges, checkpoint=lambda df: df.localCheckpoint()):
             .distinct()
         )
         # done when every edge goes from a node to its root: no node has two parents, no parent
-        # has a parent (then both steps leave the edges as they are)
-        two_parents = stars.groupBy("big").count().where(F.col("count") > 1)
-        parent_with_parent = stars.select(small.alias("node")).intersect(stars.select(big.alias("node")))
+        # has a parent (then both steps leave the edges as they are). One Spark job per round.
+        two_parents = stars.groupBy("big").count().where(F.col("count") > 1).select(big.alias("node"))
+        parent_with_parent = stars.select(small.alias("node")).join(
+            stars.select(big.alias("node")), "node", "left_semi"
+        )
         current = stars
-        if two_parents.limit(1).isEmpty() and parent_with_parent.limit(1).isEmpty():
+        if two_parents.unionByName(parent_with_parent).limit(1).isEmpty():
             break
     else:
         raise RuntimeError(f"connected components did not converge in {MAX_ROUNDS} rounds")
@@ -289,7 +295,7 @@ def _relabel(labels, tier_pairs, new_comp):
     )
 
 
-def guarded_components(spark, nodes, pairs, checkpoint=lambda df: df.localCheckpoint()):
+def guarded_components(spark, nodes, pairs, checkpoint=_checkpoint):
     """The guarded union of ``pairs`` (a, b, tier, priority, tiebreak) over ``nodes`` (node_id,
     identifier_type), tier by tier. Returns ``(labels, conflicts, stats)``: ``labels`` a DataFrame
     (node_id, component) of the nodes some link touched (every other node is its own component,
@@ -297,7 +303,7 @@ def guarded_components(spark, nodes, pairs, checkpoint=lambda df: df.localCheckp
     id_right), ``stats`` per tier: links, replayed and dropped links, rounds, seconds."""
     from pyspark.sql import functions as F
 
-    guarded = checkpoint(_guarded_nodes(nodes))
+    guarded = _guarded_nodes(nodes)
     labels = spark.createDataFrame([], "node_id long, component long")  # nodes touched so far
     conflicts: list[tuple[int, int, int, int, int]] = []
     stats = []
@@ -307,7 +313,7 @@ def guarded_components(spark, nodes, pairs, checkpoint=lambda df: df.localCheckp
         guard = list(GUARDS_BY_TIER.get(tier, DEFAULT_GUARDS))
         tier_pairs = pairs.where(F.col("tier") == tier)
         # each component's smallest node of each guarded type, by the labels before the tier
-        holders = checkpoint(
+        holders = (
             guarded.join(labels, "node_id", "left")
             .select(F.coalesce("component", "node_id").alias("comp"), "gtype", "node_id")
             .groupBy("comp", "gtype")
@@ -316,8 +322,8 @@ def guarded_components(spark, nodes, pairs, checkpoint=lambda df: df.localCheckp
         cross = checkpoint(_cross_links(tier_pairs, labels))
         # what the whole tier would make of the components it touches
         roots, rounds = connected_components(cross.select(_as("ca", "u"), _as("cb", "v")), checkpoint)
-        group = checkpoint(roots.select(_as("node", "comp"), _as("root", "grp")))
-        in_conflict = checkpoint(_in_conflict(holders, group, guard))
+        group = roots.select(_as("node", "comp"), _as("root", "grp"))
+        in_conflict = _in_conflict(holders, group, guard)
         replayed = _conflicting_links(cross, in_conflict, holders)
         split: list[tuple[int, int]] = []
         dropped = 0
@@ -341,7 +347,6 @@ def guarded_components(spark, nodes, pairs, checkpoint=lambda df: df.localCheckp
         stats.append(
             {
                 "tier": int(tier),
-                "cross_links": cross.count(),
                 "replayed_links": len(replayed),
                 "dropped_links": dropped,
                 "rounds": rounds,
