@@ -100,11 +100,10 @@ def run_spark_components(con, work: str, job: SparkComponents) -> tuple[pa.Table
             f"{done.stderr[-4000:]}"
         )
     stats = json.loads((folder / "stats.json").read_text())
-    labels = con.execute(
+    labels = con.sql(
         f"""
         select n.node_id, coalesce(l.component, n.node_id) as component
         from {work}.id_nodes n left join read_parquet('{folder / "labels"}/*.parquet') l using (node_id)
-        order by n.node_id
         """
     ).to_arrow_table()
     conflicts = pq.read_table(folder / "conflicts.parquet")

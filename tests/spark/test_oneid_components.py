@@ -188,15 +188,11 @@ def test_spark_components_equal_scipys_partition_and_dropped_links(engines):
     assert len(scipy_dropped) > 20
     # every node has a component; Spark names each by its smallest node
     assert sum(len(p) for p in spark_parts) == len(engines["graph"].types)
-    labels = (
-        engines["spark"]
-        .execute(
-            "select bool_and(component = m) from (select component, min(node_id) over (partition by component) "
-            "as m from id_clusters)"
-        )
-        .fetchone()[0]
+    named_by_smallest = engines["spark"].execute(
+        "select bool_and(component = smallest) from ("
+        "select component, min(node_id) over (partition by component) as smallest from id_clusters)"
     )
-    assert labels
+    assert named_by_smallest.fetchone()[0]
 
 
 @pytest.mark.parametrize(
