@@ -100,10 +100,15 @@ def run_spark_components(con, work: str, job: SparkComponents) -> tuple[pa.Table
             f"{done.stderr[-4000:]}"
         )
     stats = json.loads((folder / "stats.json").read_text())
+    labelled = f"read_parquet('{folder / 'labels'}/*.parquet')"
+    if not list((folder / "labels").glob("*.parquet")):
+        if stats["tiers"]:  # links, yet no labels: never guess
+            raise RuntimeError(f"the Spark components job wrote no labels under {folder / 'labels'}")
+        labelled = "(select null::bigint as node_id, null::bigint as component)"  # no link: all alone
     labels = con.sql(
         f"""
         select n.node_id, coalesce(l.component, n.node_id) as component
-        from {work}.id_nodes n left join read_parquet('{folder / "labels"}/*.parquet') l using (node_id)
+        from {work}.id_nodes n left join {labelled} l using (node_id)
         """
     ).to_arrow_table()
     conflicts = pq.read_table(folder / "conflicts.parquet")
