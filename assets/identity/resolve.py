@@ -157,10 +157,14 @@ def collect_identifiers(
 
 def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -> None:
     """Dense integer node ids and the links between them, with their priority (DuckDB, set-based)."""
+    # node ids in node-key order, not in whatever order DuckDB's threads deliver the rows: the same
+    # data gives the same ids on every run and engine, and with them the same guarded node named in
+    # a dropped link's explanation (graph.py: a component's smallest node of the type)
     con.execute(
         f"""
         {work_table(work, "id_nodes")} as
-        select (row_number() over () - 1)::bigint as node_id, i.node_key, i.identifier_type, i.identifier_key,
+        select (row_number() over (order by i.node_key) - 1)::bigint as node_id, i.node_key,
+               i.identifier_type, i.identifier_key,
                i.first_seen_at, i.last_seen_at, i.n_records, i.n_sales
         from {work}.id_identifiers i
         anti join {work}.id_excluded e using (node_key)
