@@ -366,10 +366,22 @@ def _as(column: str, name: str):
     return F.col(column).alias(name)
 
 
+# A local session (``local[...]``) computes a small graph in many small Spark jobs, whose fixed
+# costs dominate: no broadcast (each is a job of its own), no adaptive re-planning (each shuffle
+# stage becomes a job), no whole-stage code generation (compiling it costs more than it saves on
+# small data). On the test graph, under load, the first pass went from 116 s to 76 s. A cluster
+# keeps Spark's defaults, which are right for large frames.
+LOCAL_SESSION = {
+    "spark.sql.autoBroadcastJoinThreshold": "-1",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
+}
+
+
 def _session(master: str, driver_memory: str, shuffle_partitions: int, local_dir: Path):
     from pyspark.sql import SparkSession
 
-    spark = (
+    builder = (
         SparkSession.builder.appName("aftercare-oneid-components")
         .master(master)
         .config("spark.driver.memory", driver_memory)
@@ -377,8 +389,11 @@ def _session(master: str, driver_memory: str, shuffle_partitions: int, local_dir
         .config("spark.local.dir", str(local_dir))
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
     )
+    if master.startswith("local"):
+        for key, value in LOCAL_SESSION.items():
+            builder = builder.config(key, value)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
 
