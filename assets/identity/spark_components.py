@@ -184,16 +184,19 @@ def connected_components(edges, checkpoint=_checkpoint):
     return roots.distinct(), rounds
 
 
-def _collect_conflicting(links, holders):
-    """Driver-side arrays for ``replay_conflicts`` from the collected rows, with local labels."""
+def _collect_conflicting(links):
+    """Driver-side arrays for ``replay_conflicts`` from the collected rows, with local labels:
+    ``(index, holders, ca, cb)``, ``index`` the previous label -> local label."""
     index: dict[int, int] = {}
     for row in links:
         for comp in (row["ca"], row["cb"]):
             index.setdefault(comp, len(index))
     local = [np.full(len(index), -1, dtype=NODE) for _ in GUARDED_TYPES]
-    for row in holders:
-        if row["comp"] in index:
-            local[row["gtype"]][index[row["comp"]]] = row["holder"]
+    for row in links:
+        for side in ("a", "b"):
+            for t, holder in enumerate(local):
+                if row[f"h{side}{t}"] is not None:
+                    holder[index[row[f"c{side}"]]] = row[f"h{side}{t}"]
     ca = np.array([index[row["ca"]] for row in links], dtype=np.int64)
     cb = np.array([index[row["cb"]] for row in links], dtype=np.int64)
     return index, local, ca, cb
@@ -260,26 +263,23 @@ def _in_conflict(holders, group, guard):
 def _conflicting_links(cross, in_conflict, holders):
     """The conflicting groups' links, collected in priority order: links attaching to a component
     that already holds an ID number first (``resolve._components`` defers the others), then
-    priority, tie-break and the node ids (the order DuckDB sorts the tier in)."""
+    priority, tie-break and the node ids (the order DuckDB sorts the tier in). Each row carries
+    both components' guarded nodes (``ha0``, ``hb1``, ...: side, then type), so one Spark job
+    brings everything the replay needs."""
     from pyspark.sql import functions as F
 
-    anchored = holders.where(F.col("gtype") == 0).select("comp")
-    return (
-        cross.join(in_conflict.select(_as("comp", "ca")), "ca", "left_semi")
-        .join(anchored.select(_as("comp", "ca"), F.lit(True).alias("anchored_a")), "ca", "left")
-        .join(anchored.select(_as("comp", "cb"), F.lit(True).alias("anchored_b")), "cb", "left")
-        .select(
-            "a",
-            "b",
-            "ca",
-            "cb",
-            "priority",
-            "tiebreak",
-            (F.col("anchored_a").isNull() & F.col("anchored_b").isNull()).alias("late"),
-        )  # fmt: skip
-        .orderBy("late", "priority", "tiebreak", "a", "b")
-        .collect()
-    )
+    by_comp = holders.groupBy("comp").pivot("gtype", list(range(len(GUARDED_TYPES)))).agg(F.first("holder"))
+    rows = cross.join(in_conflict.select(_as("comp", "ca")), "ca", "left_semi")
+    for side in ("a", "b"):
+        rows = rows.join(
+            by_comp.select(
+                _as("comp", f"c{side}"), *[_as(str(t), f"h{side}{t}") for t in range(len(GUARDED_TYPES))]
+            ),
+            f"c{side}",
+            "left",
+        )
+    late = F.col("ha0").isNull() & F.col("hb0").isNull()  # neither side holds an ID number yet
+    return rows.withColumn("late", late).orderBy("late", "priority", "tiebreak", "a", "b").collect()
 
 
 def _relabel(labels, tier_pairs, new_comp):
@@ -332,8 +332,7 @@ def guarded_components(spark, nodes, pairs, checkpoint=_checkpoint):
         split: list[tuple[int, int]] = []
         dropped = 0
         if replayed:
-            held = holders.join(in_conflict.select("comp"), "comp", "left_semi").collect()
-            index, local, ca, cb = _collect_conflicting(replayed, held)
+            index, local, ca, cb = _collect_conflicting(replayed)
             replay = replay_conflicts(ca, cb, local, guard)
             for i, t, left, right in zip(
                 replay.dropped, replay.conflict_type, replay.conflict_left, replay.conflict_right, strict=True
@@ -366,18 +365,6 @@ def _as(column: str, name: str):
     return F.col(column).alias(name)
 
 
-# A local session (``local[...]``) computes a small graph in many small Spark jobs, whose fixed
-# costs dominate: no broadcast (each is a job of its own), no adaptive re-planning (each shuffle
-# stage becomes a job), no whole-stage code generation (compiling it costs more than it saves on
-# small data). On the test graph, under load, the first pass went from 116 s to 76 s. A cluster
-# keeps Spark's defaults, which are right for large frames.
-LOCAL_SESSION = {
-    "spark.sql.autoBroadcastJoinThreshold": "-1",
-    "spark.sql.adaptive.enabled": "false",
-    "spark.sql.codegen.wholeStage": "false",
-}
-
-
 def _session(master: str, driver_memory: str, shuffle_partitions: int, local_dir: Path):
     from pyspark.sql import SparkSession
 
@@ -390,9 +377,6 @@ def _session(master: str, driver_memory: str, shuffle_partitions: int, local_dir
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
-    if master.startswith("local"):
-        for key, value in LOCAL_SESSION.items():
-            builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
