@@ -61,10 +61,15 @@ class RunMonth(dg.ConfigurableResource):
     """
 
     month: Optional[str] = None  # YYYY-MM; empty: the run's partition key  # noqa: UP045 (Dagster config)
+    # the daily WeCom pull (pipelines/schedules.py): the day its pulls reach, inside month M-1, so
+    # the month-end run finds the month's rate-limited calls made; empty: the month's cut-off
+    pulls_through: Optional[str] = None  # YYYY-MM-DD  # noqa: UP045 (Dagster config)
 
     def create_resource(self, context: dg.InitResourceContext) -> RunMonth:
         tags = context.dagster_run.tags if context.dagster_run is not None else {}
-        return RunMonth(month=month_of_run(self.month, tags))
+        run_month = RunMonth(month=month_of_run(self.month, tags), pulls_through=self.pulls_through)
+        _ = run_month.pull_cut_off  # a day outside the month fails the run before any asset runs
+        return run_month
 
     @property
     def key(self) -> str:
@@ -84,6 +89,26 @@ class RunMonth(dg.ConfigurableResource):
     @property
     def previous_month(self) -> str:
         return self.as_of.strftime("%Y-%m")
+
+    @property
+    def pull_cut_off(self) -> dt.date:
+        """The day the WeChat/WeCom pulls of this run reach: ``pulls_through`` for the daily pull,
+        else ``as_of``. A daily pull never reaches past the month's cut-off nor before its first
+        day: its data belongs to the month-end run of M."""
+        if not self.pulls_through:
+            return self.as_of
+        try:
+            day = dt.date.fromisoformat(self.pulls_through)
+        except ValueError as exc:
+            raise MonthNotGiven(
+                f"run_month.pulls_through {self.pulls_through!r} is not a YYYY-MM-DD date"
+            ) from exc
+        if not self.as_of.replace(day=1) <= day <= self.as_of:
+            raise MonthNotGiven(
+                f"run_month.pulls_through {day} is outside {self.previous_month}, the month whose data "
+                f"the run of {self.key} takes"
+            )
+        return day
 
 
 def month_of_run(configured: str | None, tags: Mapping[str, str]) -> str:

@@ -106,6 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="exit 1 when the run has warnings (it still publishes)"
     )
     p.add_argument(
+        "--pulls-through",
+        default=None,
+        metavar="YYYY-MM-DD",
+        help=(
+            "the daily WeCom pull instead: consultants' statistics and group-message results up to "
+            "this day of M-1 (what the nightly schedule runs; catches up after an outage)"
+        ),
+    )
+    p.add_argument(
         "-v",
         "--verbose",
         action="store_true",

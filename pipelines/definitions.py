@@ -10,9 +10,9 @@ import dagster as dg
 import assets
 from assets.owners import with_owners
 from assets.transform.project import dbt_project
-from pipelines.jobs import monthly_run
+from pipelines.jobs import monthly_run, wecom_daily_pull
 from pipelines.resources import build_resources
-from pipelines.schedules import month_end_reminder_run
+from pipelines.schedules import month_end_reminder_run, wecom_daily_pull_schedule
 from pipelines.sensors import JOBS, SENSORS
 from sources.settings import Settings, find_config_file, load_settings
 
@@ -24,8 +24,8 @@ def build_definitions(settings: Settings, config_file: Path | None) -> dg.Defini
     return dg.Definitions(
         assets=with_owners(dg.load_assets_from_package_module(assets)),
         asset_checks=dg.load_asset_checks_from_package_module(assets),
-        jobs=[monthly_run, *JOBS],
-        schedules=[month_end_reminder_run],
+        jobs=[monthly_run, wecom_daily_pull, *JOBS],
+        schedules=[month_end_reminder_run, wecom_daily_pull_schedule],
         sensors=SENSORS,
         resources=build_resources(settings, config_file, dbt_project),
         # one process writes the warehouse at a time: DuckDB allows a single writer per file

@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import TextIO
 
@@ -32,6 +33,10 @@ def run_log(log_file: Path, echo: bool = False) -> Iterator[TextIO]:
     """Send this process's stdout and stderr (and its children's) to ``log_file`` while inside; yield
     a text stream to the terminal (the stdout from before). Restored on the way out, also on error."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    # multiprocessing's resource tracker is a helper process started on first need and kept until
+    # this process ends; started inside, it would inherit the pipe and hold it open, and the copier
+    # would wait for an end that never comes. Started here, it keeps the terminal's stdout/stderr.
+    resource_tracker.ensure_running()
     sys.stdout.flush()
     sys.stderr.flush()
     saved_out, saved_err = os.dup(1), os.dup(2)
@@ -51,8 +56,9 @@ def run_log(log_file: Path, echo: bool = False) -> Iterator[TextIO]:
         sys.stderr.flush()
         os.dup2(saved_out, 1)  # the pipe's last write ends close here: the copier reads to its end
         os.dup2(saved_err, 2)
-        # (a child process still holding the pipe would keep it open: do not wait for it forever)
-        copier.join(timeout=30)
+        # (a child process still holding the pipe would keep it open: do not wait for it long; what
+        # a straggler writes after the run is not the run's)
+        copier.join(timeout=5)
         terminal.close()
         os.close(saved_out)
         os.close(saved_err)

@@ -36,6 +36,9 @@ class MonthlyRunResult:
     run_id: str
     seconds: float
     step_seconds: dict[str, float] = field(default_factory=dict)
+    # when each step (op) started and ended, on the wall clock (time.time()): `make bench` splits a
+    # month's CPU and memory by stage with them
+    step_spans: dict[str, tuple[float, float]] = field(default_factory=dict)
     failure: str | None = None
     warnings: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
@@ -51,10 +54,10 @@ def run_settings(config_file: str | None) -> tuple[Settings, Path | None]:
     return load_settings(path), path
 
 
-def _step_seconds(instance, run_id: str) -> dict[str, float]:
-    """Wall seconds per step (op) of a finished run, from the instance's step statistics."""
+def _step_spans(instance, run_id: str) -> dict[str, tuple[float, float]]:
+    """(start, end) per step (op) of a finished run, from the instance's step statistics."""
     return {
-        stats.step_key: round(stats.end_time - stats.start_time, 2)
+        stats.step_key: (stats.start_time, stats.end_time)
         for stats in instance.get_run_step_stats(run_id)
         if stats.start_time is not None and stats.end_time is not None
     }
@@ -68,12 +71,16 @@ def run_month(
     *,
     verbose: bool = False,
     progress: bool = False,
+    pulls_through: str | None = None,
 ) -> MonthlyRunResult:
     """Materialize everything for ``month`` (YYYY-MM), or the ``select``-ed assets (Dagster selection
     syntax, e.g. ``group:ingestion`` or ``kind:dbt``). Dagster's and dbt's output goes to the run's
     log file (and to the console too when ``verbose``); with ``progress`` the console gets a line per
     stage as it finishes. Does not raise on a failed step; raises ``RunLocked`` when another run
-    holds the lock and ``CheckFailed`` when the machine is not ready."""
+    holds the lock and ``CheckFailed`` when the machine is not ready.
+
+    With ``pulls_through`` (a day of M-1) it is the daily WeCom pull instead (``wecom_daily_pull``,
+    pipelines/jobs.py): the rate-limited WeCom pulls up to that day, for the month-end run of M."""
     from pipelines.run_guard import end_of_run, start_of_run
 
     settings, settings_file = run_settings(config_file)
@@ -92,8 +99,9 @@ def run_month(
 
             print("\n".join(guard_lines))
             tell(f"aftercare run {month}: started (run {run_id}); full log: {log_file}")
-            result = _run_month(month, settings, settings_file, instance, select, run_id, tell)
-            result.summary.tasks = month_tasks(Path(settings.paths.serving), month) if result.success else []
+            result = _run_month(month, settings, settings_file, instance, select, run_id, tell, pulls_through)
+            if result.success and not pulls_through:
+                result.summary.tasks = month_tasks(Path(settings.paths.serving), month)
             result.warnings = [
                 f"check {f.check}: {f.detail}" for f in findings if f.status == "warn"
             ] + result.warnings
@@ -114,6 +122,7 @@ def _run_month(
     select: str | None,
     run_id: str,
     tell,
+    pulls_through: str | None = None,
 ) -> MonthlyRunResult:
     """One run in this process, for the configuration ``settings`` (read from ``settings_file``),
     recorded in the Dagster instance ``instance`` or the one of ``pipelines.instance``. Everything
@@ -134,26 +143,36 @@ def _run_month(
             monthly_partitions.get_last_partition_key(),
         )
         raise SystemExit(f"--month {month} is not a month partition: the runs cover {first} … {last}")
+    from pipelines.jobs import WECOM_DAILY_PULLS, wecom_pull_run_config
+
     defs = build_definitions(settings, settings_file)
-    job = defs.resolve_job_def("monthly_run")
     graph = defs.resolve_asset_graph()
+    # step-level progress, not Dagster's engine chatter
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    if pulls_through:
+        # the daily pull is not a month partition: the month and its day go in the run's config
+        job = defs.resolve_job_def("wecom_daily_pull")
+        partition_key = None
+        run_config |= wecom_pull_run_config(month, pulls_through)
+        planned = WECOM_DAILY_PULLS.resolve(graph)
+    else:
+        # the run is the month's partition, as the schedule and the UI launch it: the month-grain
+        # assets are recorded under that partition, and RunMonth reads the month from its tag
+        job = defs.resolve_job_def("monthly_run")
+        partition_key = month
+        planned = graph.get_all_asset_keys()
     asset_selection = None
     if select:
         asset_selection = sorted(dg.AssetSelection.from_string(select).resolve(graph), key=str)
         if not asset_selection:
             raise SystemExit(f"--select {select!r} matches no asset")
     instance = instance or dg.DagsterInstance.from_config(str(ensure_instance(dagster_home(settings))))
-    progress = RunProgress(plan_of(graph, asset_selection or graph.get_all_asset_keys()), tell)
+    progress = RunProgress(plan_of(graph, asset_selection or planned), tell)
     instance.add_event_listener(run_id, progress)
     started = time.perf_counter()
-    # the run is the month's partition, as the schedule and the UI launch it: the month-grain assets
-    # are recorded under that partition, and RunMonth reads the month from its tag
     result = job.execute_in_process(
-        partition_key=month,
-        run_config={
-            # step-level progress, not Dagster's engine chatter
-            "loggers": {"console": {"config": {"log_level": "INFO"}}},
-        },
+        partition_key=partition_key,
+        run_config=run_config,
         instance=instance,
         tags={"aftercare/month": month, "aftercare/launched_by": "cli"},
         raise_on_error=False,
@@ -173,12 +192,14 @@ def _run_month(
     warnings, notices = collect_notes(
         e.event_specific_data.materialization for e in result.get_asset_materialization_events()
     )
+    spans = _step_spans(instance, result.run_id)
     return MonthlyRunResult(
         month=month,
         success=result.success,
         run_id=result.run_id,
         seconds=round(time.perf_counter() - started, 1),
-        step_seconds=_step_seconds(instance, result.run_id),
+        step_seconds={step: round(end - start, 2) for step, (start, end) in spans.items()},
+        step_spans=spans,
         failure=failure,
         warnings=warnings,
         notices=notices,
@@ -196,13 +217,14 @@ def run_command(args: argparse.Namespace) -> int:
             select=getattr(args, "select", None),
             verbose=getattr(args, "verbose", False),
             progress=True,
+            pulls_through=getattr(args, "pulls_through", None),
         )
     except RunLocked as exc:
         print(f"aftercare run {args.month}: not started: {exc}", file=sys.stderr)
         return 75  # EX_TEMPFAIL: try again later
     timings_file = os.environ.get("AFTERCARE_STEP_TIMINGS_FILE")  # set by `make bench`
     if timings_file:
-        Path(timings_file).write_text(json.dumps(result.step_seconds))
+        Path(timings_file).write_text(json.dumps({"steps": result.step_seconds, "spans": result.step_spans}))
     print_summary(result, sys.stdout, sys.stderr)
     if not result.success:
         return 1

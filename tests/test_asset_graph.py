@@ -125,6 +125,7 @@ def test_each_resource_key_is_typed_one_way():
         assert name in {cls.__qualname__ for cls in type(defs.resources[key]).__mro__}, key
 
 
-def test_the_schedule_is_stopped_until_turned_on():
-    (schedule,) = defs.schedules
-    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+def test_the_schedules_are_stopped_until_turned_on():
+    assert {s.name for s in defs.schedules} == {"month_end_reminder_run", "wecom_daily_pull_schedule"}
+    for schedule in defs.schedules:
+        assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED

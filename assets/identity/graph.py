@@ -10,6 +10,13 @@ seen, source, record), keeping a link only when it does not make such a join: th
 assertion wins, the contradicting one is dropped and reported. Conflicts are rare once unclean
 mobiles are out, so the Python loop runs over a handful of links, never over the graph.
 
+That replay is ``replay_conflicts``, a pure function of the conflicting links (in priority order)
+and the guarded node each of their components holds: the Spark engine
+(``assets/identity/spark_components.py``) finds the conflicting groups on the cluster, collects
+only their links and calls the same function, so both engines apply one rule. A component's holder
+of a guarded type is its *smallest* node of that type, so both engines name the same identifiers
+in a dropped link's explanation (a component may hold two mobiles from owner records).
+
 Node ids and component labels are int32 (scipy's own label type): at L scale (~38M identifiers,
 ~15M links per tier) the arrays of this module are the stage's only memory outside DuckDB.
 """
@@ -110,51 +117,84 @@ class GuardedGraph:
         merged = _components(ncomp, ca[keep], cb[keep])
         size = int(merged.max()) + 1
         for t, holder in enumerate(self.holders):
-            new_holder = np.full(size, -1, dtype=NODE)
+            # the smallest node of the type stands for the merged component (as on Spark)
+            new_holder = np.full(size, MAX_NODES, dtype=NODE)
             has = holder >= 0
-            new_holder[merged[has]] = holder[has]  # any one of them stands for the component
+            np.minimum.at(new_holder, merged[has], holder[has])
+            new_holder[new_holder == MAX_NODES] = -1
             self.holders[t] = new_holder
         self.labels = merged[self.labels]
         return result
 
     def _replay(self, ordered, ca, cb, guard, result: TierResult) -> None:
-        """Union-find over the conflicting links only (``ordered``: by priority); drop guarded joins."""
-        parent: dict[int, int] = {}
-        held: dict[int, list[int]] = {}
+        """Replay the conflicting links (``ordered``: their positions in the tier, by priority)."""
+        replay = replay_conflicts(ca[ordered], cb[ordered], self.holders, guard)
+        result.accepted[ordered[~replay.accepted]] = False
+        by_position = np.argsort(ordered[replay.dropped], kind="stable")
+        result.dropped = ordered[replay.dropped][by_position].astype(np.int64)
+        result.conflict_type = replay.conflict_type[by_position]
+        result.conflict_left = replay.conflict_left[by_position]
+        result.conflict_right = replay.conflict_right[by_position]
 
-        def find(x: int) -> int:
-            root = x
-            while parent.get(root, root) != root:
-                root = parent[root]
-            while parent.get(x, x) != root:  # path compression
-                parent[x], x = root, parent[x]
-            return root
 
-        def holders_of(root: int) -> list[int]:
-            if root not in held:
-                held[root] = [int(h[root]) for h in self.holders]
-            return held[root]
+@dataclass
+class Replay:
+    accepted: np.ndarray  # bool per replayed link, in the order given
+    # the refused links: their positions in the order given, the guarded type each would have
+    # joined, and the node of that type on either side
+    dropped: np.ndarray
+    conflict_type: np.ndarray
+    conflict_left: np.ndarray
+    conflict_right: np.ndarray
 
-        dropped: list[tuple[int, int, int, int]] = []
-        for i in ordered:
-            ra, rb = find(int(ca[i])), find(int(cb[i]))
-            if ra == rb:
-                continue
-            ha, hb = holders_of(ra), holders_of(rb)
-            clash = next((t for t in guard if ha[t] >= 0 and hb[t] >= 0), None)
-            if clash is not None:
-                result.accepted[i] = False
-                dropped.append((int(i), clash, ha[clash], hb[clash]))
-                continue
-            parent[ra] = rb
-            held[rb] = [x if x >= 0 else y for x, y in zip(hb, ha, strict=True)]
-        if dropped:
-            dropped.sort()
-            columns = list(zip(*dropped, strict=True))
-            result.dropped = np.asarray(columns[0], dtype=np.int64)
-            result.conflict_type = np.asarray(columns[1], dtype=np.int8)
-            result.conflict_left = np.asarray(columns[2], dtype=NODE)
-            result.conflict_right = np.asarray(columns[3], dtype=NODE)
+
+def replay_conflicts(ca, cb, holders: Sequence, guard: Sequence[int]) -> Replay:
+    """The guard rule, link by link: union-find over the components of conflicting links.
+
+    ``ca[i]``—``cb[i]``: the components (labels from before the tier) the i-th link joins, links in
+    priority order; ``holders[t][c]``: the node of guarded type ``t`` component ``c`` holds, or -1;
+    ``guard``: the guarded types the tier enforces. A link joining two components that both hold
+    a node of a guarded type is refused (the first assertion wins); otherwise the two merge and the
+    merged component holds what either held. Pure: the caller's arrays are not changed.
+    """
+    parent: dict[int, int] = {}
+    held: dict[int, list[int]] = {}
+
+    def find(x: int) -> int:
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    def holders_of(root: int) -> list[int]:
+        if root not in held:
+            held[root] = [int(h[root]) for h in holders]
+        return held[root]
+
+    accepted = np.ones(len(ca), dtype=bool)
+    dropped: list[tuple[int, int, int, int]] = []
+    for i in range(len(ca)):
+        ra, rb = find(int(ca[i])), find(int(cb[i]))
+        if ra == rb:
+            continue
+        ha, hb = holders_of(ra), holders_of(rb)
+        clash = next((t for t in guard if ha[t] >= 0 and hb[t] >= 0), None)
+        if clash is not None:
+            accepted[i] = False
+            dropped.append((i, clash, ha[clash], hb[clash]))
+            continue
+        parent[ra] = rb
+        held[rb] = [x if x >= 0 else y for x, y in zip(hb, ha, strict=True)]
+    columns = list(zip(*dropped, strict=True)) if dropped else [(), (), (), ()]
+    return Replay(
+        accepted,
+        np.asarray(columns[0], dtype=np.int64),
+        np.asarray(columns[1], dtype=np.int8),
+        np.asarray(columns[2], dtype=NODE),
+        np.asarray(columns[3], dtype=NODE),
+    )
 
 
 def _no_conflicts() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

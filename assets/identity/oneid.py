@@ -14,6 +14,7 @@ import dagster as dg
 from assets.identity.quality import quality_report, write_report
 from assets.identity.resolve import OneidParams, resolve
 from assets.identity.scratch import DEFAULT_MEMORY_LIMIT
+from assets.identity.spark_components import SparkComponents
 from assets.resources import AftercareSettings, WarehouseResource
 from sources.pii import PiiVault
 
@@ -66,7 +67,10 @@ def oneid_tables(
     """Resolve every identifier in the warehouse to a stable OneID."""
     config = settings.settings
     params = OneidParams.from_settings(config.oneid, PiiVault(config.pii_key()).hash)
-    params = dataclasses.replace(params, duckdb_memory_limit=duckdb_memory_limit())
+    # engine.kind = "spark": the connected components run in a Spark job (a subprocess: this
+    # process starts no JVM); everything else of OneID stays in the DuckDB warehouse
+    spark = SparkComponents.from_settings(config) if config.engine.kind == "spark" else None
+    params = dataclasses.replace(params, duckdb_memory_limit=duckdb_memory_limit(), spark=spark)
     with warehouse.get_connection() as con:
         summary = resolve(con, params)
         counts = {
@@ -84,6 +88,8 @@ def oneid_tables(
         "sources_missing": dg.MetadataValue.json(summary.sources_missing),
         "seconds": dg.MetadataValue.json(summary.seconds),
     }
+    if summary.spark:
+        shared["spark_components"] = dg.MetadataValue.json(summary.spark)
     extra = {
         "oneid_map": {"oneids": summary.oneids, "identifiers": summary.identifiers},
         "oneid_changes": {"this_run": dg.MetadataValue.json(summary.changes)},

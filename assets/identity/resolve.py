@@ -27,7 +27,14 @@ from assets.faults import crash_point
 from assets.identity import sightings
 from assets.identity.graph import GuardedGraph
 from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, lap_timer, scratch_space
-from assets.identity.sightings import TIER_WEAK, work_table
+from assets.identity.sightings import (
+    CONFLICT_REASONS,
+    DEFAULT_GUARDS,
+    GUARDED_TYPES,
+    GUARDS_BY_TIER,
+    work_table,
+)
+from assets.identity.spark_components import SparkComponents, run_spark_components
 from assets.identity.stability import apply_oneids, plan_oneids
 
 
@@ -42,6 +49,8 @@ class OneidParams:
     suspicious_id_numbers: int = 1
     # DuckDB's share of memory during the stage (see scratch.py). None: leave as is.
     duckdb_memory_limit: str | None = DEFAULT_MEMORY_LIMIT
+    # engine.kind = "spark": the components in a Spark job (spark_components.py). None: SciPy here
+    spark: SparkComponents | None = None
 
     @classmethod
     def from_settings(cls, oneid, pii_hash=None) -> OneidParams:
@@ -68,6 +77,7 @@ class ResolveSummary:
     changes: dict[str, int] = field(default_factory=dict)
     suspicious: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    spark: dict = field(default_factory=dict)  # the Spark components job's rounds and seconds
 
 
 def _identifiers(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
@@ -147,10 +157,14 @@ def collect_identifiers(
 
 def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -> None:
     """Dense integer node ids and the links between them, with their priority (DuckDB, set-based)."""
+    # node ids in node-key order, not in whatever order DuckDB's threads deliver the rows: the same
+    # data gives the same ids on every run and engine, and with them the same guarded node named in
+    # a dropped link's explanation (graph.py: a component's smallest node of the type)
     con.execute(
         f"""
         {work_table(work, "id_nodes")} as
-        select (row_number() over () - 1)::bigint as node_id, i.node_key, i.identifier_type, i.identifier_key,
+        select (row_number() over (order by i.node_key) - 1)::bigint as node_id, i.node_key,
+               i.identifier_type, i.identifier_key,
                i.first_seen_at, i.last_seen_at, i.n_records, i.n_sales
         from {work}.id_identifiers i
         anti join {work}.id_excluded e using (node_key)
@@ -184,17 +198,45 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
     )
 
 
-# guarded identifier types: no component may join two of them from different components.
-# ID numbers are guarded on every tier (rule 4); mobiles only against weak links, so a booking or a
-# WeCom remark typed with a spouse's or a consultant's number never adds a second mobile to a person
-GUARDED_TYPES = ("id_number", "mobile")
-GUARDS_BY_TIER = {TIER_WEAK: (0, 1)}
-DEFAULT_GUARDS = (0,)
-CONFLICT_REASONS = ("would_join_id_numbers", "weak_link_second_mobile")
+CONFLICT_COLUMNS = {
+    "a": pa.int64(), "b": pa.int64(), "reason": pa.string(), "id_left": pa.int64(), "id_right": pa.int64(),
+}  # fmt: skip
 
 
-def _components(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
-    """Run the guarded union tier by tier; leave ``id_clusters`` and ``id_conflicts`` work tables."""
+def _components(
+    con: duckdb.DuckDBPyConnection, work: str = "temp", spark: SparkComponents | None = None
+) -> tuple[int, dict]:
+    """Run the guarded union tier by tier; leave ``id_clusters`` and ``id_conflicts`` work tables.
+
+    On NumPy/SciPy in this process, or with ``spark`` in a Spark job (``spark_components``: the
+    same partition and dropped links, other label values, which only name the components).
+    Returns the node count and the Spark job's statistics (empty on SciPy).
+    """
+    stats: dict = {}
+    if spark is None:
+        labels, conflicts = _components_scipy(con, work)
+    else:
+        labels, conflicts, stats = run_spark_components(con, work, spark)
+    con.register("component_labels", labels)
+    con.execute(
+        f"""
+        {work_table(work, "id_clusters")} as
+        select n.node_id, n.identifier_type, n.identifier_key, l.component::bigint as component,
+               n.first_seen_at, n.last_seen_at, n.n_records
+        from {work}.id_nodes n join component_labels l on l.node_id = n.node_id
+        """
+    )
+    con.unregister("component_labels")
+    con.register(
+        "conflicts_arrow", conflicts.select(list(CONFLICT_COLUMNS)).cast(pa.schema(CONFLICT_COLUMNS))
+    )
+    con.execute(f"{work_table(work, 'id_conflicts')} as select * from conflicts_arrow")
+    con.unregister("conflicts_arrow")
+    return len(labels), stats
+
+
+def _components_scipy(con: duckdb.DuckDBPyConnection, work: str) -> tuple[pa.Table, pa.Table]:
+    """``graph.GuardedGraph`` over the work tables: (node_id, component) and the dropped links."""
     n = con.execute(f"select count(*) from {work}.id_nodes").fetchall()[0][0]
     guarded = []
     for identifier_type in GUARDED_TYPES:
@@ -208,14 +250,14 @@ def _components(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
         del nodes
     graph = GuardedGraph(n, guarded)
     del guarded
-    conflicts: list[pa.Table] = []
+    conflicts: list[pa.Table] = [pa.schema(CONFLICT_COLUMNS).empty_table()]
     tiers = [t for (t,) in con.execute(f"select distinct tier from {work}.id_pairs order by tier").fetchall()]
     for tier in tiers:
         # the tier's links in priority order (first asserted first), sorted by DuckDB: NumPy holds
-        # only the two int32 node columns
+        # only the two int32 node columns. A total order (the node ids last): Spark sorts the same
         pairs = con.execute(
             f"select a::integer as a, b::integer as b from {work}.id_pairs where tier = ? "
-            "order by priority, tiebreak",
+            "order by priority, tiebreak, a, b",
             [tier],
         ).fetchnumpy()
         a, b = pairs["a"], pairs["b"]
@@ -235,35 +277,11 @@ def _components(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
                         "id_left": result.conflict_left.astype(np.int64),
                         "id_right": result.conflict_right.astype(np.int64),
                     }
-                )
+                ).cast(pa.schema(CONFLICT_COLUMNS))
             )
         del a, b, unanchored, result
     labels = pa.table({"node_id": np.arange(n, dtype=np.int32), "component": graph.labels})
-    del graph
-    con.register("component_labels", labels)
-    con.execute(
-        f"""
-        {work_table(work, "id_clusters")} as
-        select n.node_id, n.identifier_type, n.identifier_key, l.component::bigint as component,
-               n.first_seen_at, n.last_seen_at, n.n_records
-        from {work}.id_nodes n join component_labels l on l.node_id = n.node_id
-        """
-    )
-    con.unregister("component_labels")
-    del labels
-    empty = pa.table(
-        {
-            "a": pa.array([], pa.int64()),
-            "b": pa.array([], pa.int64()),
-            "reason": pa.array([], pa.string()),
-            "id_left": pa.array([], pa.int64()),
-            "id_right": pa.array([], pa.int64()),
-        }
-    )
-    con.register("conflicts_arrow", pa.concat_tables(conflicts) if conflicts else empty)
-    con.execute(f"{work_table(work, 'id_conflicts')} as select * from conflicts_arrow")
-    con.unregister("conflicts_arrow")
-    return n
+    return labels, pa.concat_tables(conflicts)
 
 
 def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp") -> None:
@@ -472,7 +490,7 @@ def _resolve(
     lap("collect")
     _build_nodes_and_links(con, work)
     lap("nodes_and_links")
-    summary.identifiers = _components(con, work)
+    summary.identifiers, summary.spark = _components(con, work, params.spark)
     lap("components")
     plan_oneids(con, work)
     lap("stable_ids")

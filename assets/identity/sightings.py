@@ -53,6 +53,16 @@ RULES: dict[str, tuple[int, str]] = {
 }
 
 
+# guarded identifier types: no component may join two of them from different components.
+# ID numbers are guarded on every tier (rule 4); mobiles only against weak links, so a booking or a
+# WeCom remark typed with a spouse's or a consultant's number never adds a second mobile to a person.
+# Both engines read these (``resolve._components``, ``spark_components``).
+GUARDED_TYPES = ("id_number", "mobile")
+GUARDS_BY_TIER = {TIER_WEAK: (0, 1)}
+DEFAULT_GUARDS = (0,)
+CONFLICT_REASONS = ("would_join_id_numbers", "weak_link_second_mobile")  # per guarded type
+
+
 @dataclass
 class SourceLog:
     read: list[str] = field(default_factory=list)

@@ -39,10 +39,12 @@ def budgeted_wecom_pull(
         wecom_api.client(budget=wecom_api.budget(what, context.log.info)) as client,
         warehouse.get_connection() as con,
     ):
-        counts = sync(client, con, run_month.as_of, log=context.log.info)
+        counts = sync(client, con, run_month.pull_cut_off, log=context.log.info)
     if feed.outage is not None:
         return feed.unavailable()
-    return dg.MaterializeResult(metadata={**counts, "as_of": run_month.as_of.isoformat(), **feed.metadata()})
+    return dg.MaterializeResult(
+        metadata={**counts, "as_of": run_month.pull_cut_off.isoformat(), **feed.metadata()}
+    )
 
 
 @contextlib.contextmanager

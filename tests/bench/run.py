@@ -3,14 +3,20 @@
 The month as ops run it, twice: the **first load** (month M-1 on an empty warehouse: every history
 file, the OA follower list in full, the WeCom backfill within its call budget) and then **the month**
 M (incremental: that month's files, the followers that changed, one month of WeCom statistics).
-Each month runs every stage of ``aftercare run`` in turn (``MONTH_STAGES``: ingest, the WeChat/WeCom
-pulls against the simulator, the managers' decisions, identity, dbt with reminders and KPIs, the
-reminder dispatch (dry run), publish, the dealer files), each in its own process
-(``aftercare run --month ... --select ...``) so its peak resident memory and CPU time can be read from
-the kernel's accounting of that process tree (``wait4``). Between the two months 2 % of the followers
-change in the simulator (a month's churn). Wall time includes process start-up (importing Dagster,
-loading the definitions: ~10 s); the time inside the stage's Dagster steps is reported beside it.
-The simulator (Tencent's stand-in) runs in its own process and is not counted.
+Each month is one ``aftercare run --month`` process, as ops run it, with every stage of the monthly
+job (``MONTH_STAGES``: ingest, the WeChat/WeCom pulls against the simulator, the managers'
+decisions, identity, dbt with reminders and KPIs, the reminder dispatch (dry run), publish, the
+dealer files). The month's wall time, CPU time and peak memory are the kernel's accounting of that
+process tree (``wait4``); each stage's share comes from the run's Dagster step spans over a sampling
+of the tree (``tests/bench/process_tree.py``), and what lies outside every step (importing Dagster,
+``aftercare check``, loading the definitions) is the line ``start-up``. ``--process-per-stage``
+runs each stage in its own process instead (``aftercare run --month ... --select ...``: the kernel's
+figures per stage, each paying the start-up), as a partial ``--stages`` always does. Before the
+second month the nightly WeCom pull runs up to the day before its cut-off (``wecom_daily_pulls``,
+its own line, not in the month: the schedule does it night by night), so the month-end run asks
+WeCom for one day, as in production; ``--no-daily-pulls`` leaves the whole month to the month-end
+run. Between the two months 2 % of the followers change in the simulator (a month's churn). The
+simulator (Tencent's stand-in) runs in its own process and is not counted.
 
 Results go to ``bench/results/<scale>-<timestamp>.json`` (with ``first_load_seconds``,
 ``first_load_peak_mb``, ``month_seconds``, ``month_peak_mb``) and a Markdown table plus a one-line
@@ -99,7 +105,7 @@ def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path)
     seconds = time.perf_counter() - started
     ok = os.waitstatus_to_exitcode(status) == 0
     # ru_maxrss is in KiB on Linux: the largest resident set of the child or a waited-for descendant
-    detail = json.loads(timings.read_text()) if timings.exists() else None
+    detail = json.loads(timings.read_text())["steps"] if timings.exists() else None
     steps = round(sum(detail.values()), 1) if detail else None
     # ru_utime/ru_stime cover the child and every descendant it waited for (dbt, DuckDB threads)
     return StageResult(
@@ -107,6 +113,107 @@ def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path)
         step_seconds=steps, load_before=load_before, load_after=round(os.getloadavg()[0], 2), steps=detail,
         cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1),
     )  # fmt: skip
+
+
+def stage_of_step() -> dict[str, str]:
+    """The bench stage of every step (op) of the monthly job: a multi-asset's op is one step."""
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    stage_of_asset = {
+        key: stage
+        for stage in MONTH_STAGES
+        for key in dg.AssetSelection.from_string(STAGES[stage]).resolve(graph)
+    }
+    stages = {graph.get(key).assets_def.node_def.name: stage for key, stage in stage_of_asset.items()}
+    # checks defined on their own (@asset_check) are steps of their own: their asset's stage
+    for assets_def in graph.assets_defs:
+        for check in assets_def.check_keys:
+            stages.setdefault(assets_def.node_def.name, stage_of_asset[check.asset_key])
+    return stages
+
+
+def run_month_measured(
+    month: str, phase: str, command: list[str], env: dict[str, str], log: Path
+) -> list[StageResult]:
+    """One ``aftercare run --month``, the whole month in one process as ops run it: the month's wall
+    time, CPU time and peak memory as the kernel accounts them, and each stage's share from the
+    run's step spans over a sampling of its process tree (``tests/bench/process_tree.py``). What
+    falls between steps (the process start, ``aftercare check``, loading the definitions, the run's
+    end) is the stage ``start-up``."""
+    from tests.bench.process_tree import TreeSampler, usage_by_stage
+
+    timings = log.with_name("month.steps.json")
+    timings.unlink(missing_ok=True)
+    env = {**env, "AFTERCARE_STEP_TIMINGS_FILE": str(timings)}
+    load_before = round(os.getloadavg()[0], 2)
+    started = time.perf_counter()
+    with open(log, "ab") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        sampler = TreeSampler(process.pid)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+    samples = sampler.stop()
+    seconds = time.perf_counter() - started
+    ok = os.waitstatus_to_exitcode(status) == 0
+    load_after = round(os.getloadavg()[0], 2)
+    spans = json.loads(timings.read_text())["spans"] if timings.exists() else {}
+    stages = usage_by_stage(samples, {k: tuple(v) for k, v in spans.items()}, stage_of_step())
+    cpu = usage.ru_utime + usage.ru_stime
+    sampled_peak = max((s.rss_mb for s in samples), default=0.0)
+    results = [
+        StageResult(
+            stage,
+            u.seconds,
+            u.peak_rss_mb,
+            ok,
+            step_seconds=u.seconds,
+            steps=u.steps,
+            cpu_seconds=u.cpu_seconds,
+            phase=phase,
+            month=month,
+        )  # fmt: skip
+        for stage, u in sorted(stages.items(), key=lambda item: _stage_order(item[0]))
+    ]
+    in_steps = sum(u.seconds for u in stages.values())
+    results.append(
+        StageResult(
+            "start-up",
+            round(seconds - in_steps, 1),
+            round(sampled_peak),
+            ok,
+            cpu_seconds=round(cpu - sum(u.cpu_seconds for u in stages.values()), 1),
+            phase=phase,
+            month=month,
+        )  # fmt: skip
+    )
+    for result in results:
+        result.load_before, result.load_after = load_before, load_after
+    if not ok:
+        results[-1].note = f"see {log}"
+    # the month's own line: the kernel's totals (the peak is the largest process; the sampled sum of
+    # the tree, dbt beside Dagster, can be larger, so the larger of the two)
+    results.append(
+        StageResult(
+            "whole run",
+            round(seconds, 1),
+            round(max(usage.ru_maxrss / 1024, sampled_peak)),
+            ok,
+            cpu_seconds=round(cpu, 1),
+            phase=f"{phase}:total",
+            month=month,
+            load_before=load_before,
+            load_after=load_after,
+            note="" if ok else f"see {log}",
+        )  # fmt: skip
+    )
+    return results
+
+
+def _stage_order(stage: str) -> int:
+    return MONTH_STAGES.index(stage) if stage in MONTH_STAGES else len(MONTH_STAGES)
 
 
 def start_simulator_process(workdir: Path, env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -149,6 +256,7 @@ def markdown_table(scale: str, vehicles: int, results: list[StageResult]) -> str
         f"| {'' if r.cpu_seconds is None else r.cpu_seconds} | {r.peak_rss_mb:.0f} "
         f"| {r.load_before} → {r.load_after} | {'yes' if r.ok else 'NO: ' + r.note} |"
         for r in results
+        if not r.phase.endswith(":total")  # the month's own line: the bold totals below
     ]
     for phase, label in (("first_load", "first load"), ("month", "the month")):
         total = phase_totals(results, phase)
@@ -166,12 +274,20 @@ def phase_totals(results: list[StageResult], phase: str) -> dict | None:
     stages = [r for r in results if r.phase == phase]
     if not stages:
         return None
+    whole = next((r for r in results if r.phase == f"{phase}:total"), None)
+    if whole is not None:  # the month in one process: the kernel's totals of that process
+        seconds, cpu_seconds, peak_mb = whole.seconds, whole.cpu_seconds or 0, whole.peak_rss_mb
+    else:
+        seconds = round(sum(r.seconds for r in stages), 1)
+        cpu_seconds = round(sum(r.cpu_seconds or 0 for r in stages), 1)
+        peak_mb = max(r.peak_rss_mb for r in stages)
     return {
         "month": stages[0].month,
         "stages": [r.stage for r in stages],
-        "seconds": round(sum(r.seconds for r in stages), 1),
-        "cpu_seconds": round(sum(r.cpu_seconds or 0 for r in stages), 1),
-        "peak_mb": max(r.peak_rss_mb for r in stages),
+        "one_process": whole is not None,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "peak_mb": peak_mb,
         "ok": all(r.ok for r in stages),
     }
 
@@ -286,6 +402,23 @@ def main(argv: list[str] | None = None) -> int:
         default=2,
         help="2: the first load (month before --month) and then --month, incremental; 1: --month only",
     )
+    parser.add_argument(
+        "--process-per-stage",
+        action="store_true",
+        help=(
+            "run each stage of a month in its own process (the kernel's accounting per stage, each "
+            "paying the start-up) instead of the month as one `aftercare run` (the default when every "
+            "stage of the month runs)"
+        ),
+    )
+    parser.add_argument(
+        "--no-daily-pulls",
+        action="store_true",
+        help=(
+            "do not run the nightly WeCom pull before the second month (then its month-end run "
+            "pulls the whole month from WeCom, minutes of its rate limit at M)"
+        ),
+    )
     parser.add_argument("--workdir", default=None, help="where data goes (default: data/bench/<scale>)")
     parser.add_argument(
         "--identity-input",
@@ -372,7 +505,33 @@ def main(argv: list[str] | None = None) -> int:
             if number and simulator is not None:
                 churn = churn_followers(env["AFTERCARE_WECHAT_BASE_URL"], FOLLOWER_CHURN)
                 print(f"followers changed between the months: {churn}", flush=True)
-            for stage in month_stages + (extra_stages if number == len(months) - 1 else []):
+            if number and "wechat" in month_stages and not args.no_daily_pulls:
+                # the month's nights: the daily WeCom pull up to the day before the cut-off, as the
+                # nightly schedule leaves it at month end (not counted in the month; its own line)
+                through = (dt.date.fromisoformat(f"{run_month}-01") - dt.timedelta(days=2)).isoformat()
+                command = [*aftercare, "run", "--month", run_month, "--pulls-through", through]
+                result = run_measured("wecom_daily_pulls", command, env, log)
+                result.month = run_month
+                result.note = result.note or f"the nights up to {through}, before the month-end run"
+                results.append(result)
+                print(
+                    f"{run_month} wecom_daily_pulls: {result.seconds}s wall, {result.cpu_seconds}s CPU",
+                    flush=True,
+                )
+            if month_stages == MONTH_STAGES and not args.process_per_stage and phase:
+                command = [*aftercare, "run", "--month", run_month]
+                month_results = run_month_measured(run_month, phase, command, env, log)
+                results += month_results
+                for result in month_results:
+                    print(
+                        f"{run_month} {result.stage}: {result.seconds}s wall, {result.cpu_seconds}s CPU, "
+                        f"{result.peak_rss_mb:.0f} MB{'' if result.ok else ' FAILED, ' + result.note}",
+                        flush=True,
+                    )
+                month_stages_left = []
+            else:
+                month_stages_left = month_stages
+            for stage in month_stages_left + (extra_stages if number == len(months) - 1 else []):
                 command = [*aftercare, "run", "--month", run_month, "--select", STAGES[stage]]
                 result = run_measured(stage, command, env, log)
                 if stage in MONTH_STAGES:

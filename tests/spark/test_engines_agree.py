@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import importlib.util
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -27,6 +25,7 @@ import pytest
 
 from pipelines.demo import last_complete_month
 from tests.processes import cli_environment, free_port, wait_until_up
+from tests.spark.conftest import require_spark
 
 ROOT = Path(__file__).resolve().parents[2]
 # minutes of a local Spark session: started first under xdist, so the quick modules fill the other worker
@@ -55,22 +54,6 @@ spark_data_tests = false
 """
 
 
-def _require_spark() -> None:
-    """Java and the ``spark`` dependency group (``make test`` installs both where it can); without
-    one the test skips saying which, except under CI (``CI`` set), where it fails."""
-    missing = []
-    if not shutil.which("java"):
-        missing.append("no Java on this machine: a JRE 17 (apt-get install openjdk-17-jre-headless)")
-    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec("dbt.adapters.spark") is None:
-        missing.append("no pyspark/dbt-spark: the `spark` dependency group (uv sync --frozen --group spark)")
-    if not missing:
-        return
-    message = f"the Spark engine's sameness test needs {' and '.join(missing)}; docs/spark.md"
-    if os.environ.get("CI"):
-        pytest.fail(message + " (CI must not skip it)")
-    pytest.skip(message)
-
-
 def _aftercare(env: dict[str, str], cwd: Path, *args: str, timeout: int = 1800):
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", *args],
@@ -83,7 +66,7 @@ def _aftercare(env: dict[str, str], cwd: Path, *args: str, timeout: int = 1800):
 @pytest.fixture(scope="module")
 def both_engines(tmp_path_factory) -> dict[str, Path]:
     """serving.duckdb of the same month published by each engine: {"duckdb": path, "spark": path}."""
-    _require_spark()
+    require_spark("the Spark engine's sameness test")
     work = tmp_path_factory.mktemp("engines")
     duck, spark = work / "duckdb", work / "spark"
     duck.mkdir()
