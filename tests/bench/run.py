@@ -92,20 +92,49 @@ class StageResult:
     month: str = ""
 
 
-def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path) -> StageResult:
-    """Run ``command`` and report its wall time, CPU time and the peak RSS of its process tree."""
-    timings = log.with_name(f"{stage}.steps.json")
+@dataclass
+class Launch:
+    seconds: float
+    ok: bool
+    usage: object  # os.wait4's resource usage of the process tree
+    load_before: float
+    timings: dict | None  # what `aftercare run` wrote to AFTERCARE_STEP_TIMINGS_FILE (steps, spans)
+    samples: list  # process_tree.Sample, when sampled
+
+
+def _launch(
+    command: list[str], env: dict[str, str], log: Path, timings: Path, sampled: bool = False
+) -> Launch:
+    """Run ``command`` to its end, its output appended to ``log``, its step timings asked for."""
+    from tests.bench.process_tree import TreeSampler
+
     timings.unlink(missing_ok=True)
     env = {**env, "AFTERCARE_STEP_TIMINGS_FILE": str(timings)}
     load_before = round(os.getloadavg()[0], 2)
     started = time.perf_counter()
     with open(log, "ab") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        sampler = TreeSampler(process.pid) if sampled else None
+        if sampler:
+            sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    ok = os.waitstatus_to_exitcode(status) == 0
+    samples = sampler.stop() if sampler else []
+    return Launch(
+        seconds=time.perf_counter() - started,
+        ok=os.waitstatus_to_exitcode(status) == 0,
+        usage=usage,
+        load_before=load_before,
+        timings=json.loads(timings.read_text()) if timings.exists() else None,
+        samples=samples,
+    )
+
+
+def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path) -> StageResult:
+    """Run ``command`` and report its wall time, CPU time and the peak RSS of its process tree."""
+    launch = _launch(command, env, log, log.with_name(f"{stage}.steps.json"))
+    seconds, ok, usage, load_before = launch.seconds, launch.ok, launch.usage, launch.load_before
     # ru_maxrss is in KiB on Linux: the largest resident set of the child or a waited-for descendant
-    detail = json.loads(timings.read_text())["steps"] if timings.exists() else None
+    detail = launch.timings["steps"] if launch.timings else None
     steps = round(sum(detail.values()), 1) if detail else None
     # ru_utime/ru_stime cover the child and every descendant it waited for (dbt, DuckDB threads)
     return StageResult(
@@ -143,23 +172,12 @@ def run_month_measured(
     run's step spans over a sampling of its process tree (``tests/bench/process_tree.py``). What
     falls between steps (the process start, ``aftercare check``, loading the definitions, the run's
     end) is the stage ``start-up``."""
-    from tests.bench.process_tree import TreeSampler, usage_by_stage
+    from tests.bench.process_tree import usage_by_stage
 
-    timings = log.with_name("month.steps.json")
-    timings.unlink(missing_ok=True)
-    env = {**env, "AFTERCARE_STEP_TIMINGS_FILE": str(timings)}
-    load_before = round(os.getloadavg()[0], 2)
-    started = time.perf_counter()
-    with open(log, "ab") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        sampler = TreeSampler(process.pid)
-        sampler.start()
-        _, status, usage = os.wait4(process.pid, 0)
-    samples = sampler.stop()
-    seconds = time.perf_counter() - started
-    ok = os.waitstatus_to_exitcode(status) == 0
-    load_after = round(os.getloadavg()[0], 2)
-    spans = json.loads(timings.read_text())["spans"] if timings.exists() else {}
+    launch = _launch(command, env, log, log.with_name("month.steps.json"), sampled=True)
+    seconds, ok, usage, samples = launch.seconds, launch.ok, launch.usage, launch.samples
+    load_before, load_after = launch.load_before, round(os.getloadavg()[0], 2)
+    spans = launch.timings["spans"] if launch.timings else {}
     stages = usage_by_stage(samples, {k: tuple(v) for k, v in spans.items()}, stage_of_step())
     cpu = usage.ru_utime + usage.ru_stime
     sampled_peak = max((s.rss_mb for s in samples), default=0.0)
