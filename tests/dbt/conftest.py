@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.transform.project import ensure_manifest
+from assets.transform.project import RUN_PARAMETER_ENV, ensure_manifest
 from tests.dbt.fixture_warehouse import AS_OF, build_fixture_warehouse
 
 # the publish asset reads the dbt manifest when its module is imported, i.e. at collection time
@@ -24,19 +24,21 @@ DBT = Path(sys.executable).parent / "dbt"
 def dbt_build(
     warehouse: Path, as_of: str, work_dir: Path, *args: str, command: str = "build", **dbt_vars
 ) -> subprocess.CompletedProcess:
-    """``dbt build`` as dagster-dbt runs it, with its own target dir (the shared manifest stays put);
-    ``args`` are appended (e.g. a selection), ``dbt_vars`` added to the cut-off."""
+    """``dbt build`` as a run invokes it, with its own target dir (the shared manifest stays put):
+    the cut-off in the environment (``run_parameters``), the rule parameters ``dbt_vars`` as vars,
+    so a module's later builds reuse its first one's parse; ``args`` are appended (e.g. a selection)."""
     env = {
         **os.environ,
         "AFTERCARE_PATHS_WAREHOUSE": str(warehouse),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        RUN_PARAMETER_ENV["as_of_date"]: str(as_of),
     }
     return subprocess.run(
         [
             str(DBT), command,
             "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),
             "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
-            "--vars", json.dumps({"as_of_date": as_of, **dbt_vars}), *args,
+            "--vars", json.dumps(dbt_vars), *args,
         ],
         env=env, capture_output=True, text=True, timeout=900, check=False,
     )  # fmt: skip
