@@ -25,6 +25,16 @@ def _month(value: str) -> str:
     return value
 
 
+def _day(value: str) -> str:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a day in the form YYYY-MM-DD") from exc
+    return value
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
     from sources.sample_oem.cli import generate_command
 
@@ -108,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--pulls-through",
         default=None,
+        type=_day,
         metavar="YYYY-MM-DD",
         help=(
             "the daily WeCom pull instead: consultants' statistics and group-message results up to "

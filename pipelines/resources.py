@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from assets.resources import AftercareSettings, RunMonth, WarehouseResource, api_resources
-from assets.transform.project import dbt_executable
+from assets.transform.project import DbtCli, dbt_executable
 from sources.settings import Settings
 
 
@@ -40,7 +39,7 @@ def build_resources(settings: Settings, config_file: Path | None, dbt_project) -
     return {
         "settings": GuardedSettings(config_file=str(config_file) if config_file else ""),
         "warehouse": WarehouseResource(database=str(settings.paths.warehouse)),
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+        "dbt": DbtCli(project_dir=dbt_project, dbt_executable=dbt_executable()),
         "run_month": RunMonth(),
         **api_resources(settings),
     }

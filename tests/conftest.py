@@ -57,10 +57,12 @@ def _environment_restored():
 
 
 # Modules that share a session fixture too costly to build twice (the generated OEM's two monthly
-# runs): under pytest-xdist they run on one worker
+# runs, the reminder story's dbt runs): under pytest-xdist they run on one worker
 SHARED_FIXTURE_MODULES = {
     "tests/test_e2e.py": "generated_oem",
     "tests/dbt/test_reminders_generated.py": "generated_oem",
+    "tests/dbt/test_reminder_chain.py": "reminder_story",
+    "tests/dbt/test_kpis_on_reminder_story.py": "reminder_story",
 }
 
 

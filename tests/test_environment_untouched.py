@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from assets.resources import RunMonth
-from assets.transform.dbt import dbt_build_args
+from assets.transform.dbt import dbt_build_args, run_parameters, subprocess_environment
 from sources.settings import load_settings
 
 MONTH = "2026-03"
@@ -22,10 +22,25 @@ MONTH = "2026-03"
 def test_dbt_is_told_the_warehouse_of_the_run_by_a_var(tmp_path):
     (tmp_path / "aftercare.toml").write_text('[paths]\nwarehouse = "elsewhere/wh.duckdb"\n')
     settings = load_settings(environ={}, cwd=tmp_path)
-    args = dbt_build_args(RunMonth(month=MONTH), settings)
+    args = dbt_build_args(settings)
     cli_vars = json.loads(args[args.index("--vars") + 1])
     assert cli_vars["warehouse_path"] == str(tmp_path / "elsewhere" / "wh.duckdb")
-    assert cli_vars["as_of_date"] == "2026-02-28"
+    # the month is not a var (a new month would make dbt parse the whole project again)
+    assert not {"as_of_date", "report_month"} & set(cli_vars)
+
+
+def test_the_month_reaches_dbt_in_its_environment_only_while_dbt_starts():
+    parameters = run_parameters(RunMonth(month=MONTH))
+    assert parameters == {
+        "AFTERCARE_DBT_AS_OF_DATE": "2026-02-28",
+        "AFTERCARE_DBT_REPORT_MONTH": "2026-03-01",
+    }
+    os.environ["AFTERCARE_DBT_REPORT_MONTH"] = "left by someone"
+    before = dict(os.environ)
+    with subprocess_environment(parameters):
+        seen = {name: os.environ.get(name) for name in parameters}
+    assert seen == parameters
+    assert dict(os.environ) == before
 
 
 def test_profiles_yml_reads_the_warehouse_var_first():

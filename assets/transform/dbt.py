@@ -1,7 +1,10 @@
 """Every dbt model and test as Dagster assets and asset checks."""
 
 import json
+import os
 from collections.abc import Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -10,26 +13,53 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from assets.partitions import monthly_partitions, one_month_per_run
 from assets.resources import AftercareSettings, RunMonth
 from assets.transform import spark
-from assets.transform.project import dbt_project
+from assets.transform.project import RUN_PARAMETER_ENV, dbt_project
 from sources.settings import Settings
 
 
-def dbt_vars(run_month: RunMonth, settings: Settings) -> dict[str, str | int | float]:
-    """The dbt vars of a run: the cut-off date, the month being prepared, and the rule parameters
-    of ``aftercare.toml`` (every ``[reminders]`` key; the ``[kpi]`` keys as ``kpi_<key>``, the
-    lapse cuts under their shared names) so one configuration drives Python and SQL."""
-    return {
-        "as_of_date": run_month.as_of.isoformat(),
-        "report_month": run_month.first_day.isoformat(),
-        **settings.reminders.model_dump(),
-        **settings.kpi.dbt_vars(),
-    }
+def dbt_vars(settings: Settings) -> dict[str, str | int | float]:
+    """The dbt vars of a configuration: the rule parameters of ``aftercare.toml`` (every
+    ``[reminders]`` key; the ``[kpi]`` keys as ``kpi_<key>``, the lapse cuts under their shared
+    names) so one configuration drives Python and SQL. The same for every run of an installation."""
+    return {**settings.reminders.model_dump(), **settings.kpi.dbt_vars()}
 
 
-def dbt_build_args(run_month: RunMonth, settings: Settings) -> list[str]:
+def run_parameters(run_month: RunMonth) -> dict[str, str]:
+    """The cut-off and the month being prepared, as the environment variables dbt reads them from."""
+    values = {"as_of_date": run_month.as_of.isoformat(), "report_month": run_month.first_day.isoformat()}
+    return {RUN_PARAMETER_ENV[name]: value for name, value in values.items()}
+
+
+def dbt_target_path(settings: Settings) -> Path:
+    """One dbt target folder per installation, beside its warehouse, reused run after run: dbt keeps
+    its parse there (``partial_parse.msgpack``) and the next invocation re-reads only what changed.
+    (dagster-dbt's default is a new folder per invocation, so every invocation parsed the project
+    from scratch.) Runs are one at a time (the run lock), so two invocations never share it."""
+    return settings.paths.data / "dbt_target"
+
+
+@contextmanager
+def subprocess_environment(extra: Mapping[str, str]):
+    """``os.environ`` plus ``extra`` while a subprocess is started, as it was afterwards.
+    ``DbtCliResource.cli`` starts dbt with a copy of ``os.environ`` and takes no environment of its
+    own; the run parameters must not outlive the invocation (a next run in the process would
+    inherit them)."""
+    saved = {name: os.environ.get(name) for name in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def dbt_build_args(settings: Settings) -> list[str]:
     """``dbt build`` of a monthly run. The warehouse path travels as the var ``warehouse_path``, which
-    ``profiles.yml`` reads (dbt renders ``--vars`` there): ``DbtCliResource.cli`` takes no environment,
-    and setting ``os.environ`` would leak one run's warehouse into the next run of the process.
+    ``profiles.yml`` reads (dbt renders ``--vars`` there); the month travels apart
+    (``run_parameters``).
 
     dbt unit tests run in CI (the tests' ``dbt build``), not in the monthly runs: they pin their own
     as_of_date, which contradicts the run's report_month for every month but the one they pin.
@@ -38,7 +68,7 @@ def dbt_build_args(run_month: RunMonth, settings: Settings) -> list[str]:
     the target is the connection method's (``spark.SPARK_TARGETS``); on DuckDB neither is added.
     ``engine.spark_data_tests = false`` leaves dbt's data tests out on Spark."""
     cli_vars = {
-        **dbt_vars(run_month, settings),
+        **dbt_vars(settings),
         "warehouse_path": str(settings.paths.warehouse),
         **spark.spark_vars(settings),
     }
@@ -50,14 +80,25 @@ def dbt_build_args(run_month: RunMonth, settings: Settings) -> list[str]:
     return args if target is None else [*args, "--target", target]
 
 
+def start_dbt(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings, run_month: RunMonth
+):
+    """The run's ``dbt build`` started (a ``DbtCliInvocation`` to stream): its vars, its month in its
+    environment, the installation's target folder."""
+    with subprocess_environment(run_parameters(run_month)):
+        return dbt.cli(dbt_build_args(settings), context=context, target_path=dbt_target_path(settings))
+
+
 def _build(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: AftercareSettings, run_month: RunMonth
 ):
-    args = dbt_build_args(run_month, settings.settings)
     if settings.settings.engine.kind == "spark":  # docs/spark.md
-        yield from spark.build_on_spark(context, dbt, settings.settings, args, dbt_project.manifest_path)
+        yield from spark.build_on_spark(
+            context, settings.settings, lambda: start_dbt(context, dbt, settings.settings, run_month),
+            dbt_project.manifest_path,
+        )  # fmt: skip
         return
-    yield from dbt.cli(args, context=context).stream()
+    yield from start_dbt(context, dbt, settings.settings, run_month).stream()
 
 
 # Two sets of dbt assets over one manifest. The models tagged `monthly` (the reminder list and

@@ -148,15 +148,15 @@ def import_marts(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, names: Ite
     return counts
 
 
-def build_on_spark(context, dbt, settings: Settings, args: list[str], manifest_path: Path):
-    """``dbt <args>`` on Spark inside a dbt asset's step: hand the sources over, build, take the
-    step's marts back into the DuckDB warehouse. ``args`` are ``dbt_build_args``: they name the
-    Spark target and carry the Spark settings as vars. Yields dagster-dbt's events."""
+def build_on_spark(context, settings: Settings, start_dbt, manifest_path: Path):
+    """dbt on Spark inside a dbt asset's step: hand the sources over, build (``start_dbt()``
+    starts the step's ``dbt build``, whose args name the Spark target and carry the Spark settings
+    as vars), take the step's marts back into the DuckDB warehouse. Yields dagster-dbt's events."""
     warehouse = str(settings.paths.warehouse)
     with duckdb.connect(warehouse) as con:
         exported = export_sources(con, dbt_source_tables(manifest_path), sources_dir(settings))
     context.log.info(f"handed {exported} source tables to Spark as Parquet under {sources_dir(settings)}")
-    yield from dbt.cli(args, context=context).stream()
+    yield from start_dbt().stream()
     marts = [key.path[-1] for key in context.selected_asset_keys if key.path[0] == "marts"]
     with duckdb.connect(warehouse) as con:
         counts = import_marts(con, spark_warehouse_dir(settings), marts)

@@ -7,7 +7,7 @@
     month (M-1); known at compile time from the vars, so the calendar is plain literals on every
     engine. -#}
 {% macro kpi_month(back) -%}
-    {%- set as_of = modules.datetime.date.fromisoformat(var('as_of_date') | string) -%}
+    {%- set as_of = modules.datetime.date.fromisoformat(as_of_date_iso() | string | trim) -%}
     {%- set index = as_of.year * 12 + as_of.month - 1 - back -%}
     {{- '%04d-%02d-01' | format(index // 12, index % 12 + 1) -}}
 {%- endmacro %}
@@ -67,7 +67,7 @@
 {%- endmacro %}
 
 {% macro kpi_month_index(back) -%}
-    {%- set as_of = modules.datetime.date.fromisoformat(var('as_of_date') | string) -%}
+    {%- set as_of = modules.datetime.date.fromisoformat(as_of_date_iso() | string | trim) -%}
     {{- as_of.year * 12 + as_of.month - 1 - back -}}
 {%- endmacro %}
 

@@ -3,15 +3,16 @@
     casts back to date. -#}
 
 
-{#- Month M, the month whose list a run prepares: var('report_month') (YYYY-MM-01), which must be
-    the day after the cut-off var('as_of_date'); empty means exactly that day. A run whose two
-    vars disagree would build month M from the wrong month's data: it stops at compile time.
+{#- Month M, the month whose list a run prepares: the run parameter report_month (YYYY-MM-01; macro
+    run_parameter), which must be the day after the cut-off as_of_date; empty means exactly that
+    day. A run whose two parameters disagree would build month M from the wrong month's data: it
+    stops at compile time.
     (The *_iso macros print their date rather than `return` it, so that sqlfluff's templater,
     which lints the models, renders them like dbt does.) -#}
 {% macro report_month_iso() -%}
-    {%- set as_of = modules.datetime.date.fromisoformat(var('as_of_date') | string) -%}
+    {%- set as_of = modules.datetime.date.fromisoformat(as_of_date_iso() | string | trim) -%}
     {%- set following = as_of + modules.datetime.timedelta(days=1) -%}
-    {%- set given = var('report_month') | string | trim -%}
+    {%- set given = run_parameter('report_month', '') | string | trim -%}
     {%- if given == '' -%}
         {%- if following.day != 1 -%}
             {%- set following = (following.replace(day=28) + modules.datetime.timedelta(days=4)).replace(day=1) -%}
@@ -35,7 +36,7 @@
     cut-off (its return grace ends by it) is the month before the one holding as_of - grace days;
     every later month up to M is still provisional. -#}
 {% macro reminder_status_from_iso() -%}
-    {%- set as_of = modules.datetime.date.fromisoformat(var('as_of_date') | string) -%}
+    {%- set as_of = modules.datetime.date.fromisoformat(as_of_date_iso() | string | trim) -%}
     {%- set grace_start = (as_of - modules.datetime.timedelta(days=var('return_grace_days') | int)).replace(day=1) -%}
     {{- (grace_start - modules.datetime.timedelta(days=1)).replace(day=1).isoformat() -}}
 {%- endmacro %}

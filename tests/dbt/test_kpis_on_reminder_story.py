@@ -8,14 +8,10 @@ exactly what the mart lists, and a month must turn final with the return it only
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
-from tests.dbt.conftest import assert_built, dbt_build, query
-from tests.dbt.reminder_story import MONTHS, RULE_VARS, build_reminder_story
-
-MONTHLY = ["--select", "+tag:monthly", "--indirect-selection", "cautious"]
+from tests.dbt.conftest import query
+from tests.dbt.reminder_story import MONTHS
 
 # the mart's rows, counted the way docs/kpis.md defines each figure
 EXPECTED = """
@@ -41,29 +37,10 @@ KPIS = """
 """
 
 
-def as_of(month: str) -> dt.date:
-    return dt.date.fromisoformat(f"{month}-01") - dt.timedelta(days=1)
-
-
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """The story's runs 2026-09 … 2026-12; a copy of the warehouse after 2026-11 and after 2026-12."""
-    import shutil
-
-    work = tmp_path_factory.mktemp("kpi_reminder_story")
-    warehouse = build_reminder_story(work / "warehouse.duckdb")
-    after = {}
-    for month in MONTHS:
-        if month == MONTHS[0]:
-            done = dbt_build(warehouse, as_of(month).isoformat(), work, **RULE_VARS)
-        elif month in ("2026-11", MONTHS[-1]):  # the monthly models with their data tests
-            done = dbt_build(warehouse, as_of(month).isoformat(), work, *MONTHLY, **RULE_VARS)
-        else:
-            done = dbt_build(warehouse, as_of(month).isoformat(), work, *MONTHLY, command="run", **RULE_VARS)
-        assert_built(done)
-        if month in ("2026-11", MONTHS[-1]):
-            after[month] = shutil.copy(warehouse, work / f"after_{month}.duckdb")
-    return after
+def runs(reminder_story_runs):
+    """The story's warehouse after the runs of 2026-11 and of 2026-12 (tests/dbt/conftest.py)."""
+    return {month: reminder_story_runs.after[month] for month in ("2026-11", MONTHS[-1])}
 
 
 @pytest.mark.parametrize("month", ["2026-11", "2026-12"])

@@ -1,11 +1,12 @@
 """Reminder lists month after month on the hand-made story of reminder_story.py, real ``dbt build``s.
 
 Four monthly runs (2026-09 to 2026-12, each as of the last day of the month before), then two
-reruns. The first and the last run ``dbt build`` (every data test); the others ``dbt run`` the
-monthly models and their parents, which is what changes with the month. The single-model rules
-have dbt unit tests (models/intermediate/reminders/_reminders__unit_tests.yml); here are the
-chains: what a month's statuses make of the next list, how statuses turn final, and that reruns
-change nothing.
+reruns, built once for this module and test_kpis_on_reminder_story.py (``reminder_story_runs`` in
+tests/dbt/conftest.py). The first, 2026-11 and the last run ``dbt build`` (every data test); the
+others ``dbt run`` the monthly models and their parents, which is what changes with the month.
+The single-model rules have dbt unit tests (models/intermediate/reminders/_reminders__unit_tests.yml);
+here are the chains: what a month's statuses make of the next list, how statuses turn final, and
+that reruns change nothing.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ import datetime as dt
 import duckdb
 import pytest
 
-from tests.dbt.conftest import assert_built, dbt_build, query
+from tests.dbt.conftest import query
 from tests.dbt.reminder_story import (
     MONTHS,
-    RULE_VARS,
     V_ANON,
     V_CALL,
     V_CLOSE,
@@ -32,7 +32,6 @@ from tests.dbt.reminder_story import (
     V_WAR,
     V_WIN,
     V_WX,
-    build_reminder_story,
     task_id,
 )
 
@@ -43,12 +42,7 @@ CHAIN_TABLES = [
     "intermediate.int_reminder_months",
     "marts.reminders",
 ]
-MONTHLY = ["--select", "+tag:monthly", "--indirect-selection", "cautious"]
 LAST = MONTHS[-1]
-
-
-def as_of(month: str) -> str:
-    return (dt.date.fromisoformat(f"{month}-01") - dt.timedelta(days=1)).isoformat()
 
 
 OCTOBER = dt.date(2026, 10, 1)
@@ -68,25 +62,12 @@ def snapshot(warehouse) -> dict[str, list]:
 
 
 @pytest.fixture(scope="module")
-def chain(tmp_path_factory):
-    """The four runs, the tables after each, then a rerun of 2026-11 and of 2026-12."""
-    work = tmp_path_factory.mktemp("reminder_chain")
-    warehouse = build_reminder_story(work / "warehouse.duckdb")
-    after = {}
-    for month in MONTHS:
-        if month == MONTHS[0]:  # the whole project: seeds, every model, test and unit test
-            done = dbt_build(warehouse, as_of(month), work, **RULE_VARS)
-        elif month == LAST:  # the monthly models with their data tests, over every month built
-            done = dbt_build(warehouse, as_of(month), work, *MONTHLY, **RULE_VARS)
-        else:
-            done = dbt_build(warehouse, as_of(month), work, *MONTHLY, command="run", **RULE_VARS)
-        assert_built(done)
-        after[month] = snapshot(warehouse)
-    reruns = {}
-    for month in ("2026-11", LAST):
-        assert_built(dbt_build(warehouse, as_of(month), work, *MONTHLY, command="run", **RULE_VARS))
-        reruns[month] = snapshot(warehouse)
-    return warehouse, after, reruns
+def chain(reminder_story_runs):
+    """The warehouse after the four runs and the reruns, the tables after each run, and after a
+    rerun of 2026-11 and of 2026-12 (tests/dbt/conftest.py ``reminder_story_runs``)."""
+    after = {month: snapshot(copy) for month, copy in reminder_story_runs.after.items()}
+    reruns = {month: snapshot(copy) for month, copy in reminder_story_runs.rerun.items()}
+    return reminder_story_runs.warehouse, after, reruns
 
 
 COLUMNS = (

@@ -8,7 +8,6 @@ import json
 import re
 from pathlib import Path
 
-from assets.resources import RunMonth
 from assets.transform.dbt import dbt_build_args
 from sources.settings import load_settings
 
@@ -18,7 +17,7 @@ MONTH = "2026-03"
 
 def _args(tmp_path: Path, toml: str) -> tuple[dict, list[str]]:
     (tmp_path / "aftercare.toml").write_text(toml)
-    args = dbt_build_args(RunMonth(month=MONTH), load_settings(environ={}, cwd=tmp_path))
+    args = dbt_build_args(load_settings(environ={}, cwd=tmp_path))
     return json.loads(args[args.index("--vars") + 1]), args
 
 

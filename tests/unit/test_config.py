@@ -93,16 +93,13 @@ def test_unknown_keys_name_themselves(tmp_path):
 
 
 def test_rule_parameters_reach_dbt_as_vars(tmp_path):
-    from assets.resources import RunMonth
     from assets.transform.dbt import dbt_vars
 
     (tmp_path / "aftercare.toml").write_text(
         "[reminders]\nfirst_service_months = 4\n[kpi]\nlapsed_months = 18\n"
     )
     settings = load_settings(environ={}, cwd=tmp_path)
-    dbt = dbt_vars(RunMonth(month="2026-03"), settings)
-    assert dbt["as_of_date"] == "2026-02-28"
-    assert dbt["report_month"] == "2026-03-01"
+    dbt = dbt_vars(settings)
     assert dbt["first_service_months"] == 4
     assert dbt["lapsed_months"] == 18
 
@@ -114,29 +111,26 @@ def test_dbt_project_defaults_equal_the_configuration_defaults(tmp_path):
 
     import yaml
 
-    from assets.resources import RunMonth
     from assets.transform.dbt import dbt_vars
 
     project = Path(__file__).resolve().parents[2] / "dbt_project" / "dbt_project.yml"
     defaults = yaml.safe_load(project.read_text())["vars"]
-    run_vars = dbt_vars(RunMonth(month="2026-03"), load_settings(environ={}, cwd=tmp_path))
-    cut_off = ("as_of_date", "report_month")  # the run's month, not a rule parameter
+    run_vars = dbt_vars(load_settings(environ={}, cwd=tmp_path))
     for name, value in run_vars.items():
-        if name in cut_off:
-            continue
         assert name in defaults, f"dbt_project.yml has no default for the var {name}"
         assert defaults[name] == value, (name, defaults[name], value)
-    # and no var of dbt_project.yml that the configuration does not set: it could only drift
-    assert set(defaults) - set(cut_off) == set(run_vars) - set(cut_off)
+    # and no var of dbt_project.yml that the configuration does not set: it could only drift. Nor
+    # the run's month: a default var would hide the value a run passes in dbt's environment
+    assert set(defaults) == set(run_vars)
+    assert not {"as_of_date", "report_month"} & set(defaults)
 
 
 def test_kpi_parameters_reach_dbt_as_kpi_vars(tmp_path):
-    from assets.resources import RunMonth
     from assets.transform.dbt import dbt_vars
 
     (tmp_path / "aftercare.toml").write_text("[kpi]\nweight_show_rate = 0.3\nalert_rate_drop = 0.05\n")
     settings = load_settings(environ={"AFTERCARE_KPI_HISTORY_MONTHS": "36"}, cwd=tmp_path)
-    dbt = dbt_vars(RunMonth(month="2026-03"), settings)
+    dbt = dbt_vars(settings)
     assert (dbt["kpi_weight_show_rate"], dbt["kpi_alert_rate_drop"], dbt["kpi_history_months"]) == (
         0.3,
         0.05,
