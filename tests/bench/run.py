@@ -25,6 +25,19 @@ summary on stdout; copy them into ``docs/benchmarks.md`` when they change.
     python -m tests.bench.run --scale S            # 20,000 vehicles: generate, first load, the month
     python -m tests.bench.run --scale S --months 1 # generate and one month only
     python -m tests.bench.run --scale M --stages dbt,publish   # rerun stages of the month on kept M data
+    python -m tests.bench.run --scale S --engine spark         # the same months with dbt on local Spark
+
+``--engine spark`` writes ``[engine] kind = "spark"`` into the bench's aftercare.toml (docs/spark.md),
+with ``spark_driver_memory`` sized to the scale (``--spark-driver-memory``: a local session's
+executors live in its driver JVM) and ``--no-spark-data-tests`` to leave dbt's data tests out; the
+engine goes into the result JSON (``engine``), the table's heading and the summary line. The JVM is
+a child of dbt (and of OneID's components subprocess) that outlives its parent: every measured
+process runs under ``tests/bench/reaper.py``, so its CPU and memory are counted. ``--data DIR``
+runs on a kept data folder (its own aftercare.toml untouched; config, log, Dagster home and Spark
+folder in ``--workdir``), e.g. the dbt stage of a kept M month on Spark:
+
+    python -m tests.bench.run --scale M --engine spark --data /work/scratch/m-onepass \\
+        --workdir /work/scratch/m-spark --stages dbt --months 1 --month 2026-11
     python -m tests.bench.run --scale L --identity-input direct  # identity + Splink at L, see below
 
 ``--identity-input direct`` builds the identity stage's input (the landing/wechat identity columns,
@@ -74,6 +87,57 @@ MONTH_STAGES = [
     "ingest", "wechat", "decisions", "identity", "identity_quality", "dbt", "dispatch", "publish", "exports",
 ]  # fmt: skip
 FOLLOWER_CHURN = 0.02  # share of followers that change between the two months
+ENGINES = ("duckdb", "spark")
+# a local Spark session's executors live in its driver JVM, so the driver's heap is the session's
+# memory: sized to the scale (docs/benchmarks.md "DuckDB and local Spark side by side")
+SPARK_DRIVER_MEMORY = {"XS": "2g", "S": "4g", "M": "10g", "L": "16g"}
+REAPER = Path(__file__).with_name("reaper.py")
+
+
+@dataclass(frozen=True)
+class BenchEngine:
+    """The engine a bench runs its months on (``[engine]`` of its aftercare.toml, docs/spark.md)."""
+
+    kind: str = "duckdb"
+    spark_driver_memory: str = "2g"  # spark: the local session's heap (its executors live in it)
+    spark_data_tests: bool = True  # spark: dbt's data tests too, as production runs them
+    spark_dir: Path | None = None  # spark: default spark/ beside the warehouse
+
+    def label(self) -> str:
+        if self.kind != "spark":
+            return self.kind
+        tests = "" if self.spark_data_tests else ", no data tests"
+        return f"spark (local session, driver {self.spark_driver_memory}{tests})"
+
+
+def bench_config(data: Path, engine: BenchEngine) -> str:
+    """The bench's ``aftercare.toml``: a development machine, its data folder, its engine."""
+    lines = ['env = "local"  # a bench is a development machine', "[paths]", f'data = "{data}"']
+    if engine.kind == "spark":
+        lines += [
+            "[engine]",
+            'kind = "spark"',
+            f'spark_driver_memory = "{engine.spark_driver_memory}"',
+            f"spark_data_tests = {'true' if engine.spark_data_tests else 'false'}",
+        ]
+        if engine.spark_dir is not None:
+            lines.append(f'spark_dir = "{engine.spark_dir}"')
+    return "\n".join(lines) + "\n"
+
+
+def engine_record(config: Path, env: dict[str, str]) -> dict:
+    """The engine settings the runs will use, as ``aftercare`` reads them (file and environment)."""
+    from sources.settings import load_settings
+
+    engine = load_settings(config, environ=env).engine
+    record = {"kind": engine.kind}
+    if engine.kind == "spark":
+        record |= engine.model_dump(
+            mode="json",
+            include={"spark_method", "spark_master", "spark_driver_memory", "spark_shuffle_partitions",
+                     "spark_data_tests", "spark_dir"},
+        )  # fmt: skip
+    return record
 
 
 @dataclass
@@ -110,6 +174,8 @@ def _launch(
 
     timings.unlink(missing_ok=True)
     env = {**env, "AFTERCARE_STEP_TIMINGS_FILE": str(timings)}
+    # under the reaper, an orphan (pyspark's JVM outlives its parent) stays in the tree and is waited for
+    command = [sys.executable, str(REAPER), *command]
     load_before = round(os.getloadavg()[0], 2)
     started = time.perf_counter()
     with open(log, "ab") as out:
@@ -261,9 +327,9 @@ def start_simulator_process(workdir: Path, env: dict[str, str], log: Path) -> su
     return process
 
 
-def markdown_table(scale: str, vehicles: int, results: list[StageResult]) -> str:
+def markdown_table(scale: str, vehicles: int, results: list[StageResult], engine: str = "duckdb") -> str:
     lines = [
-        f"scale {scale} ({vehicles:,} vehicles), {dt.date.today()}, {os.cpu_count()} cores",
+        f"scale {scale} ({vehicles:,} vehicles) on {engine}, {dt.date.today()}, {os.cpu_count()} cores",
         "",
         "| month | stage | wall time (s) | in Dagster steps (s) | CPU (s) | peak memory (MB) "
         "| load avg before → after | ok |",
@@ -310,9 +376,11 @@ def phase_totals(results: list[StageResult], phase: str) -> dict | None:
     }
 
 
-def summary_line(scale: str, vehicles: int, results: list[StageResult]) -> str:
+def summary_line(scale: str, vehicles: int, results: list[StageResult], engine: str = "duckdb") -> str:
     """One line to compare between runs: each month's wall / CPU / peak and its stages' walls."""
-    parts = [f"bench {scale} ({vehicles:,} vehicles) {dt.date.today()}, load {os.getloadavg()[0]:.1f}"]
+    parts = [
+        f"bench {scale} ({vehicles:,} vehicles) on {engine} {dt.date.today()}, load {os.getloadavg()[0]:.1f}"
+    ]
     for phase, label in (("first_load", "first load"), ("month", "month")):
         total = phase_totals(results, phase)
         if total is None:
@@ -439,6 +507,35 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workdir", default=None, help="where data goes (default: data/bench/<scale>)")
     parser.add_argument(
+        "--data",
+        default=None,
+        help=(
+            "a kept data folder to run on (default: the workdir, where generate writes); the bench's "
+            "aftercare.toml, log, Dagster home and Spark folder then go to --workdir, and the kept "
+            "folder's own aftercare.toml is left as it is. Not with generate or identity_input"
+        ),
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="where dbt builds the models: [engine] kind of the bench's aftercare.toml (docs/spark.md)",
+    )
+    parser.add_argument(
+        "--spark-driver-memory",
+        default=None,
+        help=(
+            "spark: the local session's driver memory, which holds its executors "
+            f"(default by scale: {', '.join(f'{k} {v}' for k, v in SPARK_DRIVER_MEMORY.items())})"
+        ),
+    )
+    parser.add_argument(
+        "--spark-data-tests",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="spark: run dbt's data tests too (each one more Spark job), as production does",
+    )
+    parser.add_argument(
         "--identity-input",
         choices=["chain", "direct"],
         default="chain",
@@ -460,9 +557,20 @@ def main(argv: list[str] | None = None) -> int:
     months = [month] if args.months == 1 or args.identity_input == "direct" else [end, month]
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
 
+    data = Path(args.data).resolve() if args.data else workdir
+    if data != workdir and {"generate", "identity_input"} & set(stages):
+        parser.error("--data runs on kept data: leave generate and identity_input out of --stages")
+    engine = BenchEngine(
+        kind=args.engine,
+        spark_driver_memory=args.spark_driver_memory or SPARK_DRIVER_MEMORY[args.scale],
+        spark_data_tests=args.spark_data_tests,
+        # on kept data, Spark's files (hand-over, warehouse, metastore) stay out of the kept folder
+        spark_dir=workdir / "spark" if data != workdir else None,
+    )
+
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "aftercare.toml"
-    config.write_text(f'env = "local"\n[paths]\ndata = "{workdir}"\n')  # a bench is a development machine
+    config.write_text(bench_config(data, engine))
     env = dict(os.environ)
     env["AFTERCARE_CONFIG"] = str(config)
     env.setdefault("AFTERCARE_PII_KEY", "bench-only-key-0123456789abcdefghijkl")
@@ -470,6 +578,8 @@ def main(argv: list[str] | None = None) -> int:
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     log = workdir / "bench.log"
     aftercare = [sys.executable, "-m", "pipelines.cli"]
+    engine_settings = engine_record(config, env)
+    print(f"engine: {engine.label()} ({config})", flush=True)
 
     results: list[StageResult] = []
     comparison = None
@@ -513,7 +623,7 @@ def main(argv: list[str] | None = None) -> int:
         if "wechat" in stages or "dispatch" in stages:
             # the simulator runs in its own process: a large simulator state in this process would
             # be counted in every child's peak memory (a forked child starts with the parent's pages)
-            simulator = start_simulator_process(workdir, env, log)
+            simulator = start_simulator_process(data, env, log)
         month_stages = [s for s in MONTH_STAGES if s in stages]
         extra_stages = [s for s in stages if s in STAGES and s not in MONTH_STAGES]
         for number, run_month in enumerate(months):
@@ -579,11 +689,9 @@ def main(argv: list[str] | None = None) -> int:
             simulator.terminate()
             simulator.wait(timeout=30)
 
-    table = markdown_table(args.scale, vehicles, results)
+    table = markdown_table(args.scale, vehicles, results, engine.label())
     quality = (
-        identity_quality(workdir / "warehouse.duckdb")
-        if {"identity", "identity_quality"} & set(stages)
-        else {}
+        identity_quality(data / "warehouse.duckdb") if {"identity", "identity_quality"} & set(stages) else {}
     )
     identity = next((r for r in results if r.stage == "identity"), None)
     quality_stage = next((r for r in results if r.stage == "identity_quality"), None)
@@ -591,7 +699,7 @@ def main(argv: list[str] | None = None) -> int:
         table += "\n\n" + engines_table(comparison, identity, quality_stage, quality)
     elif quality:
         table += "\n\nidentity quality: " + ", ".join(f"{k} {v:.4f}" for k, v in quality.items() if v <= 1)
-    summary = summary_line(args.scale, vehicles, results)
+    summary = summary_line(args.scale, vehicles, results, engine.label())
     first_load, the_month = phase_totals(results, "first_load"), phase_totals(results, "month")
     out_dir = Path("bench") / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -602,6 +710,8 @@ def main(argv: list[str] | None = None) -> int:
         "month": month,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "identity_input": args.identity_input,
+        "engine": engine_settings,
+        "data": str(data),
         "summary": summary,
         "first_load_seconds": first_load and first_load["seconds"],
         "first_load_cpu_seconds": first_load and first_load["cpu_seconds"],
@@ -614,13 +724,15 @@ def main(argv: list[str] | None = None) -> int:
         "identity_quality": quality,
         "oneid_vs_splink": comparison,
     }
-    (out_dir / f"{args.scale}-{stamp}.json").write_text(json.dumps(payload, indent=2))
-    (out_dir / f"{args.scale}-{stamp}.md").write_text(table + "\n\n" + summary + "\n")
+    name = args.scale if engine.kind == "duckdb" else f"{args.scale}-{engine.kind}"
+    (out_dir / f"{name}-{stamp}.json").write_text(json.dumps(payload, indent=2))
+    (out_dir / f"{name}-{stamp}.md").write_text(table + "\n\n" + summary + "\n")
     print()
     print(table)
     print()
     print(summary)
-    print(f"\ndata: {workdir} (rerun single stages with --stages; remove it with `rm -rf {workdir}`)")
+    print(f"\nresults: {out_dir / name}-{stamp}.json")
+    print(f"data: {data} (rerun single stages with --stages; remove it with `rm -rf {data}`)")
     return 0 if all(r.ok for r in results) else 1
 
 
