@@ -102,12 +102,16 @@ class BenchEngine:
     spark_driver_memory: str = "2g"  # spark: the local session's heap (its executors live in it)
     spark_data_tests: bool = True  # spark: dbt's data tests too, as production runs them
     spark_dir: Path | None = None  # spark: default spark/ beside the warehouse
+    spark_shuffle_partitions: int | None = None  # spark: default the settings' (2, a small OEM's)
 
     def label(self) -> str:
         if self.kind != "spark":
             return self.kind
         tests = "" if self.spark_data_tests else ", no data tests"
-        return f"spark (local session, driver {self.spark_driver_memory}{tests})"
+        shuffle = (
+            f", {self.spark_shuffle_partitions} shuffle partitions" if self.spark_shuffle_partitions else ""
+        )
+        return f"spark (local session, driver {self.spark_driver_memory}{shuffle}{tests})"
 
 
 def bench_config(data: Path, engine: BenchEngine) -> str:
@@ -122,6 +126,8 @@ def bench_config(data: Path, engine: BenchEngine) -> str:
         ]
         if engine.spark_dir is not None:
             lines.append(f'spark_dir = "{engine.spark_dir}"')
+        if engine.spark_shuffle_partitions is not None:
+            lines.append(f"spark_shuffle_partitions = {engine.spark_shuffle_partitions}")
     return "\n".join(lines) + "\n"
 
 
@@ -530,6 +536,12 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     parser.add_argument(
+        "--spark-shuffle-partitions",
+        type=int,
+        default=None,
+        help="spark: spark.sql.shuffle.partitions (default the engine's 2; at M a few per core)",
+    )
+    parser.add_argument(
         "--spark-data-tests",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -564,6 +576,7 @@ def main(argv: list[str] | None = None) -> int:
         kind=args.engine,
         spark_driver_memory=args.spark_driver_memory or SPARK_DRIVER_MEMORY[args.scale],
         spark_data_tests=args.spark_data_tests,
+        spark_shuffle_partitions=args.spark_shuffle_partitions,
         # on kept data, Spark's files (hand-over, warehouse, metastore) stay out of the kept folder
         spark_dir=workdir / "spark" if data != workdir else None,
     )

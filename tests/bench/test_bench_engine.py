@@ -77,13 +77,15 @@ def test_kept_data_gets_its_own_config_and_spark_folder(tmp_path, monkeypatch):
     kept.mkdir()
     (kept / "aftercare.toml").write_text('env = "local"\n')
     workdir = tmp_path / "m-spark"
-    argv = ["--scale", "M", "--engine", "spark", "--spark-driver-memory", "12g", "--no-spark-data-tests"]
+    argv = ["--scale", "M", "--engine", "spark", "--spark-driver-memory", "12g", "--no-spark-data-tests",
+            "--spark-shuffle-partitions", "8"]  # fmt: skip
     assert main([*argv, "--stages", "", "--data", str(kept), "--workdir", str(workdir)]) == 0
     assert (kept / "aftercare.toml").read_text() == 'env = "local"\n'  # the kept folder's own, untouched
     settings = load_settings(workdir / "aftercare.toml", environ={})
     assert settings.paths.data == kept
     assert settings.engine.spark_driver_memory == "12g"
     assert settings.engine.spark_data_tests is False
+    assert settings.engine.spark_shuffle_partitions == 8
     assert settings.engine.spark_path(settings.paths) == workdir / "spark"
 
 
