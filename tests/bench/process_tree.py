@@ -30,21 +30,23 @@ class Sample:
     rss_mb: float  # the tree's resident memory, summed over its live processes
 
 
-def _stat(pid: int) -> tuple[int, float, float] | None:
-    """(parent pid, own + waited-for children's CPU seconds, resident MB) of one process."""
+def _stat(pid: int) -> tuple[int, float, float, str] | None:
+    """(parent pid, own + waited-for children's CPU seconds, resident MB, command name) of one process."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+            head, tail = f.read().rsplit(")", 1)
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
+    fields = tail.split()
     # after the command name: state ppid ... utime(12) stime(13) cutime(14) cstime(15) ... rss(22)
     ppid = int(fields[1])
     cpu = sum(int(fields[i]) for i in (11, 12, 13, 14)) / CLOCK_TICKS
-    return ppid, cpu, int(fields[21]) * PAGE_MB
+    return ppid, cpu, int(fields[21]) * PAGE_MB, head.split("(", 1)[1]
 
 
-def tree_usage(root: int) -> tuple[float, float]:
-    """Cumulative CPU seconds and resident MB of ``root`` and its live descendants."""
+def tree_usage(root: int, by_name: dict[str, float] | None = None) -> tuple[float, float]:
+    """Cumulative CPU seconds and resident MB of ``root`` and its live descendants; ``by_name``,
+    when given, receives the resident MB per command name (``java``, ``python``, ``dbt``)."""
     stats = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -52,7 +54,7 @@ def tree_usage(root: int) -> tuple[float, float]:
             if stat is not None:
                 stats[int(entry)] = stat
     children: dict[int, list[int]] = {}
-    for pid, (ppid, _, _) in stats.items():
+    for pid, (ppid, *_) in stats.items():
         children.setdefault(ppid, []).append(pid)
     cpu = rss = 0.0
     stack = [root] if root in stats else []
@@ -60,6 +62,8 @@ def tree_usage(root: int) -> tuple[float, float]:
         pid = stack.pop()
         cpu += stats[pid][1]
         rss += stats[pid][2]
+        if by_name is not None:
+            by_name[stats[pid][3]] = by_name.get(stats[pid][3], 0.0) + stats[pid][2]
         stack.extend(children.get(pid, ()))
     return cpu, rss
 
@@ -71,12 +75,17 @@ class TreeSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.samples: list[Sample] = []
+        # what made up the largest sample: resident MB per command name (a JVM shows as ``java``)
+        self.peak_by_name: dict[str, float] = {}
         self._stopped = threading.Event()
 
     def run(self) -> None:
         while not self._stopped.is_set():
-            cpu, rss = tree_usage(self.pid)
+            by_name: dict[str, float] = {}
+            cpu, rss = tree_usage(self.pid, by_name)
             if rss:  # the process is gone (or not yet there): nothing to record
+                if rss > sum(self.peak_by_name.values()):
+                    self.peak_by_name = by_name
                 self.samples.append(Sample(time.time(), cpu, rss))
             self._stopped.wait(self.interval)
 

@@ -160,6 +160,9 @@ class StageResult:
     cpu_seconds: float | None = None  # user + system time of the stage's process tree
     phase: str = ""  # first_load / month ("" for stages outside a month: generate, splink, ...)
     month: str = ""
+    largest_process_mb: float | None = None  # the kernel's largest resident set of one process (ru_maxrss)
+    # the largest sample of the process tree, by command name: a Spark session's JVM shows as `java`
+    peak_by_name: dict[str, float] | None = None
 
 
 @dataclass
@@ -170,6 +173,7 @@ class Launch:
     load_before: float
     timings: dict | None  # what `aftercare run` wrote to AFTERCARE_STEP_TIMINGS_FILE (steps, spans)
     samples: list  # process_tree.Sample, when sampled
+    peak_by_name: dict  # the largest sample's resident MB per command name (java, python, dbt), when sampled
 
 
 def _launch(
@@ -191,6 +195,7 @@ def _launch(
             sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
     samples = sampler.stop() if sampler else []
+    peak_by_name = {name: round(mb) for name, mb in sampler.peak_by_name.items()} if sampler else {}
     return Launch(
         seconds=time.perf_counter() - started,
         ok=os.waitstatus_to_exitcode(status) == 0,
@@ -198,21 +203,27 @@ def _launch(
         load_before=load_before,
         timings=json.loads(timings.read_text()) if timings.exists() else None,
         samples=samples,
+        peak_by_name=peak_by_name,
     )
 
 
 def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path) -> StageResult:
-    """Run ``command`` and report its wall time, CPU time and the peak RSS of its process tree."""
-    launch = _launch(command, env, log, log.with_name(f"{stage}.steps.json"))
+    """Run ``command`` and report its wall time, CPU time and the peak RSS of its process tree: the
+    larger of the largest process (the kernel's) and the largest sampled sum of the tree (dbt and
+    its JVM beside Dagster)."""
+    launch = _launch(command, env, log, log.with_name(f"{stage}.steps.json"), sampled=True)
     seconds, ok, usage, load_before = launch.seconds, launch.ok, launch.usage, launch.load_before
     # ru_maxrss is in KiB on Linux: the largest resident set of the child or a waited-for descendant
     detail = launch.timings["steps"] if launch.timings else None
     steps = round(sum(detail.values()), 1) if detail else None
     # ru_utime/ru_stime cover the child and every descendant it waited for (dbt, DuckDB threads)
+    largest = round(usage.ru_maxrss / 1024)
+    sampled_peak = max((s.rss_mb for s in launch.samples), default=0.0)
     return StageResult(
-        stage, round(seconds, 1), round(usage.ru_maxrss / 1024, 0), ok, note="" if ok else f"see {log}",
+        stage, round(seconds, 1), round(max(largest, sampled_peak)), ok, note="" if ok else f"see {log}",
         step_seconds=steps, load_before=load_before, load_after=round(os.getloadavg()[0], 2), steps=detail,
-        cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1),
+        cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1), largest_process_mb=largest,
+        peak_by_name=launch.peak_by_name,
     )  # fmt: skip
 
 
@@ -297,6 +308,8 @@ def run_month_measured(
             load_before=load_before,
             load_after=load_after,
             note="" if ok else f"see {log}",
+            largest_process_mb=round(usage.ru_maxrss / 1024),
+            peak_by_name=launch.peak_by_name,
         )  # fmt: skip
     )
     return results

@@ -101,6 +101,8 @@ def test_an_orphaned_grandchild_is_counted(tmp_path):
     # the sampled tree kept the orphan: its cumulative CPU reached the orphan's burn
     assert launch.samples[-1].cpu_seconds >= 0.6
     assert max(s.rss_mb for s in launch.samples) > 300
+    # the peak's make-up by command name: the orphan's 300 MB under its name, beside the reaper's few
+    assert max(mb for name, mb in launch.peak_by_name.items() if name.startswith("python")) > 300
 
 
 def test_without_the_reaper_the_orphan_is_lost(tmp_path):
