@@ -16,17 +16,50 @@ peak resident set reach the bench's ``wait4``.
 
 A descendant still running ``GRACE_SECONDS`` after COMMAND ended is left alone (and named on
 stderr): the bench must not hang on a stray daemon.
+
+SIGTERM to the wrapper (the bench's ``--timeout``) ends the whole tree and still accounts for it:
+every descendant gets SIGTERM (SIGKILL ``KILL_AFTER`` seconds later if still there) and is reaped
+here, and the wrapper exits with 124, as ``timeout`` does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
+import signal
 import sys
 import time
 
 PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 GRACE_SECONDS = 120.0
+KILL_AFTER = 30.0
+TIMED_OUT = 124  # the exit code of `timeout`
+
+
+def descendants(root: int) -> list[int]:
+    """The live descendants of ``root``, from ``/proc``'s parent links."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, stack = [], list(children.get(root, ()))
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, ()))
+    return found
+
+
+def _signal_tree(sig: int) -> None:
+    for pid in descendants(os.getpid()):
+        with contextlib.suppress(ProcessLookupError):  # ended meanwhile
+            os.kill(pid, sig)
 
 
 def become_subreaper() -> None:
@@ -38,6 +71,16 @@ def become_subreaper() -> None:
 def run(command: list[str], grace: float = GRACE_SECONDS) -> int:
     """Start ``command``, reap it and every orphan it leaves; ``command``'s exit code."""
     become_subreaper()
+    terminated: list[float] = []  # when SIGTERM came
+
+    def terminate(signum, frame):
+        if not terminated:
+            terminated.append(time.monotonic())
+            _signal_tree(signal.SIGTERM)
+            signal.alarm(int(KILL_AFTER))  # then SIGKILL what is left
+
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGALRM, lambda signum, frame: _signal_tree(signal.SIGKILL))
     main_pid = os.posix_spawnp(command[0], command, os.environ)
     code = None
     deadline = None
@@ -61,6 +104,8 @@ def run(command: list[str], grace: float = GRACE_SECONDS) -> int:
             code = os.waitstatus_to_exitcode(status)
             deadline = time.monotonic() + grace
     assert code is not None
+    if terminated:
+        return TIMED_OUT
     return code if code >= 0 else 128 - code  # killed by signal N: 128 + N, as a shell says
 
 

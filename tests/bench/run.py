@@ -58,6 +58,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -92,6 +93,7 @@ ENGINES = ("duckdb", "spark")
 # memory: sized to the scale (docs/benchmarks.md "DuckDB and local Spark side by side")
 SPARK_DRIVER_MEMORY = {"XS": "2g", "S": "4g", "M": "10g", "L": "16g"}
 REAPER = Path(__file__).with_name("reaper.py")
+TIMED_OUT = 124  # the reaper's exit code when --timeout ended the run (reaper.TIMED_OUT)
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,7 @@ class StageResult:
 class Launch:
     seconds: float
     ok: bool
+    timed_out: bool
     usage: object  # os.wait4's resource usage of the process tree
     load_before: float
     timings: dict | None  # what `aftercare run` wrote to AFTERCARE_STEP_TIMINGS_FILE (steps, spans)
@@ -177,9 +180,15 @@ class Launch:
 
 
 def _launch(
-    command: list[str], env: dict[str, str], log: Path, timings: Path, sampled: bool = False
+    command: list[str],
+    env: dict[str, str],
+    log: Path,
+    timings: Path,
+    sampled: bool = False,
+    timeout: float | None = None,
 ) -> Launch:
-    """Run ``command`` to its end, its output appended to ``log``, its step timings asked for."""
+    """Run ``command`` to its end, its output appended to ``log``, its step timings asked for;
+    after ``timeout`` seconds the reaper ends its whole tree (and still accounts for it)."""
     from tests.bench.process_tree import TreeSampler
 
     timings.unlink(missing_ok=True)
@@ -193,12 +202,19 @@ def _launch(
         sampler = TreeSampler(process.pid) if sampled else None
         if sampler:
             sampler.start()
+        timer = threading.Timer(timeout, process.terminate) if timeout else None
+        if timer:
+            timer.start()
         _, status, usage = os.wait4(process.pid, 0)
+        if timer:
+            timer.cancel()
     samples = sampler.stop() if sampler else []
     peak_by_name = {name: round(mb) for name, mb in sampler.peak_by_name.items()} if sampler else {}
+    code = os.waitstatus_to_exitcode(status)
     return Launch(
         seconds=time.perf_counter() - started,
-        ok=os.waitstatus_to_exitcode(status) == 0,
+        ok=code == 0,
+        timed_out=code == TIMED_OUT,
         usage=usage,
         load_before=load_before,
         timings=json.loads(timings.read_text()) if timings.exists() else None,
@@ -207,11 +223,13 @@ def _launch(
     )
 
 
-def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path) -> StageResult:
+def run_measured(
+    stage: str, command: list[str], env: dict[str, str], log: Path, timeout: float | None = None
+) -> StageResult:
     """Run ``command`` and report its wall time, CPU time and the peak RSS of its process tree: the
     larger of the largest process (the kernel's) and the largest sampled sum of the tree (dbt and
     its JVM beside Dagster)."""
-    launch = _launch(command, env, log, log.with_name(f"{stage}.steps.json"), sampled=True)
+    launch = _launch(command, env, log, log.with_name(f"{stage}.steps.json"), sampled=True, timeout=timeout)
     seconds, ok, usage, load_before = launch.seconds, launch.ok, launch.usage, launch.load_before
     # ru_maxrss is in KiB on Linux: the largest resident set of the child or a waited-for descendant
     detail = launch.timings["steps"] if launch.timings else None
@@ -220,7 +238,7 @@ def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path)
     largest = round(usage.ru_maxrss / 1024)
     sampled_peak = max((s.rss_mb for s in launch.samples), default=0.0)
     return StageResult(
-        stage, round(seconds, 1), round(max(largest, sampled_peak)), ok, note="" if ok else f"see {log}",
+        stage, round(seconds, 1), round(max(largest, sampled_peak)), ok, note=_failure_note(launch, log),
         step_seconds=steps, load_before=load_before, load_after=round(os.getloadavg()[0], 2), steps=detail,
         cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1), largest_process_mb=largest,
         peak_by_name=launch.peak_by_name,
@@ -248,7 +266,7 @@ def stage_of_step() -> dict[str, str]:
 
 
 def run_month_measured(
-    month: str, phase: str, command: list[str], env: dict[str, str], log: Path
+    month: str, phase: str, command: list[str], env: dict[str, str], log: Path, timeout: float | None = None
 ) -> list[StageResult]:
     """One ``aftercare run --month``, the whole month in one process as ops run it: the month's wall
     time, CPU time and peak memory as the kernel accounts them, and each stage's share from the
@@ -257,7 +275,7 @@ def run_month_measured(
     end) is the stage ``start-up``."""
     from tests.bench.process_tree import usage_by_stage
 
-    launch = _launch(command, env, log, log.with_name("month.steps.json"), sampled=True)
+    launch = _launch(command, env, log, log.with_name("month.steps.json"), sampled=True, timeout=timeout)
     seconds, ok, usage, samples = launch.seconds, launch.ok, launch.usage, launch.samples
     load_before, load_after = launch.load_before, round(os.getloadavg()[0], 2)
     spans = launch.timings["spans"] if launch.timings else {}
@@ -293,7 +311,7 @@ def run_month_measured(
     for result in results:
         result.load_before, result.load_after = load_before, load_after
     if not ok:
-        results[-1].note = f"see {log}"
+        results[-1].note = _failure_note(launch, log)
     # the month's own line: the kernel's totals (the peak is the largest process; the sampled sum of
     # the tree, dbt beside Dagster, can be larger, so the larger of the two)
     results.append(
@@ -307,12 +325,20 @@ def run_month_measured(
             month=month,
             load_before=load_before,
             load_after=load_after,
-            note="" if ok else f"see {log}",
+            note=_failure_note(launch, log),
             largest_process_mb=round(usage.ru_maxrss / 1024),
             peak_by_name=launch.peak_by_name,
         )  # fmt: skip
     )
     return results
+
+
+def _failure_note(launch: Launch, log: Path) -> str:
+    if launch.ok:
+        return ""
+    if launch.timed_out:
+        return f"timed out after {launch.seconds:.0f} s (--timeout), see {log}"
+    return f"see {log}"
 
 
 def _stage_order(stage: str) -> int:
@@ -549,6 +575,15 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help=(
+            "seconds a month's run (or a stage's process) may take: then its whole process tree is "
+            "ended and the stage recorded as not ok, with what was measured until then"
+        ),
+    )
+    parser.add_argument(
         "--spark-shuffle-partitions",
         type=int,
         default=None,
@@ -674,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if month_stages == MONTH_STAGES and not args.process_per_stage and phase:
                 command = [*aftercare, "run", "--month", run_month]
-                month_results = run_month_measured(run_month, phase, command, env, log)
+                month_results = run_month_measured(run_month, phase, command, env, log, args.timeout)
                 results += month_results
                 for result in month_results:
                     print(
@@ -687,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
                 month_stages_left = month_stages
             for stage in month_stages_left + (extra_stages if number == len(months) - 1 else []):
                 command = [*aftercare, "run", "--month", run_month, "--select", STAGES[stage]]
-                result = run_measured(stage, command, env, log)
+                result = run_measured(stage, command, env, log, args.timeout)
                 if stage in MONTH_STAGES:
                     result.phase, result.month = phase, run_month
                 else:

@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 from sources.settings import load_settings
 from tests.bench.run import BenchEngine, _launch, bench_config, main
@@ -110,3 +112,26 @@ def test_without_the_reaper_the_orphan_is_lost(tmp_path):
     process = subprocess.Popen([sys.executable, "-c", ORPHANING])
     _, _, usage = os.wait4(process.pid, 0)
     assert usage.ru_utime + usage.ru_stime < 0.6
+
+
+def test_a_timeout_ends_the_whole_tree(tmp_path):
+    # a child that starts a busy grandchild (its pid written down) and then sleeps: both would
+    # outlive the timeout
+    pid_file = tmp_path / "grandchild.pid"
+    hang = textwrap.dedent(
+        f"""
+        import subprocess, sys, time
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        open({str(pid_file)!r}, "w").write(str(busy.pid))
+        time.sleep(600)
+        """
+    )
+    started = time.perf_counter()
+    launch = _launch(
+        [sys.executable, "-c", hang], dict(os.environ), tmp_path / "log", tmp_path / "t.json", timeout=2
+    )
+    assert time.perf_counter() - started < 30
+    assert (launch.ok, launch.timed_out) == (False, True)
+    # the grandchild was ended and reaped (no zombie left either)
+    grandchild = int(pid_file.read_text())
+    assert not Path(f"/proc/{grandchild}").exists()
