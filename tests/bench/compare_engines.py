@@ -40,9 +40,11 @@ def _columns(con: duckdb.DuckDBPyConnection, db: str, schema: str) -> dict[str, 
     return tables
 
 
-def compare(a: str, b: str, schema: str = "main", places: int = 5, show: int = 0) -> dict:
+def compare(a: str, b: str, schema: str = "main", places: int = 5, show: int = 0, threads: int = 0) -> dict:
     """Per table: rows on each side and rows of each side the other lacks."""
     con = duckdb.connect()
+    if threads:  # beside a running bench: leave it the cores
+        con.execute(f"set threads = {int(threads)}")
     con.execute(f"attach '{a}' as a (read_only)")
     con.execute(f"attach '{b}' as b (read_only)")
     left, right = _columns(con, "a", schema), _columns(con, "b", schema)
@@ -94,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--places", type=int, default=5)
     parser.add_argument("--show", type=int, default=0)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--threads", type=int, default=0, help="DuckDB's threads (default: all cores)")
     args = parser.parse_args(argv)
-    report = compare(args.a, args.b, args.schema, args.places, args.show)
+    report = compare(args.a, args.b, args.schema, args.places, args.show, args.threads)
     for table, entry in report["tables"].items():
         mark = "DIFFERS" if table in report["differing"] else "same"
         print(
