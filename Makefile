@@ -18,7 +18,7 @@ TEST_WORKERS ?= 2
 help:
 	@echo "make demo    - generate a sample OEM, run the last 12 months, open the dashboard"
 	@echo "make test    - the test suite"
-	@echo "make bench   - time and memory per stage (SCALE=S|M|L)"
+	@echo "make bench   - time and memory per stage (SCALE=S|M|L, ENGINE=duckdb|spark)"
 	@echo "make bench-dashboard - page load times per role in Chromium (SERVING=path, default data/bench/\$$SCALE)"
 	@echo "make lint    - ruff and sqlfluff"
 	@echo "make dagster - the Dagster UI on this project"
@@ -49,8 +49,11 @@ test: install
 	$(UV) sync --frozen --compile-bytecode --group spark
 	$(RUN) --group spark pytest -n $(TEST_WORKERS)
 
+# ENGINE=spark: dbt on a local Spark session (needs Java and the spark group, docs/spark.md)
+ENGINE ?= duckdb
 bench: install
-	$(RUN) python -m tests.bench.run --scale $(SCALE)
+	@if [ "$(ENGINE)" = spark ]; then $(UV) sync --frozen --compile-bytecode --group spark; fi
+	$(RUN) $(if $(filter spark,$(ENGINE)),--group spark) python -m tests.bench.run --scale $(SCALE) --engine $(ENGINE)
 
 # the dashboard on a copy of a published database (by default the one `make bench` left), every
 # page of every role opened in Chromium; see docs/benchmarks.md

@@ -30,38 +30,59 @@ class Sample:
     rss_mb: float  # the tree's resident memory, summed over its live processes
 
 
-def _stat(pid: int) -> tuple[int, float, float] | None:
-    """(parent pid, own + waited-for children's CPU seconds, resident MB) of one process."""
+def _stat(pid: int) -> tuple[int, float, float, str, int] | None:
+    """(parent pid, own + waited-for children's CPU seconds, resident MB, command name, virtual
+    size in bytes) of one process."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+            head, tail = f.read().rsplit(")", 1)
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
-    # after the command name: state ppid ... utime(12) stime(13) cutime(14) cstime(15) ... rss(22)
+    fields = tail.split()
+    # after the command name: state ppid ... utime(12) stime(13) cutime(14) cstime(15) ... vsize(21) rss(22)
     ppid = int(fields[1])
     cpu = sum(int(fields[i]) for i in (11, 12, 13, 14)) / CLOCK_TICKS
-    return ppid, cpu, int(fields[21]) * PAGE_MB
+    return ppid, cpu, int(fields[21]) * PAGE_MB, head.split("(", 1)[1], int(fields[20])
 
 
-def tree_usage(root: int) -> tuple[float, float]:
-    """Cumulative CPU seconds and resident MB of ``root`` and its live descendants."""
+def sum_tree(
+    stats: dict[int, tuple[int, float, float, str, int]], root: int, by_name: dict[str, float] | None = None
+) -> tuple[float, float]:
+    """CPU seconds and resident MB of ``root`` and its descendants in ``stats`` (``_stat`` per pid).
+
+    A child spawned by a large process (the JVM runs ``chmod`` and the like through posix_spawn)
+    shares its parent's memory until it execs: it reports the parent's resident set and virtual
+    size exactly, and adding it would count the JVM twice (a 7 GB JVM read as 14 GB). Such a
+    child's memory is not added."""
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, *_) in stats.items():
+        children.setdefault(ppid, []).append(pid)
+    cpu = rss = 0.0
+    stack = [root] if root in stats else []
+    while stack:
+        pid = stack.pop()
+        ppid, own_cpu, own_rss, name, vsize = stats[pid]
+        parent = stats.get(ppid)
+        shares_parent = pid != root and parent is not None and (parent[2], parent[4]) == (own_rss, vsize)
+        cpu += own_cpu
+        if not shares_parent:
+            rss += own_rss
+            if by_name is not None:
+                by_name[name] = by_name.get(name, 0.0) + own_rss
+        stack.extend(children.get(pid, ()))
+    return cpu, rss
+
+
+def tree_usage(root: int, by_name: dict[str, float] | None = None) -> tuple[float, float]:
+    """Cumulative CPU seconds and resident MB of ``root`` and its live descendants; ``by_name``,
+    when given, receives the resident MB per command name (``java``, ``python``, ``dbt``)."""
     stats = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             stat = _stat(int(entry))
             if stat is not None:
                 stats[int(entry)] = stat
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _, _) in stats.items():
-        children.setdefault(ppid, []).append(pid)
-    cpu = rss = 0.0
-    stack = [root] if root in stats else []
-    while stack:
-        pid = stack.pop()
-        cpu += stats[pid][1]
-        rss += stats[pid][2]
-        stack.extend(children.get(pid, ()))
-    return cpu, rss
+    return sum_tree(stats, root, by_name)
 
 
 class TreeSampler(threading.Thread):
@@ -71,12 +92,17 @@ class TreeSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.samples: list[Sample] = []
+        # what made up the largest sample: resident MB per command name (a JVM shows as ``java``)
+        self.peak_by_name: dict[str, float] = {}
         self._stopped = threading.Event()
 
     def run(self) -> None:
         while not self._stopped.is_set():
-            cpu, rss = tree_usage(self.pid)
+            by_name: dict[str, float] = {}
+            cpu, rss = tree_usage(self.pid, by_name)
             if rss:  # the process is gone (or not yet there): nothing to record
+                if rss > sum(self.peak_by_name.values()):
+                    self.peak_by_name = by_name
                 self.samples.append(Sample(time.time(), cpu, rss))
             self._stopped.wait(self.interval)
 

@@ -25,6 +25,19 @@ summary on stdout; copy them into ``docs/benchmarks.md`` when they change.
     python -m tests.bench.run --scale S            # 20,000 vehicles: generate, first load, the month
     python -m tests.bench.run --scale S --months 1 # generate and one month only
     python -m tests.bench.run --scale M --stages dbt,publish   # rerun stages of the month on kept M data
+    python -m tests.bench.run --scale S --engine spark         # the same months with dbt on local Spark
+
+``--engine spark`` writes ``[engine] kind = "spark"`` into the bench's aftercare.toml (docs/spark.md),
+with ``spark_driver_memory`` sized to the scale (``--spark-driver-memory``: a local session's
+executors live in its driver JVM) and ``--no-spark-data-tests`` to leave dbt's data tests out; the
+engine goes into the result JSON (``engine``), the table's heading and the summary line. The JVM is
+a child of dbt (and of OneID's components subprocess) that outlives its parent: every measured
+process runs under ``tests/bench/reaper.py``, so its CPU and memory are counted. ``--data DIR``
+runs on a kept data folder (its own aftercare.toml untouched; config, log, Dagster home and Spark
+folder in ``--workdir``), e.g. the dbt stage of a kept M month on Spark:
+
+    python -m tests.bench.run --scale M --engine spark --data /work/scratch/m-onepass \\
+        --workdir /work/scratch/m-spark --stages dbt --months 1 --month 2026-11
     python -m tests.bench.run --scale L --identity-input direct  # identity + Splink at L, see below
 
 ``--identity-input direct`` builds the identity stage's input (the landing/wechat identity columns,
@@ -45,6 +58,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -74,6 +88,64 @@ MONTH_STAGES = [
     "ingest", "wechat", "decisions", "identity", "identity_quality", "dbt", "dispatch", "publish", "exports",
 ]  # fmt: skip
 FOLLOWER_CHURN = 0.02  # share of followers that change between the two months
+ENGINES = ("duckdb", "spark")
+# a local Spark session's executors live in its driver JVM, so the driver's heap is the session's
+# memory: sized to the scale (docs/benchmarks.md "DuckDB and local Spark side by side")
+SPARK_DRIVER_MEMORY = {"XS": "2g", "S": "4g", "M": "10g", "L": "16g"}
+REAPER = Path(__file__).with_name("reaper.py")
+TIMED_OUT = 124  # the reaper's exit code when --timeout ended the run (reaper.TIMED_OUT)
+
+
+@dataclass(frozen=True)
+class BenchEngine:
+    """The engine a bench runs its months on (``[engine]`` of its aftercare.toml, docs/spark.md)."""
+
+    kind: str = "duckdb"
+    spark_driver_memory: str = "2g"  # spark: the local session's heap (its executors live in it)
+    spark_data_tests: bool = True  # spark: dbt's data tests too, as production runs them
+    spark_dir: Path | None = None  # spark: default spark/ beside the warehouse
+    spark_shuffle_partitions: int | None = None  # spark: default the settings' (2, a small OEM's)
+
+    def label(self) -> str:
+        if self.kind != "spark":
+            return self.kind
+        tests = "" if self.spark_data_tests else ", no data tests"
+        shuffle = (
+            f", {self.spark_shuffle_partitions} shuffle partitions" if self.spark_shuffle_partitions else ""
+        )
+        return f"spark (local session, driver {self.spark_driver_memory}{shuffle}{tests})"
+
+
+def bench_config(data: Path, engine: BenchEngine) -> str:
+    """The bench's ``aftercare.toml``: a development machine, its data folder, its engine."""
+    lines = ['env = "local"  # a bench is a development machine', "[paths]", f'data = "{data}"']
+    if engine.kind == "spark":
+        lines += [
+            "[engine]",
+            'kind = "spark"',
+            f'spark_driver_memory = "{engine.spark_driver_memory}"',
+            f"spark_data_tests = {'true' if engine.spark_data_tests else 'false'}",
+        ]
+        if engine.spark_dir is not None:
+            lines.append(f'spark_dir = "{engine.spark_dir}"')
+        if engine.spark_shuffle_partitions is not None:
+            lines.append(f"spark_shuffle_partitions = {engine.spark_shuffle_partitions}")
+    return "\n".join(lines) + "\n"
+
+
+def engine_record(config: Path, env: dict[str, str]) -> dict:
+    """The engine settings the runs will use, as ``aftercare`` reads them (file and environment)."""
+    from sources.settings import load_settings
+
+    engine = load_settings(config, environ=env).engine
+    record = {"kind": engine.kind}
+    if engine.kind == "spark":
+        record |= engine.model_dump(
+            mode="json",
+            include={"spark_method", "spark_master", "spark_driver_memory", "spark_shuffle_partitions",
+                     "spark_data_tests", "spark_dir"},
+        )  # fmt: skip
+    return record
 
 
 @dataclass
@@ -90,26 +162,39 @@ class StageResult:
     cpu_seconds: float | None = None  # user + system time of the stage's process tree
     phase: str = ""  # first_load / month ("" for stages outside a month: generate, splink, ...)
     month: str = ""
+    largest_process_mb: float | None = None  # the kernel's largest resident set of one process (ru_maxrss)
+    # the largest sample of the process tree, by command name: a Spark session's JVM shows as `java`
+    peak_by_name: dict[str, float] | None = None
 
 
 @dataclass
 class Launch:
     seconds: float
     ok: bool
+    timed_out: bool
     usage: object  # os.wait4's resource usage of the process tree
     load_before: float
     timings: dict | None  # what `aftercare run` wrote to AFTERCARE_STEP_TIMINGS_FILE (steps, spans)
     samples: list  # process_tree.Sample, when sampled
+    peak_by_name: dict  # the largest sample's resident MB per command name (java, python, dbt), when sampled
 
 
 def _launch(
-    command: list[str], env: dict[str, str], log: Path, timings: Path, sampled: bool = False
+    command: list[str],
+    env: dict[str, str],
+    log: Path,
+    timings: Path,
+    sampled: bool = False,
+    timeout: float | None = None,
 ) -> Launch:
-    """Run ``command`` to its end, its output appended to ``log``, its step timings asked for."""
+    """Run ``command`` to its end, its output appended to ``log``, its step timings asked for;
+    after ``timeout`` seconds the reaper ends its whole tree (and still accounts for it)."""
     from tests.bench.process_tree import TreeSampler
 
     timings.unlink(missing_ok=True)
     env = {**env, "AFTERCARE_STEP_TIMINGS_FILE": str(timings)}
+    # under the reaper, an orphan (pyspark's JVM outlives its parent) stays in the tree and is waited for
+    command = [sys.executable, str(REAPER), *command]
     load_before = round(os.getloadavg()[0], 2)
     started = time.perf_counter()
     with open(log, "ab") as out:
@@ -117,30 +202,46 @@ def _launch(
         sampler = TreeSampler(process.pid) if sampled else None
         if sampler:
             sampler.start()
+        timer = threading.Timer(timeout, process.terminate) if timeout else None
+        if timer:
+            timer.start()
         _, status, usage = os.wait4(process.pid, 0)
+        if timer:
+            timer.cancel()
     samples = sampler.stop() if sampler else []
+    peak_by_name = {name: round(mb) for name, mb in sampler.peak_by_name.items()} if sampler else {}
+    code = os.waitstatus_to_exitcode(status)
     return Launch(
         seconds=time.perf_counter() - started,
-        ok=os.waitstatus_to_exitcode(status) == 0,
+        ok=code == 0,
+        timed_out=code == TIMED_OUT,
         usage=usage,
         load_before=load_before,
         timings=json.loads(timings.read_text()) if timings.exists() else None,
         samples=samples,
+        peak_by_name=peak_by_name,
     )
 
 
-def run_measured(stage: str, command: list[str], env: dict[str, str], log: Path) -> StageResult:
-    """Run ``command`` and report its wall time, CPU time and the peak RSS of its process tree."""
-    launch = _launch(command, env, log, log.with_name(f"{stage}.steps.json"))
+def run_measured(
+    stage: str, command: list[str], env: dict[str, str], log: Path, timeout: float | None = None
+) -> StageResult:
+    """Run ``command`` and report its wall time, CPU time and the peak RSS of its process tree: the
+    larger of the largest process (the kernel's) and the largest sampled sum of the tree (dbt and
+    its JVM beside Dagster)."""
+    launch = _launch(command, env, log, log.with_name(f"{stage}.steps.json"), sampled=True, timeout=timeout)
     seconds, ok, usage, load_before = launch.seconds, launch.ok, launch.usage, launch.load_before
     # ru_maxrss is in KiB on Linux: the largest resident set of the child or a waited-for descendant
     detail = launch.timings["steps"] if launch.timings else None
     steps = round(sum(detail.values()), 1) if detail else None
     # ru_utime/ru_stime cover the child and every descendant it waited for (dbt, DuckDB threads)
+    largest = round(usage.ru_maxrss / 1024)
+    sampled_peak = max((s.rss_mb for s in launch.samples), default=0.0)
     return StageResult(
-        stage, round(seconds, 1), round(usage.ru_maxrss / 1024, 0), ok, note="" if ok else f"see {log}",
+        stage, round(seconds, 1), round(max(largest, sampled_peak)), ok, note=_failure_note(launch, log),
         step_seconds=steps, load_before=load_before, load_after=round(os.getloadavg()[0], 2), steps=detail,
-        cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1),
+        cpu_seconds=round(usage.ru_utime + usage.ru_stime, 1), largest_process_mb=largest,
+        peak_by_name=launch.peak_by_name,
     )  # fmt: skip
 
 
@@ -165,7 +266,7 @@ def stage_of_step() -> dict[str, str]:
 
 
 def run_month_measured(
-    month: str, phase: str, command: list[str], env: dict[str, str], log: Path
+    month: str, phase: str, command: list[str], env: dict[str, str], log: Path, timeout: float | None = None
 ) -> list[StageResult]:
     """One ``aftercare run --month``, the whole month in one process as ops run it: the month's wall
     time, CPU time and peak memory as the kernel accounts them, and each stage's share from the
@@ -174,7 +275,7 @@ def run_month_measured(
     end) is the stage ``start-up``."""
     from tests.bench.process_tree import usage_by_stage
 
-    launch = _launch(command, env, log, log.with_name("month.steps.json"), sampled=True)
+    launch = _launch(command, env, log, log.with_name("month.steps.json"), sampled=True, timeout=timeout)
     seconds, ok, usage, samples = launch.seconds, launch.ok, launch.usage, launch.samples
     load_before, load_after = launch.load_before, round(os.getloadavg()[0], 2)
     spans = launch.timings["spans"] if launch.timings else {}
@@ -210,7 +311,7 @@ def run_month_measured(
     for result in results:
         result.load_before, result.load_after = load_before, load_after
     if not ok:
-        results[-1].note = f"see {log}"
+        results[-1].note = _failure_note(launch, log)
     # the month's own line: the kernel's totals (the peak is the largest process; the sampled sum of
     # the tree, dbt beside Dagster, can be larger, so the larger of the two)
     results.append(
@@ -224,10 +325,20 @@ def run_month_measured(
             month=month,
             load_before=load_before,
             load_after=load_after,
-            note="" if ok else f"see {log}",
+            note=_failure_note(launch, log),
+            largest_process_mb=round(usage.ru_maxrss / 1024),
+            peak_by_name=launch.peak_by_name,
         )  # fmt: skip
     )
     return results
+
+
+def _failure_note(launch: Launch, log: Path) -> str:
+    if launch.ok:
+        return ""
+    if launch.timed_out:
+        return f"timed out after {launch.seconds:.0f} s (--timeout), see {log}"
+    return f"see {log}"
 
 
 def _stage_order(stage: str) -> int:
@@ -261,9 +372,9 @@ def start_simulator_process(workdir: Path, env: dict[str, str], log: Path) -> su
     return process
 
 
-def markdown_table(scale: str, vehicles: int, results: list[StageResult]) -> str:
+def markdown_table(scale: str, vehicles: int, results: list[StageResult], engine: str = "duckdb") -> str:
     lines = [
-        f"scale {scale} ({vehicles:,} vehicles), {dt.date.today()}, {os.cpu_count()} cores",
+        f"scale {scale} ({vehicles:,} vehicles) on {engine}, {dt.date.today()}, {os.cpu_count()} cores",
         "",
         "| month | stage | wall time (s) | in Dagster steps (s) | CPU (s) | peak memory (MB) "
         "| load avg before → after | ok |",
@@ -310,9 +421,11 @@ def phase_totals(results: list[StageResult], phase: str) -> dict | None:
     }
 
 
-def summary_line(scale: str, vehicles: int, results: list[StageResult]) -> str:
+def summary_line(scale: str, vehicles: int, results: list[StageResult], engine: str = "duckdb") -> str:
     """One line to compare between runs: each month's wall / CPU / peak and its stages' walls."""
-    parts = [f"bench {scale} ({vehicles:,} vehicles) {dt.date.today()}, load {os.getloadavg()[0]:.1f}"]
+    parts = [
+        f"bench {scale} ({vehicles:,} vehicles) on {engine} {dt.date.today()}, load {os.getloadavg()[0]:.1f}"
+    ]
     for phase, label in (("first_load", "first load"), ("month", "month")):
         total = phase_totals(results, phase)
         if total is None:
@@ -439,6 +552,50 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workdir", default=None, help="where data goes (default: data/bench/<scale>)")
     parser.add_argument(
+        "--data",
+        default=None,
+        help=(
+            "a kept data folder to run on (default: the workdir, where generate writes); the bench's "
+            "aftercare.toml, log, Dagster home and Spark folder then go to --workdir, and the kept "
+            "folder's own aftercare.toml is left as it is. Not with generate or identity_input"
+        ),
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="where dbt builds the models: [engine] kind of the bench's aftercare.toml (docs/spark.md)",
+    )
+    parser.add_argument(
+        "--spark-driver-memory",
+        default=None,
+        help=(
+            "spark: the local session's driver memory, which holds its executors "
+            f"(default by scale: {', '.join(f'{k} {v}' for k, v in SPARK_DRIVER_MEMORY.items())})"
+        ),
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help=(
+            "seconds a month's run (or a stage's process) may take: then its whole process tree is "
+            "ended and the stage recorded as not ok, with what was measured until then"
+        ),
+    )
+    parser.add_argument(
+        "--spark-shuffle-partitions",
+        type=int,
+        default=None,
+        help="spark: spark.sql.shuffle.partitions (default the engine's 2; at M a few per core)",
+    )
+    parser.add_argument(
+        "--spark-data-tests",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="spark: run dbt's data tests too (each one more Spark job), as production does",
+    )
+    parser.add_argument(
         "--identity-input",
         choices=["chain", "direct"],
         default="chain",
@@ -460,9 +617,21 @@ def main(argv: list[str] | None = None) -> int:
     months = [month] if args.months == 1 or args.identity_input == "direct" else [end, month]
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
 
+    data = Path(args.data).resolve() if args.data else workdir
+    if data != workdir and {"generate", "identity_input"} & set(stages):
+        parser.error("--data runs on kept data: leave generate and identity_input out of --stages")
+    engine = BenchEngine(
+        kind=args.engine,
+        spark_driver_memory=args.spark_driver_memory or SPARK_DRIVER_MEMORY[args.scale],
+        spark_data_tests=args.spark_data_tests,
+        spark_shuffle_partitions=args.spark_shuffle_partitions,
+        # on kept data, Spark's files (hand-over, warehouse, metastore) stay out of the kept folder
+        spark_dir=workdir / "spark" if data != workdir else None,
+    )
+
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "aftercare.toml"
-    config.write_text(f'env = "local"\n[paths]\ndata = "{workdir}"\n')  # a bench is a development machine
+    config.write_text(bench_config(data, engine))
     env = dict(os.environ)
     env["AFTERCARE_CONFIG"] = str(config)
     env.setdefault("AFTERCARE_PII_KEY", "bench-only-key-0123456789abcdefghijkl")
@@ -470,6 +639,8 @@ def main(argv: list[str] | None = None) -> int:
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     log = workdir / "bench.log"
     aftercare = [sys.executable, "-m", "pipelines.cli"]
+    engine_settings = engine_record(config, env)
+    print(f"engine: {engine.label()} ({config})", flush=True)
 
     results: list[StageResult] = []
     comparison = None
@@ -513,7 +684,7 @@ def main(argv: list[str] | None = None) -> int:
         if "wechat" in stages or "dispatch" in stages:
             # the simulator runs in its own process: a large simulator state in this process would
             # be counted in every child's peak memory (a forked child starts with the parent's pages)
-            simulator = start_simulator_process(workdir, env, log)
+            simulator = start_simulator_process(data, env, log)
         month_stages = [s for s in MONTH_STAGES if s in stages]
         extra_stages = [s for s in stages if s in STAGES and s not in MONTH_STAGES]
         for number, run_month in enumerate(months):
@@ -538,7 +709,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             if month_stages == MONTH_STAGES and not args.process_per_stage and phase:
                 command = [*aftercare, "run", "--month", run_month]
-                month_results = run_month_measured(run_month, phase, command, env, log)
+                month_results = run_month_measured(run_month, phase, command, env, log, args.timeout)
                 results += month_results
                 for result in month_results:
                     print(
@@ -551,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
                 month_stages_left = month_stages
             for stage in month_stages_left + (extra_stages if number == len(months) - 1 else []):
                 command = [*aftercare, "run", "--month", run_month, "--select", STAGES[stage]]
-                result = run_measured(stage, command, env, log)
+                result = run_measured(stage, command, env, log, args.timeout)
                 if stage in MONTH_STAGES:
                     result.phase, result.month = phase, run_month
                 else:
@@ -579,11 +750,9 @@ def main(argv: list[str] | None = None) -> int:
             simulator.terminate()
             simulator.wait(timeout=30)
 
-    table = markdown_table(args.scale, vehicles, results)
+    table = markdown_table(args.scale, vehicles, results, engine.label())
     quality = (
-        identity_quality(workdir / "warehouse.duckdb")
-        if {"identity", "identity_quality"} & set(stages)
-        else {}
+        identity_quality(data / "warehouse.duckdb") if {"identity", "identity_quality"} & set(stages) else {}
     )
     identity = next((r for r in results if r.stage == "identity"), None)
     quality_stage = next((r for r in results if r.stage == "identity_quality"), None)
@@ -591,7 +760,7 @@ def main(argv: list[str] | None = None) -> int:
         table += "\n\n" + engines_table(comparison, identity, quality_stage, quality)
     elif quality:
         table += "\n\nidentity quality: " + ", ".join(f"{k} {v:.4f}" for k, v in quality.items() if v <= 1)
-    summary = summary_line(args.scale, vehicles, results)
+    summary = summary_line(args.scale, vehicles, results, engine.label())
     first_load, the_month = phase_totals(results, "first_load"), phase_totals(results, "month")
     out_dir = Path("bench") / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -602,6 +771,8 @@ def main(argv: list[str] | None = None) -> int:
         "month": month,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "identity_input": args.identity_input,
+        "engine": engine_settings,
+        "data": str(data),
         "summary": summary,
         "first_load_seconds": first_load and first_load["seconds"],
         "first_load_cpu_seconds": first_load and first_load["cpu_seconds"],
@@ -614,13 +785,15 @@ def main(argv: list[str] | None = None) -> int:
         "identity_quality": quality,
         "oneid_vs_splink": comparison,
     }
-    (out_dir / f"{args.scale}-{stamp}.json").write_text(json.dumps(payload, indent=2))
-    (out_dir / f"{args.scale}-{stamp}.md").write_text(table + "\n\n" + summary + "\n")
+    name = args.scale if engine.kind == "duckdb" else f"{args.scale}-{engine.kind}"
+    (out_dir / f"{name}-{stamp}.json").write_text(json.dumps(payload, indent=2))
+    (out_dir / f"{name}-{stamp}.md").write_text(table + "\n\n" + summary + "\n")
     print()
     print(table)
     print()
     print(summary)
-    print(f"\ndata: {workdir} (rerun single stages with --stages; remove it with `rm -rf {workdir}`)")
+    print(f"\nresults: {out_dir / name}-{stamp}.json")
+    print(f"data: {data} (rerun single stages with --stages; remove it with `rm -rf {data}`)")
     return 0 if all(r.ok for r in results) else 1
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.bench.process_tree import Sample, TreeSampler, tree_usage, usage_by_stage
+from tests.bench.process_tree import Sample, TreeSampler, sum_tree, tree_usage, usage_by_stage
 from tests.bench.run import StageResult, phase_totals
 
 
@@ -79,3 +79,22 @@ def test_month_totals_of_a_one_process_month_are_the_kernels():
         True,
     )
     assert month["stages"] == ["ingest", "dbt", "start-up"]
+
+
+def test_a_child_sharing_its_parents_memory_is_not_counted_twice():
+    # what the M bench met: the JVM (7,044 MB) spawning a helper, which until its exec reports the
+    # JVM's very resident set and virtual size under its thread's name; a real child (dbt's own
+    # 244 MB beside Dagster) counts
+    gb = 2**30
+    stats = {
+        10: (1, 5.0, 514.0, "python", 2 * gb),  # Dagster, the root
+        11: (10, 3.0, 244.0, "dbt", 1 * gb),
+        12: (11, 900.0, 7044.0, "java", 14 * gb),
+        13: (12, 0.1, 7044.0, "Executor task l", 14 * gb),  # spawned by the JVM, not yet exec'd
+        14: (12, 0.2, 3.0, "chmod", gb // 100),  # another, after its exec: its own memory
+    }
+    by_name: dict[str, float] = {}
+    cpu, rss = sum_tree(stats, 10, by_name)
+    assert rss == 514 + 244 + 7044 + 3
+    assert by_name == {"python": 514, "dbt": 244, "java": 7044, "chmod": 3}
+    assert cpu == 5.0 + 3.0 + 900.0 + 0.1 + 0.2  # its CPU is its own: counted
