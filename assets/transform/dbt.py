@@ -31,7 +31,7 @@ def run_parameters(run_month: RunMonth) -> dict[str, str]:
 
 
 def dbt_target_path(settings: Settings) -> Path:
-    """One dbt target folder per installation, beside its warehouse, reused run after run: dbt keeps
+    """One dbt target folder per installation, in its data folder, reused run after run: dbt keeps
     its parse there (``partial_parse.msgpack``) and the next invocation re-reads only what changed.
     (dagster-dbt's default is a new folder per invocation, so every invocation parsed the project
     from scratch.) Runs are one at a time (the run lock), so two invocations never share it."""
