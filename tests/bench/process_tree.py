@@ -76,13 +76,18 @@ def sum_tree(
 def tree_usage(root: int, by_name: dict[str, float] | None = None) -> tuple[float, float]:
     """Cumulative CPU seconds and resident MB of ``root`` and its live descendants; ``by_name``,
     when given, receives the resident MB per command name (``java``, ``python``, ``dbt``)."""
+    return sum_tree(process_stats(), root, by_name)
+
+
+def process_stats() -> dict[int, tuple[int, float, float, str, int]]:
+    """``_stat`` of every live process, by pid."""
     stats = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             stat = _stat(int(entry))
             if stat is not None:
                 stats[int(entry)] = stat
-    return sum_tree(stats, root, by_name)
+    return stats
 
 
 class TreeSampler(threading.Thread):

@@ -31,6 +31,8 @@ import signal
 import sys
 import time
 
+from tests.bench.process_tree import process_stats
+
 PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 GRACE_SECONDS = 120.0
 KILL_AFTER = 30.0
@@ -40,14 +42,8 @@ TIMED_OUT = 124  # the exit code of `timeout`
 def descendants(root: int) -> list[int]:
     """The live descendants of ``root``, from ``/proc``'s parent links."""
     children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError, PermissionError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
+    for pid, (ppid, *_) in process_stats().items():
+        children.setdefault(ppid, []).append(pid)
     found, stack = [], list(children.get(root, ()))
     while stack:
         pid = stack.pop()
