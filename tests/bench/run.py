@@ -12,11 +12,12 @@ of the tree (``tests/bench/process_tree.py``), and what lies outside every step 
 ``aftercare check``, loading the definitions) is the line ``start-up``. ``--process-per-stage``
 runs each stage in its own process instead (``aftercare run --month ... --select ...``: the kernel's
 figures per stage, each paying the start-up), as a partial ``--stages`` always does. Before the
-second month the nightly WeCom pull runs up to the day before its cut-off (``wecom_daily_pulls``,
-its own line, not in the month: the schedule does it night by night), so the month-end run asks
-WeCom for one day, as in production; ``--no-daily-pulls`` leaves the whole month to the month-end
-run. Between the two months 2 % of the followers change in the simulator (a month's churn). The
-simulator (Tencent's stand-in) runs in its own process and is not counted.
+second month the last ``--nights`` nightly WeCom pulls run (default 3, each an ``aftercare run
+--pulls-through`` of its own with one run's call budget, the last up to the day before the cut-off:
+``wecom_daily_pull_<day>`` lines, not in the month: the schedule does it night by night), so the
+month-end run asks WeCom for one day, as in production; ``--no-daily-pulls`` leaves the whole
+month to the month-end run. Between the two months 2 % of the followers change in the simulator (a
+month's churn). The simulator (Tencent's stand-in) runs in its own process and is not counted.
 
 Results go to ``bench/results/<scale>-<timestamp>.json`` (with ``first_load_seconds``,
 ``first_load_peak_mb``, ``month_seconds``, ``month_peak_mb``) and a Markdown table plus a one-line
@@ -453,6 +454,14 @@ def churn_followers(url: str, fraction: float) -> dict[str, int]:
     return {k: len(v) for k, v in changed.items()}
 
 
+def nights_before(month: str, nights: int) -> list[str]:
+    """The days the last ``nights`` nightly WeCom pulls before ``month``'s run take, oldest first:
+    each night pulls through the day before it, the last one through the day before the cut-off
+    (the cut-off itself is the month-end run's)."""
+    cut_off = dt.date.fromisoformat(f"{month}-01") - dt.timedelta(days=1)
+    return [(cut_off - dt.timedelta(days=n)).isoformat() for n in range(max(nights, 0), 0, -1)]
+
+
 def previous_month(month: str) -> str:
     return (dt.date.fromisoformat(f"{month}-01") - dt.timedelta(days=1)).strftime("%Y-%m")
 
@@ -548,6 +557,16 @@ def main(argv: list[str] | None = None) -> int:
         help=(
             "do not run the nightly WeCom pull before the second month (then its month-end run "
             "pulls the whole month from WeCom, minutes of its rate limit at M)"
+        ),
+    )
+    parser.add_argument(
+        "--nights",
+        type=int,
+        default=3,
+        help=(
+            "how many nightly WeCom pulls run before the second month, each its own `aftercare run "
+            "--pulls-through` (the last nights before the cut-off; default 3: at M the first load "
+            "leaves a WeCom backfill one night's call budget cannot finish)"
         ),
     )
     parser.add_argument("--workdir", default=None, help="where data goes (default: data/bench/<scale>)")
@@ -696,17 +715,20 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"followers changed between the months: {churn}", flush=True)
             if number and "wechat" in month_stages and not args.no_daily_pulls:
                 # the month's nights: the daily WeCom pull up to the day before the cut-off, as the
-                # nightly schedule leaves it at month end (not counted in the month; its own line)
-                through = (dt.date.fromisoformat(f"{run_month}-01") - dt.timedelta(days=2)).isoformat()
-                command = [*aftercare, "run", "--month", run_month, "--pulls-through", through]
-                result = run_measured("wecom_daily_pulls", command, env, log)
-                result.month = run_month
-                result.note = result.note or f"the nights up to {through}, before the month-end run"
-                results.append(result)
-                print(
-                    f"{run_month} wecom_daily_pulls: {result.seconds}s wall, {result.cpu_seconds}s CPU",
-                    flush=True,
-                )
+                # nightly schedule leaves it at month end (not counted in the month; its own line).
+                # The last --nights nights each run on their own, with the call budget of one run:
+                # in production ~30 nights finish the first load's backfill long before month end
+                for through in nights_before(run_month, args.nights):
+                    command = [*aftercare, "run", "--month", run_month, "--pulls-through", through]
+                    result = run_measured(f"wecom_daily_pull_{through}", command, env, log)
+                    result.month = run_month
+                    result.note = result.note or f"the night pulling through {through}"
+                    results.append(result)
+                    print(
+                        f"{run_month} wecom_daily_pull through {through}: {result.seconds}s wall, "
+                        f"{result.cpu_seconds}s CPU",
+                        flush=True,
+                    )
             if month_stages == MONTH_STAGES and not args.process_per_stage and phase:
                 command = [*aftercare, "run", "--month", run_month]
                 month_results = run_month_measured(run_month, phase, command, env, log, args.timeout)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from tests.bench.run import MONTH_STAGES, STAGES, StageResult, phase_totals, summary_line
+from tests.bench.run import MONTH_STAGES, STAGES, StageResult, nights_before, phase_totals, summary_line
 
 
 def test_every_asset_of_the_monthly_run_is_in_exactly_one_stage():
@@ -38,3 +38,10 @@ def test_month_totals_and_summary():
     line = summary_line("S", 20_000, results)
     assert "first load 2026-11: 50 s wall, 66 s CPU, peak 700 MB (ingest 20 dbt 30)" in line
     assert "month 2026-11: 33 s wall, 39 s CPU, peak 500 MB (ingest 8 dbt 25)" in line
+
+
+def test_the_nights_before_a_month_end_at_the_day_before_its_cut_off():
+    # 2026-11's cut-off is 2026-10-31, the month-end run's own day; a leap February's last night
+    assert nights_before("2026-11", 3) == ["2026-10-28", "2026-10-29", "2026-10-30"]
+    assert nights_before("2028-03", 1) == ["2028-02-28"]
+    assert nights_before("2026-11", 0) == []
