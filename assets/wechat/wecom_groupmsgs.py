@@ -9,8 +9,9 @@ per-customer results. A member's results are final once the task is sent, so:
 * a member's results are **final** once they were fetched after the member sent (task status 2):
   never asked again; a message whose every member's results are final is **settled**: neither its
   tasks nor its results are asked again;
-* of an unsettled message, the tasks are fetched again and the results only of members whose
-  results are not final.
+* of an unsettled message, the tasks are fetched again and the results only of members who sent
+  and whose results are not final (a member who has not sent has only "not sent" results, which
+  no KPI reads: they are not asked).
 
 Messages are fetched in waves; each wave's tasks and results are committed together (a message the
 budget cut half-way keeps the members it finished), so a run stopped by its budget loses nothing
@@ -178,7 +179,7 @@ def sync_groupmsg_results(
         ).fetchall()
     }
     if client.budget is not None:
-        client.budget.planned = client.budget.used + 2 * len(pending)
+        client.budget.planned = client.budget.used + 2 * len(pending)  # a task list, a member's results
     log(
         f"WeCom group messages: {len(msgs)} newly listed, {in_window} in the {GROUPMSG_LOOKBACK_DAYS} days "
         f"up to {as_of}, {len(pending)} not settled to fetch"
@@ -230,6 +231,10 @@ def _fetch_message(
         userid = task["userid"]
         if (msgid, userid) in final:
             continue  # sent before the last fetch of its results: they are final and stored
+        if int(task.get("status") or 0) != SENT:
+            # not sent yet: every result would say "not sent" (status 0), which no KPI counts;
+            # asked once the task says the member sent (half the calls of an unsettled message)
+            continue
         try:
             answers = client.groupmsg_send_results(msgid, userid)
         except BudgetSpent:
