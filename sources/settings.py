@@ -191,6 +191,11 @@ class EngineConfig(_Section):
     # OEM; the sameness test turns them off: its proof is every published table equal to the
     # DuckDB run's, whose same tests passed (docs/spark.md "Proof of sameness")
     spark_data_tests: bool = True
+    # OneID's connected components on Spark too (docs/spark.md "OneID on Spark"); false: SciPy in
+    # the identity step, as on DuckDB. The sameness test turns it off: a Spark session of its own
+    # for a few hundred identifiers, while tests/spark/test_oneid_components.py proves Spark's
+    # components equal SciPy's through the same job and hand-over
+    spark_oneid: bool = True
 
     def spark_path(self, paths: PathsConfig) -> Path:
         """Spark's folder: ``spark_dir`` when given, else ``spark/`` beside the warehouse file."""

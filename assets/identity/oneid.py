@@ -17,6 +17,7 @@ from assets.identity.scratch import DEFAULT_MEMORY_LIMIT
 from assets.identity.spark_components import SparkComponents
 from assets.resources import AftercareSettings, WarehouseResource
 from sources.pii import PiiVault
+from sources.settings import Settings
 
 LANDING_INPUTS = [
     "vehicle_sales",
@@ -52,6 +53,17 @@ def duckdb_memory_limit() -> str:
     return os.environ.get("AFTERCARE_ONEID_DUCKDB_MEMORY") or DEFAULT_MEMORY_LIMIT
 
 
+def spark_components(config: Settings) -> SparkComponents | None:
+    """The Spark job for OneID's connected components, or None for SciPy in this process.
+
+    With ``engine.kind = "spark"`` the components run in a Spark job (a subprocess: this process
+    starts no JVM) unless ``engine.spark_oneid`` is off; everything else of OneID stays in the
+    DuckDB warehouse."""
+    if config.engine.kind == "spark" and config.engine.spark_oneid:
+        return SparkComponents.from_settings(config)
+    return None
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -67,10 +79,9 @@ def oneid_tables(
     """Resolve every identifier in the warehouse to a stable OneID."""
     config = settings.settings
     params = OneidParams.from_settings(config.oneid, PiiVault(config.pii_key()).hash)
-    # engine.kind = "spark": the connected components run in a Spark job (a subprocess: this
-    # process starts no JVM); everything else of OneID stays in the DuckDB warehouse
-    spark = SparkComponents.from_settings(config) if config.engine.kind == "spark" else None
-    params = dataclasses.replace(params, duckdb_memory_limit=duckdb_memory_limit(), spark=spark)
+    params = dataclasses.replace(
+        params, duckdb_memory_limit=duckdb_memory_limit(), spark=spark_components(config)
+    )
     with warehouse.get_connection() as con:
         summary = resolve(con, params)
         counts = {

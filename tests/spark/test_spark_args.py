@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+from assets.identity.oneid import spark_components
 from assets.transform.dbt import dbt_build_args
 from sources.settings import load_settings
 
@@ -77,3 +78,17 @@ def test_spark_data_tests_can_be_left_out_on_spark_only(tmp_path):
     assert excluded == {"duckdb": ["unit_test"], "spark": ["unit_test", "test"]}
     _, args = _args(tmp_path, '[engine]\nkind = "spark"\n')
     assert args[args.index("--exclude-resource-type") + 1 : args.index("--vars")] == ["unit_test"]
+
+
+def test_oneid_components_run_on_spark_unless_left_out(tmp_path):
+    """``engine.spark_oneid = false`` (the sameness test's setting) keeps OneID's components on
+    SciPy under the Spark engine; on DuckDB they never go to Spark."""
+    def components(toml: str):
+        (tmp_path / "aftercare.toml").write_text(toml)
+        return spark_components(load_settings(environ={}, cwd=tmp_path))
+
+    on_spark = components('[engine]\nkind = "spark"\nspark_master = "local[1]"\nspark_dir = "sp"\n')
+    assert on_spark is not None and on_spark.master == "local[1]"
+    assert on_spark.work_dir.parts[-2:] == ("sp", "oneid")
+    assert components('[engine]\nkind = "spark"\nspark_oneid = false\n') is None
+    assert components('[engine]\nkind = "duckdb"\n') is None
