@@ -55,6 +55,9 @@ DDL = [
         msgid VARCHAR, sent_at TIMESTAMP, result VARCHAR, error VARCHAR)""",
     # added after the first release: the error of a send whose answer was lost or refused
     "ALTER TABLE wechat.template_send_log ADD COLUMN IF NOT EXISTS error VARCHAR",
+    # added later: the cut-off of the pull that last asked a mass message's tasks (the weekly
+    # re-ask of an old message a member has not sent, wecom_groupmsgs.py)
+    "ALTER TABLE wechat.wecom_groupmsgs ADD COLUMN IF NOT EXISTS tasks_checked_through DATE",
 ]
 
 

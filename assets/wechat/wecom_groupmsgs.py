@@ -11,7 +11,12 @@ per-customer results. A member's results are final once the task is sent, so:
   tasks nor its results are asked again;
 * of an unsettled message, the tasks are fetched again and the results only of members who sent
   and whose results are not final (a member who has not sent has only "not sent" results, which
-  no KPI reads: they are not asked).
+  no KPI reads: they are not asked);
+* an unsettled message is asked at every pull while it is **fresh** (created in the
+  ``RECHECK_DAYS`` before the pull's cut-off: members send within days or not at all), and after
+  that only when its tasks were last asked ``RECHECK_DAYS`` or more before the cut-off: once a
+  week under the nightly schedule, at every run of a month-end-only installation. A late send is
+  stored within a week, inside the KPIs' settle days (docs/kpis.md).
 
 Messages are fetched in waves; each wave's tasks and results are committed together (a message the
 budget cut half-way keeps the members it finished), so a run stopped by its budget loses nothing
@@ -36,6 +41,7 @@ from sources.wechat import BackfillInProgress, BudgetSpent, WecomClient
 GROUPMSG_LOOKBACK_DAYS = 90  # recent mass messages: their send results still change
 CURSOR = "wecom_groupmsgs"
 WAVE = 200  # messages per committed wave
+RECHECK_DAYS = 7  # an unsettled message older than this is asked again once this many days passed
 SENT = 2  # task status: the member sent the message
 
 RESULT_SCHEMA = {
@@ -122,22 +128,41 @@ def _save_listing(
 
 
 def _unsettled(
-    con: duckdb.DuckDBPyConnection, since: dt.datetime, until: dt.datetime
-) -> list[tuple[str, str | None, dt.datetime | None]]:
-    """Stored messages of ``[since, until]`` with no tasks yet or a task not sent, oldest first."""
-    return con.execute(
+    con: duckdb.DuckDBPyConnection, since: dt.datetime, until: dt.datetime, as_of: dt.date
+) -> tuple[list[tuple[str, str | None, dt.datetime | None]], int]:
+    """Stored messages of ``[since, until]`` with no tasks yet or a task not sent that are due
+    (never asked, a sent member's results still owed, fresh, or last asked ``RECHECK_DAYS`` or more
+    before ``as_of``), oldest first; and how many unsettled messages wait for their weekly re-ask."""
+    rows = con.execute(
         """
-        SELECT m.msgid, m.creator, m.create_time
+        SELECT m.msgid, m.creator, m.create_time,
+            t.msgid IS NULL
+            OR t.results_owed
+            OR m.create_time >= $fresh_from
+            OR m.tasks_checked_through IS NULL
+            OR m.tasks_checked_through <= $recheck_through AS due
         FROM wechat.wecom_groupmsgs m
         LEFT JOIN (
-            SELECT msgid, bool_and(status = ? AND results_fetched) AS all_sent
+            SELECT
+                msgid,
+                bool_and(status = $sent AND results_fetched) AS all_sent,
+                -- a member sent but the budget stopped the run before their results
+                bool_or(status = $sent AND NOT results_fetched) AS results_owed
             FROM wechat.wecom_groupmsg_tasks GROUP BY msgid
-        ) t USING (msgid)
-        WHERE m.create_time BETWEEN ? AND ? AND coalesce(NOT t.all_sent, true)
+        ) t ON t.msgid = m.msgid
+        WHERE m.create_time BETWEEN $since AND $until AND coalesce(NOT t.all_sent, true)
         ORDER BY m.create_time, m.msgid
         """,
-        [SENT, since, until],
+        {
+            "fresh_from": as_of - dt.timedelta(days=RECHECK_DAYS - 1),
+            "recheck_through": as_of - dt.timedelta(days=RECHECK_DAYS),
+            "sent": SENT,
+            "since": since,
+            "until": until,
+        },
     ).fetchall()
+    due = [row[:3] for row in rows if row[3]]
+    return due, len(rows) - len(due)
 
 
 def sync_groupmsg_results(
@@ -166,7 +191,7 @@ def sync_groupmsg_results(
     _save_listing(con, msgs, listed)
 
     naive = (since.replace(tzinfo=None), until.replace(tzinfo=None))
-    pending = _unsettled(con, *naive)
+    pending, waiting = _unsettled(con, *naive, as_of)
     in_window = con.execute(
         "SELECT count(*) FROM wechat.wecom_groupmsgs WHERE create_time BETWEEN ? AND ?", list(naive)
     ).fetchall()[0][0]
@@ -182,12 +207,13 @@ def sync_groupmsg_results(
         client.budget.planned = client.budget.used + 2 * len(pending)  # a task list, a member's results
     log(
         f"WeCom group messages: {len(msgs)} newly listed, {in_window} in the {GROUPMSG_LOOKBACK_DAYS} days "
-        f"up to {as_of}, {len(pending)} not settled to fetch"
+        f"up to {as_of}, {len(pending)} not settled to fetch, {waiting} not settled asked less than "
+        f"{RECHECK_DAYS} days ago"
     )
     done = results = 0
     for start in range(0, len(pending), WAVE):
         fetched, finished, error = _fetch_wave(client, pending[start : start + WAVE], final)
-        _commit_wave(con, fetched)
+        _commit_wave(con, fetched, as_of)
         done += finished
         results += sum(len(f["results"]) for f in fetched)
         if error is None:
@@ -204,7 +230,8 @@ def sync_groupmsg_results(
     return {
         "messages": in_window,
         "listed": len(msgs),
-        "settled_skipped": in_window - len(pending),
+        "settled_skipped": in_window - len(pending) - waiting,
+        "recheck_waiting": waiting,
         "fetched": done,
         "results": results,
     }
@@ -301,8 +328,9 @@ def _fetch_wave(
     return fetched, finished, error
 
 
-def _commit_wave(con: duckdb.DuckDBPyConnection, fetched: list[dict[str, Any]]) -> None:
-    """Tasks replaced per message, results per (message, member) refetched, in one transaction."""
+def _commit_wave(con: duckdb.DuckDBPyConnection, fetched: list[dict[str, Any]], as_of: dt.date) -> None:
+    """Tasks replaced per message, results per (message, member) refetched, the messages' tasks
+    marked asked through ``as_of``, in one transaction."""
     if not fetched:
         return
     tasks = pl.DataFrame([t for f in fetched for t in f["tasks"]], schema=TASK_SCHEMA)
@@ -325,6 +353,11 @@ def _commit_wave(con: duckdb.DuckDBPyConnection, fetched: list[dict[str, Any]]) 
             "(SELECT (msgid, userid) FROM refetched)"
         )
         con.execute("INSERT INTO wechat.wecom_groupmsg_results BY NAME SELECT * FROM results")
+        con.execute(
+            "UPDATE wechat.wecom_groupmsgs SET tasks_checked_through = greatest(coalesce("
+            "tasks_checked_through, ?::date), ?::date) WHERE msgid IN (SELECT msgid FROM messages)",
+            [as_of, as_of],
+        )
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -172,33 +172,47 @@ def test_settled_group_messages_are_never_fetched_again(sim, control, platform_e
     assert asset_metadata(again, "wechat", "wecom_groupmsg_results")["settled_skipped"] == len(corp.groupmsgs)
     assert control.calls(TASKS) == control.calls(RESULTS) == 0
 
-    # a new message a member has not sent yet (results with status 0), created in November
+    # two new messages a member has not sent yet (results with status 0): one created on
+    # 2026-11-15, one on 2026-11-28, both before the cut-off 2026-11-30 of the runs for 2026-12
     member = next(iter(corp.relations_by_user))
     relation = corp.relations_by_user[member][0]
-    created = int(dt.datetime(2026, 11, 15, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp())
-    corp.groupmsgs.append(
-        {"msgid": "msgNew0001", "creator": member, "create_time": created, "chat_type": "single"}
-    )
-    new_result = {
-        "userid": member,
-        "external_userid": relation.external_userid,
-        "status": 0,
-        "send_time": None,
-    }
-    corp.groupmsg_results["msgNew0001"] = [new_result]
+    unsent = {}
+    for msgid, day in (("msgOld0001", 15), ("msgFresh001", 28)):
+        created = int(dt.datetime(2026, 11, day, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp())
+        corp.groupmsgs.append(
+            {"msgid": msgid, "creator": member, "create_time": created, "chat_type": "single"}
+        )
+        unsent[msgid] = {
+            "userid": member,
+            "external_userid": relation.external_userid,
+            "status": 0,
+            "send_time": None,
+        }
+        corp.groupmsg_results[msgid] = [unsent[msgid]]
     control.post("counters/reset")
     assert materialize([wecom_groupmsg_results], platform_env, month="2026-12").success
-    assert calls_made(control, TASKS) == ['{"msgid": "msgNew0001", "limit": 1000, "cursor": ""}']
+    assert sorted(calls_made(control, TASKS)) == [
+        '{"msgid": "msgFresh001", "limit": 1000, "cursor": ""}',
+        '{"msgid": "msgOld0001", "limit": 1000, "cursor": ""}',
+    ]
     assert control.calls(RESULTS) == 0  # the member has not sent: nothing but "not sent" to ask
 
-    # unsent: asked again next run; once sent, its results are final
-    new_result.update(status=1, send_time=created + 600)
+    # the next pull with the same cut-off: the fresh message (created in the 7 days before the
+    # cut-off) is asked again, the older one waits for its weekly re-ask
     control.post("counters/reset")
-    assert materialize([wecom_groupmsg_results], platform_env, month="2026-12").success
-    assert control.calls(TASKS) == control.calls(RESULTS) == 1
-    assert (("msgNew0001", member, relation.external_userid, 1)) in stored_results(platform_env)
+    again = materialize([wecom_groupmsg_results], platform_env, month="2026-12")
+    assert calls_made(control, TASKS) == ['{"msgid": "msgFresh001", "limit": 1000, "cursor": ""}']
+    assert asset_metadata(again, "wechat", "wecom_groupmsg_results")["recheck_waiting"] == 1
+
+    # both sent; a pull a week or more after the last ask (cut-off 2026-12-31) asks both, results once
+    for result in unsent.values():
+        result.update(status=1, send_time=corp.groupmsgs[-1]["create_time"] + 600)
     control.post("counters/reset")
-    assert materialize([wecom_groupmsg_results], platform_env, month="2026-12").success
+    assert materialize([wecom_groupmsg_results], platform_env, month="2027-01").success
+    assert control.calls(TASKS) == control.calls(RESULTS) == 2
+    assert {("msgOld0001", member, relation.external_userid, 1)} <= stored_results(platform_env)
+    control.post("counters/reset")
+    assert materialize([wecom_groupmsg_results], platform_env, month="2027-01").success
     assert control.calls(TASKS) == control.calls(RESULTS) == 0
 
 
