@@ -46,6 +46,7 @@ CHECKED_TABLES = {
 
 def table_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
     """Row count and an order-independent sum of row hashes of each identity table."""
+    con.execute("set enable_progress_bar = false")
     out = {}
     for table, columns in CHECKED_TABLES.items():
         n, total = con.execute(
