@@ -92,12 +92,14 @@ def oneid_tables(
         context.log.warning(missing)
     context.log.info(
         f"OneID: {summary.identifiers:,} identifiers -> {summary.oneids:,} OneIDs; changes "
-        f"{summary.changes}; dropped {summary.links_dropped}; timings {summary.seconds}"
+        f"{summary.changes}; dropped {summary.links_dropped}; timings {summary.seconds}; "
+        f"CPU {summary.cpu_seconds}"
     )
     shared = {
         "sources_read": dg.MetadataValue.json(summary.sources_read),
         "sources_missing": dg.MetadataValue.json(summary.sources_missing),
         "seconds": dg.MetadataValue.json(summary.seconds),
+        "cpu_seconds": dg.MetadataValue.json(summary.cpu_seconds),
     }
     if summary.spark:
         shared["spark_components"] = dg.MetadataValue.json(summary.spark)

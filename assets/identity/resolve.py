@@ -77,6 +77,7 @@ class ResolveSummary:
     changes: dict[str, int] = field(default_factory=dict)
     suspicious: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)  # the same laps in CPU time
     spark: dict = field(default_factory=dict)  # the Spark components job's rounds and seconds
 
 
@@ -174,7 +175,7 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
     # every candidate with its two node ids (null where its mobile is excluded) and its priority:
     # tier, then first seen (a number, not a global sort of the links: ties are broken by a hash of
     # the record, deterministic across runs). The candidate's own columns come along so the
-    # explanation tables need no join back to it (at L: ~70M rows of strings); it is dropped after.
+    # explanation tables need no second pass over the candidates view (at L: ~70M rows of strings).
     con.execute(
         f"""
         {work_table(work, "id_links")} as
@@ -186,7 +187,6 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
         left join {work}.id_nodes r on r.node_key = c.right_node
         """
     )
-    con.execute(f"drop table {work}.id_candidates")
     # one graph edge per node pair, decided at its strongest tier and earliest assertion
     con.execute(
         f"""
@@ -334,7 +334,9 @@ def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "t
     )
 
 
-def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp") -> None:
+def _write_outputs(
+    con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp", stored_links: bool = False
+) -> None:
     """The ``identity`` explanation tables, from the work tables (inside the publishing transaction)."""
     kind = con.execute(
         "select table_type from information_schema.tables where table_schema = 'identity' and table_name = "
@@ -353,7 +355,7 @@ def _write_outputs(con: duckdb.DuckDBPyConnection, params: OneidParams, work: st
         "l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, "
         "l.tier, l.seen_at"
     )
-    _append_links(con, work)
+    _append_links(con, work, stored_links)
     con.execute(
         f"""
         create or replace table identity.dropped_links as
@@ -402,14 +404,23 @@ LINK_COLUMNS = (
 )  # fmt: skip
 
 
-def _fingerprinted(relation: str, keep: str) -> str:
-    """``relation``'s rows with a 128-bit fingerprint of their columns (two 64-bit hashes) and their
-    occurrence among identical rows, so a multiset difference is a join on three integers."""
-    cols = ", ".join(LINK_COLUMNS)
+def _links_kept_sql(work: str) -> str:
+    """The run's kept links, as ``identity.oneid_links`` holds them: every candidate between two clean
+    identifiers of different nodes, minus the pairs the guards refused, with its OneID."""
     return f"""
-        select {keep}, h1, h2, row_number() over (partition by h1, h2) as occurrence
-        from (select *, hash({cols}) as h1, hash('oneid_links', {cols}) as h2 from {relation})
+        select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier,
+               l.seen_at, m.oneid
+        from {work}.id_links l
+        join {work}.node_oneid m on m.node_id = l.u
+        anti join {work}.dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
+        where l.v is not null and l.u <> l.v
     """
+
+
+def _fingerprint_sql() -> str:
+    """A link row's 128-bit fingerprint: two 64-bit DuckDB hashes over every column."""
+    cols = ", ".join(LINK_COLUMNS)
+    return f"hash({cols}) as h1, hash('oneid_links', {cols}) as h2"
 
 
 def _stored_links_usable(con: duckdb.DuckDBPyConnection) -> bool:
@@ -420,47 +431,71 @@ def _stored_links_usable(con: duckdb.DuckDBPyConnection) -> bool:
     return tuple(r[0] for r in stored) == LINK_COLUMNS
 
 
-def _prepare_links(con: duckdb.DuckDBPyConnection, work: str) -> None:
-    """The run's kept links and, when a stored table exists, both sides' row fingerprints: work
-    tables, written before the publishing transaction (a DuckDB transaction writes one database)."""
+def _prepare_links(con: duckdb.DuckDBPyConnection, work: str) -> bool:
+    """When a stored ``oneid_links`` exists, the difference between it and the run's kept links, as
+    work tables written before the publishing transaction (a DuckDB transaction writes one database):
+
+    * ``links_delta`` (h1, h2, n_old, n_new): the fingerprints whose count differs between the stored
+      rows and the run's rows (a multiset difference: identical rows are counted, not listed);
+    * ``links_gone`` (row_id): the stored rows to delete, the surplus copies of those fingerprints.
+
+    Only integers are written: per row a fingerprint, grouped into counts. Returns whether a stored
+    table exists (else the publishing transaction writes the table whole)."""
+    if not _stored_links_usable(con):
+        return False
     con.execute(
         f"""
-        {work_table(work, "links_kept")} as
-        select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier,
-               l.seen_at, m.oneid
-        from {work}.id_links l
-        join {work}.node_oneid m on m.node_id = l.u
-        anti join {work}.dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
-        where l.v is not null and l.u <> l.v
+        {work_table(work, "links_old")} as
+        select rowid as row_id, {_fingerprint_sql()} from identity.oneid_links
         """
     )
-    if _stored_links_usable(con):
-        old = "(select rowid as row_id, * from identity.oneid_links)"
-        columns = ", ".join(LINK_COLUMNS)
-        con.execute(f"{work_table(work, 'links_old')} as {_fingerprinted(old, 'row_id')}")
-        con.execute(f"{work_table(work, 'links_new')} as {_fingerprinted(f'{work}.links_kept', columns)}")
+    con.execute(
+        f"""
+        {work_table(work, "links_delta")} as
+        with old as (select h1, h2, count(*) as n_old from {work}.links_old group by h1, h2),
+        new as (
+            select h1, h2, count(*) as n_new
+            from (select {_fingerprint_sql()} from ({_links_kept_sql(work)})) group by h1, h2)
+        select h1, h2, coalesce(n_old, 0) as n_old, coalesce(n_new, 0) as n_new
+        from old full outer join new using (h1, h2)
+        where coalesce(n_old, 0) <> coalesce(n_new, 0)
+        """
+    )
+    # of a fingerprint stored n_old times and wanted n_new < n_old times, any n_old - n_new copies go
+    con.execute(
+        f"""
+        {work_table(work, "links_gone")} as
+        select row_id from (
+            select o.row_id, d.n_new, row_number() over (partition by o.h1, o.h2 order by o.row_id) as copy
+            from {work}.links_old o join {work}.links_delta d on d.h1 = o.h1 and d.h2 = o.h2
+            where d.n_old > d.n_new)
+        where copy > n_new
+        """
+    )
+    return True
 
 
-def _append_links(con: duckdb.DuckDBPyConnection, work: str) -> None:
-    """``identity.oneid_links`` made equal to ``links_kept`` by deleting the rows that went and
+def _append_links(con: duckdb.DuckDBPyConnection, work: str, stored: bool) -> None:
+    """``identity.oneid_links`` made equal to the run's kept links by deleting the rows that went and
     appending the rows that came, instead of rewriting every row (at 10M vehicles ~70M rows: most of
     the stage's publishing time). Run to run, links change only where records arrived or OneIDs
     merged or split, so both sides of the difference are small; the result is the same multiset of
     rows a full rewrite gives (``tests/identity/test_links_append.py``)."""
-    if not _stored_links_usable(con):  # the first run, or a table of another shape: written whole
-        con.execute(f"create or replace table identity.oneid_links as select * from {work}.links_kept")
+    if not stored:  # the first run, or a table of another shape: written whole
+        con.execute(f"create or replace table identity.oneid_links as {_links_kept_sql(work)}")
         return
     columns = ", ".join(LINK_COLUMNS)
-    con.execute(
-        f"""
-        delete from identity.oneid_links where rowid in (
-            select row_id from {work}.links_old anti join {work}.links_new using (h1, h2, occurrence))
-        """
-    )
+    con.execute(f"delete from identity.oneid_links where rowid in (select row_id from {work}.links_gone)")
+    # of a fingerprint wanted n_new times and stored n_old < n_new times, n_new - n_old copies come
     con.execute(
         f"""
         insert into identity.oneid_links ({columns})
-        select {columns} from {work}.links_new anti join {work}.links_old using (h1, h2, occurrence)
+        select {columns} from (
+            select k.*, d.n_old, d.n_new, row_number() over (partition by d.h1, d.h2) as copy
+            from (select *, {_fingerprint_sql()} from ({_links_kept_sql(work)})) k
+            join {work}.links_delta d on d.h1 = k.h1 and d.h2 = k.h2
+            where d.n_new > d.n_old)
+        where copy <= n_new - n_old
         """
     )
 
@@ -483,7 +518,7 @@ def _resolve(
     summary: ResolveSummary,
     work: str,
 ) -> None:
-    lap = lap_timer(summary.seconds)
+    lap = lap_timer(summary.seconds, summary.cpu_seconds)
 
     log = collect_identifiers(con, params, work)
     summary.sources_read, summary.sources_missing = log.read, log.missing
@@ -495,13 +530,13 @@ def _resolve(
     plan_oneids(con, work)
     lap("stable_ids")
     _explain(con, params, work)
-    _prepare_links(con, work)
+    stored_links = _prepare_links(con, work)
     lap("explanations")
     # everything the stage publishes, in one transaction: a failure leaves the last run's tables
     con.execute("begin transaction")
     try:
         summary.changes = apply_oneids(con, run_at, work)
-        _write_outputs(con, params, work)
+        _write_outputs(con, params, work, stored_links)
         crash_point("identity")  # reliability suite only: everything written, nothing committed
         con.execute("commit")
     except Exception:

@@ -1,7 +1,7 @@
 """What each source record says about who is who: identifier sightings and candidate links.
 
-Every landing/wechat table that carries person identifiers is read here, in SQL, into two temp
-tables on the warehouse connection:
+Every landing/wechat table that carries person identifiers is read here, in SQL, through two views
+(``collect``):
 
 * ``id_sightings`` (identifier_type, identifier_key, mobile_status, source, record_key, seen_at):
   one row per identifier per record, the basis of ``first_seen_at``/``last_seen_at``, history and
@@ -109,15 +109,36 @@ def node_key_sql(type_sql: str, key_sql: str, salt: int) -> str:
     return f"hash({type_sql}, {key_sql} || '#{int(salt)}')"
 
 
+# the columns of the two views ``collect`` defines (and their types, for a view over no source)
+SIGHTING_COLUMNS = {
+    "identifier_type": "varchar", "identifier_key": "varchar", "node_key": "ubigint",
+    "mobile_status": "varchar", "source": "varchar", "record_key": "varchar", "seen_at": "timestamp",
+}  # fmt: skip
+CANDIDATE_COLUMNS = {
+    "left_type": "varchar", "left_key": "varchar", "left_node": "ubigint", "right_type": "varchar",
+    "right_key": "varchar", "right_node": "ubigint", "source": "varchar", "record_key": "varchar",
+    "rule": "varchar", "tier": "integer", "seen_at": "timestamp",
+}  # fmt: skip
 _SIGHTING = (
-    "insert into {w}.id_sightings select identifier_type, identifier_key, {node_key} as node_key, "
-    "mobile_status, source, record_key, seen_at from ({q}) where identifier_key is not null"
+    "select identifier_type, identifier_key, {node_key} as node_key, mobile_status, source, record_key, "
+    "seen_at from ({q}) where identifier_key is not null"
 )
 _CANDIDATE = (
-    "insert into {w}.id_candidates select left_type, left_key, {left_node} as left_node, right_type, "
-    "right_key, {right_node} as right_node, source, record_key, rule, tier, seen_at "
+    "select left_type, left_key, {left_node} as left_node, right_type, right_key, "
+    "{right_node} as right_node, source, record_key, rule, tier, seen_at "
     "from ({q}) where left_key is not null and right_key is not null"
 )
+
+
+def _union_view(work: str, name: str, queries: list[str], columns: dict[str, str]) -> str:
+    """``create or replace view`` ``name`` in ``work`` as the union of ``queries`` (typed, empty if none)."""
+    create = f"create or replace view {work}.{name}"
+    if work == "temp":
+        create = f"create or replace temp view {name}"
+    if not queries:
+        typed = ", ".join(f"null::{t} as {c}" for c, t in columns.items())
+        queries = [f"select {typed} where false"]
+    return f"{create} as\n" + "\nunion all\n".join(queries)
 
 
 def _valid_id(col: str) -> str:
@@ -138,45 +159,39 @@ def work_table(work: str, name: str) -> str:
 
 
 def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -> SourceLog:
-    """Create and fill ``id_sightings`` and ``id_candidates`` from every source present.
+    """Define the views ``id_sightings`` and ``id_candidates`` over every source present.
 
-    ``work``: where they go: ``temp`` (temp tables) or an attached scratch database, whose tables
-    DuckDB stores compressed (at L the two hold ~180M rows of strings: uncompressed temp tables
-    spill tens of GB). Each identifier also gets its run-local integer ``node_key`` (``salt``: see
-    ``node_key_sql``)."""
+    ``work``: where they go: ``temp`` (temp views) or an attached scratch database. They are views,
+    not tables: each is read once or twice per run (grouped into one row per identifier, joined to
+    the nodes), and at L they stand for ~180M rows of strings that, written to the scratch database,
+    cost more than reading the landing tables again (docs/benchmarks.md, "what each change bought").
+    The source tables are named with the warehouse's catalog, since a view in the scratch database
+    resolves unqualified names in its own catalog. Each identifier also gets its run-local integer
+    ``node_key`` (``salt``: see ``node_key_sql``)."""
     log = SourceLog()
-    con.execute(
-        f"""
-        {work_table(work, "id_sightings")} (
-            identifier_type varchar, identifier_key varchar, node_key ubigint, mobile_status varchar,
-            source varchar, record_key varchar, seen_at timestamp)
-        """
-    )
-    con.execute(
-        f"""
-        {work_table(work, "id_candidates")} (
-            left_type varchar, left_key varchar, left_node ubigint,
-            right_type varchar, right_key varchar, right_node ubigint,
-            source varchar, record_key varchar, rule varchar, tier integer, seen_at timestamp)
-        """
-    )
+    (catalog,) = con.execute("select current_database()").fetchall()[0]
+    sighting_queries: list[str] = []
+    candidate_queries: list[str] = []
     sighting_key = node_key_sql("identifier_type", "identifier_key", salt)
     left_node, right_node = (
         node_key_sql("left_type", "left_key", salt),
         node_key_sql("right_type", "right_key", salt),
     )
 
+    def source(rel: str) -> str:
+        return f'"{catalog}".{rel}'
+
     def insert_sightings(query: str) -> None:
-        con.execute(_SIGHTING.format(w=work, node_key=sighting_key, q=query))
+        sighting_queries.append(_SIGHTING.format(node_key=sighting_key, q=query))
 
     def insert_candidates(query: str) -> None:
-        con.execute(_CANDIDATE.format(w=work, left_node=left_node, right_node=right_node, q=query))
+        candidate_queries.append(_CANDIDATE.format(left_node=left_node, right_node=right_node, q=query))
 
     def sight(rel: str, record_key: str, seen_at: str, itype: str, key: str, status: str = "null") -> None:
         insert_sightings(
             f"select '{itype}' as identifier_type, {key} as identifier_key, {status} as mobile_status, "
             f"'{rel}' as source, {record_key} as record_key, cast({seen_at} as timestamp) as seen_at "
-            f"from {rel}"
+            f"from {source(rel)}"
         )
 
     def link(
@@ -186,7 +201,7 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
         insert_candidates(
             f"select '{ltype}' as left_type, {lkey} as left_key, '{rtype}' as right_type, {rkey} as "
             f"right_key, '{rel}' as source, {record_key} as record_key, '{rule}' as rule, {tier} as tier, "
-            f"cast({seen_at} as timestamp) as seen_at from {rel}"
+            f"cast({seen_at} as timestamp) as seen_at from {source(rel)}"
         )
 
     # DMS vehicle sale: the owner's ID number and mobile. The VIN is deliberately not an identity.
@@ -315,7 +330,7 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
         if "remark_mobile_hmacs" in cols:
             remarks = (
                 f"(select external_userid, {follow} as follow_userid, {seen} as seen, "
-                "unnest(remark_mobile_hmacs) as remark_mobile_hmac from wechat.wecom_external_contacts)"
+                f"unnest(remark_mobile_hmacs) as remark_mobile_hmac from {source(rel)})"
             )
             rkey = "external_userid || '|' || coalesce(follow_userid, '')"
             insert_sightings(
@@ -346,6 +361,8 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
         if rule:
             sight(rel, key, seen, "oa_openid", "nullif(openid, '')")
             link(rel, key, seen, rule, "oa_openid", "nullif(openid, '')", "mobile", _mobile("mobile"))
+    con.execute(_union_view(work, "id_sightings", sighting_queries, SIGHTING_COLUMNS))
+    con.execute(_union_view(work, "id_candidates", candidate_queries, CANDIDATE_COLUMNS))
     return log
 
 

@@ -70,3 +70,36 @@ def test_appended_links_equal_a_full_rewrite_month_after_month(tmp_path):
     )
     incremental.con.close()
     rewritten.con.close()
+
+
+def test_identical_rows_come_and_go_one_copy_at_a_time(tmp_path):
+    """A sale exported twice gives two identical link rows: the difference counts copies per row
+    fingerprint, so one copy more (1 -> 2) appends one and one copy fewer (2 -> 1) deletes one."""
+    incremental = FixtureWarehouse(str(tmp_path / "incremental.duckdb"))
+    rewritten = FixtureWarehouse(str(tmp_path / "rewritten.duckdb"))
+
+    def sale_copies(con) -> int:
+        return con.execute(
+            "select count(*) from identity.oneid_links where record_key = 'LSVDD000000000001|2024-03-01'"
+        ).fetchall()[0][0]
+
+    for month, copies in ((1, 1), (2, 2), (3, 1), (4, 0)):
+        for wh in (incremental, rewritten):
+            if month == 1:
+                wh.sale("LSVDD000000000001", "2024-03-01", id_number(40), mobile(40))
+                wh.sale("LSVDD000000000002", "2024-03-01", id_number(41), mobile(41))
+            if month == 2:  # the DMS exports the same sale again
+                wh.sale("LSVDD000000000001", "2024-03-01", id_number(40), mobile(40))
+            if month in (3, 4):  # one copy at a time is corrected away
+                wh.con.execute(
+                    "delete from landing.vehicle_sales where rowid = (select max(rowid) from "
+                    "landing.vehicle_sales where vin = 'LSVDD000000000001')"
+                )
+        rewritten.con.execute("drop table if exists identity.oneid_links")
+        run_at = dt.datetime(2026, month, 1)
+        resolve(rewritten.con, PARAMS, run_at)
+        resolve(incremental.con, PARAMS, run_at)
+        assert sale_copies(incremental.con) == copies, month
+        assert links(incremental.con) == links(rewritten.con), month
+    incremental.con.close()
+    rewritten.con.close()
