@@ -16,20 +16,12 @@ repair_orders as (
 
 ),
 
--- 预约到店: a repair order for the booked VIN within one day of the scheduled date. Reads the
--- bookings itself (three columns): the CTE above read twice would be materialized whole by DuckDB
+-- 预约到店: a repair order for the booked VIN within one day of the scheduled date
 shows as (
 
     select distinct bookings.booking_id
 
-    from (
-        select
-            booking_id,
-            vin,
-            scheduled_date
-        from {{ ref('stg_dms__bookings') }}
-        where {{ on_or_before_as_of('created_at') }}
-    ) as bookings
+    from bookings
     inner join repair_orders
         on
             bookings.vin = repair_orders.vin
