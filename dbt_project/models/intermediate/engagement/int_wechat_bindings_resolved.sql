@@ -9,9 +9,34 @@ bindings as (
 
 ),
 
-oneid_map as (
+-- one CTE per identifier type, each read once (see int_vehicle_sales_ranked)
+oneids_by_openid as (
 
-    select * from {{ ref('stg_identity__oneid_map') }}
+    select
+        identifier_key,
+        oneid
+    from {{ ref('stg_identity__oneid_map') }}
+    where identifier_type = 'oa_openid'
+
+),
+
+oneids_by_id_number as (
+
+    select
+        identifier_key,
+        oneid
+    from {{ ref('stg_identity__oneid_map') }}
+    where identifier_type = 'id_number'
+
+),
+
+oneids_by_mobile as (
+
+    select
+        identifier_key,
+        oneid
+    from {{ ref('stg_identity__oneid_map') }}
+    where identifier_type = 'mobile'
 
 ),
 
@@ -32,14 +57,11 @@ resolved as (
         coalesce(by_openid.oneid, by_id_number.oneid, by_mobile.oneid) as oneid
 
     from bindings
-    left join oneid_map as by_openid
-        on by_openid.identifier_type = 'oa_openid' and bindings.openid = by_openid.identifier_key
-    left join oneid_map as by_id_number
-        on by_id_number.identifier_type = 'id_number' and bindings.id_number_hmac = by_id_number.identifier_key
-    left join oneid_map as by_mobile
+    left join oneids_by_openid as by_openid on bindings.openid = by_openid.identifier_key
+    left join oneids_by_id_number as by_id_number on bindings.id_number_hmac = by_id_number.identifier_key
+    left join oneids_by_mobile as by_mobile
         on
-            by_mobile.identifier_type = 'mobile'
-            and bindings.mobile_status = 'valid'
+            bindings.mobile_status = 'valid'
             and bindings.mobile_hmac = by_mobile.identifier_key
 
 ),

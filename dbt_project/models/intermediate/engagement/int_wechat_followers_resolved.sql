@@ -12,9 +12,24 @@ followers as (
 
 ),
 
-oneid_map as (
+-- one CTE per identifier type, each read once (see int_vehicle_sales_ranked)
+oneids_by_openid as (
 
-    select * from {{ ref('stg_identity__oneid_map') }}
+    select
+        identifier_key,
+        oneid
+    from {{ ref('stg_identity__oneid_map') }}
+    where identifier_type = 'oa_openid'
+
+),
+
+oneids_by_unionid as (
+
+    select
+        identifier_key,
+        oneid
+    from {{ ref('stg_identity__oneid_map') }}
+    where identifier_type = 'unionid'
 
 ),
 
@@ -50,10 +65,8 @@ final as (
         bound_openids.bound_at
 
     from followers
-    left join oneid_map as by_openid
-        on by_openid.identifier_type = 'oa_openid' and followers.openid = by_openid.identifier_key
-    left join oneid_map as by_unionid
-        on by_unionid.identifier_type = 'unionid' and followers.unionid = by_unionid.identifier_key
+    left join oneids_by_openid as by_openid on followers.openid = by_openid.identifier_key
+    left join oneids_by_unionid as by_unionid on followers.unionid = by_unionid.identifier_key
     left join bound_openids on followers.openid = bound_openids.openid
 
 )

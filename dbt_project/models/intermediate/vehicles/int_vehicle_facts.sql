@@ -3,24 +3,37 @@
 -- current owner and the selling dealer; usage and seats come from the latest record that states
 -- them, and are assumed (non-operating, 5 seats) and flagged when none does.
 
+-- each CTE reads the sale records itself, with the columns it needs: a CTE read three times
+-- would be materialized whole by DuckDB (every column of every record) before any filter
+
 with
-
-sales as (
-
-    select * from {{ ref('int_vehicle_sales_ranked') }}
-
-),
 
 first_sale as (
 
-    select * from sales
+    select
+        vin,
+        model_code,
+        model_name,
+        invoice_date,
+        registration_date,
+        dealer_code
+    from {{ ref('int_vehicle_sales_ranked') }}
     where is_first_sale
 
 ),
 
 latest_sale as (
 
-    select * from sales
+    select
+        vin,
+        owner_oneid,
+        owner_matched_by,
+        model_code,
+        model_name,
+        invoice_date,
+        sale_sequence,
+        dealer_code
+    from {{ ref('int_vehicle_sales_ranked') }}
     where is_latest_sale
 
 ),
@@ -35,7 +48,7 @@ stated as (
         ) as usage,
         {{ arg_max('seats', ['sale_sequence']) }} filter (where seats > 0) as seats
 
-    from sales
+    from {{ ref('int_vehicle_sales_ranked') }}
     group by vin
 
 ),

@@ -11,12 +11,30 @@ sales as (
 
 ),
 
-oneid_map as (
+-- one CTE per identifier type, each read once: a CTE read twice is materialized whole by DuckDB
+-- (every identifier of every type), where one read once takes the type filter into its scan
+owners_by_id_number as (
 
-    select * from {{ ref('stg_identity__oneid_map') }}
+    select
+        identifier_key,
+        oneid
+    from {{ ref('stg_identity__oneid_map') }}
+    where identifier_type = 'id_number'
 
 ),
 
+owners_by_mobile as (
+
+    select
+        identifier_key,
+        oneid
+    from {{ ref('stg_identity__oneid_map') }}
+    where identifier_type = 'mobile'
+
+),
+
+-- one window (one sort per VIN): the latest record is the one without a next; invoice_date is
+-- never null here (the cut-off filter above drops a null)
 ranked as (
 
     select
@@ -24,7 +42,6 @@ ranked as (
         row_number() over (
             partition by sales.vin order by sales.invoice_date, sales.file_date, sales._source_row
         ) as sale_sequence,
-        count(*) over (partition by sales.vin) as sale_records,
         lead(sales.invoice_date) over (
             partition by sales.vin order by sales.invoice_date, sales.file_date, sales._source_row
         ) as next_invoice_date
@@ -39,7 +56,7 @@ resolved as (
         ranked.vin,
         ranked.sale_sequence,
         ranked.sale_sequence = 1 as is_first_sale,
-        ranked.sale_sequence = ranked.sale_records as is_latest_sale,
+        ranked.next_invoice_date is null as is_latest_sale,
         ranked.dealer_code,
         ranked.model_code,
         ranked.model_name,
@@ -72,14 +89,11 @@ resolved as (
         coalesce(ranked.next_invoice_date, date '9999-12-31') as owned_until
 
     from ranked
-    left join oneid_map as by_id_number
+    left join owners_by_id_number as by_id_number
+        on ranked.owner_id_number_hmac = by_id_number.identifier_key
+    left join owners_by_mobile as by_mobile
         on
-            by_id_number.identifier_type = 'id_number'
-            and ranked.owner_id_number_hmac = by_id_number.identifier_key
-    left join oneid_map as by_mobile
-        on
-            by_mobile.identifier_type = 'mobile'
-            and ranked.owner_mobile_status = 'valid'
+            ranked.owner_mobile_status = 'valid'
             and ranked.owner_mobile_hmac = by_mobile.identifier_key
 
 )

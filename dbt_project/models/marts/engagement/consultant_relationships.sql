@@ -7,9 +7,24 @@ contacts as (
 
 ),
 
-oneid_map as (
+-- one CTE per identifier type, each read once (see int_vehicle_sales_ranked)
+oneids_by_external_userid as (
 
-    select * from {{ ref('stg_identity__oneid_map') }}
+    select
+        identifier_key,
+        oneid
+    from {{ ref('stg_identity__oneid_map') }}
+    where identifier_type = 'wecom_external_userid'
+
+),
+
+oneids_by_unionid as (
+
+    select
+        identifier_key,
+        oneid
+    from {{ ref('stg_identity__oneid_map') }}
+    where identifier_type = 'unionid'
 
 ),
 
@@ -46,12 +61,9 @@ final as (
         ) = 1 as is_latest_for_contact
 
     from contacts
-    left join oneid_map as by_external_userid
-        on
-            by_external_userid.identifier_type = 'wecom_external_userid'
-            and contacts.external_userid = by_external_userid.identifier_key
-    left join oneid_map as by_unionid
-        on by_unionid.identifier_type = 'unionid' and contacts.unionid = by_unionid.identifier_key
+    left join oneids_by_external_userid as by_external_userid
+        on contacts.external_userid = by_external_userid.identifier_key
+    left join oneids_by_unionid as by_unionid on contacts.unionid = by_unionid.identifier_key
     left join staff on contacts.consultant_userid = staff.wecom_userid
 
 )
