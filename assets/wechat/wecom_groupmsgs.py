@@ -13,10 +13,11 @@ per-customer results. A member's results are final once the task is sent, so:
   and whose results are not final (a member who has not sent has only "not sent" results, which
   no KPI reads: they are not asked);
 * an unsettled message is asked at every pull while it is **fresh** (created in the
-  ``RECHECK_DAYS`` before the pull's cut-off: members send within days or not at all), and after
-  that only when its tasks were last asked ``RECHECK_DAYS`` or more before the cut-off: once a
-  week under the nightly schedule, at every run of a month-end-only installation. A late send is
-  stored within a week, inside the KPIs' settle days (docs/kpis.md).
+  ``RECHECK_DAYS`` before the pull's cut-off: members send within days or not at all); after that
+  once a week under the nightly schedule, on a weekday of its own (a hash of its msgid, so a
+  week's re-asks spread over its nights), and at any pull once two weeks have passed (every run
+  of an installation whose only pulls are the month-end runs). A late send is stored within a
+  week (two at most), inside the KPIs' settle days (docs/kpis.md).
 
 Messages are fetched in waves; each wave's tasks and results are committed together (a message the
 budget cut half-way keeps the members it finished), so a run stopped by its budget loses nothing
@@ -140,7 +141,11 @@ def _unsettled(
             OR t.results_owed
             OR m.create_time >= $fresh_from
             OR m.tasks_checked_through IS NULL
-            OR m.tasks_checked_through <= $recheck_through AS due
+            -- re-asked on the message's own weekday once a week has passed (so the re-asks of
+            -- a week spread over its nights instead of coming back all on one), and after two
+            -- weeks on any day (an installation whose only pulls are the month-end runs)
+            OR (m.tasks_checked_through <= $recheck_through AND hash(m.msgid) % 7 = $weekday)
+            OR m.tasks_checked_through <= $overdue_through AS due
         FROM wechat.wecom_groupmsgs m
         LEFT JOIN (
             SELECT
@@ -156,6 +161,8 @@ def _unsettled(
         {
             "fresh_from": as_of - dt.timedelta(days=RECHECK_DAYS - 1),
             "recheck_through": as_of - dt.timedelta(days=RECHECK_DAYS),
+            "weekday": as_of.toordinal() % 7,
+            "overdue_through": as_of - dt.timedelta(days=2 * RECHECK_DAYS),
             "sent": SENT,
             "since": since,
             "until": until,

@@ -7,9 +7,10 @@ import datetime as dt
 
 import duckdb
 
+from assets.wechat.tables import ensure_tables
 from assets.wechat.wechat_assets import wecom_behavior_daily, wecom_contacts, wecom_groupmsg_results
 from assets.wechat.wecom_behavior import Window, extend_range, plan_windows, sync_behavior
-from assets.wechat.wecom_groupmsgs import ranges_to_list
+from assets.wechat.wecom_groupmsgs import _unsettled, ranges_to_list
 from sources.wechat import CallBudget, WecomClient
 from sources.wechat_sim.synthetic import CORPID, WECOM_SECRET
 from tests.wechat.conftest import asset_metadata, materialize
@@ -229,3 +230,42 @@ def test_group_messages_resume_after_the_budget(sim, control, platform_env, monk
     assert stored_results(platform_env) == groupmsg_truth(corp)
     results = calls_made(control, RESULTS)
     assert len(results) == len(set(results))  # no member's results asked twice
+
+
+def test_a_weeks_re_asks_of_old_unsent_messages_spread_over_its_nights():
+    """Every old unsent message checked at one night comes due once in the week after, on a night of
+    its own (not all on one night); one unchecked for two weeks is due on any night, a fresh one on
+    every night."""
+    con = duckdb.connect()
+    ensure_tables(con)
+    checked = dt.date(2026, 10, 1)
+    created = dt.datetime(2026, 9, 20, 10)
+    old = [f"msgOld{i:04d}" for i in range(140)]
+    con.executemany(
+        "INSERT INTO wechat.wecom_groupmsgs VALUES (?, 'u1', ?, ?, ?)",
+        [(m, created, created, checked) for m in old]
+        + [
+            ("msgFresh", dt.datetime(2026, 10, 9, 10), created, checked),
+            ("msgOverdue", created, created, None),
+        ],
+    )
+    con.execute("UPDATE wechat.wecom_groupmsgs SET tasks_checked_through = ? WHERE msgid = 'msgOverdue'",
+                [checked - dt.timedelta(days=8)])  # fmt: skip
+    con.executemany(
+        "INSERT INTO wechat.wecom_groupmsg_tasks VALUES (?, 'u1', 0, NULL, false, ?)",
+        [(m, created) for m in [*old, "msgFresh", "msgOverdue"]],
+    )
+    window = (dt.datetime(2026, 7, 1), dt.datetime(2026, 12, 31))
+    nights = {}
+    for day in range(8, 15):  # the week after the check: 2026-10-08 .. 10-14
+        as_of = dt.date(2026, 10, day)
+        due, waiting = _unsettled(con, *window, as_of)
+        due_ids = {row[0] for row in due}
+        assert {"msgFresh", "msgOverdue"} <= due_ids and waiting == len(old) + 2 - len(due_ids)
+        nights[day] = due_ids & set(old)
+    # each old message once in the week, none on two nights; no night holds more than half of them
+    assert sorted(m for ids in nights.values() for m in ids) == sorted(old)
+    assert max(len(ids) for ids in nights.values()) < len(old) / 2
+    # the day before a week has passed: only the fresh and the overdue one
+    due, _ = _unsettled(con, *window, dt.date(2026, 10, 7))
+    assert {row[0] for row in due} == {"msgFresh", "msgOverdue"}
