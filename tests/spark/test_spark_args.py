@@ -83,6 +83,7 @@ def test_spark_data_tests_can_be_left_out_on_spark_only(tmp_path):
 def test_oneid_components_run_on_spark_unless_left_out(tmp_path):
     """``engine.spark_oneid = false`` (the sameness test's setting) keeps OneID's components on
     SciPy under the Spark engine; on DuckDB they never go to Spark."""
+
     def components(toml: str):
         (tmp_path / "aftercare.toml").write_text(toml)
         return spark_components(load_settings(environ={}, cwd=tmp_path))
