@@ -73,6 +73,11 @@ def pytest_xdist_make_scheduler(config, log):
     say this with marks, but it renames test ids, which pytest 9 no longer lets it do.)"""
     from xdist.scheduler import LoadScopeScheduling
 
+    # xdist orders the modules by their number of tests unless told not to: the Spark sameness
+    # test (4 tests, minutes) then started last and ran alone at the end (~7 minutes of one idle
+    # worker). Our order (pytest_collection_modifyitems: the longest first) is kept instead.
+    config.option.loadscopereorder = False
+
     class ModuleScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
@@ -81,11 +86,31 @@ def pytest_xdist_make_scheduler(config, log):
     return ModuleScheduling(config, log)
 
 
+# the slow modules that take longest, longest first (a module or its SHARED_FIXTURE_MODULES group
+# runs on one worker: minutes of one worker, measured in the clean-clone CI runs of 2026-11-30)
+LONGEST_FIRST = [
+    "tests/test_e2e.py",  # with test_reminders_generated.py: the generated OEM's five month runs
+    "tests/spark/test_engines_agree.py",  # a month on DuckDB and on a local Spark session
+    "tests/reliability/test_monthly_run.py",  # runs killed at every stage
+    "tests/dbt/test_reminder_chain.py",  # with test_kpis_on_reminder_story.py
+    "tests/spark/test_oneid_components.py",
+    "tests/identity/test_end_to_end.py",
+]
+
+
+def _longest_first(item) -> int:
+    """LONGEST_FIRST's modules in its order, then the other slow ones, then the rest."""
+    module = item.nodeid.split("::", 1)[0]
+    if module in LONGEST_FIRST:
+        return LONGEST_FIRST.index(module)
+    return len(LONGEST_FIRST) + (item.get_closest_marker("slow") is None)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """The slow modules first: under xdist the long ones start at once and the quick ones fill the
-    other worker."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: order kept within
+    """The slow modules first, the longest of them first: under xdist the long ones start at once
+    and the quick ones fill the other worker."""
+    items.sort(key=_longest_first)  # stable: the order within a module is kept
 
 
 @pytest.fixture(scope="session", autouse=True)
