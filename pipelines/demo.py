@@ -28,6 +28,16 @@ from pipelines.progress import RunSummary, totals_text
 from pipelines.runner import MonthlyRunResult, print_summary, run_month, run_settings
 
 
+def beijing_today() -> dt.date:
+    """Today on the clock of everything aftercare stamps (Beijing, ``now_local``): a dealer
+    manager's close in the dashboard carries it, so the months a demo runs are counted from it. On
+    a UTC machine it turns eight hours earlier: from 16:00 UTC on a month's last day, Beijing is
+    in the next month, and a close made then falls after that month's cut-off."""
+    from sources.decisions import now_local
+
+    return now_local().date()
+
+
 def last_complete_month(today: dt.date) -> str:
     return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
 
@@ -145,7 +155,7 @@ def demo_command(args: argparse.Namespace) -> int:
     settings, _ = run_settings(args.config)
     data_dir = Path(settings.paths.data)
     data_dir.mkdir(parents=True, exist_ok=True)
-    end = last_complete_month(dt.date.today())
+    end = last_complete_month(beijing_today())
     ensure_sample(data_dir, args.vehicles, args.seed, end, history_months=24)
     exports, runs = Path(settings.paths.exports), Path(settings.paths.runs)
     print(

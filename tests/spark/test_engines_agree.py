@@ -11,7 +11,6 @@ both where it can (Debian's openjdk-17-jre-headless, ``uv sync --group spark``).
 
 from __future__ import annotations
 
-import datetime as dt
 import decimal
 import json
 import shutil
@@ -23,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.demo import last_complete_month
+from pipelines.demo import beijing_today, last_complete_month
 from tests.processes import cli_environment, free_port, wait_until_up
 from tests.spark.conftest import require_spark
 
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # minutes of a local Spark session: started first under xdist, so the quick modules fill the other worker
 pytestmark = pytest.mark.slow
 VEHICLES = 300
-MONTH = last_complete_month(dt.date.today())
+MONTH = last_complete_month(beijing_today())
 # publish_log says which run published: never the same in two runs
 RUN_COLUMNS = {"publish_log": {"run_id", "published_at"}}
 # what OneID and publish stamp with the run's wall clock (identity.oneid_changes.run_at)
