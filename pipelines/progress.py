@@ -47,6 +47,8 @@ class RunSummary:
     models_built: int = 0
     tests_passed: int = 0
     tests_failed: int = 0
+    # a dbt test of severity warn that found rows (dbt's WARN): the run goes on, the console says so
+    tests_warned: int = 0
     gate_passed: bool | None = None
     tables_published: int | None = None
     serving: str | None = None
@@ -78,10 +80,14 @@ class RunSummary:
             self.dealers = int(metadata.get("dealers", 0))
             self.exports_folder = str(metadata.get("folder")) if metadata.get("folder") else None
 
-    def record_check(self, stage: str, passed: bool) -> None:
+    def record_check(self, stage: str, passed: bool, warning: bool = False) -> None:
+        """One check's result; ``warning``: its severity is warn (a dbt test with
+        ``severity: warn``), so not passing it is a warning, not a failure."""
         if stage == "dbt":
             if passed:
                 self.tests_passed += 1
+            elif warning:
+                self.tests_warned += 1
             else:
                 self.tests_failed += 1
 
@@ -109,8 +115,9 @@ def stage_line(stage: str, summary: RunSummary) -> str | None:
     elif stage == "identity" and summary.oneids is not None:
         text = f"{summary.oneids:,} OneIDs"
     elif stage == "dbt":
+        warned = f", {summary.tests_warned:,} warned" if summary.tests_warned else ""
         failed = f", {summary.tests_failed:,} failed" if summary.tests_failed else ""
-        text = f"{summary.models_built:,} models built, {summary.tests_passed:,} tests passed{failed}"
+        text = f"{summary.models_built:,} models built, {summary.tests_passed:,} tests passed{warned}{failed}"
     elif stage == "publish" and summary.gate_passed:
         text = f"quality gate passed; {summary.tables_published or 0} tables published to {summary.serving}"
     elif stage == "exports" and summary.dealers is not None:
@@ -211,8 +218,14 @@ class RunProgress:
             metadata = {name: value.value for name, value in materialization.metadata.items()}
             self.summary.record_materialization(self._stage(key), key, metadata)
         elif kind == "ASSET_CHECK_EVALUATION":
+            from dagster import AssetCheckSeverity  # here: the console's module loads without Dagster
+
             evaluation = event.event_specific_data
-            self.summary.record_check(self._stage(evaluation.asset_key.path), evaluation.passed)
+            self.summary.record_check(
+                self._stage(evaluation.asset_key.path),
+                evaluation.passed,
+                warning=evaluation.severity == AssetCheckSeverity.WARN,
+            )
         elif kind == "STEP_FAILURE":
             stage = self._plan.stage_of_step.get(step) or self._stage_of_check(step)
             error = event.event_specific_data.error if event.event_specific_data else None

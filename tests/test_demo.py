@@ -34,6 +34,7 @@ def story_summary(tmp_path: Path) -> RunSummary:
     summary = RunSummary(files_ingested=3, rows_landed=1234, rows_quarantined=5, oneids=987)
     summary.record_materialization("dbt", ("marts", "reminders"), {})
     summary.record_check("dbt", True)
+    summary.record_check("dbt", False, warning=True)  # a dbt test of severity warn that found rows
     summary.record_check("dbt", False)
     summary.record_materialization(
         "publish", ("serving", "database"), {"tables": {"a": 1, "b": 2}, "path": str(tmp_path / "s.duckdb")}
@@ -54,7 +55,7 @@ def test_one_line_per_stage(tmp_path):
     ] == [
         "  ingestion  3 new files, 1,234 rows landed, 5 quarantined",
         "  identity   987 OneIDs",
-        "  dbt        1 models built, 1 tests passed, 1 failed",
+        "  dbt        1 models built, 1 tests passed, 1 warned, 1 failed",
         f"  publish    quality gate passed; 2 tables published to {tmp_path / 's.duckdb'}",
         None,  # the WeChat syncs speak in the warnings when a feed is unavailable
     ]
