@@ -79,3 +79,32 @@ def test_one_line_per_month_and_the_summary(tmp_path):
         "(3 dealers)"
     )
     assert text[8] == f"[demo] run reports and full logs: {tmp_path / 'runs'}/<run_id>/ (run.log)"
+
+
+def test_a_dbt_test_of_severity_warn_that_found_rows_is_counted_as_warned_not_failed():
+    """The run's events as the console listens to them: dagster-dbt reports a dbt test as an asset
+    check evaluation whose severity is the test's (``severity: warn`` -> WARN)."""
+    from types import SimpleNamespace
+
+    import dagster as dg
+
+    from pipelines.progress import RunPlan, RunProgress
+
+    key = dg.AssetKey(["marts", "reminders"])
+    progress = RunProgress(RunPlan({tuple(key.path): "dbt"}, {"aftercare_dbt_monthly": "dbt"}))
+    error, warn = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
+    for passed, severity in ((True, error), (False, warn), (False, error), (True, warn)):
+        evaluation = dg.AssetCheckEvaluation(
+            asset_key=key, check_name="a_test", passed=passed, severity=severity
+        )
+        progress(
+            SimpleNamespace(
+                dagster_event=SimpleNamespace(
+                    step_key="aftercare_dbt_monthly",
+                    event_type_value="ASSET_CHECK_EVALUATION",
+                    event_specific_data=evaluation,
+                )
+            )
+        )
+    summary = progress.summary
+    assert (summary.tests_passed, summary.tests_warned, summary.tests_failed) == (2, 1, 1)
