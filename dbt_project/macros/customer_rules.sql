@@ -56,8 +56,11 @@
 {% macro tertile_score(rank) -%}
     case
         when {{ rank }} is null then 0
-        when {{ rank }} >= 2.0 / 3 then 3
-        when {{ rank }} >= 1.0 / 3 then 2
+        {# the thresholds as doubles, like percent_rank: on Spark `2.0 / 3` is a decimal(7,6),
+           0.666667, so a rank of exactly 2/3 (0.6666666666666666) scored 2 there and 3 on DuckDB,
+           whose `2.0 / 3` is a double #}
+        when {{ rank }} >= cast(2 as double) / 3 then 3
+        when {{ rank }} >= cast(1 as double) / 3 then 2
         else 1
     end
 {%- endmacro %}
