@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import json
 import os
 import secrets
@@ -26,20 +25,6 @@ from pathlib import Path
 
 from pipelines.progress import RunSummary, totals_text
 from pipelines.runner import MonthlyRunResult, print_summary, run_month, run_settings
-
-
-def beijing_today() -> dt.date:
-    """Today on the clock of everything aftercare stamps (Beijing, ``now_local``): a dealer
-    manager's close in the dashboard carries it, so the months a demo runs are counted from it. On
-    a UTC machine it turns eight hours earlier: from 16:00 UTC on a month's last day, Beijing is
-    in the next month, and a close made then falls after that month's cut-off."""
-    from sources.decisions import now_local
-
-    return now_local().date()
-
-
-def last_complete_month(today: dt.date) -> str:
-    return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
 
 
 def add_months(month: str, count: int) -> str:
@@ -148,6 +133,7 @@ def last_month_summary(month: str, summary: RunSummary, exports: Path, runs: Pat
 
 
 def demo_command(args: argparse.Namespace) -> int:
+    from sources.sample_oem.generate import default_end
     from sources.settings import load_settings
 
     if load_settings(args.config).env is None:
@@ -155,7 +141,7 @@ def demo_command(args: argparse.Namespace) -> int:
     settings, _ = run_settings(args.config)
     data_dir = Path(settings.paths.data)
     data_dir.mkdir(parents=True, exist_ok=True)
-    end = last_complete_month(beijing_today())
+    end = default_end()
     ensure_sample(data_dir, args.vehicles, args.seed, end, history_months=24)
     exports, runs = Path(settings.paths.exports), Path(settings.paths.runs)
     print(

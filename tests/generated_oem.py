@@ -21,15 +21,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.demo import add_months, beijing_today, last_complete_month
+from pipelines.demo import add_months
+from sources.sample_oem.generate import default_end
 from tests.processes import cli_environment, free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 VEHICLES = 3000
 # the current months (data up to the last complete month), so a decision a dealer manager takes
-# today in the dashboard falls before the next run's cut-off, as it would in use; today in Beijing,
-# the clock the close is stamped with (pipelines.demo.beijing_today)
-PREVIOUS_MONTH = last_complete_month(beijing_today())  # the last month of data, and the first run
+# today in the dashboard falls before the next run's cut-off, as it would in use (default_end
+# counts from Beijing's date, the clock the close is stamped with)
+PREVIOUS_MONTH = default_end()  # the last month of data, and the first run
 MONTH = add_months(PREVIOUS_MONTH, 1)  # the month the second run prepares (as of the end of PREVIOUS_MONTH)
 NEXT_MONTH = add_months(MONTH, 1)
 

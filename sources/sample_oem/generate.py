@@ -60,8 +60,13 @@ class GenerationSummary:
 
 
 def default_end(today: dt.date | None = None) -> str:
-    """The last complete month before today."""
-    today = today or dt.date.today()
+    """The last complete month before today, today in Beijing: the clock of everything aftercare
+    stamps (``now_local``; a dealer manager's close in the dashboard carries it). On a UTC machine
+    the date turns eight hours earlier: from 16:00 UTC on a month's last day it is the next month
+    in Beijing, and a close made then falls after that month's cut-off."""
+    from sources.decisions import now_local
+
+    today = today or now_local().date()
     first = today.replace(day=1)
     last_month = first - dt.timedelta(days=1)
     return last_month.strftime("%Y-%m")

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.demo import beijing_today, last_complete_month
+from sources.sample_oem.generate import default_end
 from tests.processes import cli_environment, free_port, wait_until_up
 from tests.spark.conftest import require_spark
 
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # minutes of a local Spark session: started first under xdist, so the quick modules fill the other worker
 pytestmark = pytest.mark.slow
 VEHICLES = 300
-MONTH = last_complete_month(beijing_today())
+MONTH = default_end()
 # publish_log says which run published: never the same in two runs
 RUN_COLUMNS = {"publish_log": {"run_id", "published_at"}}
 # what OneID and publish stamp with the run's wall clock (identity.oneid_changes.run_at)

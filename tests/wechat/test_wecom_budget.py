@@ -246,11 +246,9 @@ def test_a_weeks_re_asks_of_old_unsent_messages_spread_over_its_nights():
         [(m, created, created, checked) for m in old]
         + [
             ("msgFresh", dt.datetime(2026, 10, 9, 10), created, checked),
-            ("msgOverdue", created, created, None),
+            ("msgOverdue", created, created, checked - dt.timedelta(days=8)),
         ],
     )
-    con.execute("UPDATE wechat.wecom_groupmsgs SET tasks_checked_through = ? WHERE msgid = 'msgOverdue'",
-                [checked - dt.timedelta(days=8)])  # fmt: skip
     con.executemany(
         "INSERT INTO wechat.wecom_groupmsg_tasks VALUES (?, 'u1', 0, NULL, false, ?)",
         [(m, created) for m in [*old, "msgFresh", "msgOverdue"]],
