@@ -223,16 +223,20 @@ def sync_behavior(
     con: duckdb.DuckDBPyConnection,
     as_of: dt.date,
     log: Callable[[str], None] = lambda message: None,
+    userids: list[str] | None = None,
 ) -> dict[str, int]:
     """Daily statistics up to ``as_of`` for every consultant, within the client's call budget.
+
+    The consultants are ``userids`` when given (the list this run's contacts pull just fetched),
+    else the ones ``wechat.wecom_follow_users`` holds.
 
     Raises ``BackfillInProgress`` (after committing everything fetched) when the budget ends the run
     with windows left; any other error after committing the waves already done.
     """
     ensure_tables(con)
-    userids = [
-        r[0] for r in con.execute("SELECT userid FROM wechat.wecom_follow_users ORDER BY userid").fetchall()
-    ]
+    if userids is None:
+        userids = [r[0] for r in con.execute("SELECT userid FROM wechat.wecom_follow_users").fetchall()]
+    userids = sorted(set(userids))
     cursors = _cursors(con)
     plan = plan_windows(userids, cursors, as_of)
     if client.budget is not None:

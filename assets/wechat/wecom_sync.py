@@ -7,7 +7,7 @@ relations), so it runs without the call budget: one ``batch/get_by_user`` call p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import duckdb
@@ -48,12 +48,18 @@ def _replace(
 
 
 def sync_contacts(
-    client: WecomClient, con: duckdb.DuckDBPyConnection, vault: PiiVault, placeholders: Iterable[str]
+    client: WecomClient,
+    con: duckdb.DuckDBPyConnection,
+    vault: PiiVault,
+    placeholders: Iterable[str],
+    on_follow_users: Callable[[list[str]], None] = lambda userids: None,
 ) -> dict[str, int]:
-    """Snapshot of consultants and every (customer, consultant) relation."""
+    """Snapshot of consultants and every (customer, consultant) relation; ``on_follow_users`` is
+    handed the consultant list as soon as it is fetched (the behaviour pull waits for it)."""
     ensure_tables(con)
     fetched_at = now_local()
     userids = client.follow_users()
+    on_follow_users(list(userids))
     rows: list[dict[str, Any]] = []
     placeholders = list(placeholders)
     for item in client.iter_customers(userids):

@@ -48,7 +48,13 @@ def resolved(tmp_path_factory):
         "warehouse": WarehouseResource(database=str(data / "warehouse.duckdb")),
         "run_month": RunMonth(month="2026-11"),
     }
-    from assets.wechat.wechat_assets import callback_events, oa_followers, wecom_contacts
+    from assets.wechat.wechat_assets import (
+        EXTERNAL_CONTACTS,
+        FOLLOW_USERS,
+        OA_FOLLOWERS,
+        callback_events,
+        wechat_pulls,
+    )
     from pipelines.demo import wechat_simulator
 
     saved = {k: v for k, v in os.environ.items() if k.startswith("AFTERCARE_WE")}
@@ -56,7 +62,9 @@ def resolved(tmp_path_factory):
         with wechat_simulator(data):  # sets the simulator's address and secrets: the APIs' settings
             apis = api_resources(load_settings(work / "aftercare.toml"))
             ingested = dg.materialize(
-                [landing_tables, callback_events, oa_followers, wecom_contacts],
+                [landing_tables, callback_events, wechat_pulls],
+                selection=dg.AssetSelection.assets(landing_tables, callback_events)
+                | dg.AssetSelection.assets(OA_FOLLOWERS, FOLLOW_USERS, EXTERNAL_CONTACTS),
                 resources={**resources, **apis},
             )
             assert ingested.success

@@ -12,16 +12,16 @@ import httpx
 import pytest
 
 from assets.wechat.wechat_assets import (
-    oa_followers,
-    wecom_behavior_daily,
-    wecom_contacts,
-    wecom_groupmsg_results,
+    EXTERNAL_CONTACTS,
+    FOLLOW_USERS,
+    GROUPMSG_RESULTS,
+    OA_FOLLOWERS,
+    wechat_pulls,
 )
 from sources.wechat_sim.server import start_simulator
 from sources.wechat_sim.synthetic import APPID, CORPID, OA_SECRET, WECOM_SECRET, write_state
 from tests.wechat.conftest import asset_metadata, failure_message, materialize
 
-FEEDS = [oa_followers, wecom_contacts, wecom_behavior_daily, wecom_groupmsg_results]
 # every pulled table, with the columns that hold when the data was fetched left out
 TABLES = {
     "oa_followers": "openid",
@@ -74,7 +74,7 @@ def test_five_percent_faults_give_the_same_tables_as_none(state, tmp_path, monke
     for rate in (0.0, 0.05):
         with start_simulator(state, faults=rate, seed=14) as sim:
             data = point_at(monkeypatch, sim.url, tmp_path / f"faults_{rate}")
-            outcome = materialize(FEEDS, data)
+            outcome = materialize([wechat_pulls], data)  # every feed
             assert outcome.success, failure_message(outcome)
             fired += sum(httpx.get(f"{sim.url}/__sim/state").json()["faults"]["fired"].values())
             calls = sum(httpx.get(f"{sim.url}/__sim/counters").json()["calls"].values())
@@ -85,26 +85,26 @@ def test_five_percent_faults_give_the_same_tables_as_none(state, tmp_path, monke
 
 
 @pytest.mark.parametrize(
-    ("asset", "key", "path", "errcode"),
+    ("selection", "key", "path", "errcode"),
     [
-        (oa_followers, ("wechat", "oa_followers"), "/cgi-bin/user/get", 48001),
-        (oa_followers, ("wechat", "oa_followers"), "/cgi-bin/user/get", 40164),
-        (wecom_groupmsg_results, ("wechat", "wecom_groupmsg_results"),
+        ([OA_FOLLOWERS], ("wechat", "oa_followers"), "/cgi-bin/user/get", 48001),
+        ([OA_FOLLOWERS], ("wechat", "oa_followers"), "/cgi-bin/user/get", 40164),
+        ([GROUPMSG_RESULTS], ("wechat", "wecom_groupmsg_results"),
          "/cgi-bin/externalcontact/get_groupmsg_list_v2", 60011),
-        (wecom_contacts, ("wechat", "wecom_external_contacts"),
+        ([FOLLOW_USERS, EXTERNAL_CONTACTS], ("wechat", "wecom_external_contacts"),
          "/cgi-bin/externalcontact/batch/get_by_user", 48002),
     ],
 )  # fmt: skip
 def test_a_feed_the_account_may_not_read_is_unavailable_and_keeps_its_rows(
-    state, tmp_path, monkeypatch, asset, key, path, errcode
+    state, tmp_path, monkeypatch, selection, key, path, errcode
 ):
     with start_simulator(state, seed=14) as sim:
         data = point_at(monkeypatch, sim.url, tmp_path / "data")
-        assert materialize([asset], data).success
+        assert materialize([wechat_pulls], data, selection=selection).success
         before = tables(data)[key[1]]
         inject(sim.url, path, errcode=errcode)
         # the next month: the group-message list is asked only for time not listed before
-        result = materialize([asset], data, month="2026-12")
+        result = materialize([wechat_pulls], data, month="2026-12", selection=selection)
     assert result.success
     metadata = asset_metadata(result, *key)
     assert (metadata["feed_status"], metadata["errcode"]) == ("unavailable", errcode)
@@ -117,7 +117,7 @@ def test_an_api_that_stays_down_is_unavailable_after_the_retries(state, tmp_path
     with start_simulator(state, seed=14) as sim:
         data = point_at(monkeypatch, sim.url, tmp_path / "data")
         inject(sim.url, "/cgi-bin/user/get", http_status=502)
-        result = materialize([oa_followers], data)
+        result = materialize([wechat_pulls], data, selection=[OA_FOLLOWERS])
         calls = httpx.get(f"{sim.url}/__sim/counters").json()["calls"]["/cgi-bin/user/get"]
     assert result.success
     metadata = asset_metadata(result, "wechat", "oa_followers")
@@ -131,7 +131,7 @@ def test_a_secret_the_api_refuses_still_fails_the_run(state, tmp_path, monkeypat
     with start_simulator(state, seed=14) as sim:
         data = point_at(monkeypatch, sim.url, tmp_path / "data")
         monkeypatch.setenv("AFTERCARE_WECHAT_SECRET", "not-the-secret-0123456789")
-        result = materialize([oa_followers], data)
+        result = materialize([wechat_pulls], data, selection=[OA_FOLLOWERS])
     assert not result.success
     message = failure_message(result)
     assert "wechat.secret was refused (40125)" in message and "not-the-secret" not in message

@@ -97,7 +97,8 @@ def platform_env(sim, tmp_path, monkeypatch):
     return data
 
 
-def materialize(assets, data: Path, month: str = "2026-11"):
+def materialize(assets, data: Path, month: str = "2026-11", selection=None):
+    """``assets`` materialized (``selection``: only those keys of them) with the test's settings."""
     import dagster as dg
 
     from assets.resources import AftercareSettings, RunMonth, WarehouseResource, api_resources
@@ -116,6 +117,7 @@ def materialize(assets, data: Path, month: str = "2026-11"):
             "run_month": RunMonth() if partitioned else RunMonth(month=month),
             **api_resources(load_settings()),  # the simulator's address and secrets, as set above
         },
+        selection=selection,
         raise_on_error=False,
     )
 
@@ -141,9 +143,9 @@ def asset_metadata(result, *key: str) -> dict:
 @pytest.fixture
 def reminders(sim, control, platform_env):
     """Followers synced, then a reminders mart and a OneID map as the other areas will write them."""
-    from assets.wechat.wechat_assets import oa_followers
+    from assets.wechat.wechat_assets import OA_FOLLOWERS, wechat_pulls
 
-    assert materialize([oa_followers], platform_env).success
+    assert materialize([wechat_pulls], platform_env, selection=[OA_FOLLOWERS]).success
     followers = sim.simulator.state.oa.followers
     subscribed = [o for o, f in followers.items() if f.subscribe]
     blocked = next(o for o in subscribed if followers[o].blocks_template)

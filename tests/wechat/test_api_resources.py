@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.resources import OfficialAccountApi, WecomApi, api_resources
-from assets.wechat.wechat_assets import oa_followers, wecom_contacts
+from assets.wechat.wechat_assets import EXTERNAL_CONTACTS, FOLLOW_USERS, OA_FOLLOWERS, wechat_pulls
 from sources.settings import load_settings
 from tests.wechat.conftest import asset_metadata, materialize
 
@@ -39,13 +39,15 @@ def test_every_asset_asks_for_an_api_resource_by_one_key_and_type():
     for assets_def in defs.resolve_asset_graph().assets_defs:
         for key in assets_def.required_resource_keys & types.keys():
             asked.setdefault(key, set()).update(k.to_user_string() for k in assets_def.keys)
-    assert asked["wechat_api"] == {"wechat/oa_followers", "wechat/template_send_log"}
-    assert asked["wecom_api"] == {
+    pulls = {  # one step pulls the OA's and WeCom's feeds side by side: it asks for both APIs
+        "wechat/oa_followers",
         "wechat/wecom_follow_users",
         "wechat/wecom_external_contacts",
         "wechat/wecom_behavior_daily",
         "wechat/wecom_groupmsg_results",
     }
+    assert asked["wechat_api"] == pulls | {"wechat/template_send_log"}
+    assert asked["wecom_api"] == pulls
     resources = defs.resources or {}
     assert {key: type(resources[key]) for key in types} == types
 
@@ -54,7 +56,9 @@ def test_without_a_secret_the_feeds_are_unavailable_not_failed(sim, platform_env
     monkeypatch.delenv("AFTERCARE_WECHAT_SECRET")
     monkeypatch.delenv("AFTERCARE_WECOM_SECRET")
 
-    result = materialize([oa_followers, wecom_contacts], platform_env)
+    result = materialize(
+        [wechat_pulls], platform_env, selection=[OA_FOLLOWERS, FOLLOW_USERS, EXTERNAL_CONTACTS]
+    )
 
     assert result.success
     followers = asset_metadata(result, "wechat", "oa_followers")

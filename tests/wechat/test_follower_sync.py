@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dagster as dg
 import duckdb
 
 from assets.wechat.followers import plan_refetch
-from assets.wechat.wechat_assets import callback_events, oa_followers
+from assets.wechat.wechat_assets import OA_FOLLOWERS, callback_events, wechat_pulls
 from tests.wechat.conftest import asset_metadata, materialize
 
 BATCHGET = "/cgi-bin/user/info/batchget"
@@ -28,7 +29,7 @@ def test_plan_refetch_is_new_gone_and_event_named():
 
 
 def test_daily_run_with_one_percent_changed_is_cheap(sim, control, platform_env):
-    assert materialize([oa_followers], platform_env).success
+    assert materialize([wechat_pulls], platform_env, selection=[OA_FOLLOWERS]).success
     full_calls = control.calls(BATCHGET)
     assert full_calls >= 25  # ~2,850 followers, 100 a call
     assert {o: v for o, v in followers_table(platform_env).items() if v[0]} == simulator_truth(sim)
@@ -36,7 +37,7 @@ def test_daily_run_with_one_percent_changed_is_cheap(sim, control, platform_env)
     changed = control.post("followers/change", {"fraction": 0.01, "seed": 3})
     assert changed["unsubscribed"] and changed["resubscribed"] and changed["created"]
     control.post("counters/reset")
-    assert materialize([oa_followers], platform_env).success
+    assert materialize([wechat_pulls], platform_env, selection=[OA_FOLLOWERS]).success
     daily_calls = control.calls(BATCHGET)
     assert 0 < daily_calls <= 0.05 * full_calls, (daily_calls, full_calls)
     table = followers_table(platform_env)
@@ -49,7 +50,7 @@ def test_subscribe_events_are_refetched_even_when_the_list_looks_the_same(
 ):
     from sources.wechat.callback_server import start_callback_server
 
-    assert materialize([oa_followers], platform_env).success
+    assert materialize([wechat_pulls], platform_env, selection=[OA_FOLLOWERS]).success
     openid = next(o for o, f in sim.simulator.state.oa.followers.items() if f.subscribe)
     with start_callback_server(platform_env / "state" / "callbacks") as receiver:
         control.post("callback", {"url": receiver.url})
@@ -57,7 +58,11 @@ def test_subscribe_events_are_refetched_even_when_the_list_looks_the_same(
         control.post("followers/subscribe", {"openids": [openid], "push": True})
         control.post("events/flush")
     control.post("counters/reset")
-    result = materialize([callback_events, oa_followers], platform_env)
+    result = materialize(
+        [callback_events, wechat_pulls],
+        platform_env,
+        selection=dg.AssetSelection.assets(callback_events, OA_FOLLOWERS),
+    )
     assert result.success
     metadata = asset_metadata(result, "wechat", "oa_followers")
     assert metadata["from_events"] == 1 and metadata["new"] == 0
@@ -66,7 +71,7 @@ def test_subscribe_events_are_refetched_even_when_the_list_looks_the_same(
 
 def test_quota_exhaustion_stops_with_a_clear_message_and_the_next_run_resumes(sim, control, platform_env):
     control.post("quota/limits", {"daily": {BATCHGET: 18}})  # of ~29 calls needed
-    first = materialize([oa_followers], platform_env)
+    first = materialize([wechat_pulls], platform_env, selection=[OA_FOLLOWERS])
     assert first.success  # a feed cut short is a warning for the run, not a failed month
     metadata = asset_metadata(first, "wechat", "oa_followers")
     assert (metadata["feed_status"], metadata["errcode"]) == ("partial", 45009)
@@ -79,7 +84,7 @@ def test_quota_exhaustion_stops_with_a_clear_message_and_the_next_run_resumes(si
 
     control.post("quota/reset")  # the next day: counters back to zero, same limit
     control.post("counters/reset")
-    second = materialize([oa_followers], platform_env)
+    second = materialize([wechat_pulls], platform_env, selection=[OA_FOLLOWERS])
     assert second.success
     metadata = asset_metadata(second, "wechat", "oa_followers")
     assert metadata["resumed"] is True
@@ -91,7 +96,7 @@ def test_quota_exhaustion_stops_with_a_clear_message_and_the_next_run_resumes(si
 
 def test_an_unreachable_api_marks_the_feed_unavailable_with_the_fix(platform_env, monkeypatch):
     monkeypatch.setenv("AFTERCARE_WECHAT_BASE_URL", "http://127.0.0.1:9")
-    result = materialize([oa_followers], platform_env)
+    result = materialize([wechat_pulls], platform_env, selection=[OA_FOLLOWERS])
     assert result.success
     metadata = asset_metadata(result, "wechat", "oa_followers")
     assert metadata["feed_status"] == "unavailable"
@@ -103,7 +108,7 @@ def test_an_unreachable_api_marks_the_feed_unavailable_with_the_fix(platform_env
 
 def test_a_missing_secret_marks_the_feed_unavailable_saying_what_to_set(platform_env, monkeypatch):
     monkeypatch.delenv("AFTERCARE_WECHAT_SECRET")
-    result = materialize([oa_followers], platform_env)
+    result = materialize([wechat_pulls], platform_env, selection=[OA_FOLLOWERS])
     assert result.success
     (warning,) = asset_metadata(result, "wechat", "oa_followers")["aftercare/warnings"]
     assert "not configured: wechat.secret is not set: export AFTERCARE_WECHAT_SECRET" in warning
@@ -131,14 +136,14 @@ def test_a_month_with_five_percent_changed_costs_under_five_percent_of_a_full_pu
         }.items():
             monkeypatch.setenv(key, value)
         control = Control(big.url)
-        assert materialize([oa_followers], data).success
+        assert materialize([wechat_pulls], data, selection=[OA_FOLLOWERS]).success
         calls = control.get("counters")["calls"]
         full = calls["/cgi-bin/user/get"] + calls[BATCHGET]
         assert calls["/cgi-bin/user/get"] <= 4 and calls[BATCHGET] >= 250  # 10,000 a page; 100 a call
 
         changed = control.post("followers/change", {"fraction": 0.05, "seed": 16})
         control.post("counters/reset")
-        result = materialize([oa_followers], data)
+        result = materialize([wechat_pulls], data, selection=[OA_FOLLOWERS])
         calls = control.get("counters")["calls"]
         month = calls["/cgi-bin/user/get"] + calls.get(BATCHGET, 0)
         assert month <= 0.05 * full, (month, full)
@@ -152,12 +157,12 @@ def test_a_month_with_five_percent_changed_costs_under_five_percent_of_a_full_pu
 
 
 def test_a_list_missing_many_followers_is_verified_by_user_info(sim, control, platform_env):
-    assert materialize([oa_followers], platform_env).success
+    assert materialize([wechat_pulls], platform_env, selection=[OA_FOLLOWERS]).success
     subscribed = sorted(o for o, f in sim.simulator.state.oa.followers.items() if f.subscribe)
     leaving = subscribed[: len(subscribed) // 5]  # 20 %: more than a list cut short should unsubscribe
     control.post("followers/unsubscribe", {"openids": leaving, "push": False})
     control.post("counters/reset")
-    result = materialize([oa_followers], platform_env)
+    result = materialize([wechat_pulls], platform_env, selection=[OA_FOLLOWERS])
     assert asset_metadata(result, "wechat", "oa_followers")["gone"] == len(leaving)
     assert control.calls(BATCHGET) >= len(leaving) / 100  # each gone one asked for, not trusted
     table = followers_table(platform_env)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import duckdb
 
-from assets.wechat.wechat_assets import wecom_behavior_daily, wecom_contacts, wecom_groupmsg_results
+from assets.wechat.wechat_assets import BEHAVIOR_DAILY, wechat_pulls
 from sources.identifiers import is_placeholder_mobile, keyed_hash
 from tests.wechat.conftest import asset_metadata, materialize
 
@@ -14,9 +14,7 @@ PII_KEY = b"test-pii-key-0123456789abcdefghijklmnop"
 
 
 def test_contacts_behaviour_and_groupmsg_results(sim, control, platform_env):
-    result = materialize(
-        [wecom_contacts, wecom_behavior_daily, wecom_groupmsg_results], platform_env, month="2026-11"
-    )
+    result = materialize([wechat_pulls], platform_env, month="2026-11")
     assert result.success, result
     corp = sim.simulator.state.wecom
     con = duckdb.connect(str(platform_env / "warehouse.duckdb"), read_only=True)
@@ -73,5 +71,5 @@ def test_contacts_behaviour_and_groupmsg_results(sim, control, platform_env):
 
     # the next run asks only for new days
     control.post("counters/reset")
-    assert materialize([wecom_behavior_daily], platform_env, month="2026-11").success
+    assert materialize([wechat_pulls], platform_env, month="2026-11", selection=[BEHAVIOR_DAILY]).success
     assert control.calls("/cgi-bin/externalcontact/get_user_behavior_data") == 0
