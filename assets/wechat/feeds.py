@@ -106,10 +106,6 @@ class FeedGuard:
             ),
         }
 
-    def unavailable(self) -> dg.MaterializeResult:
-        """The result of a single-asset feed that could not be pulled."""
-        return dg.MaterializeResult(metadata=self.outage_metadata())
-
     def unavailable_results(self) -> Iterator[dg.MaterializeResult]:
         """One result per asset of a multi-asset feed that could not be pulled."""
         for key in self.keys:
@@ -121,7 +117,7 @@ def optional_feed(context, warehouse, feed: str, keys: Sequence[dg.AssetKey] = (
     """Run a feed's pull; an outage is recorded on the guard (and logged) instead of raised.
 
     The feed's tables exist afterwards whatever happened. After the ``with`` block the caller returns
-    ``guard.unavailable()`` (or yields ``guard.unavailable_results()``) when ``guard.outage`` is set.
+    ``guard.unavailable_results()`` (one result per asset) when ``guard.outage`` is set.
     """
     guard = FeedGuard(feed, keys)
     with warehouse.get_connection() as con:

@@ -33,21 +33,21 @@ def budgeted_wecom_pull(
     warehouse: WarehouseResource,
     run_month: RunMonth,
     what: str,
+    key: dg.AssetKey,
     sync: Callable[..., dict],
-) -> dg.MaterializeResult:
+) -> list[dg.MaterializeResult]:
     """One WeCom pull up to the run's cut-off within this run's call budget, as an optional feed
     (an outage is the run's warning, not its failure; docs/wechat.md)."""
     with (
-        optional_feed(context, warehouse, f"{what} sync") as feed,
+        optional_feed(context, warehouse, f"{what} sync", [key]) as feed,
         wecom_api.client(budget=wecom_api.budget(what, context.log.info)) as client,
         warehouse.get_connection() as con,
     ):
         counts = sync(client, con, run_month.pull_cut_off, log=context.log.info)
     if feed.outage is not None:
-        return feed.unavailable()
-    return dg.MaterializeResult(
-        metadata={**counts, "as_of": run_month.pull_cut_off.isoformat(), **feed.metadata()}
-    )
+        return list(feed.unavailable_results())
+    metadata = {**counts, "as_of": run_month.pull_cut_off.isoformat(), **feed.metadata()}
+    return [dg.MaterializeResult(asset_key=key, metadata=metadata)]
 
 
 @contextlib.contextmanager
@@ -155,21 +155,28 @@ def _wecom_behavior(
         context.log.warning("WeCom behaviour not pulled: the consultants' pull failed")
         return []
     sync = functools.partial(sync_behavior, userids=userids)
-    result = budgeted_wecom_pull(context, wecom_api, warehouse, run_month, "WeCom behaviour", sync)
-    return [_keyed(result, BEHAVIOR_DAILY)]
+    return budgeted_wecom_pull(
+        context, wecom_api, warehouse, run_month, "WeCom behaviour", BEHAVIOR_DAILY, sync
+    )
 
 
 def _wecom_groupmsgs(
     context: dg.AssetExecutionContext, wecom_api: WecomApi, warehouse: WarehouseResource, run_month: RunMonth
 ) -> list[dg.MaterializeResult]:
-    result = budgeted_wecom_pull(
-        context, wecom_api, warehouse, run_month, "WeCom group-message", sync_groupmsg_results
+    return budgeted_wecom_pull(
+        context,
+        wecom_api,
+        warehouse,
+        run_month,
+        "WeCom group-message",
+        GROUPMSG_RESULTS,
+        sync_groupmsg_results,
     )
-    return [_keyed(result, GROUPMSG_RESULTS)]
 
 
-def _keyed(result: dg.MaterializeResult, key: dg.AssetKey) -> dg.MaterializeResult:
-    return dg.MaterializeResult(asset_key=key, metadata=result.metadata)
+def _pulled(key: dg.AssetKey, description: str, deps: tuple[dg.AssetKey, ...] = ()) -> dg.AssetSpec:
+    """A table one of the pulls writes: selectable on its own (``skippable``)."""
+    return dg.AssetSpec(key, description=description, deps=deps, kinds={"python", "duckdb"}, skippable=True)
 
 
 @dg.multi_asset(
@@ -177,37 +184,20 @@ def _keyed(result: dg.MaterializeResult, key: dg.AssetKey) -> dg.MaterializeResu
     group_name=GROUP,
     can_subset=True,
     specs=[
-        dg.AssetSpec(
+        _pulled(
             OA_FOLLOWERS,
-            description="Official Account followers: the openid list, user info for new or changed ones",
-            deps=[CALLBACK_EVENTS],
-            kinds={"python", "duckdb"},
-            skippable=True,
+            "Official Account followers: the openid list, user info for new or changed ones",
+            (CALLBACK_EVENTS,),
         ),
-        dg.AssetSpec(
-            FOLLOW_USERS,
-            description="Consultants with customer contact",
-            kinds={"python", "duckdb"},
-            skippable=True,
-        ),
-        dg.AssetSpec(
-            EXTERNAL_CONTACTS,
-            description="Customer-consultant relations; remark mobiles only as HMACs",
-            kinds={"python", "duckdb"},
-            skippable=True,
-        ),
-        dg.AssetSpec(
+        _pulled(FOLLOW_USERS, "Consultants with customer contact"),
+        _pulled(EXTERNAL_CONTACTS, "Customer-consultant relations; remark mobiles only as HMACs"),
+        _pulled(
             BEHAVIOR_DAILY,
-            description="Consultant behaviour per day (new contacts, chats, messages, reply rate and time)",
-            deps=[FOLLOW_USERS],
-            kinds={"python", "duckdb"},
-            skippable=True,
+            "Consultant behaviour per day (new contacts, chats, messages, reply rate and time)",
+            (FOLLOW_USERS,),
         ),
-        dg.AssetSpec(
-            GROUPMSG_RESULTS,
-            description="Per-customer results of the consultants' mass messages of the last 90 days",
-            kinds={"python", "duckdb"},
-            skippable=True,
+        _pulled(
+            GROUPMSG_RESULTS, "Per-customer results of the consultants' mass messages of the last 90 days"
         ),
     ],
 )
@@ -222,7 +212,7 @@ def wechat_pulls(
     """The Official Account's and WeCom's pulls of the selected assets, side by side.
 
     Each pull spends most of its time waiting on its API: WeCom allows 10,000 calls a minute per
-    corp and API (docs/wechat.md "Limits"), and the limits are per API, so the pulls run in threads
+    corp and API (docs/wechat.md "The assets"), and the limits are per API, so the pulls run in threads
     of this one step, each with its own client and its own DuckDB connection to the warehouse (one
     process, the one writer the in-process executor allows; the pulls write disjoint tables). One
     after the other they took the sum of their waits (~190 s a month at M), side by side the longest.
