@@ -182,3 +182,18 @@ def test_wechat_state_lies_before_the_clock(oem):
     assert behaviour["stat_date"].max() == dt.date(2026, 10, 31)
     members = pl.read_parquet(wx / "wecom_members.parquet")
     assert set(behaviour["userid"]) <= set(members.filter("enabled")["userid"])
+
+
+def test_group_messages_spread_over_their_quarter_without_a_last_day_spike(oem):
+    # each consultant sends about once a quarter, on a day spread over 80 days: a message planned
+    # after the data's end is not sent yet, rather than piled onto the last day (which made the
+    # month-end pull ask for a quarter's messages at once; docs/benchmarks.md)
+    msgs = pl.read_parquet(oem / "wechat" / "wecom_groupmsg.parquet")
+    per_day = (
+        msgs.select(pl.from_epoch("create_time").dt.offset_by("8h").dt.date().alias("day"))
+        .group_by("day")
+        .len()
+    )
+    assert per_day.height > 200  # spread over most days of two years
+    typical = per_day["len"].median()
+    assert per_day["len"].max() <= 5 * typical, per_day.sort("len", descending=True).head(3)
