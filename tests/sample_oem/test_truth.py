@@ -190,7 +190,13 @@ def test_group_messages_spread_over_their_quarter_without_a_last_day_spike(oem):
     # month-end pull ask for a quarter's messages at once; docs/benchmarks.md)
     msgs = pl.read_parquet(oem / "wechat" / "wecom_groupmsg.parquet")
     per_day = (
-        msgs.select(pl.from_epoch("create_time").dt.offset_by("8h").dt.date().alias("day"))
+        msgs.select(
+            pl.from_epoch("create_time")
+            .dt.replace_time_zone("UTC")
+            .dt.convert_time_zone("Asia/Shanghai")
+            .dt.date()
+            .alias("day")
+        )
         .group_by("day")
         .len()
     )
