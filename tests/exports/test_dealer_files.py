@@ -162,6 +162,27 @@ def test_a_rerun_writes_nothing_and_every_byte_stays(data):
     assert {k: h for k, (h, _) in fingerprint(data / "exports").items()} == hashes
 
 
+def test_batches_written_on_threads_give_the_files_one_thread_gives(data, monkeypatch):
+    """One dealer per batch, so each batch is rendered while the pool still writes the one before:
+    every file has the bytes of a run on one thread with every dealer in one batch."""
+    from assets.exports import dealer_files as module
+
+    monkeypatch.setattr(module, "EXPORT_THREADS", 1)
+    monkeypatch.setattr(module, "DEALERS_PER_BATCH", 50)
+    assert export(data).success
+    one_thread = {k: h for k, (h, _) in fingerprint(data / "exports").items()}
+    for path in (data / "exports").rglob("*.*"):
+        path.unlink()
+
+    monkeypatch.setattr(module, "EXPORT_THREADS", 2)
+    monkeypatch.setattr(module, "DEALERS_PER_BATCH", 1)
+    result = export(data)
+    assert result.success
+    assert {k: h for k, (h, _) in fingerprint(data / "exports").items()} == one_thread
+    assert len(one_thread) == 15
+    assert (metadata(result)["files_written"], metadata(result)["files_unchanged"]) == (15, 0)
+
+
 def test_a_change_replaces_only_the_files_that_change_and_leaves_no_temp_file(data):
     assert export(data).success
     before = fingerprint(data / "exports")
