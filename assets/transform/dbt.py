@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from assets.partitions import monthly_partitions, one_month_per_run
+from assets.process_memory import release_freed_memory
 from assets.resources import AftercareSettings, RunMonth
 from assets.transform import spark
 from assets.transform.project import RUN_PARAMETER_ENV, dbt_project
@@ -92,6 +93,13 @@ def start_dbt(
 def _build(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: AftercareSettings, run_month: RunMonth
 ):
+    # dbt's process tree peaks beside this one: what the month's earlier stages freed goes back
+    # to the system first (assets/process_memory.py)
+    before, after = release_freed_memory()
+    if before is not None and after is not None:
+        context.log.info(
+            f"the run's process held {before} MiB before dbt, {after} MiB after releasing freed memory"
+        )
     if settings.settings.engine.kind == "spark":  # docs/spark.md
         yield from spark.build_on_spark(
             context, settings.settings, lambda: start_dbt(context, dbt, settings.settings, run_month),
