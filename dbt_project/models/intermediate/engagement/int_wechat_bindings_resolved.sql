@@ -67,6 +67,7 @@ resolved as (
 ),
 
 -- the bound car: the binder's own vehicle ending in vin_last8, else the only vehicle that does
+-- (min, not any_value: should an owner hold two such vehicles, every run picks the same one)
 vin_candidates as (
 
     select
@@ -84,8 +85,8 @@ bound_vins as (
     select
         binding_id,
         coalesce(
-            any_value(vin) filter (where is_owners_vehicle),
-            case when count(*) = 1 then any_value(vin) end
+            min(vin) filter (where is_owners_vehicle),
+            case when count(*) = 1 then min(vin) end
         ) as vin
 
     from vin_candidates
