@@ -9,9 +9,10 @@ UV := $(shell if command -v uv >/dev/null 2>&1; then echo uv; \
 	else echo "$(CURDIR)/.tools/bin/uv"; fi)
 RUN := $(UV) run --frozen
 SCALE ?= S
-# `make test` runs on this many pytest-xdist workers (the suite waits mostly on dbt and Dagster
-# subprocesses, so one per core); TEST_WORKERS=0 runs it in one process
-TEST_WORKERS ?= 2
+# `make test` runs on this many pytest-xdist workers: the suite waits on dbt, Dagster and JVM
+# subprocesses (~140 % of two cores with two workers), so a third worker fills the gaps (17:55 of
+# pytest against 19:55, docs/benchmarks.md "The test suite's time"); TEST_WORKERS=0 runs it in one process
+TEST_WORKERS ?= 3
 
 .PHONY: help install demo test bench bench-dashboard lint format dagster dashboard clean
 

@@ -78,7 +78,7 @@ SHARED_FIXTURE_MODULES = {
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """`make test` runs the suite on two pytest-xdist workers. A module's tests stay together on
+    """`make test` runs the suite on pytest-xdist workers (three). A module's tests stay together on
     one worker, so its module fixture (a dbt build, a generated OEM's runs) is built once, and the
     modules of ``SHARED_FIXTURE_MODULES`` share a worker. (xdist's own ``--dist loadgroup`` would
     say this with marks, but it renames test ids, which pytest 9 no longer lets it do.)"""
