@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashboards.store import connect, stamp
-from sources.decisions import now_local
+from sources.clock import now_local
 
 ROLES = ("admin", "analyst", "region_manager", "dealer_manager")
 _ITERATIONS = 200_000

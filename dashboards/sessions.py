@@ -28,7 +28,7 @@ import sqlite3
 
 from dashboards.accounts import Account, get_account
 from dashboards.store import stamp
-from sources.decisions import now_local
+from sources.clock import now_local
 
 COOKIE_NAME = "aftercare_session"
 SESSION_LIFETIME = dt.timedelta(hours=12)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sources.decisions import now_local
+from sources.clock import now_local
 from sources.state_store import open_state_store
 
 STORE_NAME = "dashboard.sqlite"

@@ -8,9 +8,8 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.instance import JOB_TAGS
+from sources.clock import SHANGHAI
 from sources.settings import load_settings
-
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 # the ingestion assets only (landing.*), launched when the inbox changes
 ingest_inbox_job = dg.define_asset_job(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from sources.clock import now_local
 from sources.state_store import open_state_store
 
 STORE_NAME = "decisions.sqlite"
@@ -28,7 +29,6 @@ ACTIONS = ("close", "reopen")
 # RULES.md "Carry-over": the reasons a dealer manager may close a task with; codes, Chinese and
 # English labels live in one seed that dbt and Python both read
 CLOSE_REASONS_SEED = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "task_close_reasons.csv"
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 _DDL = """
 create table if not exists task_decisions (
@@ -84,11 +84,6 @@ def connect(state_dir: Path) -> sqlite3.Connection:
     con = open_state_store(store_path(state_dir))
     con.execute(_DDL)
     return con
-
-
-def now_local() -> dt.datetime:
-    """Beijing wall-clock time, naive, like every timestamp in the exports and the warehouse."""
-    return dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
 
 
 def record_decision(

@@ -24,6 +24,7 @@ import polars as pl
 from assets.faults import crash_point
 from assets.ingestion import store
 from assets.ingestion.schemas import schema_failures
+from sources.clock import today_local
 from sources.exports.normalize import Q_COLUMN, Q_REASON, RAW_ROW, UNKNOWN_DEALER, raw_rows, type_export
 from sources.exports.personal import PersonalData
 from sources.exports.reader import FileName, UnreadableFile, parse_file_name, read_export, unrecognised_name
@@ -163,7 +164,7 @@ def ingest_inbox(
     a typo or a wrong clock, which no run takes until then). A name dated later in the current month
     is normal: a monthly export is named after the month's last day."""
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-    today = today or dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    today = today or today_local()
     # DuckDB would otherwise cache up to 80% of RAM; ingestion's own frames need the rest
     con.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
     con.execute("set enable_progress_bar = false")

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from assets.wechat.tables import ensure_tables, now_local, table_exists
+from assets.wechat.tables import ensure_tables, table_exists
+from sources.clock import now_local
 from sources.enumerations import messages
 from sources.wechat import ApiError, ConfigurationError, OfficialAccountClient, QuotaExhausted, RateLimited
 from sources.wechat.errors import TokenRejected, Transient, WechatError

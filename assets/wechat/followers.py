@@ -25,7 +25,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from assets.wechat.tables import ensure_tables, local_ts, now_local, table_exists
+from assets.wechat.tables import ensure_tables, local_ts, table_exists
+from sources.clock import now_local
 from sources.wechat import OfficialAccountClient
 
 CURSOR = "oa_followers"

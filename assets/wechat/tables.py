@@ -11,7 +11,7 @@ import datetime as dt
 
 import duckdb
 
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+from sources.clock import SHANGHAI
 
 DDL = [
     "CREATE SCHEMA IF NOT EXISTS wechat",
@@ -71,10 +71,6 @@ def local_ts(unix: int | float | str | None) -> dt.datetime | None:
     if unix is None or unix == "":
         return None
     return dt.datetime.fromtimestamp(int(unix), SHANGHAI).replace(tzinfo=None)
-
-
-def now_local() -> dt.datetime:
-    return dt.datetime.now(SHANGHAI).replace(tzinfo=None, microsecond=0)
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:

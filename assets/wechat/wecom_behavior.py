@@ -23,7 +23,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from assets.wechat.tables import SHANGHAI, ensure_tables, now_local
+from assets.wechat.tables import ensure_tables
+from sources.clock import SHANGHAI, now_local
 from sources.wechat import BackfillInProgress, BudgetSpent, WecomClient
 from sources.wechat.wecom import BEHAVIOR_DAYS
 

@@ -36,7 +36,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from assets.wechat.tables import SHANGHAI, ensure_tables, local_ts, now_local
+from assets.wechat.tables import ensure_tables, local_ts
+from sources.clock import SHANGHAI, now_local
 from sources.wechat import BackfillInProgress, BudgetSpent, WecomClient
 
 GROUPMSG_LOOKBACK_DAYS = 90  # recent mass messages: their send results still change

@@ -13,7 +13,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from assets.wechat.tables import ensure_tables, local_ts, now_local
+from assets.wechat.tables import ensure_tables, local_ts
+from sources.clock import now_local
 from sources.identifiers import is_placeholder_mobile, mask_name, normalize_mobile
 from sources.pii import PiiVault
 from sources.wechat import WecomClient

@@ -15,7 +15,7 @@ from dashboards.runs import last_runs
 from dashboards.scope import Scope
 from dashboards.signin import ACCOUNT_KEY
 from dashboards.store import connect
-from sources.decisions import now_local
+from sources.clock import now_local
 
 me = st.session_state[ACCOUNT_KEY]
 if me.role != "admin":  # navigation never offers this page to others; refuse anyway

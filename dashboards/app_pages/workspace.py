@@ -16,7 +16,8 @@ from dashboards.i18n import lang, t
 from dashboards.labels import REMINDER_TYPE, close_reason_labels, label
 from dashboards.scope import Scope
 from dashboards.signin import ACCOUNT_KEY
-from sources.decisions import DecisionError, decisions_in_force, now_local, read_decisions, record_decision
+from sources.clock import now_local
+from sources.decisions import DecisionError, decisions_in_force, read_decisions, record_decision
 from sources.pii import PiiVault
 
 me = st.session_state[ACCOUNT_KEY]

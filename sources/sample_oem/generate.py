@@ -64,7 +64,7 @@ def default_end(today: dt.date | None = None) -> str:
     stamps (``now_local``; a dealer manager's close in the dashboard carries it). On a UTC machine
     the date turns eight hours earlier: from 16:00 UTC on a month's last day it is the next month
     in Beijing, and a close made then falls after that month's cut-off."""
-    from sources.decisions import now_local
+    from sources.clock import now_local
 
     today = today or now_local().date()
     first = today.replace(day=1)

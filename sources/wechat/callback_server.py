@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from sources.clock import SHANGHAI
 from sources.wechat.callback import (
     BadEvent,
     EventLog,
@@ -33,8 +34,6 @@ from sources.wechat.callback import (
 from sources.wechat.callback_crypto import DecryptError, decrypt, msg_signature_ok
 
 AES_KEY_ENV = "AFTERCARE_WECHAT_CALLBACK_AES_KEY"
-
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
 def build_app(

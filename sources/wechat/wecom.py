@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+from sources.clock import SHANGHAI
 from sources.wechat.errors import (
     ApiError,
     ConcurrencyLimited,
@@ -16,7 +17,6 @@ from sources.wechat.errors import (
 )
 from sources.wechat.http import ApiCore
 
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 MAX_USERIDS = 100
 BEHAVIOR_DAYS = 30  # get_user_behavior_data: at most 30 days per call
 GROUPMSG_WINDOW = dt.timedelta(days=30)  # get_groupmsg_list_v2: range at most one month

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+from sources.clock import SHANGHAI
 
 OA_FILES = ("oa_account.json", "oa_followers.parquet", "oa_tags.json")
 WECOM_FILES = (

@@ -21,7 +21,7 @@ from dashboards.accounts import (
     sign_in,
 )
 from dashboards.sessions import redeem_ticket, revoke, session_alive, session_for_token, start_session
-from sources.decisions import now_local
+from sources.clock import now_local
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 12, 9, 0)
