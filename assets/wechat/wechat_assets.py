@@ -109,10 +109,12 @@ def _wecom_contacts(
     warehouse: WarehouseResource,
     consultants: Future,
 ) -> list[dg.MaterializeResult]:
-    """The contacts snapshot; hands the consultant list to the behaviour pull as soon as it has it."""
+    """The contacts snapshot of the selected tables; hands the consultant list to the behaviour
+    pull as soon as it has it."""
     cfg = settings.settings
     vault = PiiVault(cfg.pii_key())
-    keys = [FOLLOW_USERS, EXTERNAL_CONTACTS]
+    selected = context.selected_asset_keys
+    keys = [key for key in (FOLLOW_USERS, EXTERNAL_CONTACTS) if key in selected]
     try:
         with (
             optional_feed(context, warehouse, "WeCom customer sync", keys) as feed,
@@ -120,7 +122,13 @@ def _wecom_contacts(
             warehouse.get_connection() as con,
         ):
             counts = sync_contacts(
-                client, con, vault, cfg.oneid.placeholder_mobiles, on_follow_users=consultants.set_result
+                client,
+                con,
+                vault,
+                cfg.oneid.placeholder_mobiles,
+                on_follow_users=consultants.set_result,
+                follow_users=FOLLOW_USERS in selected,
+                external_contacts=EXTERNAL_CONTACTS in selected,
             )
     except Exception as exc:
         if not consultants.done():  # a failed pull: the behaviour pull does not run, as a downstream step
@@ -131,14 +139,12 @@ def _wecom_contacts(
             consultants.set_result(None)
     if feed.outage is not None:
         return list(feed.unavailable_results())
+    metadata = {
+        FOLLOW_USERS: {"rows": counts["follow_users"]},
+        EXTERNAL_CONTACTS: {"rows": counts["relations"], "customers": counts["customers"]},
+    }
     return [
-        dg.MaterializeResult(
-            asset_key=FOLLOW_USERS, metadata={"rows": counts["follow_users"], **feed.metadata()}
-        ),
-        dg.MaterializeResult(
-            asset_key=EXTERNAL_CONTACTS,
-            metadata={"rows": counts["relations"], "customers": counts["customers"], **feed.metadata()},
-        ),
+        dg.MaterializeResult(asset_key=key, metadata={**metadata[key], **feed.metadata()}) for key in keys
     ]
 
 

@@ -54,16 +54,23 @@ def sync_contacts(
     vault: PiiVault,
     placeholders: Iterable[str],
     on_follow_users: Callable[[list[str]], None] = lambda userids: None,
+    *,
+    follow_users: bool = True,
+    external_contacts: bool = True,
 ) -> dict[str, int]:
     """Snapshot of consultants and every (customer, consultant) relation; ``on_follow_users`` is
-    handed the consultant list as soon as it is fetched (the behaviour pull waits for it)."""
+    handed the consultant list as soon as it is fetched (the behaviour pull waits for it).
+
+    Writes only the tables asked for (``follow_users``, ``external_contacts``): a table of a
+    snapshot nobody selected stays as its last materialization left it. The relations need the
+    consultant list either way; the consultant list alone costs no call per customer."""
     ensure_tables(con)
     fetched_at = now_local()
     userids = client.follow_users()
     on_follow_users(list(userids))
     rows: list[dict[str, Any]] = []
     placeholders = list(placeholders)
-    for item in client.iter_customers(userids):
+    for item in client.iter_customers(userids) if external_contacts else ():
         contact, follow = item.get("external_contact") or {}, item.get("follow_info") or {}
         rows.append(
             {
@@ -98,8 +105,10 @@ def sync_contacts(
         {"userid": userids, "fetched_at": [fetched_at] * len(userids)},
         schema={"userid": pl.Utf8, "fetched_at": pl.Datetime("us")},
     )
-    _replace(con, "wechat.wecom_follow_users", users)
-    _replace(con, "wechat.wecom_external_contacts", contacts)
+    if follow_users:
+        _replace(con, "wechat.wecom_follow_users", users)
+    if external_contacts:
+        _replace(con, "wechat.wecom_external_contacts", contacts)
     return {
         "follow_users": users.height,
         "relations": contacts.height,

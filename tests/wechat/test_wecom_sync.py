@@ -6,7 +6,7 @@ import datetime as dt
 
 import duckdb
 
-from assets.wechat.wechat_assets import BEHAVIOR_DAILY, wechat_pulls
+from assets.wechat.wechat_assets import BEHAVIOR_DAILY, EXTERNAL_CONTACTS, FOLLOW_USERS, wechat_pulls
 from sources.identifiers import is_placeholder_mobile, keyed_hash
 from tests.wechat.conftest import asset_metadata, materialize
 
@@ -73,3 +73,36 @@ def test_contacts_behaviour_and_groupmsg_results(sim, control, platform_env):
     control.post("counters/reset")
     assert materialize([wechat_pulls], platform_env, month="2026-11", selection=[BEHAVIOR_DAILY]).success
     assert control.calls("/cgi-bin/externalcontact/get_user_behavior_data") == 0
+
+
+def test_a_selected_table_of_the_contacts_snapshot_is_written_alone(sim, control, platform_env):
+    """The contacts pull writes the snapshot's tables that were selected, and only those: the
+    consultant list alone asks for no customer; the relations alone leave the stored list be."""
+    corp = sim.simulator.state.wecom
+    control.post("counters/reset")
+    result = materialize([wechat_pulls], platform_env, month="2026-11", selection=[FOLLOW_USERS])
+    assert result.success, result
+    assert control.calls("/cgi-bin/externalcontact/batch/get_by_user") == 0
+    warehouse = str(platform_env / "warehouse.duckdb")
+    with duckdb.connect(warehouse, read_only=True) as con:
+        users = {r[0] for r in con.execute("SELECT userid FROM wechat.wecom_follow_users").fetchall()}
+        assert users == set(corp.follow_users())
+        assert con.execute("SELECT count(*) FROM wechat.wecom_external_contacts").fetchall() == [(0,)]
+        listed_at = con.execute("SELECT max(fetched_at) FROM wechat.wecom_follow_users").fetchall()
+    materialized = {
+        e.event_specific_data.materialization.asset_key for e in result.get_asset_materialization_events()
+    }
+    assert materialized == {FOLLOW_USERS}
+
+    result = materialize([wechat_pulls], platform_env, month="2026-11", selection=[EXTERNAL_CONTACTS])
+    assert result.success, result
+    with duckdb.connect(warehouse, read_only=True) as con:
+        relations = set(
+            con.execute(
+                "SELECT external_userid, follow_userid FROM wechat.wecom_external_contacts"
+            ).fetchall()
+        )
+        expected = {(r.external_userid, r.userid) for u in users for r in corp.relations_by_user.get(u, [])}
+        assert expected and relations == expected
+        # the consultant list is the one the first run stored, not rewritten by this one
+        assert con.execute("SELECT max(fetched_at) FROM wechat.wecom_follow_users").fetchall() == listed_at
