@@ -11,10 +11,10 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from assets.partitions import monthly_partitions, one_month_per_run
-from assets.process_memory import release_freed_memory
 from assets.resources import AftercareSettings, RunMonth
 from assets.transform import spark
 from assets.transform.project import RUN_PARAMETER_ENV, dbt_project
+from sources.process_memory import release_freed_memory
 from sources.settings import Settings
 
 
@@ -94,7 +94,7 @@ def _build(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: AftercareSettings, run_month: RunMonth
 ):
     # dbt's process tree peaks beside this one: what the month's earlier stages freed goes back
-    # to the system first (assets/process_memory.py)
+    # to the system first (sources/process_memory.py)
     before, after = release_freed_memory()
     if before is not None and after is not None:
         context.log.info(

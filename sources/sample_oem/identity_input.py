@@ -36,6 +36,7 @@ import numpy as np
 import polars as pl
 
 from sources.identifiers import classify_mobile, keyed_hash
+from sources.process_memory import resident_mb
 from sources.sample_oem import dates as D
 from sources.sample_oem import identity as I
 from sources.sample_oem.activity import PLACEHOLDER_MOBILES, Activity
@@ -100,8 +101,7 @@ def _id_of(person: np.ndarray, keys: pl.Series) -> pl.Series:
 
 def _rss_gb() -> float:
     """Resident memory of this process now (GB), for the progress log."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096 / 1e9
+    return (resident_mb() or 0) * 2**20 / 1e9
 
 
 def _bj(unix_s: pl.Series | np.ndarray) -> pl.Series:

@@ -1,4 +1,4 @@
-"""The run process gives freed memory back before dbt starts beside it (assets/process_memory.py)."""
+"""The run process gives freed memory back before dbt starts beside it (sources/process_memory.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assets.process_memory import _malloc_trim, release_freed_memory, resident_mb
+from sources.process_memory import _malloc_trim, release_freed_memory, resident_mb
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # glibc's heap, every 64th kept so the heap cannot shrink from its top on its own
 FRAGMENTED_HEAP = """
 import json
-from assets.process_memory import release_freed_memory, resident_mb
+from sources.process_memory import release_freed_memory, resident_mb
 blocks = [bytes(2048) + i.to_bytes(4, "little") for i in range(150_000)]
 kept = blocks[::64]
 del blocks
