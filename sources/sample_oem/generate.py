@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from sources.clock import SHANGHAI, today_local
 from sources.identifiers import normalize_mobile
 from sources.sample_oem import dates as D
 from sources.sample_oem import identity as I
@@ -61,12 +62,10 @@ class GenerationSummary:
 
 def default_end(today: dt.date | None = None) -> str:
     """The last complete month before today, today in Beijing: the clock of everything aftercare
-    stamps (``now_local``; a dealer manager's close in the dashboard carries it). On a UTC machine
+    stamps (``sources.clock``; a dealer manager's close in the dashboard carries it). On a UTC machine
     the date turns eight hours earlier: from 16:00 UTC on a month's last day it is the next month
     in Beijing, and a close made then falls after that month's cut-off."""
-    from sources.clock import now_local
-
-    today = today or now_local().date()
+    today = today or today_local()
     first = today.replace(day=1)
     last_month = first - dt.timedelta(days=1)
     return last_month.strftime("%Y-%m")
@@ -272,7 +271,7 @@ def write_master(out: Path, world: World, log: DirtLog) -> list[str]:
 
 def write_wechat(folder: Path, world: World, wx: WechatState, log: DirtLog, clock_start: int) -> list[str]:
     rng = I.stream(world.seed, "files/wechat")
-    clock_iso = dt.datetime.fromtimestamp(clock_start, dt.timezone(dt.timedelta(hours=8))).isoformat()
+    clock_iso = dt.datetime.fromtimestamp(clock_start, SHANGHAI).isoformat()
     oa = {
         "appid": APPID,
         "secret": I.hex_string(rng, 32),
