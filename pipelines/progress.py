@@ -135,6 +135,20 @@ def readable(message: str) -> str:
     return message.removeprefix(FAILURE_PREFIX)
 
 
+# what Dagster wraps an exception raised in an asset's code in: its own message only names the op
+# ("Error occurred while executing op ..."); what the asset raised is its cause
+STEP_ERROR_WRAPPERS = {"DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"}
+
+
+def failure_message(error) -> str:
+    """The message of a step's failure (a ``SerializableErrorInfo``) as the asset raised it: the
+    wrappers Dagster puts around it followed down to their cause, so the console names the error
+    itself (``ValueError: ...``) and not the op it happened in."""
+    while error.cls_name in STEP_ERROR_WRAPPERS and error.cause is not None:
+        error = error.cause
+    return error.message
+
+
 def first_line(message: str) -> str:
     lines = [line.strip() for line in readable(message).splitlines() if line.strip()]
     return lines[0] if lines else "failed"
@@ -229,7 +243,7 @@ class RunProgress:
         elif kind == "STEP_FAILURE":
             stage = self._plan.stage_of_step.get(step) or self._stage_of_check(step)
             error = event.event_specific_data.error if event.event_specific_data else None
-            message = error.message if error is not None else "failed"
+            message = failure_message(error) if error is not None else "failed"
             self.summary.record_failure(stage, step, message)
             self._emit(f"  {stage:<10} FAILED ({step}): {first_line(message)}")
         elif kind == "STEP_SUCCESS":

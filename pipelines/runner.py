@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.progress import RunSummary, month_tasks, readable, totals_text, where_lines
+from pipelines.progress import RunSummary, failure_message, month_tasks, readable, totals_text, where_lines
 from pipelines.run_log import run_log
 from sources.settings import Settings, find_config_file, load_settings
 
@@ -182,7 +182,7 @@ def _run_month(
     failure = None
     if not result.success:
         messages = [
-            f"{e.step_key}: {e.event_specific_data.error.message.strip()}"
+            f"{e.step_key}: {failure_message(e.event_specific_data.error).strip()}"
             for e in result.all_events
             if e.event_type_value == "STEP_FAILURE" and e.event_specific_data and e.event_specific_data.error
         ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -81,9 +82,25 @@ class GeneratedOem:
     def run(self, month: str) -> subprocess.CompletedProcess:
         """``aftercare run --month``; fails the test with the run's output when it fails."""
         done = self.aftercare("run", "--month", month)
-        assert done.returncode == 0, (month, done.stdout[-4000:], done.stderr[-4000:])
+        assert done.returncode == 0, (
+            month,
+            done.stdout[-4000:],
+            done.stderr[-4000:],
+            run_log_errors(done.stdout),
+        )
         self.runs.setdefault(month, done)
         return done
+
+
+def run_log_errors(console: str, lines: int = 80) -> str:
+    """The end of a failed run's log from the first traceback or error on (the console names the
+    log; the test's temporary folder is gone when the failure is read)."""
+    match = re.search(r"full log: (\S+run\.log)", console)
+    if match is None or not Path(match.group(1)).exists():
+        return "(no run log)"
+    logged = Path(match.group(1)).read_text(errors="replace").splitlines()
+    first = next((i for i, line in enumerate(logged) if "Traceback" in line or " - ERROR - " in line), None)
+    return "\n".join(logged[first : first + lines] if first is not None else logged[-lines:])
 
 
 def two_month_oem(workdir: Path) -> Iterator[GeneratedOem]:
