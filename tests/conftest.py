@@ -68,12 +68,22 @@ def _environment_restored():
 
 
 # Modules that share a session fixture too costly to build twice (the generated OEM's two monthly
-# runs, the reminder story's dbt runs): under pytest-xdist they run on one worker
+# runs, the reminder story's dbt runs, the hand-made warehouse's dbt build, the sample OEM): under
+# pytest-xdist they run on one worker. A session fixture is built once per worker that asks for
+# it: the CI of 2026-12-01 10:39 built the fixture warehouse (a whole `dbt build`, 42-43 s each
+# under the suite's load) on two workers before its modules were grouped
 SHARED_FIXTURE_MODULES = {
     "tests/test_e2e.py": "generated_oem",
     "tests/dbt/test_reminders_generated.py": "generated_oem",
     "tests/dbt/test_reminder_chain.py": "reminder_story",
     "tests/dbt/test_kpis_on_reminder_story.py": "reminder_story",
+    "tests/dbt/test_publish_gate.py": "fixture_warehouse",
+    "tests/dbt/test_dbt_docs.py": "fixture_warehouse",
+    "tests/dbt/test_marts_on_fixture.py": "fixture_warehouse",
+    "tests/sample_oem/test_identity_input.py": "sample_oem",
+    "tests/sample_oem/test_dirt.py": "sample_oem",
+    "tests/sample_oem/test_tables.py": "sample_oem",
+    "tests/sample_oem/test_truth.py": "sample_oem",
 }
 
 
@@ -109,6 +119,7 @@ LONGEST_FIRST = [
     "tests/dbt/test_reminder_chain.py",  # with test_kpis_on_reminder_story.py
     "tests/spark/test_oneid_components.py",
     "tests/identity/test_end_to_end.py",
+    "tests/dbt/test_publish_gate.py",  # with test_dbt_docs.py and test_marts_on_fixture.py
 ]
 
 
