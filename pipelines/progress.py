@@ -16,8 +16,12 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:  # the console's module loads without Dagster
+    from dagster._utils.error import SerializableErrorInfo
 
 # Dagster asset groups -> the stage an operator knows; the dbt layers are one stage, "dbt"
 STAGE_OF_GROUP = {
@@ -140,7 +144,7 @@ def readable(message: str) -> str:
 STEP_ERROR_WRAPPERS = {"DagsterExecutionStepExecutionError", "DagsterUserCodeExecutionError"}
 
 
-def failure_message(error) -> str:
+def failure_message(error: SerializableErrorInfo) -> str:
     """The message of a step's failure (a ``SerializableErrorInfo``) as the asset raised it: the
     wrappers Dagster puts around it followed down to their cause, so the console names the error
     itself (``ValueError: ...``) and not the op it happened in."""
