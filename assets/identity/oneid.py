@@ -167,7 +167,13 @@ def identity_quality_report(
     has_truth = (truth / "identifiers.parquet").exists()
     key = settings.settings.pii_key() if has_truth else None
     with warehouse.get_connection() as con:
-        report = quality_report(con, truth if has_truth else None, key, duckdb_memory_limit())
+        report = quality_report(
+            con,
+            truth if has_truth else None,
+            key,
+            duckdb_memory_limit(),
+            truth_cache_dir=Path(paths.state) / "identity_truth",
+        )
         markdown = Path(paths.runs) / context.run_id / "identity_quality.md"
         write_report(con, report, dt.datetime.now().replace(microsecond=0), markdown)
     return dg.MaterializeResult(

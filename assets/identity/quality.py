@@ -16,6 +16,8 @@ costs recall; identifiers the sources never show are not evaluated.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,14 +146,34 @@ def pairwise_counts(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[int,
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes, work: str = "temp") -> None:
+def load_truth(
+    con: duckdb.DuckDBPyConnection,
+    truth_dir: Path,
+    key: bytes,
+    work: str = "temp",
+    cache_dir: Path | None = None,
+) -> None:
     """Work table ``truth_identifiers`` (identifier_type, identifier_key, person_id): personal, unambiguous.
 
     Truth mobiles and ID numbers are keyed like landing, by HMAC-SHA256 computed in DuckDB
     (``keyed_hash_sql``, equal to ``keyed_hash``): the truth (~50M rows at L) never passes through
     Python. ``work``: ``temp`` or an attached scratch database.
+
+    ``cache_dir``: keep the keyed table there as Parquet and read it back while the truth file and
+    the key are the same. The truth does not change between a bench's or a demo's months, and
+    keying it was half of the report's time (~11 s of ~23 at M, docs/benchmarks.md).
     """
     path = Path(truth_dir) / "identifiers.parquet"
+    cache = truth_cache_path(path, key, cache_dir) if cache_dir is not None else None
+    _drop_work_relation(con, work, "truth_identifiers")  # an earlier report's, table or view (``temp``)
+    if cache is not None and cache.exists():
+        # a view: the comparison reads it once, in one join
+        kind, name = (
+            ("temp view", "truth_identifiers") if work == "temp" else ("view", f"{work}.truth_identifiers")
+        )
+        quoted = str(cache).replace("'", "''")
+        con.execute(f"create or replace {kind} {name} as select * from read_parquet('{quoted}')")
+        return
     types = " ".join(f"when '{a}' then '{b}'" for a, b in _TRUTH_TYPES.items())
     con.execute(
         f"""
@@ -172,6 +194,40 @@ def load_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes, work
         """,
         keyed_hash_params(key),
     )
+    if cache is not None:
+        _write_truth_cache(con, f"{work}.truth_identifiers", cache)
+
+
+def _drop_work_relation(con: duckdb.DuckDBPyConnection, work: str, name: str) -> None:
+    found = con.execute(
+        "select table_type from information_schema.tables where table_catalog = ? and table_name = ?",
+        [work, name],
+    ).fetchall()
+    if found:
+        con.execute(f"drop {'view' if found[0][0] == 'VIEW' else 'table'} {work}.{name}")
+
+
+def truth_cache_path(truth_file: Path, key: bytes, cache_dir: Path) -> Path:
+    """The keyed truth's cache file: named by the truth file (path, size, modification time) and
+    the key (an HMAC of a constant, never the key), so a new truth or a new key is keyed again."""
+    stat = truth_file.stat()
+    key_mark = hmac.digest(key, b"aftercare identity truth cache", "sha256").hex()
+    fingerprint = hashlib.sha256(
+        f"{truth_file.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{key_mark}".encode()
+    ).hexdigest()[:24]
+    return Path(cache_dir) / f"truth_identifiers-{fingerprint}.parquet"
+
+
+def _write_truth_cache(con: duckdb.DuckDBPyConnection, table: str, cache: Path) -> None:
+    """Write the cache whole or not at all (a crash leaves a ``.tmp``, never a half file that would
+    be read), and drop the caches of an older truth or key."""
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_suffix(".tmp")
+    con.execute(f"copy (select * from {table}) to '{partial}' (format parquet)")
+    partial.replace(cache)
+    for old in cache.parent.glob("truth_identifiers-*"):
+        if old != cache:
+            old.unlink(missing_ok=True)
 
 
 def quality_report(
@@ -179,10 +235,12 @@ def quality_report(
     truth_dir: Path | None = None,
     key: bytes | None = None,
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+    truth_cache_dir: Path | None = None,
 ) -> QualityReport:
     """Measure ``identity.oneid_map`` (and against truth when ``truth_dir`` holds identifiers.parquet).
 
-    The comparison with truth works in its own scratch database under ``memory_limit``, like OneID.
+    The comparison with truth works in its own scratch database under ``memory_limit``, like OneID;
+    ``truth_cache_dir`` keeps the keyed truth between runs (``load_truth``).
     """
     report = QualityReport()
     report.oneids = con.execute("select count(distinct oneid) from identity.oneid_map").fetchall()[0][0]
@@ -213,16 +271,21 @@ def quality_report(
     if key is None:
         raise ValueError("the pii key is needed to join truth mobiles and ID numbers to their HMACs")
     with scratch_space(con, "quality_work", memory_limit) as work:
-        _compare_with_truth(con, Path(truth_dir), key, work, report)
+        _compare_with_truth(con, Path(truth_dir), key, work, report, truth_cache_dir)
     return report
 
 
 def _compare_with_truth(
-    con: duckdb.DuckDBPyConnection, truth_dir: Path, key: bytes, work: str, report: QualityReport
+    con: duckdb.DuckDBPyConnection,
+    truth_dir: Path,
+    key: bytes,
+    work: str,
+    report: QualityReport,
+    truth_cache_dir: Path | None = None,
 ) -> None:
     lap = lap_timer(report.seconds)
 
-    load_truth(con, truth_dir, key, work)
+    load_truth(con, truth_dir, key, work, truth_cache_dir)
     lap("load_truth")
     excluded = (
         "select identifier_type, identifier_key from identity.excluded_identifiers"

@@ -5,6 +5,7 @@ Group "wechat"; keys ``["wechat", <table>]``; tables in the warehouse schema ``w
 
 import contextlib
 import functools
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
@@ -180,6 +181,17 @@ def _wecom_groupmsgs(
     )
 
 
+def _timed(
+    context: dg.AssetExecutionContext, what: str, pull: Callable[[], list[dg.MaterializeResult]]
+) -> list[dg.MaterializeResult]:
+    """Run one pull and log how long it took: the longest sets the step's time (docs/wechat.md)."""
+    started = time.monotonic()
+    try:
+        return pull()
+    finally:
+        context.log.info(f"{what}: finished in {time.monotonic() - started:.1f} s")
+
+
 def _pulled(key: dg.AssetKey, description: str, deps: tuple[dg.AssetKey, ...] = ()) -> dg.AssetSpec:
     """A table one of the pulls writes: selectable on its own (``skippable``)."""
     return dg.AssetSpec(key, description=description, deps=deps, kinds={"python", "duckdb"}, skippable=True)
@@ -231,21 +243,25 @@ def wechat_pulls(
     with warehouse.get_connection() as con:
         ensure_tables(con)  # once, before the threads: their DDL would race each other
     consultants: Future = Future()
-    pulls: list[Callable[[], list[dg.MaterializeResult]]] = []
+    pulls: dict[str, Callable[[], list[dg.MaterializeResult]]] = {}
     if OA_FOLLOWERS in selected:
-        pulls.append(functools.partial(_oa_followers, context, wechat_api, warehouse))
+        pulls["WeChat follower sync"] = functools.partial(_oa_followers, context, wechat_api, warehouse)
     if selected & {FOLLOW_USERS, EXTERNAL_CONTACTS}:
-        pulls.append(functools.partial(_wecom_contacts, context, settings, wecom_api, warehouse, consultants))
+        pulls["WeCom customer sync"] = functools.partial(
+            _wecom_contacts, context, settings, wecom_api, warehouse, consultants
+        )
     else:
         consultants.set_result(None)
     if BEHAVIOR_DAILY in selected:
-        pulls.append(
-            functools.partial(_wecom_behavior, context, wecom_api, warehouse, run_month, consultants)
+        pulls["WeCom behaviour"] = functools.partial(
+            _wecom_behavior, context, wecom_api, warehouse, run_month, consultants
         )
     if GROUPMSG_RESULTS in selected:
-        pulls.append(functools.partial(_wecom_groupmsgs, context, wecom_api, warehouse, run_month))
+        pulls["WeCom group-message"] = functools.partial(
+            _wecom_groupmsgs, context, wecom_api, warehouse, run_month
+        )
     with ThreadPoolExecutor(max_workers=len(pulls), thread_name_prefix="wechat-pull") as pool:
-        futures = [pool.submit(pull) for pull in pulls]
+        futures = [pool.submit(_timed, context, what, pull) for what, pull in pulls.items()]
         wait(futures)
     failures = []
     for future in futures:

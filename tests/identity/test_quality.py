@@ -7,7 +7,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from assets.identity.quality import pairwise_counts, quality_report, write_report
+from assets.identity.quality import pairwise_counts, quality_report, truth_cache_path, write_report
 from assets.identity.resolve import OneidParams, resolve
 from tests.identity.fixtures import KEY, FixtureWarehouse, id_number, mobile
 
@@ -30,11 +30,15 @@ def test_pair_counts_from_the_contingency_table_equal_brute_force():
 def write_truth(tmp_path, rows):
     truth = tmp_path / "truth"
     truth.mkdir()
+    write_truth_file(truth, rows)
+    return truth
+
+
+def write_truth_file(truth, rows):
     table = pa.table(
         {k: [r[j] for r in rows] for j, k in enumerate(["identifier_type", "value", "person_id", "kind"])}
     )
     pq.write_table(table, truth / "identifiers.parquet")
-    return truth
 
 
 def test_quality_against_truth_counts_a_wrong_merge_and_a_missed_link(tmp_path):
@@ -99,3 +103,55 @@ def test_without_truth_the_report_still_has_sizes_and_rules():
     assert report.precision is None and report.recall is None
     assert report.cluster_sizes == {"2": 1}
     assert "No truth available" in report.markdown()
+
+
+def test_the_keyed_truth_is_cached_until_the_truth_or_the_key_changes(tmp_path):
+    wh = FixtureWarehouse()
+    wh.sale("LSVAA000000000001", "2023-01-05", id_number(1), mobile(1))
+    wh.sale("LSVAA000000000002", "2023-01-05", id_number(2), mobile(2))
+    resolve(wh.con, OneidParams())
+    truth = write_truth(
+        tmp_path,
+        [
+            ("id_number", id_number(1), "P1", "personal"),
+            ("mobile", mobile(1), "P1", "personal"),
+            ("id_number", id_number(2), "P2", "personal"),
+            ("mobile", mobile(2), "P2", "personal"),
+        ],
+    )
+    cache_dir = tmp_path / "state" / "identity_truth"
+    uncached = quality_report(wh.con, truth, KEY)
+    first = quality_report(wh.con, truth, KEY, truth_cache_dir=cache_dir)
+    (cache,) = cache_dir.glob("truth_identifiers-*.parquet")
+    assert cache == truth_cache_path(truth / "identifiers.parquet", KEY, cache_dir)
+    assert (first.precision, first.recall, first.true_pairs) == (1.0, 1.0, 2)
+    assert (first.precision, first.recall, first.true_pairs) == (
+        uncached.precision,
+        uncached.recall,
+        uncached.true_pairs,
+    )
+    # the cache holds HMACs, never a plaintext number
+    cached = duckdb.connect().execute(f"select * from read_parquet('{cache}')").fetchall()
+    assert len(cached) == 4 and not any(mobile(1) in row or id_number(1) in row for row in cached)
+
+    # a second run reads the cache: a cache saying P2's mobile is P1's shows up in the report
+    duckdb.connect().execute(
+        f"copy (select identifier_type, identifier_key, case when person_id = 'P2' and "
+        f"identifier_type = 'mobile' then 'P1' else person_id end as person_id "
+        f"from read_parquet('{cache}')) to '{tmp_path / 'doctored.parquet'}' (format parquet)"
+    )
+    (tmp_path / "doctored.parquet").replace(cache)
+    assert quality_report(wh.con, truth, KEY, truth_cache_dir=cache_dir).recall < 1.0
+
+    # another key: keyed again, the old cache dropped
+    other_key = b"another-key-0123456789abcdefghijklmnopqrstuv"
+    quality_report(wh.con, truth, other_key, truth_cache_dir=cache_dir)
+    (rekeyed,) = cache_dir.glob("truth_identifiers-*.parquet")
+    assert rekeyed != cache
+    # a new truth file: keyed again, the report is the truth's again
+    write_truth_file(
+        truth, [("id_number", id_number(1), "P1", "personal"), ("mobile", mobile(1), "P1", "personal")]
+    )
+    again = quality_report(wh.con, truth, KEY, truth_cache_dir=cache_dir)
+    assert again.recall == 1.0 and again.true_pairs == 1
+    assert len(list(cache_dir.glob("truth_identifiers-*"))) == 1

@@ -97,8 +97,9 @@ def platform_env(sim, tmp_path, monkeypatch):
     return data
 
 
-def materialize(assets, data: Path, month: str = "2026-11", selection=None):
-    """``assets`` materialized (``selection``: only those keys of them) with the test's settings."""
+def materialize(assets, data: Path, month: str = "2026-11", selection=None, instance=None):
+    """``assets`` materialized (``selection``: only those keys of them) with the test's settings
+    (``instance``: a Dagster instance whose event log the test reads; default an ephemeral one)."""
     import dagster as dg
 
     from assets.resources import AftercareSettings, RunMonth, WarehouseResource, api_resources
@@ -119,6 +120,7 @@ def materialize(assets, data: Path, month: str = "2026-11", selection=None):
         },
         selection=selection,
         raise_on_error=False,
+        instance=instance,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 
+import dagster as dg
 import duckdb
 
 import assets.wechat.wechat_assets as wechat_assets
@@ -35,7 +36,8 @@ def test_the_pulls_run_side_by_side(sim, platform_env, monkeypatch):
         monkeypatch.setattr(wechat_assets, name, at_the_barrier(getattr(wechat_assets, name)))
     monkeypatch.setattr(wechat_assets, "sync_behavior", behaviour)
 
-    result = materialize([wechat_pulls], platform_env)
+    instance = dg.DagsterInstance.ephemeral()
+    result = materialize([wechat_pulls], platform_env, instance=instance)
 
     assert result.success, failure_message(result)
     consultants = sorted(sim.simulator.state.wecom.follow_users())
@@ -46,6 +48,14 @@ def test_the_pulls_run_side_by_side(sim, platform_env, monkeypatch):
         e.event_specific_data.materialization.asset_key for e in result.get_asset_materialization_events()
     }
     assert keys == set(wechat_pulls.keys)
+    # each pull's time is in the log: the longest sets the step's
+    logged = [
+        e.message
+        for e in result.all_events
+        if e.message and e.message.endswith(" s") and "finished in" in e.message
+    ]
+    for what in ("WeChat follower sync", "WeCom customer sync", "WeCom behaviour", "WeCom group-message"):
+        assert any(m.startswith(f"{what}: finished in ") for m in logged), (what, logged)
 
 
 def test_a_failing_pull_stops_neither_the_others_nor_their_results(sim, platform_env, monkeypatch):
