@@ -50,9 +50,9 @@ def test_the_pulls_run_side_by_side(sim, platform_env, monkeypatch):
     assert keys == set(wechat_pulls.keys)
     # each pull's time is in the log: the longest sets the step's
     logged = [
-        e.message
-        for e in result.all_events
-        if e.message and e.message.endswith(" s") and "finished in" in e.message
+        entry.user_message
+        for entry in instance.all_logs(result.run_id)
+        if "finished in" in entry.user_message
     ]
     for what in ("WeChat follower sync", "WeCom customer sync", "WeCom behaviour", "WeCom group-message"):
         assert any(m.startswith(f"{what}: finished in ") for m in logged), (what, logged)
