@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sources.clock import SHANGHAI
@@ -129,24 +132,44 @@ class WecomClient(ApiCore):
             seen.add(cursor)
 
     def iter_customers(self, userids: list[str]) -> Iterator[dict[str, Any]]:
-        """Every (customer, consultant) relation of ``userids`` via ``batch/get_by_user``."""
-        for i in range(0, len(userids), MAX_USERIDS):
-            chunk = userids[i : i + MAX_USERIDS]
-            cursor = ""
-            seen: set[str] = set()
-            while True:
-                data = self.call(
-                    "POST",
-                    "/cgi-bin/externalcontact/batch/get_by_user",
-                    body={"userid_list": chunk, "cursor": cursor, "limit": 100},
+        """Every (customer, consultant) relation of ``userids`` via ``batch/get_by_user``.
+
+        The consultants go in chunks of 100, each chunk paged by its own cursor. Chunks are fetched
+        ``max_concurrency`` at a time (a few ahead of the one being yielded) and yielded in the
+        consultants' order, so the snapshot is the same whatever the timing: one after the other,
+        a snapshot at M (~4,500 pages) waited ~2 minutes on round trips alone."""
+        chunks = iter([userids[i : i + MAX_USERIDS] for i in range(0, len(userids), MAX_USERIDS)])
+        ahead = self.max_concurrency * 2
+        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="get_by_user") as pool:
+            pending = deque(
+                pool.submit(self._customers_of, chunk) for chunk in itertools.islice(chunks, ahead)
+            )
+            while pending:
+                # a failed chunk raises here, once the chunks in flight have ended
+                contacts = pending.popleft().result()
+                pending.extend(
+                    pool.submit(self._customers_of, chunk) for chunk in itertools.islice(chunks, 1)
                 )
-                yield from data.get("external_contact_list") or []
-                cursor = str(data.get("next_cursor") or "")
-                if not cursor:
-                    break
-                if cursor in seen:
-                    raise PaginationLoop(f"batch/get_by_user returned cursor {cursor!r} twice; stopped")
-                seen.add(cursor)
+                yield from contacts
+
+    def _customers_of(self, chunk: list[str]) -> list[dict[str, Any]]:
+        """Every relation of up to 100 consultants, page after page of their cursor."""
+        contacts: list[dict[str, Any]] = []
+        cursor = ""
+        seen: set[str] = set()
+        while True:
+            data = self.call(
+                "POST",
+                "/cgi-bin/externalcontact/batch/get_by_user",
+                body={"userid_list": chunk, "cursor": cursor, "limit": 100},
+            )
+            contacts.extend(data.get("external_contact_list") or [])
+            cursor = str(data.get("next_cursor") or "")
+            if not cursor:
+                return contacts
+            if cursor in seen:
+                raise PaginationLoop(f"batch/get_by_user returned cursor {cursor!r} twice; stopped")
+            seen.add(cursor)
 
     # -- behaviour ----------------------------------------------------------------------------------
     def behavior(self, userid: str, first: dt.date, last: dt.date) -> list[dict[str, Any]]:

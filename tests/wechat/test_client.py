@@ -23,7 +23,7 @@ from sources.wechat import (
     WecomClient,
 )
 from sources.wechat_sim.server import start_simulator
-from sources.wechat_sim.synthetic import APPID, CORPID, OA_SECRET, write_state
+from sources.wechat_sim.synthetic import APPID, CORPID, OA_SECRET, WECOM_SECRET, write_state
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -185,6 +185,34 @@ def test_wecom_paths(wecom_client, control):
     )
     with pytest.raises(RateLimited):
         wecom_client.follow_users()
+
+
+def test_customer_chunks_fetched_side_by_side_come_in_the_consultants_order(sim, control, monkeypatch):
+    """Chunks of two consultants (instead of WeCom's 100) so the simulator's few consultants make
+    several: four chunks in flight give exactly the relations, in exactly the order, one at a
+    time gives; a chunk whose call fails fails the snapshot."""
+    import sources.wechat.wecom as wecom
+
+    monkeypatch.setattr(wecom, "MAX_USERIDS", 2)
+
+    def snapshot(max_concurrency: int) -> list[tuple[str, str]]:
+        with WecomClient(
+            sim.url, CORPID, WECOM_SECRET, retry=FAST_RETRIES, max_concurrency=max_concurrency
+        ) as c:
+            users = c.follow_users()
+            assert len(users) > 4  # several chunks
+            return [
+                (r["follow_info"]["userid"], r["external_contact"]["external_userid"])
+                for r in c.iter_customers(users)
+            ]
+
+    one_at_a_time = snapshot(1)
+    assert one_at_a_time and snapshot(4) == one_at_a_time
+    control.post(
+        "inject", {"path": "/cgi-bin/externalcontact/batch/get_by_user", "count": 1, "errcode": 60011}
+    )
+    with pytest.raises(ApiError, match="60011"):
+        snapshot(4)
 
 
 def test_client_never_imports_the_simulator():
