@@ -7,6 +7,7 @@ mobiles.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,27 @@ from streamlit.testing.v1 import AppTest
 from tests.dashboards.fixture_serving import PII_KEY, build_serving
 
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
+
+# CPython 3.11's AST constructor counts its recursion depth per interpreter, not per thread
+# (python/cpython#106905): a compile() in one thread while another thread compiles can fail with
+# "SystemError: AST constructor recursion depth mismatch (before=42, after=104)". AppTest compiles
+# each page in its script thread; once in the suite, under load (2026-12-01), a page failed so.
+# A run whose every exception is exactly that is run once more; any other exception stands.
+CPYTHON_AST_RACE = "AST constructor recursion depth mismatch"
+
+
+def once_more_on_the_ast_race(run):
+    @functools.wraps(run)
+    def run_app(self, *args, **kwargs):
+        at = run(self, *args, **kwargs)
+        if at.exception and all(CPYTHON_AST_RACE in (e.message or "") for e in at.exception):
+            at = run(self, *args, **kwargs)
+        return at
+
+    return run_app
+
+
+AppTest.run = once_more_on_the_ast_race(AppTest.run)
 
 # name, role, dealer, region, password
 ACCOUNTS = {
