@@ -154,22 +154,11 @@ class WecomClient(ApiCore):
 
     def _customers_of(self, chunk: list[str]) -> list[dict[str, Any]]:
         """Every relation of up to 100 consultants, page after page of their cursor."""
-        contacts: list[dict[str, Any]] = []
-        cursor = ""
-        seen: set[str] = set()
-        while True:
-            data = self.call(
-                "POST",
-                "/cgi-bin/externalcontact/batch/get_by_user",
-                body={"userid_list": chunk, "cursor": cursor, "limit": 100},
-            )
-            contacts.extend(data.get("external_contact_list") or [])
-            cursor = str(data.get("next_cursor") or "")
-            if not cursor:
-                return contacts
-            if cursor in seen:
-                raise PaginationLoop(f"batch/get_by_user returned cursor {cursor!r} twice; stopped")
-            seen.add(cursor)
+        return self._cursor_pages(
+            "/cgi-bin/externalcontact/batch/get_by_user",
+            "external_contact_list",
+            {"userid_list": chunk, "limit": 100},
+        )
 
     # -- behaviour ----------------------------------------------------------------------------------
     def behavior(self, userid: str, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
