@@ -8,16 +8,29 @@ relations), so it runs without the call budget: one ``batch/get_by_user`` call p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
-
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from assets.wechat.tables import ensure_tables, local_ts
 from sources.clock import now_local
 from sources.identifiers import is_placeholder_mobile, mask_name, normalize_mobile
 from sources.pii import PiiVault
 from sources.wechat import WecomClient
+
+
+# wechat.wecom_external_contacts as the snapshot builds it (assets/wechat/tables.py)
+CONTACT_SCHEMA = {
+    "external_userid": pa.string(),
+    "follow_userid": pa.string(),
+    "unionid": pa.string(),
+    "name_masked": pa.string(),
+    "createtime": pa.timestamp("us"),
+    "add_way": pa.int32(),
+    "state": pa.string(),
+    "remark_mobile_hmacs": pa.list_(pa.string()),
+    "fetched_at": pa.timestamp("us"),
+}
 
 
 def remark_mobile_hmacs(mobiles: Iterable[str], vault: PiiVault, placeholders: Iterable[str]) -> list[str]:
@@ -68,38 +81,25 @@ def sync_contacts(
     fetched_at = now_local()
     userids = client.follow_users()
     on_follow_users(list(userids))
-    rows: list[dict[str, Any]] = []
-    placeholders = list(placeholders)
+    columns: dict[str, list] = {name: [] for name in CONTACT_SCHEMA}
+    placeholder_set = frozenset(placeholders)  # not a set per mobile (is_placeholder_mobile)
     for item in client.iter_customers(userids) if external_contacts else ():
         contact, follow = item.get("external_contact") or {}, item.get("follow_info") or {}
-        rows.append(
-            {
-                "external_userid": contact.get("external_userid"),
-                "follow_userid": follow.get("userid"),
-                "unionid": contact.get("unionid") or None,
-                "name_masked": mask_name(contact.get("name")),
-                "createtime": local_ts(follow.get("createtime")),
-                "add_way": int(follow.get("add_way") or 0),
-                "state": follow.get("state") or None,
-                "remark_mobile_hmacs": remark_mobile_hmacs(
-                    follow.get("remark_mobiles") or [], vault, placeholders
-                ),
-                "fetched_at": fetched_at,
-            }
+        columns["external_userid"].append(contact.get("external_userid"))
+        columns["follow_userid"].append(follow.get("userid"))
+        columns["unionid"].append(contact.get("unionid") or None)
+        columns["name_masked"].append(mask_name(contact.get("name")))
+        columns["createtime"].append(local_ts(follow.get("createtime")))
+        columns["add_way"].append(int(follow.get("add_way") or 0))
+        columns["state"].append(follow.get("state") or None)
+        columns["remark_mobile_hmacs"].append(
+            remark_mobile_hmacs(follow.get("remark_mobiles") or [], vault, placeholder_set)
         )
-    contacts = pl.DataFrame(
-        rows,
-        schema={
-            "external_userid": pl.Utf8,
-            "follow_userid": pl.Utf8,
-            "unionid": pl.Utf8,
-            "name_masked": pl.Utf8,
-            "createtime": pl.Datetime("us"),
-            "add_way": pl.Int32,
-            "state": pl.Utf8,
-            "remark_mobile_hmacs": pl.List(pl.Utf8),
-            "fetched_at": pl.Datetime("us"),
-        },
+    columns["fetched_at"] = [fetched_at] * len(columns["external_userid"])
+    # column lists into Arrow, then polars: a frame from a dict per relation spent ~4 s of a
+    # month's pull at M (413k relations) converting each row's list of HMACs on its own
+    contacts = pl.from_arrow(
+        pa.table({name: pa.array(values, type=CONTACT_SCHEMA[name]) for name, values in columns.items()})
     ).unique(["external_userid", "follow_userid"], keep="last", maintain_order=True)
     users = pl.DataFrame(
         {"userid": userids, "fetched_at": [fetched_at] * len(userids)},

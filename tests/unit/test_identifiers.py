@@ -6,6 +6,7 @@ from sources.identifiers import (
     IdNumberStatus,
     MobileStatus,
     classify_mobile,
+    is_placeholder_mobile,
     keyed_hash,
     mask_id_number,
     mask_mobile,
@@ -40,6 +41,27 @@ def test_non_mobiles_are_refused(raw):
 @pytest.mark.parametrize("raw", ["13800138000", "13888888888", "11111111111", "13912345678", "13987654321"])
 def test_placeholders_are_recognised(raw):
     assert classify_mobile(raw)[1] in (MobileStatus.PLACEHOLDER, MobileStatus.INVALID)
+
+
+def _placeholder_by_the_rule(mobile: str) -> bool:
+    """RULES.md's words, literally: the last 8 digits all one digit, or each step +1 or each -1."""
+    tail = mobile[3:]
+    steps = {int(b) - int(a) for a, b in zip(tail, tail[1:], strict=False)}
+    return len(set(tail)) == 1 or steps in ({1}, {-1})
+
+
+def test_the_placeholder_test_agrees_with_the_rule_on_every_kind_of_tail():
+    tails = [d * 8 for d in "0123456789"]
+    tails += ["0123456789"[i : i + 8] for i in range(3)] + ["9876543210"[i : i + 8] for i in range(3)]
+    assert all(is_placeholder_mobile("139" + t, ()) for t in tails)  # the 10 repeats, the 6 runs
+    near_misses = ["12345679", "23456788", "98765431", "01234566", "12121212", "89012345", "32109876"]
+    assert not any(is_placeholder_mobile("139" + t, ()) for t in near_misses)
+    tails += near_misses
+    tails += [f"{n:08d}" for n in range(0, 10**8, 9_999_991)]  # ordinary numbers
+    for tail in tails:
+        mobile = "139" + tail
+        assert is_placeholder_mobile(mobile, ()) == _placeholder_by_the_rule(mobile), mobile
+    assert is_placeholder_mobile("13912341234", {"13912341234"})  # listed
 
 
 def test_missing_mobile():
