@@ -8,6 +8,7 @@ relations), so it runs without the call budget: one ``batch/get_by_user`` call p
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+
 import duckdb
 import polars as pl
 import pyarrow as pa
@@ -17,7 +18,6 @@ from sources.clock import now_local
 from sources.identifiers import is_placeholder_mobile, mask_name, normalize_mobile
 from sources.pii import PiiVault
 from sources.wechat import WecomClient
-
 
 # wechat.wecom_external_contacts as the snapshot builds it (assets/wechat/tables.py)
 CONTACT_SCHEMA = {
