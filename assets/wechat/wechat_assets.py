@@ -6,13 +6,14 @@ Group "wechat"; keys ``["wechat", <table>]``; tables in the warehouse schema ``w
 import contextlib
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 import dagster as dg
 
 from assets.partitions import monthly_partitions, one_month_per_run
 from assets.resources import AftercareSettings, OfficialAccountApi, RunMonth, WarehouseResource, WecomApi
+from assets.wechat import prefetch
 from assets.wechat.callback_ingest import ingest_callback_events
 from assets.wechat.dispatch import DispatchReport, DispatchStopped, dispatch
 from assets.wechat.feeds import optional_feed
@@ -197,6 +198,60 @@ def _pulled(key: dg.AssetKey, description: str, deps: tuple[dg.AssetKey, ...] = 
     return dg.AssetSpec(key, description=description, deps=deps, kinds={"python", "duckdb"}, skippable=True)
 
 
+def _start(context, pulls: dict[str, Callable[[], list[dg.MaterializeResult]]]) -> list[Future]:
+    """Each pull in a thread of its own, its time logged when it ends."""
+    if not pulls:
+        return []
+    pool = ThreadPoolExecutor(max_workers=len(pulls), thread_name_prefix="wechat-pull")
+    futures = [pool.submit(_timed, context, what, pull) for what, pull in pulls.items()]
+    pool.shutdown(wait=False)
+    return futures
+
+
+def _reported(futures: list[Future], selected) -> Iterator[dg.MaterializeResult]:
+    """Wait for every pull; the results of the selected assets, then the first failure, if any."""
+    wait(futures)
+    failures = []
+    for future in futures:
+        if future.exception() is not None:
+            failures.append(future.exception())
+            continue
+        for result in future.result():
+            if result.asset_key in selected:
+                yield result
+    if failures:
+        raise failures[0]
+
+
+ACTIVITY_STEP = "wecom_activity"
+
+
+def _activity_pulls(
+    context, wecom_api: WecomApi, warehouse: WarehouseResource, run_month: RunMonth, keys, consultants: Future
+) -> dict[str, Callable[[], list[dg.MaterializeResult]]]:
+    """The pulls of ``wecom_activity`` for ``keys`` (name: function)."""
+    pulls: dict[str, Callable[[], list[dg.MaterializeResult]]] = {}
+    if BEHAVIOR_DAILY in keys:
+        pulls["WeCom behaviour"] = functools.partial(
+            _wecom_behavior, context, wecom_api, warehouse, run_month, consultants
+        )
+    if GROUPMSG_RESULTS in keys:
+        pulls["WeCom group-message"] = functools.partial(
+            _wecom_groupmsgs, context, wecom_api, warehouse, run_month
+        )
+    return pulls
+
+
+def _activity_in_this_run(context: dg.AssetExecutionContext) -> set[dg.AssetKey]:
+    """The tables of ``wecom_activity`` this run materializes, when its step runs in this process."""
+    plan_steps = context.run.step_keys_to_execute  # None: every step of the run's job
+    if plan_steps is not None and ACTIVITY_STEP not in plan_steps:
+        return set()
+    if ACTIVITY_STEP not in context.job_def.graph.node_dict:  # a job without the step
+        return set()
+    return {BEHAVIOR_DAILY, GROUPMSG_RESULTS} & set(context.job_def.asset_layer.selected_asset_keys)
+
+
 @dg.multi_asset(
     name="wechat_pulls",
     group_name=GROUP,
@@ -209,14 +264,6 @@ def _pulled(key: dg.AssetKey, description: str, deps: tuple[dg.AssetKey, ...] = 
         ),
         _pulled(FOLLOW_USERS, "Consultants with customer contact"),
         _pulled(EXTERNAL_CONTACTS, "Customer-consultant relations; remark mobiles only as HMACs"),
-        _pulled(
-            BEHAVIOR_DAILY,
-            "Consultant behaviour per day (new contacts, chats, messages, reply rate and time)",
-            (FOLLOW_USERS,),
-        ),
-        _pulled(
-            GROUPMSG_RESULTS, "Per-customer results of the consultants' mass messages of the last 90 days"
-        ),
     ],
 )
 def wechat_pulls(
@@ -227,16 +274,18 @@ def wechat_pulls(
     warehouse: WarehouseResource,
     run_month: RunMonth,
 ):
-    """The Official Account's and WeCom's pulls of the selected assets, side by side.
+    """The Official Account's and WeCom's pulls OneID reads, side by side, and the start of the
+    activity pulls of ``wecom_activity`` when this run has it.
 
     Each pull spends most of its time waiting on its API: WeCom allows 10,000 calls a minute per
     corp and API (docs/wechat.md "The assets"), and the limits are per API, so the pulls run in threads
     of this one step, each with its own client and its own DuckDB connection to the warehouse (one
     process, the one writer the in-process executor allows; the pulls write disjoint tables). One
     after the other they took the sum of their waits (~190 s a month at M), side by side the longest.
-    The behaviour pull starts with the consultant list the contacts pull has just fetched.
+    The behaviour pull starts with the consultant list the contacts pull has just fetched, and goes on
+    after this step, while OneID runs (``assets/wechat/prefetch.py``).
 
-    Every pull ends before the step reports: the ones that succeeded (or found their feed
+    Every pull of this step ends before the step reports: the ones that succeeded (or found their feed
     unavailable, a warning) are materialized, then the first failure fails the step.
     """
     selected = context.selected_asset_keys
@@ -252,27 +301,65 @@ def wechat_pulls(
         )
     else:
         consultants.set_result(None)
-    if BEHAVIOR_DAILY in selected:
-        pulls["WeCom behaviour"] = functools.partial(
-            _wecom_behavior, context, wecom_api, warehouse, run_month, consultants
+    activity = _activity_in_this_run(context)
+    if activity:
+        relay = prefetch.RelayLog()
+        later = prefetch.LogOnly(relay)
+        activity_pulls = _activity_pulls(later, wecom_api, warehouse, run_month, activity, consultants)
+        prefetch.start(
+            context.run_id,
+            {what: functools.partial(_timed, later, what, pull) for what, pull in activity_pulls.items()},
+            relay,
         )
-    if GROUPMSG_RESULTS in selected:
-        pulls["WeCom group-message"] = functools.partial(
-            _wecom_groupmsgs, context, wecom_api, warehouse, run_month
-        )
-    with ThreadPoolExecutor(max_workers=len(pulls), thread_name_prefix="wechat-pull") as pool:
-        futures = [pool.submit(_timed, context, what, pull) for what, pull in pulls.items()]
-        wait(futures)
-    failures = []
-    for future in futures:
-        if future.exception() is not None:
-            failures.append(future.exception())
-            continue
-        for result in future.result():
-            if result.asset_key in selected:
-                yield result
-    if failures:
-        raise failures[0]
+        context.log.info(f"started ahead of their step: {', '.join(activity_pulls)}")
+    yield from _reported(_start(context, pulls), selected)
+
+
+@dg.multi_asset(
+    name=ACTIVITY_STEP,
+    group_name=GROUP,
+    can_subset=True,
+    specs=[
+        _pulled(
+            BEHAVIOR_DAILY,
+            "Consultant behaviour per day (new contacts, chats, messages, reply rate and time)",
+            (FOLLOW_USERS,),
+        ),
+        _pulled(
+            GROUPMSG_RESULTS, "Per-customer results of the consultants' mass messages of the last 90 days"
+        ),
+    ],
+    # the last of the steps ready with it (OneID and its checks come first): the pulls that
+    # wechat_pulls started run meanwhile (the in-process executor runs the highest priority first)
+    op_tags={"dagster/priority": "-1"},
+)
+def wecom_activity(
+    context: dg.AssetExecutionContext,
+    wecom_api: WecomApi,
+    warehouse: WarehouseResource,
+    run_month: RunMonth,
+):
+    """WeCom's behaviour statistics and group-message results: only the communication KPIs read them.
+
+    When ``wechat_pulls`` of this run started them (``assets/wechat/prefetch.py``) this step waits for
+    them and reports what they did, their log lines included; else it pulls them here, side by side.
+    Every pull ends before the step reports; then the first failure fails the step.
+    """
+    selected = context.selected_asset_keys
+    started = prefetch.take(context.run_id)
+    if started is not None:
+        futures, relay = started
+        relay.attach(context.log)
+        yield from _reported(list(futures.values()), selected)
+        return
+    with warehouse.get_connection() as con:
+        ensure_tables(con)
+    consultants: Future = Future()
+    consultants.set_result(None)  # the stored consultant list
+    yield from _reported(
+        _start(context, _activity_pulls(context, wecom_api, warehouse, run_month, selected, consultants)),
+        selected,
+    )
 
 
 # dagster-dbt's key of the `reminders` mart (models/marts/..., schema marts)

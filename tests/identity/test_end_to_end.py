@@ -54,6 +54,7 @@ def resolved(tmp_path_factory):
         OA_FOLLOWERS,
         callback_events,
         wechat_pulls,
+        wecom_activity,
     )
     from pipelines.demo import wechat_simulator
 
@@ -62,7 +63,7 @@ def resolved(tmp_path_factory):
         with wechat_simulator(data):  # sets the simulator's address and secrets: the APIs' settings
             apis = api_resources(load_settings(work / "aftercare.toml"))
             ingested = dg.materialize(
-                [landing_tables, callback_events, wechat_pulls],
+                [landing_tables, callback_events, wechat_pulls, wecom_activity],
                 selection=dg.AssetSelection.assets(landing_tables, callback_events)
                 | dg.AssetSelection.assets(OA_FOLLOWERS, FOLLOW_USERS, EXTERNAL_CONTACTS),
                 resources={**resources, **apis},

@@ -17,6 +17,7 @@ from assets.wechat.wechat_assets import (
     GROUPMSG_RESULTS,
     OA_FOLLOWERS,
     wechat_pulls,
+    wecom_activity,
 )
 from sources.wechat_sim.server import start_simulator
 from sources.wechat_sim.synthetic import APPID, CORPID, OA_SECRET, WECOM_SECRET, write_state
@@ -74,7 +75,7 @@ def test_five_percent_faults_give_the_same_tables_as_none(state, tmp_path, monke
     for rate in (0.0, 0.05):
         with start_simulator(state, faults=rate, seed=14) as sim:
             data = point_at(monkeypatch, sim.url, tmp_path / f"faults_{rate}")
-            outcome = materialize([wechat_pulls], data)  # every feed
+            outcome = materialize([wechat_pulls, wecom_activity], data)  # every feed
             assert outcome.success, failure_message(outcome)
             fired += sum(httpx.get(f"{sim.url}/__sim/state").json()["faults"]["fired"].values())
             calls = sum(httpx.get(f"{sim.url}/__sim/counters").json()["calls"].values())
@@ -100,11 +101,11 @@ def test_a_feed_the_account_may_not_read_is_unavailable_and_keeps_its_rows(
 ):
     with start_simulator(state, seed=14) as sim:
         data = point_at(monkeypatch, sim.url, tmp_path / "data")
-        assert materialize([wechat_pulls], data, selection=selection).success
+        assert materialize([wechat_pulls, wecom_activity], data, selection=selection).success
         before = tables(data)[key[1]]
         inject(sim.url, path, errcode=errcode)
         # the next month: the group-message list is asked only for time not listed before
-        result = materialize([wechat_pulls], data, month="2026-12", selection=selection)
+        result = materialize([wechat_pulls, wecom_activity], data, month="2026-12", selection=selection)
     assert result.success
     metadata = asset_metadata(result, *key)
     assert (metadata["feed_status"], metadata["errcode"]) == ("unavailable", errcode)
@@ -117,7 +118,7 @@ def test_an_api_that_stays_down_is_unavailable_after_the_retries(state, tmp_path
     with start_simulator(state, seed=14) as sim:
         data = point_at(monkeypatch, sim.url, tmp_path / "data")
         inject(sim.url, "/cgi-bin/user/get", http_status=502)
-        result = materialize([wechat_pulls], data, selection=[OA_FOLLOWERS])
+        result = materialize([wechat_pulls, wecom_activity], data, selection=[OA_FOLLOWERS])
         calls = httpx.get(f"{sim.url}/__sim/counters").json()["calls"]["/cgi-bin/user/get"]
     assert result.success
     metadata = asset_metadata(result, "wechat", "oa_followers")
@@ -131,7 +132,7 @@ def test_a_secret_the_api_refuses_still_fails_the_run(state, tmp_path, monkeypat
     with start_simulator(state, seed=14) as sim:
         data = point_at(monkeypatch, sim.url, tmp_path / "data")
         monkeypatch.setenv("AFTERCARE_WECHAT_SECRET", "not-the-secret-0123456789")
-        result = materialize([wechat_pulls], data, selection=[OA_FOLLOWERS])
+        result = materialize([wechat_pulls, wecom_activity], data, selection=[OA_FOLLOWERS])
     assert not result.success
     message = failure_message(result)
     assert "wechat.secret was refused (40125)" in message and "not-the-secret" not in message

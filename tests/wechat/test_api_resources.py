@@ -39,15 +39,14 @@ def test_every_asset_asks_for_an_api_resource_by_one_key_and_type():
     for assets_def in defs.resolve_asset_graph().assets_defs:
         for key in assets_def.required_resource_keys & types.keys():
             asked.setdefault(key, set()).update(k.to_user_string() for k in assets_def.keys)
-    pulls = {  # one step pulls the OA's and WeCom's feeds side by side: it asks for both APIs
+    pulls = {  # one step pulls the OA's and WeCom's feeds OneID reads side by side: it asks for both APIs
         "wechat/oa_followers",
         "wechat/wecom_follow_users",
         "wechat/wecom_external_contacts",
-        "wechat/wecom_behavior_daily",
-        "wechat/wecom_groupmsg_results",
     }
+    activity = {"wechat/wecom_behavior_daily", "wechat/wecom_groupmsg_results"}  # WeCom's, on its own
     assert asked["wechat_api"] == pulls | {"wechat/template_send_log"}
-    assert asked["wecom_api"] == pulls
+    assert asked["wecom_api"] == pulls | activity
     resources = defs.resources or {}
     assert {key: type(resources[key]) for key in types} == types
 

@@ -39,7 +39,7 @@ def test_all_wechat_assets_on_a_generated_state(generated, tmp_path, monkeypatch
             "AFTERCARE_PII_KEY": "generated-state-key-0123456789abcdefgh",
         }.items():
             monkeypatch.setenv(key, value)
-        assets = [wa.callback_events, wa.wechat_pulls, wa.template_send_log]
+        assets = [wa.callback_events, wa.wechat_pulls, wa.wecom_activity, wa.template_send_log]
         result = materialize(assets, tmp_path / "data", month="2026-11")
         assert result.success
 

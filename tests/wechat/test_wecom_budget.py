@@ -14,6 +14,7 @@ from assets.wechat.wechat_assets import (
     FOLLOW_USERS,
     GROUPMSG_RESULTS,
     wechat_pulls,
+    wecom_activity,
 )
 from assets.wechat.wecom_behavior import Window, extend_range, plan_windows, sync_behavior
 from assets.wechat.wecom_groupmsgs import _unsettled, ranges_to_list
@@ -87,12 +88,12 @@ def test_behaviour_backfill_over_two_runs_within_budget_no_call_repeated(
     consultants = sim.simulator.state.wecom.follow_users()
     windows = 6 * len(consultants)  # 180 days in 30-day windows
     assert len(consultants) >= 5
-    assert materialize([wechat_pulls], platform_env, selection=CONTACTS).success
+    assert materialize([wechat_pulls, wecom_activity], platform_env, selection=CONTACTS).success
     control.post("counters/reset")
 
     monkeypatch.setenv("AFTERCARE_WECOM_CALL_BUDGET", "20")
     monkeypatch.setenv("AFTERCARE_WECOM_PROGRESS_EVERY", "5")
-    first = materialize([wechat_pulls], platform_env, selection=[BEHAVIOR_DAILY])
+    first = materialize([wechat_pulls, wecom_activity], platform_env, selection=[BEHAVIOR_DAILY])
     assert first.success  # the month is not failed
     metadata = asset_metadata(first, "wechat", "wecom_behavior_daily")
     assert metadata["feed_status"] == "backfill in progress"
@@ -106,7 +107,7 @@ def test_behaviour_backfill_over_two_runs_within_budget_no_call_repeated(
     assert newest == len(consultants)  # the most recent month of every consultant came first
 
     monkeypatch.setenv("AFTERCARE_WECOM_CALL_BUDGET", "1000")
-    second = materialize([wechat_pulls], platform_env, selection=[BEHAVIOR_DAILY])
+    second = materialize([wechat_pulls, wecom_activity], platform_env, selection=[BEHAVIOR_DAILY])
     assert asset_metadata(second, "wechat", "wecom_behavior_daily")["feed_status"] == "available"
     bodies = calls_made(control, BEHAVIOR)
     assert len(bodies) == windows and len(set(bodies)) == windows  # each window asked exactly once
@@ -127,7 +128,7 @@ def test_behaviour_backfill_over_two_runs_within_budget_no_call_repeated(
     assert cursor == [(FLOOR, AS_OF)]
 
     control.post("counters/reset")
-    assert materialize([wechat_pulls], platform_env, selection=[BEHAVIOR_DAILY]).success
+    assert materialize([wechat_pulls, wecom_activity], platform_env, selection=[BEHAVIOR_DAILY]).success
     assert control.calls(BEHAVIOR) == 0  # nothing left, nothing asked again
 
 
@@ -171,14 +172,14 @@ def stored_results(data) -> set[tuple]:
 
 def test_settled_group_messages_are_never_fetched_again(sim, control, platform_env, monkeypatch):
     corp = sim.simulator.state.wecom
-    assert materialize([wechat_pulls], platform_env, selection=[GROUPMSG_RESULTS]).success
+    assert materialize([wechat_pulls, wecom_activity], platform_env, selection=[GROUPMSG_RESULTS]).success
     assert stored_results(platform_env) == groupmsg_truth(corp)
     sent = {(m, r["userid"]) for m, rs in corp.groupmsg_results.items() for r in rs if r["status"] != 0}
     assert control.calls(RESULTS) == len(sent)
 
     # the same month again: every task was sent, every message settled: no task, no result call
     control.post("counters/reset")
-    again = materialize([wechat_pulls], platform_env, selection=[GROUPMSG_RESULTS])
+    again = materialize([wechat_pulls, wecom_activity], platform_env, selection=[GROUPMSG_RESULTS])
     assert asset_metadata(again, "wechat", "wecom_groupmsg_results")["settled_skipped"] == len(corp.groupmsgs)
     assert control.calls(TASKS) == control.calls(RESULTS) == 0
 
@@ -200,7 +201,9 @@ def test_settled_group_messages_are_never_fetched_again(sim, control, platform_e
         }
         corp.groupmsg_results[msgid] = [unsent[msgid]]
     control.post("counters/reset")
-    assert materialize([wechat_pulls], platform_env, month="2026-12", selection=[GROUPMSG_RESULTS]).success
+    assert materialize(
+        [wechat_pulls, wecom_activity], platform_env, month="2026-12", selection=[GROUPMSG_RESULTS]
+    ).success
     assert sorted(calls_made(control, TASKS)) == [
         '{"msgid": "msgFresh001", "limit": 1000, "cursor": ""}',
         '{"msgid": "msgOld0001", "limit": 1000, "cursor": ""}',
@@ -210,7 +213,9 @@ def test_settled_group_messages_are_never_fetched_again(sim, control, platform_e
     # the next pull with the same cut-off: the fresh message (created in the 7 days before the
     # cut-off) is asked again, the older one waits for its weekly re-ask
     control.post("counters/reset")
-    again = materialize([wechat_pulls], platform_env, month="2026-12", selection=[GROUPMSG_RESULTS])
+    again = materialize(
+        [wechat_pulls, wecom_activity], platform_env, month="2026-12", selection=[GROUPMSG_RESULTS]
+    )
     assert calls_made(control, TASKS) == ['{"msgid": "msgFresh001", "limit": 1000, "cursor": ""}']
     assert asset_metadata(again, "wechat", "wecom_groupmsg_results")["recheck_waiting"] == 1
 
@@ -218,23 +223,27 @@ def test_settled_group_messages_are_never_fetched_again(sim, control, platform_e
     for result in unsent.values():
         result.update(status=1, send_time=corp.groupmsgs[-1]["create_time"] + 600)
     control.post("counters/reset")
-    assert materialize([wechat_pulls], platform_env, month="2027-01", selection=[GROUPMSG_RESULTS]).success
+    assert materialize(
+        [wechat_pulls, wecom_activity], platform_env, month="2027-01", selection=[GROUPMSG_RESULTS]
+    ).success
     assert control.calls(TASKS) == control.calls(RESULTS) == 2
     assert {("msgOld0001", member, relation.external_userid, 1)} <= stored_results(platform_env)
     control.post("counters/reset")
-    assert materialize([wechat_pulls], platform_env, month="2027-01", selection=[GROUPMSG_RESULTS]).success
+    assert materialize(
+        [wechat_pulls, wecom_activity], platform_env, month="2027-01", selection=[GROUPMSG_RESULTS]
+    ).success
     assert control.calls(TASKS) == control.calls(RESULTS) == 0
 
 
 def test_group_messages_resume_after_the_budget(sim, control, platform_env, monkeypatch):
     corp = sim.simulator.state.wecom
     monkeypatch.setenv("AFTERCARE_WECOM_CALL_BUDGET", "7")
-    first = materialize([wechat_pulls], platform_env, selection=[GROUPMSG_RESULTS])
+    first = materialize([wechat_pulls, wecom_activity], platform_env, selection=[GROUPMSG_RESULTS])
     metadata = asset_metadata(first, "wechat", "wecom_groupmsg_results")
     assert first.success and metadata["feed_status"] == "backfill in progress"
     assert sum(control.get("counters")["calls"].values()) <= 7 + 1  # + the token
     monkeypatch.setenv("AFTERCARE_WECOM_CALL_BUDGET", "1000")
-    second = materialize([wechat_pulls], platform_env, selection=[GROUPMSG_RESULTS])
+    second = materialize([wechat_pulls, wecom_activity], platform_env, selection=[GROUPMSG_RESULTS])
     assert asset_metadata(second, "wechat", "wecom_groupmsg_results")["feed_status"] == "available"
     assert stored_results(platform_env) == groupmsg_truth(corp)
     results = calls_made(control, RESULTS)

@@ -11,7 +11,13 @@ import duckdb
 import pytest
 
 from assets.resources import AftercareSettings, MonthNotGiven, RunMonth, WarehouseResource, api_resources
-from assets.wechat.wechat_assets import BEHAVIOR_DAILY, EXTERNAL_CONTACTS, FOLLOW_USERS, wechat_pulls
+from assets.wechat.wechat_assets import (
+    BEHAVIOR_DAILY,
+    EXTERNAL_CONTACTS,
+    FOLLOW_USERS,
+    wechat_pulls,
+    wecom_activity,
+)
 from pipelines.jobs import wecom_daily_pull, wecom_pull_run_config
 from pipelines.schedules import month_taking, wecom_daily_pull_schedule
 from sources.settings import load_settings
@@ -53,7 +59,7 @@ def test_after_the_daily_pulls_the_month_end_run_asks_one_day_per_consultant(sim
     consultants = sim.simulator.state.wecom.follow_users()
     assert materialize([wechat_pulls], platform_env, selection=[FOLLOW_USERS, EXTERNAL_CONTACTS]).success
     defs = dg.Definitions(
-        assets=[wechat_pulls],
+        assets=[wechat_pulls, wecom_activity],
         jobs=[wecom_daily_pull],
         resources={
             "settings": AftercareSettings(),
@@ -74,5 +80,7 @@ def test_after_the_daily_pulls_the_month_end_run_asks_one_day_per_consultant(sim
     assert newest == dt.date(2026, 10, 30)  # never past the night's day
 
     control.post("counters/reset")
-    assert materialize([wechat_pulls], platform_env, month="2026-11", selection=[BEHAVIOR_DAILY]).success
+    assert materialize(
+        [wechat_pulls, wecom_activity], platform_env, month="2026-11", selection=[BEHAVIOR_DAILY]
+    ).success
     assert control.calls(BEHAVIOR) == len(consultants)  # October 31st, one call each

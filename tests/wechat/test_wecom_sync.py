@@ -6,7 +6,13 @@ import datetime as dt
 
 import duckdb
 
-from assets.wechat.wechat_assets import BEHAVIOR_DAILY, EXTERNAL_CONTACTS, FOLLOW_USERS, wechat_pulls
+from assets.wechat.wechat_assets import (
+    BEHAVIOR_DAILY,
+    EXTERNAL_CONTACTS,
+    FOLLOW_USERS,
+    wechat_pulls,
+    wecom_activity,
+)
 from sources.identifiers import is_placeholder_mobile, keyed_hash
 from tests.wechat.conftest import asset_metadata, materialize
 
@@ -14,7 +20,7 @@ PII_KEY = b"test-pii-key-0123456789abcdefghijklmnop"
 
 
 def test_contacts_behaviour_and_groupmsg_results(sim, control, platform_env):
-    result = materialize([wechat_pulls], platform_env, month="2026-11")
+    result = materialize([wechat_pulls, wecom_activity], platform_env, month="2026-11")
     assert result.success, result
     corp = sim.simulator.state.wecom
     con = duckdb.connect(str(platform_env / "warehouse.duckdb"), read_only=True)
@@ -71,7 +77,9 @@ def test_contacts_behaviour_and_groupmsg_results(sim, control, platform_env):
 
     # the next run asks only for new days
     control.post("counters/reset")
-    assert materialize([wechat_pulls], platform_env, month="2026-11", selection=[BEHAVIOR_DAILY]).success
+    assert materialize(
+        [wechat_pulls, wecom_activity], platform_env, month="2026-11", selection=[BEHAVIOR_DAILY]
+    ).success
     assert control.calls("/cgi-bin/externalcontact/get_user_behavior_data") == 0
 
 
@@ -80,7 +88,9 @@ def test_a_selected_table_of_the_contacts_snapshot_is_written_alone(sim, control
     consultant list alone asks for no customer; the relations alone leave the stored list be."""
     corp = sim.simulator.state.wecom
     control.post("counters/reset")
-    result = materialize([wechat_pulls], platform_env, month="2026-11", selection=[FOLLOW_USERS])
+    result = materialize(
+        [wechat_pulls, wecom_activity], platform_env, month="2026-11", selection=[FOLLOW_USERS]
+    )
     assert result.success, result
     assert control.calls("/cgi-bin/externalcontact/batch/get_by_user") == 0
     warehouse = str(platform_env / "warehouse.duckdb")
@@ -94,7 +104,9 @@ def test_a_selected_table_of_the_contacts_snapshot_is_written_alone(sim, control
     }
     assert materialized == {FOLLOW_USERS}
 
-    result = materialize([wechat_pulls], platform_env, month="2026-11", selection=[EXTERNAL_CONTACTS])
+    result = materialize(
+        [wechat_pulls, wecom_activity], platform_env, month="2026-11", selection=[EXTERNAL_CONTACTS]
+    )
     assert result.success, result
     with duckdb.connect(warehouse, read_only=True) as con:
         relations = set(
