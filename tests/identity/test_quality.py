@@ -155,3 +155,20 @@ def test_the_keyed_truth_is_cached_until_the_truth_or_the_key_changes(tmp_path):
     again = quality_report(wh.con, truth, KEY, truth_cache_dir=cache_dir)
     assert again.recall == 1.0 and again.true_pairs == 1
     assert len(list(cache_dir.glob("truth_identifiers-*"))) == 1
+
+
+def test_a_folder_named_with_a_quote_holds_the_truth_and_its_cache(tmp_path):
+    """The truth and the cache are named in SQL: a quote in a folder's name is escaped, not a syntax error."""
+    wh = FixtureWarehouse()
+    wh.sale("LSVAA000000000001", "2023-01-05", id_number(1), mobile(1))
+    resolve(wh.con, OneidParams())
+    base = tmp_path / "o'brien's data"
+    base.mkdir()
+    truth = write_truth(
+        base, [("id_number", id_number(1), "P1", "personal"), ("mobile", mobile(1), "P1", "personal")]
+    )
+    cache_dir = base / "state" / "identity_truth"
+    written = quality_report(wh.con, truth, KEY, truth_cache_dir=cache_dir)
+    assert len(list(cache_dir.glob("truth_identifiers-*.parquet"))) == 1
+    read = quality_report(wh.con, truth, KEY, truth_cache_dir=cache_dir)
+    assert (written.recall, written.true_pairs) == (read.recall, read.true_pairs) == (1.0, 1)
