@@ -24,7 +24,8 @@ import streamlit as st
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from dashboards import settings
-from dashboards.scope import PUBLISHED, Scope, quote_literal, scoped_views
+from dashboards.scope import PUBLISHED, Scope, scoped_views
+from sources.sql_text import quote_literal
 
 _CATALOG_NAME = re.compile(rf"\b{PUBLISHED}\b", re.IGNORECASE)
 

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sources.sql_text import quote_ident, quote_literal
+
 PUBLISHED = "published"
 OTHER_DEALER = "OTHER_DEALER"
 
@@ -78,14 +80,6 @@ MANAGER_HIDDEN = frozenset({"campaign_codes"})
 MANAGER_COMPANIONS = {"wecom_consultant_userid": "wecom_consultant_dealer_code"}
 # The ciphertext a dealer's own list download may decrypt.
 REVEALABLE = {"reminders": "owner_mobile_enc"}
-
-
-def quote_literal(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _in_list(column: str, values: tuple[str, ...]) -> str:

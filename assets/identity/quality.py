@@ -29,6 +29,7 @@ from assets.identity.graph import _components
 from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, lap_timer, scratch_space
 from assets.identity.sightings import work_table
 from sources.identifiers import keyed_hash_params, keyed_hash_sql
+from sources.sql_text import quote_literal
 
 # the generator's names for identifier types, mapped onto oneid_map's
 _TRUTH_TYPES = {
@@ -171,7 +172,7 @@ def load_truth(
         kind, name = (
             ("temp view", "truth_identifiers") if work == "temp" else ("view", f"{work}.truth_identifiers")
         )
-        con.execute(f"create or replace {kind} {name} as select * from read_parquet({_sql_text(cache)})")
+        con.execute(f"create or replace {kind} {name} as select * from read_parquet({quote_literal(cache)})")
         return
     types = " ".join(f"when '{a}' then '{b}'" for a, b in _TRUTH_TYPES.items())
     con.execute(
@@ -180,7 +181,7 @@ def load_truth(
         with t as (
             select case identifier_type {types} end as identifier_type, cast(value as varchar) as value,
                    cast(person_id as varchar) as person_id
-            from read_parquet({_sql_text(path)})
+            from read_parquet({quote_literal(path)})
             where kind = 'personal' and value is not null)
         select identifier_type,
                case when identifier_type in ('mobile', 'id_number') then {keyed_hash_sql("value")}
@@ -206,11 +207,6 @@ def _drop_work_relation(con: duckdb.DuckDBPyConnection, work: str, name: str) ->
         con.execute(f"drop {'view' if found[0][0] == 'VIEW' else 'table'} {work}.{name}")
 
 
-def _sql_text(path: Path) -> str:
-    """A path as an SQL string literal (a folder may be named with a quote)."""
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def truth_cache_path(truth_file: Path, key: bytes, cache_dir: Path) -> Path:
     """The keyed truth's cache file: named by the truth file (path, size, modification time) and
     the key (an HMAC of a constant, never the key), so a new truth or a new key is keyed again."""
@@ -227,7 +223,7 @@ def _write_truth_cache(con: duckdb.DuckDBPyConnection, table: str, cache: Path) 
     be read), and drop the caches of an older truth or key."""
     cache.parent.mkdir(parents=True, exist_ok=True)
     partial = cache.with_suffix(".tmp")
-    con.execute(f"copy (select * from {table}) to {_sql_text(partial)} (format parquet)")
+    con.execute(f"copy (select * from {table}) to {quote_literal(partial)} (format parquet)")
     partial.replace(cache)
     for old in cache.parent.glob("truth_identifiers-*"):
         if old != cache:

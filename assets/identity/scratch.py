@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from sources.sql_text import quote_literal
+
 # DuckDB's share of memory during an identity step (it spills beyond it, to the scratch database
 # and its temp directory). The NumPy arrays of the graph come on top: ~1 GB at L scale, so the
 # step stays under the 8 GB target. Overridden by AFTERCARE_ONEID_DUCKDB_MEMORY (see oneid.py).
@@ -46,7 +48,7 @@ def scratch_space(
             yield "temp"
             return
         _remove(scratch)
-        con.execute(f"attach '{scratch}' as {name}")
+        con.execute(f"attach {quote_literal(scratch)} as {name}")
         try:
             yield name
         finally:

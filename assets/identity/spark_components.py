@@ -41,6 +41,7 @@ import pyarrow.parquet as pq
 
 from assets.identity.graph import NODE, replay_conflicts
 from assets.identity.sightings import CONFLICT_REASONS, DEFAULT_GUARDS, GUARDED_TYPES, GUARDS_BY_TIER
+from sources.sql_text import quote_literal
 
 # large-star/small-star halves the longest path about every round; 64 rounds would take a chain of
 # 2**64 nodes, so reaching the cap means a bug, not a large graph
@@ -88,8 +89,10 @@ def run_spark_components(con, work: str, job: SparkComponents) -> tuple[pa.Table
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     nodes, pairs = folder / "nodes.parquet", folder / "pairs.parquet"
-    con.execute(f"copy (select node_id, identifier_type from {work}.id_nodes) to '{nodes}'")
-    con.execute(f"copy (select a, b, tier, priority, tiebreak from {work}.id_pairs) to '{pairs}'")
+    con.execute(f"copy (select node_id, identifier_type from {work}.id_nodes) to {quote_literal(nodes)}")
+    con.execute(
+        f"copy (select a, b, tier, priority, tiebreak from {work}.id_pairs) to {quote_literal(pairs)}"
+    )
     done = subprocess.run(
         [sys.executable, "-m", "assets.identity.spark_components", *job.arguments()],
         capture_output=True, text=True, check=False,
@@ -100,7 +103,7 @@ def run_spark_components(con, work: str, job: SparkComponents) -> tuple[pa.Table
             f"{done.stderr[-4000:]}"
         )
     stats = json.loads((folder / "stats.json").read_text())
-    labelled = f"read_parquet('{folder / 'labels'}/*.parquet')"
+    labelled = f"read_parquet({quote_literal(folder / 'labels' / '*.parquet')})"
     if not list((folder / "labels").glob("*.parquet")):
         if stats["tiers"]:  # links, yet no labels: never guess
             raise RuntimeError(f"the Spark components job wrote no labels under {folder / 'labels'}")

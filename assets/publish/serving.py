@@ -24,6 +24,7 @@ from assets.publish.candidates import candidate_path
 from assets.publish.gate import CHECK_KINDS, MONTH_GRAIN_TABLES, GateFailed, GateReport, run_quality_gate
 from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from assets.transform.project import dbt_project
+from sources.sql_text import quote_literal
 
 # warehouse relations published beside the marts, under these names
 EXTRA_PUBLISHED = {
@@ -72,7 +73,7 @@ def build_candidate(
     """Copy the published tables into a fresh file at ``candidate``; return row counts."""
     candidate.unlink(missing_ok=True)
     Path(f"{candidate}.wal").unlink(missing_ok=True)
-    con.execute(f"attach '{candidate}' as serving_candidate")
+    con.execute(f"attach {quote_literal(candidate)} as serving_candidate")
     counts: dict[str, int] = {}
     try:
         for table in tables:
@@ -125,7 +126,7 @@ def build_candidate_for_older_month(
     Path(f"{candidate}.wal").unlink(missing_ok=True)
     shutil.copyfile(serving, candidate)
     by_name = {t.name: t for t in tables}
-    con.execute(f"attach '{candidate}' as serving_candidate")
+    con.execute(f"attach {quote_literal(candidate)} as serving_candidate")
     try:
         present = {
             t for (t,) in con.execute(

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from sources.settings import Settings
+from sources.sql_text import quote_literal
 
 # the dbt target of each dbt-spark connection method (dbt_project/profiles.yml)
 SPARK_TARGETS = {"session": "spark", "thrift": "spark_thrift"}
@@ -115,7 +116,7 @@ def export_sources(con: duckdb.DuckDBPyConnection, tables: Iterable[SourceTable]
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         select = _portable_select(con, table)
-        con.execute(f"copy ({select}) to '{staging / 'part-0.parquet'}' (format parquet)")
+        con.execute(f"copy ({select}) to {quote_literal(staging / 'part-0.parquet')} (format parquet)")
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)
         written += 1
