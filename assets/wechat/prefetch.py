@@ -70,16 +70,20 @@ _lock = threading.Lock()
 _started: dict[str, tuple[dict[str, Future], RelayLog]] = {}
 
 
-def start(run_id: str, pulls: dict[str, Callable[[], PullResults]], log: RelayLog) -> None:
-    """Start ``pulls`` (name: function) in threads of this process, for the run ``run_id``.
+def start(run_id: str, pulls: dict[str, Callable[[], PullResults]], log: RelayLog) -> bool:
+    """Start ``pulls`` (name: function) in threads of this process, for the run ``run_id``; False
+    (nothing started) when pulls of that run are started and not yet taken: two pulls of one table
+    at once would write over each other (a step retried in the same run).
 
     The threads are not daemons: a process whose run failed before ``take`` still lets them finish
     (each pull commits its progress as it goes; a thread cut off would only lose the last wave)."""
-    pool = ThreadPoolExecutor(max_workers=len(pulls), thread_name_prefix="wecom-activity")
-    futures = {name: pool.submit(pull) for name, pull in pulls.items()}
-    pool.shutdown(wait=False)  # the threads end with their pulls
     with _lock:
-        _started[run_id] = (futures, log)
+        if run_id in _started:
+            return False
+        pool = ThreadPoolExecutor(max_workers=len(pulls), thread_name_prefix="wecom-activity")
+        _started[run_id] = ({name: pool.submit(pull) for name, pull in pulls.items()}, log)
+        pool.shutdown(wait=False)  # the threads end with their pulls
+    return True
 
 
 def take(run_id: str) -> tuple[dict[str, Future], RelayLog] | None:

@@ -306,12 +306,12 @@ def wechat_pulls(
         relay = prefetch.RelayLog()
         later = prefetch.LogOnly(relay)
         activity_pulls = _activity_pulls(later, wecom_api, warehouse, run_month, activity, consultants)
-        prefetch.start(
+        if prefetch.start(
             context.run_id,
             {what: functools.partial(_timed, later, what, pull) for what, pull in activity_pulls.items()},
             relay,
-        )
-        context.log.info(f"started ahead of their step: {', '.join(activity_pulls)}")
+        ):
+            context.log.info(f"started ahead of their step: {', '.join(activity_pulls)}")
     yield from _reported(_start(context, pulls), selected)
 
 

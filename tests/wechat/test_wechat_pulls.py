@@ -153,3 +153,15 @@ def test_a_relayed_log_holds_its_lines_until_a_step_attaches():
     assert [level for level, _ in step_log.lines] == ["info", "warning", "info"]
     assert step_log.lines[0][1].startswith("[logged at ") and step_log.lines[0][1].endswith("] first")
     assert step_log.lines[1][1].endswith("] second") and step_log.lines[2][1] == "third"
+
+
+def test_pulls_of_a_run_are_started_once_until_taken():
+    began = threading.Event()
+    log = prefetch.RelayLog()
+    assert prefetch.start("run-a", {"one": lambda: [began.set()]}, log)
+    assert not prefetch.start("run-a", {"two": lambda: []}, log)  # still started, not taken
+    futures, relayed = prefetch.take("run-a")
+    assert list(futures) == ["one"] and relayed is log and futures["one"].result() == [None]
+    assert prefetch.take("run-a") is None
+    assert prefetch.start("run-a", {"three": lambda: []}, log)  # taken: may start again
+    assert list(prefetch.take("run-a")[0]) == ["three"]
