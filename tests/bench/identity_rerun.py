@@ -8,6 +8,7 @@ result. Run it twice on the same warehouse for the cost of a second run (what a 
 
     python -m tests.bench.identity_rerun data/bench/M            # one run on data/bench/M's warehouse
     python -m tests.bench.identity_rerun data/bench/M --copy-to /work/scratch/m-copy.duckdb
+    python -m tests.bench.identity_rerun data/bench/L --copy-to /work/scratch/l.duckdb --runs 2
 
 ``--copy-to`` copies the warehouse first (the runs then work on the copy). The checksums are
 order-independent sums of row hashes (a multiset of rows), ``oneid_changes`` without its ``run_at``.
@@ -81,6 +82,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run-at", default=None, help="the run's timestamp (default now)")
     parser.add_argument("--trace", action="store_true", help="print each statement over 0.5 s")
     parser.add_argument("--json", type=Path, help="append the result as one JSON line to this file")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="resolve this many times in a row on the same warehouse (2: a first run, then what a month "
+        "pays; with --copy-to the copy is made once, before the first)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("AFTERCARE_PII_KEY", "bench-only-key-0123456789abcdefghijkl")
     settings = load_settings(args.data / "aftercare.toml")
@@ -93,16 +101,23 @@ def main(argv: list[str] | None = None) -> None:
     if memory:
         params = OneidParams(**{**params.__dict__, "duckdb_memory_limit": memory})
     run_at = dt.datetime.fromisoformat(args.run_at) if args.run_at else None
+    for number in range(1, args.runs + 1):
+        _run_once(warehouse, params, run_at, number, args)
+        run_at = run_at + dt.timedelta(days=1) if run_at else None
+
+
+def _run_once(warehouse: Path, params: OneidParams, run_at, number: int, args) -> None:
     started, cpu_started = time.perf_counter(), time.process_time()
     with duckdb.connect(str(warehouse)) as con:
         summary = resolve(TracedConnection(con) if args.trace else con, params, run_at)
         checksums = table_checksums(con)
     result = {
+        "run": number,
         "warehouse": str(warehouse),
         "memory_limit": params.duckdb_memory_limit,
         "wall": round(time.perf_counter() - started, 1),
         "cpu": round(time.process_time() - cpu_started, 1),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,  # of the process so far
         "load": os.getloadavg()[0],
         "laps": summary.seconds,
         "cpu_laps": getattr(summary, "cpu_seconds", None),
