@@ -449,16 +449,18 @@ def _prepare_links(con: duckdb.DuckDBPyConnection, work: str) -> bool:
         select rowid as row_id, {_fingerprint_sql()} from identity.oneid_links
         """
     )
+    # one aggregate over both sides, not two grouped sides joined: at L (~52M links a side) the full
+    # outer join of the two groupings ran out of the stage's 4 GB, where an aggregate spills
     con.execute(
         f"""
         {work_table(work, "links_delta")} as
-        with old as (select h1, h2, count(*) as n_old from {work}.links_old group by h1, h2),
-        new as (
-            select h1, h2, count(*) as n_new
-            from (select {_fingerprint_sql()} from ({_links_kept_sql(work)})) group by h1, h2)
-        select h1, h2, coalesce(n_old, 0) as n_old, coalesce(n_new, 0) as n_new
-        from old full outer join new using (h1, h2)
-        where coalesce(n_old, 0) <> coalesce(n_new, 0)
+        select h1, h2, sum(is_old) as n_old, sum(1 - is_old) as n_new
+        from (
+            select h1, h2, 1 as is_old from {work}.links_old
+            union all
+            select h1, h2, 0 as is_old from (select {_fingerprint_sql()} from ({_links_kept_sql(work)})))
+        group by h1, h2
+        having sum(is_old) <> sum(1 - is_old)
         """
     )
     # of a fingerprint stored n_old times and wanted n_new < n_old times, any n_old - n_new copies go
