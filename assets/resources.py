@@ -13,8 +13,11 @@ from functools import cached_property
 from typing import ClassVar, Optional, Self
 
 import dagster as dg
+import duckdb
+import tenacity
 from dagster_duckdb import DuckDBResource
 
+from sources import duckdb_files
 from sources.settings import ENV_PREFIX, Settings, load_settings
 from sources.wechat import CallBudget, OfficialAccountClient, WecomClient
 
@@ -136,20 +139,34 @@ def month_of_run(configured: str | None, tags: Mapping[str, str]) -> str:
     )
 
 
+# upstream's retries when opening (dagster-duckdb: up to 10, doubling from 0.1 s)
+_open_retrying = tenacity.retry(
+    retry=tenacity.retry_if_exception_type((RuntimeError, duckdb.IOException)),
+    wait=tenacity.wait_exponential(multiplier=0.1, max=10),
+    stop=tenacity.stop_after_attempt(11),
+    reraise=True,
+)
+
+
 class WarehouseResource(DuckDBResource):
-    """dagster-duckdb's resource, but the connection is closed when the asset fails too.
+    """dagster-duckdb's resource, but the connection is closed when the asset fails too, and opened
+    and closed under the process's lock (``sources.duckdb_files``).
 
     The upstream context manager closes only on success; a failed step would keep the file's
-    single-writer lock until the process exits and block the next step (or the next run).
+    single-writer lock until the process exits and block the next step (or the next run). And the
+    month's pulls open the warehouse in threads beside each other and the main thread's step, where
+    an unguarded open can meet another thread's close and fail (``sources.duckdb_files``). The
+    retries are upstream's: another process (a dbt build ending) may still hold the file's lock.
     """
 
     @contextmanager
     def get_connection(self):
-        with super().get_connection() as con:
-            try:
-                yield con
-            finally:
-                con.close()
+        config = {"custom_user_agent": "dagster", **self.connection_config}
+        con = _open_retrying(duckdb_files.connect)(self.database, config=config)
+        try:
+            yield con
+        finally:
+            duckdb_files.close(con)
 
 
 class _ApiResource(dg.ConfigurableResource):
