@@ -138,6 +138,8 @@
     'dealer': ['region', 'dealer_code', 'dealer_name'],
     'consultant': ['region', 'dealer_code', 'dealer_name', 'consultant_userid'],
 } -%}
+{#- the column that tells a grouping set's level: the one the level adds to the level above -#}
+{%- set level_identifier = {'region': 'region', 'dealer': 'dealer_code', 'consultant': 'consultant_userid'} -%}
 {#- each breakdown: the total (every dim 'all') and one dim at a time -#}
 {%- set breakdowns = [none] + dims -%}
 {%- set attribute_columns = ['level_key', 'region', 'dealer_code', 'dealer_name'] + (['consultant_userid'] if consultant_level else []) -%}
@@ -228,29 +230,67 @@ kpi_summed as (
 
 {%- if aggregates %}
 
--- aggregates that do not add up (percentiles) need the events themselves
-kpi_rows_expanded as (
+-- aggregates that do not add up (percentiles) need the events themselves: one aggregate with a
+-- grouping set per grain, level and breakdown reads each event once. Expanding every event into a
+-- row per grain, level and breakdown first (as kpi_summed does with the few base rows) made 113M
+-- rows of string keys out of M's 6.3M repair orders for kpi_workshop_flow (docs/benchmarks.md)
+kpi_rows_with_periods as (
 
-    {{ kpi_expand('kpi_rows_in_range', date_column, grains, levels, level_columns, attribute_columns, dims) }}
+    select
+        *
+        {%- for grain in grains %},
+        {{ period_start_of(grain, date_column) }} as kpi_period_{{ grain }}
+        {%- endfor %}
+    from kpi_rows_in_range
 
 ),
 
 kpi_aggregated as (
 
     select
-        rollup_grain as period_grain,
-        rollup_period_start as period_start,
-        rollup_level as level,
-        rollup_level_key as level_key,
+        case
+            {%- for grain in grains %}
+            when grouping(kpi_period_{{ grain }}) = 0 then '{{ grain }}'
+            {%- endfor %}
+        end as period_grain,
+        case
+            {%- for grain in grains %}
+            when grouping(kpi_period_{{ grain }}) = 0 then kpi_period_{{ grain }}
+            {%- endfor %}
+        end as period_start,
+        {#- a set's level is its deepest level column grouped: the consultant, the dealer, the region #}
+        case
+            {%- for level in levels | reverse if level != 'nation' %}
+            when grouping({{ level_identifier[level] }}) = 0 then '{{ level }}'
+            {%- endfor %}
+            else 'nation'
+        end as level,
+        case
+            {%- for level in levels | reverse if level != 'nation' %}
+            when grouping({{ level_identifier[level] }}) = 0 then {{ level_columns[level]['level_key'] }}
+            {%- endfor %}
+            else 'nation'
+        end as level_key,
         {%- for dim in dims %}
-        rollup_{{ dim }} as {{ dim }},
+        case when grouping({{ dim }}) = 0 then {{ dim }} else 'all' end as {{ dim }},
         {%- endfor %}
         {%- for name, expression in aggregates.items() %}
         {{ expression }} as {{ name }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from kpi_rows_expanded
-    group by
-        {{ kpi_expanded_keys(attribute_columns, dims) }}
+    from kpi_rows_with_periods
+    -- sqlfluff's DuckDB dialect lacks GROUPING SETS (DuckDB and Spark have them)
+    group by grouping sets ( -- noqa: PRS
+        {%- for grain in grains %}
+        {%- set grain_loop = loop %}
+        {%- for level in levels %}
+        {%- set level_loop = loop %}
+        {%- for breakdown in [none] + dims %}
+        ({{ (['kpi_period_' ~ grain] + group_columns[level] + ([breakdown] if breakdown else [])) | join(', ') }})
+        {%- if not (grain_loop.last and level_loop.last and loop.last) %},{% endif %}
+        {%- endfor %}
+        {%- endfor %}
+        {%- endfor %}
+    )
 
 ),
 {%- endif %}
