@@ -74,6 +74,10 @@ def build_candidate(
     candidate.unlink(missing_ok=True)
     Path(f"{candidate}.wal").unlink(missing_ok=True)
     con.execute(f"attach {quote_literal(candidate)} as serving_candidate")
+    # a published table is a set: every reader sorts what it shows (the dealer lists by a total
+    # key, the dashboard's queries), so DuckDB may write each copy in parallel, in any order
+    (insertion_order,) = con.execute("select current_setting('preserve_insertion_order')").fetchone()
+    con.execute("set preserve_insertion_order = false")
     counts: dict[str, int] = {}
     try:
         for table in tables:
@@ -88,6 +92,7 @@ def build_candidate(
         con.execute("checkpoint serving_candidate")
     finally:
         con.execute("detach serving_candidate")
+        con.execute(f"set preserve_insertion_order = {bool(insertion_order)}")
     return counts
 
 
