@@ -1,4 +1,4 @@
-"""Opening and closing a DuckDB file from several threads of one process.
+"""DuckDB files in one process: opened and closed from several threads, settings changed for a while.
 
 DuckDB keeps one database instance per file and process, shared by the connections to it, and
 tears it down when the last of them closes. A thread that opens the file while another thread
@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import duckdb
+
+from sources.sql_text import quote_literal
 
 # an RLock: a close inside another open's critical section (none today) must not deadlock
 _OPEN_CLOSE = threading.RLock()
@@ -49,3 +51,27 @@ def connection(
         yield con
     finally:
         close(con)
+
+
+@contextmanager
+def changed_settings(con: duckdb.DuckDBPyConnection, **values: bool | str | None) -> Iterator[None]:
+    """DuckDB's settings ``values`` (a None leaves that one as it is) while inside, then as they were
+    (a size set before to other than its default comes back as DuckDB prints it, rounded to 0.1 GiB).
+    A setting belongs to the database instance: every connection of the process to that file sees it."""
+    wanted = {name: value for name, value in values.items() if value is not None}
+    before = {name: con.execute(f"select current_setting('{name}')").fetchone()[0] for name in wanted}
+    try:
+        for name, value in wanted.items():
+            con.execute(f"set {name} = {_setting_sql(value)}")
+        yield
+    finally:
+        for name, value in before.items():
+            # back to the default when that is what it was: a size read back as text is rounded
+            # ("2.7 GiB"), and setting that text again would shrink the limit at every round trip
+            con.execute(f"reset {name}")
+            if con.execute(f"select current_setting('{name}')").fetchone()[0] != value:
+                con.execute(f"set {name} = {_setting_sql(value)}")
+
+
+def _setting_sql(value: bool | str) -> str:
+    return str(value).lower() if isinstance(value, bool) else quote_literal(value)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from sources.duckdb_files import changed_settings
 from sources.sql_text import quote_literal
 
 # DuckDB's share of memory during an identity step (it spills beyond it, to the scratch database
@@ -33,17 +34,11 @@ def scratch_space(
     Meanwhile DuckDB is capped at ``memory_limit`` (None: leave as is) and writes tables without
     preserving insertion order (they are unordered sets; this lets it write in parallel).
     """
-    insertion_order, previous_limit = con.execute(
-        "select current_setting('preserve_insertion_order'), current_setting('memory_limit')"
-    ).fetchall()[0]
     path = con.execute(
         "select path from duckdb_databases() where database_name = current_database()"
     ).fetchall()
     scratch = Path(f"{path[0][0]}.{name}") if path and path[0][0] else None
-    con.execute("set preserve_insertion_order = false")
-    if memory_limit:
-        con.execute(f"set memory_limit = '{memory_limit}'")
-    try:
+    with changed_settings(con, preserve_insertion_order=False, memory_limit=memory_limit):
         if scratch is None:
             yield "temp"
             return
@@ -54,9 +49,6 @@ def scratch_space(
         finally:
             con.execute(f"detach {name}")
             _remove(scratch)
-    finally:
-        con.execute(f"set preserve_insertion_order = {bool(insertion_order)}")
-        con.execute(f"set memory_limit = '{previous_limit}'")
 
 
 def _remove(database: Path) -> None:

@@ -24,6 +24,7 @@ from assets.publish.candidates import candidate_path
 from assets.publish.gate import CHECK_KINDS, MONTH_GRAIN_TABLES, GateFailed, GateReport, run_quality_gate
 from assets.resources import AftercareSettings, RunMonth, WarehouseResource
 from assets.transform.project import dbt_project
+from sources.duckdb_files import changed_settings
 from sources.sql_text import quote_literal
 
 # warehouse relations published beside the marts, under these names
@@ -74,25 +75,23 @@ def build_candidate(
     candidate.unlink(missing_ok=True)
     Path(f"{candidate}.wal").unlink(missing_ok=True)
     con.execute(f"attach {quote_literal(candidate)} as serving_candidate")
-    # a published table is a set: every reader sorts what it shows (the dealer lists by a total
-    # key, the dashboard's queries), so DuckDB may write each copy in parallel, in any order
-    (insertion_order,) = con.execute("select current_setting('preserve_insertion_order')").fetchone()
-    con.execute("set preserve_insertion_order = false")
     counts: dict[str, int] = {}
     try:
-        for table in tables:
-            con.execute(
-                f'create table serving_candidate.main."{table.name}" as select * from {table.relation}'
-            )
-            counts[table.name] = con.execute(
-                f'select count(*) from serving_candidate.main."{table.name}"'
-            ).fetchone()[0]
+        # a published table is a set: every reader sorts what it shows (the dealer lists by a total
+        # key, the dashboard's queries), so DuckDB may write each copy in parallel, in any order
+        with changed_settings(con, preserve_insertion_order=False):
+            for table in tables:
+                con.execute(
+                    f'create table serving_candidate.main."{table.name}" as select * from {table.relation}'
+                )
+                counts[table.name] = con.execute(
+                    f'select count(*) from serving_candidate.main."{table.name}"'
+                ).fetchone()[0]
         columns = ", ".join(f"'{v}' as {k}" for k, v in run_info.items())
         con.execute(f"create table serving_candidate.main.publish_log as select {columns}")
         con.execute("checkpoint serving_candidate")
     finally:
         con.execute("detach serving_candidate")
-        con.execute(f"set preserve_insertion_order = {bool(insertion_order)}")
     return counts
 
 

@@ -2,6 +2,8 @@
 
 import threading
 
+import duckdb
+
 from sources import duckdb_files
 
 
@@ -45,3 +47,24 @@ def test_a_failed_statement_still_closes_the_connection(tmp_path):
     # closed: another process-wide open in read-only mode would conflict with a writer left open
     with duckdb_files.connection(database, read_only=True) as reader:
         assert reader.execute("select 42").fetchone()[0] == 42
+
+
+def test_settings_changed_for_a_while_come_back_even_after_a_failure():
+    con = duckdb.connect(":memory:")  # its defaults: a limit read back as text ("2.7 GiB") is rounded
+    before = con.execute(
+        "select current_setting('memory_limit'), current_setting('preserve_insertion_order')"
+    )
+    before = before.fetchone()
+    try:
+        with duckdb_files.changed_settings(
+            con, preserve_insertion_order=False, memory_limit="1GB", threads=None
+        ):
+            inside = con.execute(
+                "select current_setting('memory_limit'), current_setting('preserve_insertion_order')"
+            ).fetchone()
+            raise RuntimeError("a failed step")
+    except RuntimeError:
+        pass
+    after = con.execute("select current_setting('memory_limit'), current_setting('preserve_insertion_order')")
+    assert inside[1] is False and inside[0] != before[0]
+    assert after.fetchone() == before
