@@ -114,3 +114,7 @@ def test_keyed_hash_is_lower_hex_hmac_sha256_and_depends_on_the_key():
     expected = hmac.new(b"k", b"13912345670", hashlib.sha256).hexdigest()
     assert keyed_hash("13912345670", b"k") == expected
     assert keyed_hash("13912345670", b"other") != expected
+    # a key longer than SHA-256's block is hashed first; messages are UTF-8; states are per key
+    for key in (b"k", b"x" * 64, b"y" * 65, bytes(range(200))):
+        for value in ("13912345670", "张三", ""):
+            assert keyed_hash(value, key) == hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
