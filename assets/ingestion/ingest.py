@@ -25,6 +25,7 @@ from assets.faults import crash_point
 from assets.ingestion import store
 from assets.ingestion.schemas import schema_failures
 from sources.clock import today_local
+from sources.duckdb_files import changed_settings
 from sources.exports.normalize import Q_COLUMN, Q_REASON, RAW_ROW, UNKNOWN_DEALER, raw_rows, type_export
 from sources.exports.personal import PersonalData
 from sources.exports.reader import FileName, UnreadableFile, parse_file_name, read_export, unrecognised_name
@@ -165,17 +166,18 @@ def ingest_inbox(
     is normal: a monthly export is named after the month's last day."""
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     today = today or today_local()
-    # DuckDB would otherwise cache up to 80% of RAM; ingestion's own frames need the rest
-    con.execute(f"set memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-    con.execute("set enable_progress_bar = false")
-    # DuckDB checkpoints whenever its WAL passes 16 MB, i.e. after nearly every file of a first load,
-    # and each checkpoint costs about as much as the insert itself; one checkpoint at the end instead
-    threshold = con.execute("select current_setting('checkpoint_threshold')").fetchall()[0][0]
-    con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     try:
-        return _ingest(con, inbox, personal, as_of, now, today)
+        with changed_settings(
+            con,
+            # DuckDB would otherwise cache up to 80% of RAM; ingestion's own frames need the rest
+            memory_limit=DUCKDB_MEMORY_LIMIT,
+            enable_progress_bar=False,
+            # DuckDB checkpoints whenever its WAL passes 16 MB, i.e. after nearly every file of a first
+            # load, and each checkpoint costs about as much as the insert itself; one at the end instead
+            checkpoint_threshold=CHECKPOINT_THRESHOLD,
+        ):
+            return _ingest(con, inbox, personal, as_of, now, today)
     finally:
-        con.execute(f"set checkpoint_threshold = '{threshold}'")
         try:
             con.execute("checkpoint")
         except duckdb.Error as exc:  # another connection's open transaction: DuckDB checkpoints later

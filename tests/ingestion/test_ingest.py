@@ -326,3 +326,15 @@ def test_a_record_dropped_from_a_corrected_file_falls_back_to_its_previous_versi
         con.execute("select ro_no, mileage_km from landing.repair_orders where ro_no like 'RO55%'").fetchall()
     )
     assert rows == {"RO555": 1000, "RO556": 3100}
+
+
+def test_ingestion_leaves_the_connections_settings_as_it_found_them(tmp_path):
+    inbox = tmp_path / "inbox"
+    build_torture_inbox(inbox)
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    names = ("memory_limit", "checkpoint_threshold", "enable_progress_bar")
+    settings = "select " + ", ".join(f"current_setting('{n}')" for n in names)
+    before = con.execute(settings).fetchall()
+    run(con, inbox)
+    assert con.execute(settings).fetchall() == before  # its 512 MB cap and checkpoint threshold too
+    con.close()
