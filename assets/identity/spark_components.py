@@ -371,6 +371,7 @@ def _as(column: str, name: str):
 def _session(master: str, driver_memory: str, shuffle_partitions: int, local_dir: Path):
     from pyspark.sql import SparkSession
 
+    local = master.startswith("local")
     builder = (
         SparkSession.builder.appName("aftercare-oneid-components")
         .master(master)
@@ -382,8 +383,15 @@ def _session(master: str, driver_memory: str, shuffle_partitions: int, local_dir
         # a local session's job is dozens of small queries (a few per round and tier): compiling
         # each to Java costs more than it saves, as for dbt's session target (profiles.yml). Off,
         # the components test's job took 97 s instead of 119 (docs/spark.md "Speed"); a cluster keeps it
-        .config("spark.sql.codegen.wholeStage", str(not master.startswith("local")).lower())
+        .config("spark.sql.codegen.wholeStage", str(not local).lower())
     )
+    if local:
+        # and each expression's projection interpreted rather than compiled with Janino, the JVM
+        # on the throughput collector: as for dbt's session target (profiles.yml, docs/spark.md
+        # "Speed"); the driver's JVM options reach it because pyspark starts that JVM here
+        builder = builder.config("spark.sql.codegen.factoryMode", "NO_CODEGEN").config(
+            "spark.driver.extraJavaOptions", "-XX:+UseParallelGC"
+        )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
