@@ -23,7 +23,7 @@ from sources.sample_oem import generate
 from sources.sample_oem.activity import Activity
 from sources.sample_oem.wechat_state import build_wechat
 from sources.sample_oem.world import build_window, build_world
-from tests.dbt.conftest import assert_built, dbt_build, query
+from tests.dbt.conftest import WITHOUT_UNIT_TESTS, assert_built, dbt_build, query
 from tests.dbt.fixture_warehouse import IDENTITY, WECHAT
 
 pytestmark = pytest.mark.slow
@@ -53,6 +53,7 @@ def generated_kpis(tmp_path_factory):
     result = dbt_build(
         warehouse, AS_OF.isoformat(), out,
         "--select", "+kpi_bookings_monthly +kpi_campaigns", "--indirect-selection", "cautious",
+        *WITHOUT_UNIT_TESTS,
     )  # fmt: skip
     assert_built(result)
     return warehouse
