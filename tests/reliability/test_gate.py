@@ -54,6 +54,11 @@ def test_a_publish_without_customer_360_is_refused(tmp_path):
         ("create table leak as select ['a', '１３９１２３４５６７８'] as notes", "leak.notes (1 rows)"),
         ("create table leak as select {'id': '11010519491231002X'} as person", "leak.person (1 rows)"),
         ("create table leak as select '客户 110105491231002' as remark", "leak.remark (1 rows)"),
+        # a timestamp of a five-digit year writes eleven digits: matched as text, as any value is
+        (
+            "create table leak as select timestamp '13912-11-30 08:00:00' as visited_at",
+            "leak.visited_at (1 rows)",
+        ),
     ],
 )
 def test_every_column_of_every_type_is_scanned_with_every_written_form(tmp_path, sql, hit):
