@@ -84,6 +84,10 @@ class WecomConfig(_Section):
     # 12,500 consultants (two 30-day windows each) in about 2.5 minutes of WeCom's minute limit
     call_budget: int = Field(default=25_000, ge=1)
     progress_every: int = Field(default=1_000, ge=1)  # a progress line in the run log every N calls
+    # the month-end run reuses the consultants-and-customers snapshot the nightly WeCom pull took
+    # through a day at most this many days before the cut-off (the last night's), instead of taking
+    # its own on the run's critical path; 0: the month-end run always takes its own (docs/wechat.md)
+    contacts_max_age_days: int = Field(default=1, ge=0)
 
 
 class PiiConfig(_Section):

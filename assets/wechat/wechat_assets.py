@@ -22,7 +22,13 @@ from assets.wechat.settlement import STATUSES, settle_sends
 from assets.wechat.tables import ensure_tables
 from assets.wechat.wecom_behavior import sync_behavior
 from assets.wechat.wecom_groupmsgs import sync_groupmsg_results
-from assets.wechat.wecom_sync import sync_contacts
+from assets.wechat.wecom_sync import (
+    DAILY_PULL,
+    MONTH_END_RUN,
+    reusable_snapshot,
+    stored_snapshot,
+    sync_contacts,
+)
 from sources.pii import PiiVault
 from sources.wechat import WechatError
 
@@ -109,15 +115,30 @@ def _wecom_contacts(
     settings: AftercareSettings,
     wecom_api: WecomApi,
     warehouse: WarehouseResource,
+    run_month: RunMonth,
     consultants: Future,
 ) -> list[dg.MaterializeResult]:
-    """The contacts snapshot of the selected tables; hands the consultant list to the behaviour
-    pull as soon as it has it."""
+    """The contacts snapshot of the selected tables, or the last night's when the month-end run may
+    reuse it; hands the consultant list to the behaviour pull as soon as it has it."""
     cfg = settings.settings
     vault = PiiVault(cfg.pii_key())
     selected = context.selected_asset_keys
     keys = [key for key in (FOLLOW_USERS, EXTERNAL_CONTACTS) if key in selected]
+    daily_pull = bool(run_month.pulls_through)
     try:
+        with warehouse.get_connection() as con:
+            ensure_tables(con)
+            stored = stored_snapshot(con)
+            if reusable_snapshot(
+                stored, run_month.pull_cut_off, cfg.wecom.contacts_max_age_days, daily_pull=daily_pull
+            ):
+                customers = con.execute(
+                    "SELECT count(DISTINCT external_userid) FROM wechat.wecom_external_contacts"
+                ).fetchall()[0][0]
+                consultants.set_result(None)  # the behaviour pull reads the stored list
+                return _reused_snapshot(
+                    context, keys, stored, customers, run_month, cfg.wecom.contacts_max_age_days
+                )
         with (
             optional_feed(context, warehouse, "WeCom customer sync", keys) as feed,
             wecom_api.client() as client,
@@ -131,6 +152,8 @@ def _wecom_contacts(
                 on_follow_users=consultants.set_result,
                 follow_users=FOLLOW_USERS in selected,
                 external_contacts=EXTERNAL_CONTACTS in selected,
+                through=run_month.pull_cut_off,
+                taken_by=DAILY_PULL if daily_pull else MONTH_END_RUN,
             )
     except Exception as exc:
         if not consultants.done():  # a failed pull: the behaviour pull does not run, as a downstream step
@@ -145,9 +168,32 @@ def _wecom_contacts(
         FOLLOW_USERS: {"rows": counts["follow_users"]},
         EXTERNAL_CONTACTS: {"rows": counts["relations"], "customers": counts["customers"]},
     }
+    snapshot = {"snapshot_through": run_month.pull_cut_off.isoformat(), "snapshot_reused": False}
     return [
-        dg.MaterializeResult(asset_key=key, metadata={**metadata[key], **feed.metadata()}) for key in keys
+        dg.MaterializeResult(asset_key=key, metadata={**metadata[key], **snapshot, **feed.metadata()})
+        for key in keys
     ]
+
+
+def _reused_snapshot(context, keys, stored, customers: int, run_month: RunMonth, max_age: int):
+    """The results of a month-end run that took the last night's snapshot: no call to WeCom."""
+    context.log.info(
+        f"WeCom customer sync: the snapshot the nightly pull took through {stored.through} "
+        f"(at {stored.fetched_at:%Y-%m-%d %H:%M}; {stored.follow_users} consultants, "
+        f"{stored.relations} relations) is within wecom.contacts_max_age_days = {max_age} of the "
+        f"cut-off {run_month.pull_cut_off}: reused, no call to WeCom"
+    )
+    metadata = {
+        FOLLOW_USERS: {"rows": stored.follow_users},
+        EXTERNAL_CONTACTS: {"rows": stored.relations, "customers": customers},
+    }
+    snapshot = {
+        "snapshot_through": stored.through.isoformat(),
+        "snapshot_reused": True,
+        "snapshot_fetched_at": stored.fetched_at.isoformat(sep=" "),
+        "feed_status": "available",
+    }
+    return [dg.MaterializeResult(asset_key=key, metadata={**metadata[key], **snapshot}) for key in keys]
 
 
 def _wecom_behavior(
@@ -297,7 +343,7 @@ def wechat_pulls(
         pulls["WeChat follower sync"] = functools.partial(_oa_followers, context, wechat_api, warehouse)
     if selected & {FOLLOW_USERS, EXTERNAL_CONTACTS}:
         pulls["WeCom customer sync"] = functools.partial(
-            _wecom_contacts, context, settings, wecom_api, warehouse, consultants
+            _wecom_contacts, context, settings, wecom_api, warehouse, run_month, consultants
         )
     else:
         consultants.set_result(None)

@@ -1,13 +1,18 @@
-"""WeCom pull of consultants and their customers (a snapshot each run).
+"""WeCom pull of consultants and their customers (a snapshot).
 
 Behaviour statistics: ``assets/wechat/wecom_behavior.py``; group-message results:
 ``assets/wechat/wecom_groupmsgs.py``. The snapshot is not split over runs (a half snapshot would drop
 relations), so it runs without the call budget: one ``batch/get_by_user`` call per 100 relations.
+The nightly WeCom pull takes it, and the month-end run reuses the last night's snapshot when it is
+recent enough (``reusable_snapshot``; docs/wechat.md "Daily WeCom pull").
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import duckdb
 import polars as pl
@@ -45,6 +50,75 @@ def remark_mobile_hmacs(mobiles: Iterable[str], vault: PiiVault, placeholders: I
     return out
 
 
+# wechat.sync_cursors row of the last complete snapshot: the day it was taken through and by which run
+SNAPSHOT_CURSOR = "wecom_contacts"
+DAILY_PULL = "daily pull"
+MONTH_END_RUN = "month-end run"
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    """The last complete snapshot of consultants and relations in the warehouse."""
+
+    through: dt.date  # the pull cut-off of the run that took it
+    taken_by: str  # DAILY_PULL or MONTH_END_RUN
+    fetched_at: dt.datetime
+    follow_users: int
+    relations: int
+
+
+def reusable_snapshot(
+    stored: StoredSnapshot | None, cut_off: dt.date, max_age_days: int, *, daily_pull: bool
+) -> bool:
+    """Whether a month-end run takes the stored snapshot instead of taking its own.
+
+    Only a snapshot the nightly pull took, through a day at most ``max_age_days`` before the run's
+    cut-off (the last night's, ~17 hours before a 20:00 month-end run), and only in the month-end
+    run: the nightly pull always takes a fresh one, and a snapshot a month-end run took is not
+    reused (a rerun of the month asks WeCom again, as it always did). ``max_age_days`` 0: never."""
+    if daily_pull or stored is None or max_age_days <= 0 or stored.taken_by != DAILY_PULL:
+        return False
+    return 0 <= (cut_off - stored.through).days <= max_age_days
+
+
+def stored_snapshot(con: duckdb.DuckDBPyConnection) -> StoredSnapshot | None:
+    rows = con.execute("SELECT state FROM wechat.sync_cursors WHERE name = ?", [SNAPSHOT_CURSOR]).fetchall()
+    if not rows or rows[0][0] is None:
+        return None
+    try:
+        state = json.loads(rows[0][0])
+        return StoredSnapshot(
+            through=dt.date.fromisoformat(state["through"]),
+            taken_by=state["taken_by"],
+            fetched_at=dt.datetime.fromisoformat(state["fetched_at"]),
+            follow_users=int(state["follow_users"]),
+            relations=int(state["relations"]),
+        )
+    except (KeyError, TypeError, ValueError):  # unreadable: take a fresh snapshot rather than fail
+        return None
+
+
+def _record_snapshot(con: duckdb.DuckDBPyConnection, snapshot: StoredSnapshot) -> None:
+    state = {
+        "through": snapshot.through.isoformat(),
+        "taken_by": snapshot.taken_by,
+        "fetched_at": snapshot.fetched_at.isoformat(),
+        "follow_users": snapshot.follow_users,
+        "relations": snapshot.relations,
+    }
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM wechat.sync_cursors WHERE name = ?", [SNAPSHOT_CURSOR])
+        con.execute(
+            "INSERT INTO wechat.sync_cursors VALUES (?, ?, ?, ?)",
+            [SNAPSHOT_CURSOR, state["through"], json.dumps(state), snapshot.fetched_at],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
 def _replace(
     con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, where: str = "", params=None
 ) -> None:
@@ -70,13 +144,16 @@ def sync_contacts(
     *,
     follow_users: bool = True,
     external_contacts: bool = True,
+    through: dt.date | None = None,
+    taken_by: str = MONTH_END_RUN,
 ) -> dict[str, int]:
     """Snapshot of consultants and every (customer, consultant) relation; ``on_follow_users`` is
     handed the consultant list as soon as it is fetched (the behaviour pull waits for it).
 
     Writes only the tables asked for (``follow_users``, ``external_contacts``): a table of a
     snapshot nobody selected stays as its last materialization left it. The relations need the
-    consultant list either way; the consultant list alone costs no call per customer."""
+    consultant list either way; the consultant list alone costs no call per customer. A snapshot
+    of both tables is recorded, ``through`` the run's cut-off, for ``reusable_snapshot``."""
     ensure_tables(con)
     fetched_at = now_local()
     userids = client.follow_users()
@@ -109,6 +186,8 @@ def sync_contacts(
         _replace(con, "wechat.wecom_follow_users", users)
     if external_contacts:
         _replace(con, "wechat.wecom_external_contacts", contacts)
+    if follow_users and external_contacts and through is not None:
+        _record_snapshot(con, StoredSnapshot(through, taken_by, fetched_at, users.height, contacts.height))
     return {
         "follow_users": users.height,
         "relations": contacts.height,

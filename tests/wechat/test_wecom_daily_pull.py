@@ -24,6 +24,8 @@ from sources.settings import load_settings
 from tests.wechat.conftest import materialize
 from tests.wechat.test_wecom_budget import BEHAVIOR
 
+GET_BY_USER = "/cgi-bin/externalcontact/batch/get_by_user"
+
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -74,7 +76,12 @@ def test_after_the_daily_pulls_the_month_end_run_asks_one_day_per_consultant(sim
         result = job.execute_in_process(run_config=wecom_pull_run_config("2026-11", day))
         assert result.success
         materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-        assert materialized == {"wechat/wecom_behavior_daily", "wechat/wecom_groupmsg_results"}
+        assert materialized == {
+            "wechat/wecom_behavior_daily",
+            "wechat/wecom_groupmsg_results",
+            "wechat/wecom_follow_users",
+            "wechat/wecom_external_contacts",
+        }
     with duckdb.connect(str(platform_env / "warehouse.duckdb"), read_only=True) as con:
         newest = con.execute("select max(stat_date) from wechat.wecom_behavior_daily").fetchall()[0][0]
     assert newest == dt.date(2026, 10, 30)  # never past the night's day
@@ -84,3 +91,73 @@ def test_after_the_daily_pulls_the_month_end_run_asks_one_day_per_consultant(sim
         [wechat_pulls, wecom_activity], platform_env, month="2026-11", selection=[BEHAVIOR_DAILY]
     ).success
     assert control.calls(BEHAVIOR) == len(consultants)  # October 31st, one call each
+
+
+def _daily_pull_job(platform_env):
+    platform_env.mkdir(parents=True, exist_ok=True)
+    defs = dg.Definitions(
+        assets=[wechat_pulls, wecom_activity],
+        jobs=[wecom_daily_pull],
+        resources={
+            "settings": AftercareSettings(),
+            "warehouse": WarehouseResource(database=str(platform_env / "warehouse.duckdb")),
+            "run_month": RunMonth(),
+            **api_resources(load_settings()),
+        },
+    )
+    return defs.resolve_job_def("wecom_daily_pull")
+
+
+def _contacts(platform_env) -> list[tuple]:
+    with duckdb.connect(str(platform_env / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(
+            "select external_userid, follow_userid, unionid, remark_mobile_hmacs "
+            "from wechat.wecom_external_contacts order by all"
+        ).fetchall()
+
+
+def _reused(result) -> dict[str, bool]:
+    return {
+        event.asset_key.to_user_string(): event.materialization.metadata["snapshot_reused"].value
+        for event in result.get_asset_materialization_events()
+        if event.asset_key in (FOLLOW_USERS, EXTERNAL_CONTACTS)
+    }
+
+
+def test_the_month_end_run_reuses_the_last_nights_contacts_snapshot(sim, control, platform_env):
+    job = _daily_pull_job(platform_env)
+    assert job.execute_in_process(run_config=wecom_pull_run_config("2026-11", "2026-10-30")).success
+    night = _contacts(platform_env)
+    assert night  # the night took the snapshot
+    control.post("counters/reset")
+    month_end = materialize([wechat_pulls], platform_env, selection=[FOLLOW_USERS, EXTERNAL_CONTACTS])
+    assert month_end.success
+    assert control.calls(GET_BY_USER) == 0  # the cut-off is 2026-10-31: one day after the night
+    assert _reused(month_end) == {"wechat/wecom_follow_users": True, "wechat/wecom_external_contacts": True}
+    assert _contacts(platform_env) == night
+    # a rerun of the month reuses it too: the snapshot on record is still the night's
+    assert materialize([wechat_pulls], platform_env, selection=[EXTERNAL_CONTACTS]).success
+    assert control.calls(GET_BY_USER) == 0
+
+
+def test_an_older_night_or_a_zero_age_makes_the_month_end_run_take_its_own(
+    sim, control, platform_env, monkeypatch
+):
+    job = _daily_pull_job(platform_env)
+    assert job.execute_in_process(run_config=wecom_pull_run_config("2026-11", "2026-10-29")).success
+    control.post("counters/reset")
+    # two days before the cut-off of 2026-10-31, older than the default one day
+    month_end = materialize([wechat_pulls], platform_env, selection=[FOLLOW_USERS, EXTERNAL_CONTACTS])
+    assert month_end.success
+    assert control.calls(GET_BY_USER) > 0
+    assert _reused(month_end) == {"wechat/wecom_follow_users": False, "wechat/wecom_external_contacts": False}
+    # the month-end run's own snapshot is not reused by a rerun: it asks WeCom again
+    control.post("counters/reset")
+    assert materialize([wechat_pulls], platform_env, selection=[EXTERNAL_CONTACTS]).success
+    assert control.calls(GET_BY_USER) > 0
+
+    monkeypatch.setenv("AFTERCARE_WECOM_CONTACTS_MAX_AGE_DAYS", "0")
+    assert job.execute_in_process(run_config=wecom_pull_run_config("2026-11", "2026-10-30")).success
+    control.post("counters/reset")
+    assert materialize([wechat_pulls], platform_env, selection=[EXTERNAL_CONTACTS]).success
+    assert control.calls(GET_BY_USER) > 0
