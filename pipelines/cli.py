@@ -122,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help=(
             "the daily WeCom pull instead: consultants' statistics and group-message results up to "
-            "this day of M-1 (what the nightly schedule runs; catches up after an outage)"
+            "this day of M-1, and the contacts snapshot (what the nightly schedule runs; catches up "
+            "after an outage)"
         ),
     )
     p.add_argument(

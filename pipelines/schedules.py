@@ -39,9 +39,10 @@ def month_end_reminder_run(context: dg.ScheduleEvaluationContext):
     return dg.RunRequest(run_key=f"monthly-{month}", partition_key=month, tags={"aftercare/month": month})
 
 
-# Every night at 03:00 Beijing time, yesterday's WeCom statistics and group-message results
-# (pipelines/jobs.py says why). Stopped until someone turns it on, like the month-end run. On the
-# 1st it takes the last day of the month just prepared again: that day was not over at 20:00.
+# Every night at 03:00 Beijing time, yesterday's WeCom statistics and group-message results, and the
+# contacts snapshot the month-end run reuses (pipelines/jobs.py says why). Stopped until someone
+# turns it on, like the month-end run. On the 1st it takes the last day of the month just prepared
+# again: that day was not over at 20:00.
 @dg.schedule(
     job=wecom_daily_pull,
     cron_schedule="0 3 * * *",
