@@ -216,6 +216,7 @@ class WecomApi(_ApiResource):
     corpid: str
     call_budget: int = 25_000  # calls one pull makes in a run at most (wecom.call_budget)
     progress_every: int = 1_000
+    calls_per_minute: int = 9_500  # per API in any 60 s (wecom.calls_per_minute)
 
     def budget(self, label: str, log) -> CallBudget:
         """This run's call budget of one pull, logging its progress every ``progress_every`` calls."""

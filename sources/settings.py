@@ -84,6 +84,9 @@ class WecomConfig(_Section):
     # 12,500 consultants (two 30-day windows each) in about 2.5 minutes of WeCom's minute limit
     call_budget: int = Field(default=25_000, ge=1)
     progress_every: int = Field(default=1_000, ge=1)  # a progress line in the run log every N calls
+    # calls per API the client makes in any 60 s at most: WeCom allows 10,000 a minute per corp and
+    # API and blocks the API for 60 s beyond; the margin is for other systems of the corp and clocks
+    calls_per_minute: int = Field(default=9_500, ge=1)
     # the month-end run reuses the consultants-and-customers snapshot the nightly WeCom pull took
     # through a day at most this many days before the cut-off (the last night's), instead of taking
     # its own on the run's critical path; 0: the month-end run always takes its own (docs/wechat.md)

@@ -18,7 +18,7 @@ from sources.wechat.errors import (
     Transient,
     WecomFrequencyLimited,
 )
-from sources.wechat.http import ApiCore
+from sources.wechat.http import ApiCore, MinutePacer, shared_pacer
 
 MAX_USERIDS = 100
 BEHAVIOR_DAYS = 30  # get_user_behavior_data: at most 30 days per call
@@ -29,11 +29,19 @@ class WecomClient(ApiCore):
     product = "WeCom"
     setting = "wecom.base_url"
 
-    def __init__(self, base_url: str, corpid: str, secret: str, **kwargs: Any):
+    def __init__(
+        self, base_url: str, corpid: str, secret: str, calls_per_minute: int | None = None, **kwargs: Any
+    ):
         kwargs["max_concurrency"] = min(int(kwargs.get("max_concurrency", 4)), 5)  # 45033 beyond ~5 per API
         super().__init__(base_url, **kwargs)
         self.corpid = corpid
         self._secret = secret
+        self.calls_per_minute = calls_per_minute  # None: unpaced (45009 backs off 60 s)
+
+    def _pacer(self, path: str) -> MinutePacer | None:
+        if self.calls_per_minute is None:
+            return None
+        return shared_pacer((self.base_url, self.corpid, path), self.calls_per_minute)
 
     @classmethod
     def from_settings(cls, settings, **kwargs: Any) -> WecomClient:
@@ -56,6 +64,7 @@ class WecomClient(ApiCore):
             cfg.secret.get_secret_value(),
             timeout_s=cfg.timeout_s,
             max_concurrency=cfg.max_concurrency,
+            calls_per_minute=cfg.calls_per_minute,
             **kwargs,
         )
 
