@@ -60,17 +60,7 @@ def test_the_nightly_schedule_pulls_yesterday_for_the_month_that_takes_it(night,
 def test_after_the_daily_pulls_the_month_end_run_asks_one_day_per_consultant(sim, control, platform_env):
     consultants = sim.simulator.state.wecom.follow_users()
     assert materialize([wechat_pulls], platform_env, selection=[FOLLOW_USERS, EXTERNAL_CONTACTS]).success
-    defs = dg.Definitions(
-        assets=[wechat_pulls, wecom_activity],
-        jobs=[wecom_daily_pull],
-        resources={
-            "settings": AftercareSettings(),
-            "warehouse": WarehouseResource(database=str(platform_env / "warehouse.duckdb")),
-            "run_month": RunMonth(),
-            **api_resources(load_settings()),
-        },
-    )
-    job = defs.resolve_job_def("wecom_daily_pull")
+    job = _daily_pull_job(platform_env)
     # the nights of October up to the 30th: the run of 2026-11 takes October
     for day in ("2026-10-29", "2026-10-30"):
         result = job.execute_in_process(run_config=wecom_pull_run_config("2026-11", day))
