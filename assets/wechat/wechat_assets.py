@@ -126,8 +126,7 @@ def _wecom_contacts(
     keys = [key for key in (FOLLOW_USERS, EXTERNAL_CONTACTS) if key in selected]
     daily_pull = bool(run_month.pulls_through)
     try:
-        with warehouse.get_connection() as con:
-            ensure_tables(con)
+        with warehouse.get_connection() as con:  # the tables exist: wechat_pulls made them
             stored = stored_snapshot(con)
             if reusable_snapshot(
                 stored, run_month.pull_cut_off, cfg.wecom.contacts_max_age_days, daily_pull=daily_pull
