@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from assets.wechat.tables import ensure_tables, local_ts, table_exists
+from assets.wechat.tables import ensure_tables, local_ts, read_cursor, save_cursor, table_exists
 from sources.clock import now_local
 from sources.wechat import OfficialAccountClient
 
@@ -58,17 +57,11 @@ def plan_refetch(
 
 
 def _cursor(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    rows = con.execute("SELECT state FROM wechat.sync_cursors WHERE name = ?", [CURSOR]).fetchall()
-    row = rows[0] if rows else None
-    return json.loads(row[0]) if row and row[0] else {"phase": "idle"}
+    return read_cursor(con, CURSOR) or {"phase": "idle"}
 
 
 def _save_cursor(con: duckdb.DuckDBPyConnection, state: dict[str, Any]) -> None:
-    con.execute("DELETE FROM wechat.sync_cursors WHERE name = ?", [CURSOR])
-    con.execute(
-        "INSERT INTO wechat.sync_cursors VALUES (?, ?, ?, ?)",
-        [CURSOR, state.get("next_openid", ""), json.dumps(state), now_local()],
-    )
+    save_cursor(con, CURSOR, state.get("next_openid", ""), state, now_local())
 
 
 def _event_openids(con: duckdb.DuckDBPyConnection, since: str | None) -> set[str]:

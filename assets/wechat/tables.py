@@ -8,6 +8,8 @@ allow to update on tables with LIST columns.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
 
 import duckdb
 
@@ -64,6 +66,22 @@ DDL = [
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     for statement in DDL:
         con.execute(statement)
+
+
+def read_cursor(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] | None:
+    """The ``state`` of a pull's row in ``wechat.sync_cursors``, or None when it has none."""
+    rows = con.execute("SELECT state FROM wechat.sync_cursors WHERE name = ?", [name]).fetchall()
+    return json.loads(rows[0][0]) if rows and rows[0][0] else None
+
+
+def save_cursor(
+    con: duckdb.DuckDBPyConnection, name: str, cursor: str, state: dict[str, Any], updated_at: dt.datetime
+) -> None:
+    """Replace a pull's row in ``wechat.sync_cursors``; inside the caller's transaction, if any."""
+    con.execute("DELETE FROM wechat.sync_cursors WHERE name = ?", [name])
+    con.execute(
+        "INSERT INTO wechat.sync_cursors VALUES (?, ?, ?, ?)", [name, cursor, json.dumps(state), updated_at]
+    )
 
 
 def local_ts(unix: int | float | str | None) -> dt.datetime | None:

@@ -131,13 +131,8 @@ def _wecom_contacts(
             if reusable_snapshot(
                 stored, run_month.pull_cut_off, cfg.wecom.contacts_max_age_days, daily_pull=daily_pull
             ):
-                customers = con.execute(
-                    "SELECT count(DISTINCT external_userid) FROM wechat.wecom_external_contacts"
-                ).fetchall()[0][0]
                 consultants.set_result(None)  # the behaviour pull reads the stored list
-                return _reused_snapshot(
-                    context, keys, stored, customers, run_month, cfg.wecom.contacts_max_age_days
-                )
+                return _reused_snapshot(context, keys, stored, run_month, cfg.wecom.contacts_max_age_days)
         with (
             optional_feed(context, warehouse, "WeCom customer sync", keys) as feed,
             wecom_api.client() as client,
@@ -174,7 +169,7 @@ def _wecom_contacts(
     ]
 
 
-def _reused_snapshot(context, keys, stored, customers: int, run_month: RunMonth, max_age: int):
+def _reused_snapshot(context, keys, stored, run_month: RunMonth, max_age: int):
     """The results of a month-end run that took the last night's snapshot: no call to WeCom."""
     context.log.info(
         f"WeCom customer sync: the snapshot the nightly pull took through {stored.through} "
@@ -184,7 +179,7 @@ def _reused_snapshot(context, keys, stored, customers: int, run_month: RunMonth,
     )
     metadata = {
         FOLLOW_USERS: {"rows": stored.follow_users},
-        EXTERNAL_CONTACTS: {"rows": stored.relations, "customers": customers},
+        EXTERNAL_CONTACTS: {"rows": stored.relations, "customers": stored.customers},
     }
     snapshot = {
         "snapshot_through": stored.through.isoformat(),

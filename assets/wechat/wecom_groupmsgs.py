@@ -28,7 +28,6 @@ in flight when the budget ran out are asked twice.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -36,7 +35,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from assets.wechat.tables import ensure_tables, local_ts
+from assets.wechat.tables import ensure_tables, local_ts, read_cursor, save_cursor
 from sources.clock import SHANGHAI, now_local
 from sources.wechat import BackfillInProgress, BudgetSpent, WecomClient
 
@@ -86,10 +85,9 @@ def ranges_to_list(
 
 
 def _listed(con: duckdb.DuckDBPyConnection) -> tuple[int, int] | None:
-    rows = con.execute("SELECT state FROM wechat.sync_cursors WHERE name = ?", [CURSOR]).fetchall()
-    if not rows or not rows[0][0]:
+    state = read_cursor(con, CURSOR)
+    if state is None:
         return None
-    state = json.loads(rows[0][0])
     return int(state["listed_from"]), int(state["listed_through"])
 
 
@@ -118,11 +116,7 @@ def _save_listing(
             con.execute("DELETE FROM wechat.wecom_groupmsgs WHERE msgid IN (SELECT msgid FROM listed)")
             con.execute("INSERT INTO wechat.wecom_groupmsgs BY NAME SELECT * FROM listed")
             con.unregister("listed")
-        con.execute("DELETE FROM wechat.sync_cursors WHERE name = ?", [CURSOR])
-        con.execute(
-            "INSERT INTO wechat.sync_cursors VALUES (?, ?, ?, ?)",
-            [CURSOR, str(listed[1]), json.dumps(state), now_local()],
-        )
+        save_cursor(con, CURSOR, str(listed[1]), state, now_local())
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -10,7 +10,6 @@ recent enough (``reusable_snapshot``; docs/wechat.md "Daily WeCom pull").
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -18,7 +17,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from assets.wechat.tables import ensure_tables, local_ts
+from assets.wechat.tables import ensure_tables, local_ts, read_cursor, save_cursor
 from sources.clock import now_local
 from sources.identifiers import is_placeholder_mobile, mask_name, normalize_mobile
 from sources.pii import PiiVault
@@ -65,6 +64,7 @@ class StoredSnapshot:
     fetched_at: dt.datetime
     follow_users: int
     relations: int
+    customers: int
 
 
 def reusable_snapshot(
@@ -82,17 +82,17 @@ def reusable_snapshot(
 
 
 def stored_snapshot(con: duckdb.DuckDBPyConnection) -> StoredSnapshot | None:
-    rows = con.execute("SELECT state FROM wechat.sync_cursors WHERE name = ?", [SNAPSHOT_CURSOR]).fetchall()
-    if not rows or rows[0][0] is None:
-        return None
     try:
-        state = json.loads(rows[0][0])
+        state = read_cursor(con, SNAPSHOT_CURSOR)
+        if state is None:
+            return None
         return StoredSnapshot(
             through=dt.date.fromisoformat(state["through"]),
             taken_by=state["taken_by"],
             fetched_at=dt.datetime.fromisoformat(state["fetched_at"]),
             follow_users=int(state["follow_users"]),
             relations=int(state["relations"]),
+            customers=int(state["customers"]),
         )
     except (KeyError, TypeError, ValueError):  # unreadable: take a fresh snapshot rather than fail
         return None
@@ -105,18 +105,9 @@ def _record_snapshot(con: duckdb.DuckDBPyConnection, snapshot: StoredSnapshot) -
         "fetched_at": snapshot.fetched_at.isoformat(),
         "follow_users": snapshot.follow_users,
         "relations": snapshot.relations,
+        "customers": snapshot.customers,
     }
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("DELETE FROM wechat.sync_cursors WHERE name = ?", [SNAPSHOT_CURSOR])
-        con.execute(
-            "INSERT INTO wechat.sync_cursors VALUES (?, ?, ?, ?)",
-            [SNAPSHOT_CURSOR, state["through"], json.dumps(state), snapshot.fetched_at],
-        )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    save_cursor(con, SNAPSHOT_CURSOR, state["through"], state, snapshot.fetched_at)
 
 
 def _replace(
@@ -186,10 +177,9 @@ def sync_contacts(
         _replace(con, "wechat.wecom_follow_users", users)
     if external_contacts:
         _replace(con, "wechat.wecom_external_contacts", contacts)
+    customers = contacts["external_userid"].n_unique() if contacts.height else 0
     if follow_users and external_contacts and through is not None:
-        _record_snapshot(con, StoredSnapshot(through, taken_by, fetched_at, users.height, contacts.height))
-    return {
-        "follow_users": users.height,
-        "relations": contacts.height,
-        "customers": contacts["external_userid"].n_unique() if contacts.height else 0,
-    }
+        _record_snapshot(
+            con, StoredSnapshot(through, taken_by, fetched_at, users.height, contacts.height, customers)
+        )
+    return {"follow_users": users.height, "relations": contacts.height, "customers": customers}

@@ -20,7 +20,7 @@ CUT_OFF = dt.date(2026, 11, 30)
 
 
 def snapshot(through: dt.date, taken_by: str = DAILY_PULL) -> StoredSnapshot:
-    return StoredSnapshot(through, taken_by, dt.datetime(2026, 11, 30, 3, 0), 10, 400)
+    return StoredSnapshot(through, taken_by, dt.datetime(2026, 11, 30, 3, 0), 10, 400, 380)
 
 
 @pytest.mark.parametrize(
