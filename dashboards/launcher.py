@@ -29,6 +29,10 @@ def streamlit_command(host: str, port: int) -> list[str]:
         "--server.fileWatcherType", "none",      # a server, not a development session
         "--client.showErrorDetails", "none",     # tracebacks go to the log, not to the browser
         "--client.disableDataExport", "true",    # files leave only through the audited downloads
+        # the pages write through st.* calls only; "magic" parses each page into a Python AST, and
+        # CPython 3.11's AST objects are not thread-safe across concurrent parses (gh-106905:
+        # "AST constructor recursion depth mismatch", seen in the suite with two script threads)
+        "--runner.magicEnabled", "false",
     ]  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from tests.dashboards.fixture_serving import PII_KEY, build_serving
@@ -19,10 +20,14 @@ from tests.dashboards.fixture_serving import PII_KEY, build_serving
 APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
 
 # CPython 3.11's AST constructor counts its recursion depth per interpreter, not per thread
-# (python/cpython#106905): a compile() in one thread while another thread compiles can fail with
-# "SystemError: AST constructor recursion depth mismatch (before=42, after=104)". AppTest compiles
-# each page in its script thread; once in the suite, under load (2026-12-01), a page failed so.
-# A run whose every exception is exactly that is run once more; any other exception stands.
+# (python/cpython#106905): turning source into Python AST objects in one thread while another thread
+# does can fail with "SystemError: AST constructor recursion depth mismatch (before=42, after=104)".
+# Streamlit's "magic" does that for each page in its script thread; it failed a sign-in twice under
+# load (2026-12-01, 2026-12-02, the second through a button's run, which the retry below does not
+# wrap). The app runs without magic, as the launcher starts it (dashboards/launcher.py), so its
+# pages compile from source and build no AST objects. A run whose every exception is still exactly
+# that is run once more; any other exception stands.
+st_config.set_option("runner.magicEnabled", False)
 CPYTHON_AST_RACE = "AST constructor recursion depth mismatch"
 
 

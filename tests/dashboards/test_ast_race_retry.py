@@ -37,3 +37,14 @@ def test_any_other_failure_stands_and_a_clean_run_is_not_repeated():
     run, calls = runs([CPYTHON_AST_RACE], [CPYTHON_AST_RACE])
     assert once_more_on_the_ast_race(run)(None).exception[0].message == CPYTHON_AST_RACE
     assert len(calls) == 2
+
+
+def test_the_app_runs_without_magic_in_the_suite_and_in_production():
+    """No page is parsed into AST objects, the one step of Streamlit's that meets the race."""
+    from streamlit import config
+
+    from dashboards.launcher import streamlit_command
+
+    assert config.get_option("runner.magicEnabled") is False
+    command = streamlit_command("127.0.0.1", 8501)
+    assert command[command.index("--runner.magicEnabled") + 1] == "false"
