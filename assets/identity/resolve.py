@@ -33,6 +33,7 @@ from assets.identity.sightings import (
     GUARDED_TYPES,
     GUARDS_BY_TIER,
     work_table,
+    work_view,
 )
 from assets.identity.spark_components import SparkComponents, run_spark_components
 from assets.identity.stability import apply_oneids, plan_oneids
@@ -160,40 +161,44 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
     """Dense integer node ids and the links between them, with their priority (DuckDB, set-based)."""
     # node ids in node-key order, not in whatever order DuckDB's threads deliver the rows: the same
     # data gives the same ids on every run and engine, and with them the same guarded node named in
-    # a dropped link's explanation (graph.py: a component's smallest node of the type)
+    # a dropped link's explanation (graph.py: a component's smallest node of the type). The window
+    # sorts the keys alone (8 bytes a row) and a join brings the rest: a window over the whole rows
+    # sorts their strings too (at L 37M rows of 64-character keys, an external sort under the cap)
+    con.execute(
+        f"""
+        {work_table(work, "id_node_ids")} as
+        select node_key, (row_number() over (order by node_key) - 1)::bigint as node_id
+        from (select node_key from {work}.id_identifiers anti join {work}.id_excluded using (node_key))
+        """
+    )
     con.execute(
         f"""
         {work_table(work, "id_nodes")} as
-        select (row_number() over (order by i.node_key) - 1)::bigint as node_id, i.node_key,
-               i.identifier_type, i.identifier_key,
+        select n.node_id, i.node_key, i.identifier_type, i.identifier_key,
                i.first_seen_at, i.last_seen_at, i.n_records, i.n_sales
-        from {work}.id_identifiers i
-        anti join {work}.id_excluded e using (node_key)
+        from {work}.id_identifiers i join {work}.id_node_ids n using (node_key)
         """
     )
     con.execute(f"drop table {work}.id_identifiers")
-    # every candidate with its two node ids (null where its mobile is excluded) and its priority:
-    # tier, then first seen (a number, not a global sort of the links: ties are broken by a hash of
-    # the record, deterministic across runs). The candidate's own columns come along so the
-    # explanation tables need no second pass over the candidates view (at L: ~70M rows of strings).
-    con.execute(
-        f"""
-        {work_table(work, "id_links")} as
-        select c.*, l.node_id as u, r.node_id as v,
-               c.tier::bigint * 10000000000 + coalesce(epoch(c.seen_at)::bigint, 9999999999) as priority,
-               hash(c.source, c.record_key, c.rule, c.left_key, c.right_key) as tiebreak
-        from {work}.id_candidates c
-        left join {work}.id_nodes l on l.node_key = c.left_node
-        left join {work}.id_nodes r on r.node_key = c.right_node
-        """
-    )
-    # one graph edge per node pair, decided at its strongest tier and earliest assertion
+    # one graph edge per node pair (both clean, distinct), decided at its strongest tier and earliest
+    # assertion: a link's priority is its tier, then first seen (a number, not a global sort of the
+    # links: ties are broken by a hash of the record, deterministic across runs). Straight from the
+    # candidates view: no table of the links is written. At L the candidates' strings written to the
+    # scratch database cost ten times reading them again from the landing tables (50 s against 5 s),
+    # so the explanation tables read the view again too (``_links_kept_sql``, ``_write_outputs``)
     con.execute(
         f"""
         {work_table(work, "id_pairs")} as
         select least(u, v) as a, greatest(u, v) as b, min(tier) as tier,
                min(priority) as priority, min(tiebreak) as tiebreak
-        from {work}.id_links where u <> v group by 1, 2
+        from (
+            select l.node_id as u, r.node_id as v, c.tier,
+                   c.tier::bigint * 10000000000 + coalesce(epoch(c.seen_at)::bigint, 9999999999) as priority,
+                   hash(c.source, c.record_key, c.rule, c.left_key, c.right_key) as tiebreak
+            from {work}.id_candidates c
+            join {work}.id_node_ids l on l.node_key = c.left_node
+            join {work}.id_node_ids r on r.node_key = c.right_node)
+        where u <> v group by 1, 2
         """
     )
 
@@ -219,14 +224,20 @@ def _components(
         labels, conflicts, stats = run_spark_components(con, work, spark)
     con.register("component_labels", labels)
     con.execute(
-        f"""
-        {work_table(work, "id_clusters")} as
-        select n.node_id, n.identifier_type, n.identifier_key, l.component::bigint as component,
-               n.first_seen_at, n.last_seen_at, n.n_records
-        from {work}.id_nodes n join component_labels l on l.node_id = n.node_id
-        """
+        f"{work_table(work, 'id_labels')} as "
+        "select node_id::bigint as node_id, component::bigint as component from component_labels"
     )
     con.unregister("component_labels")
+    # a view, not a copy of the nodes' strings with their labels (at L 37M rows written, read four
+    # times by integer joins that cost less than the write)
+    con.execute(
+        f"""
+        {work_view(work, "id_clusters")} as
+        select n.node_id, n.identifier_type, n.identifier_key, l.component,
+               n.first_seen_at, n.last_seen_at, n.n_records
+        from {work}.id_nodes n join {work}.id_labels l using (node_id)
+        """
+    )
     con.register(
         "conflicts_arrow", conflicts.select(list(CONFLICT_COLUMNS)).cast(pa.schema(CONFLICT_COLUMNS))
     )
@@ -289,13 +300,19 @@ def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "t
     con.execute(
         f"""
         {work_table(work, "node_oneid")} as
-        select c.node_id, a.oneid from {work}.id_clusters c join {work}.id_assigned a using (component)
+        select l.node_id, n.node_key, a.oneid
+        from {work}.id_labels l
+        join {work}.id_assigned a using (component)
+        join {work}.id_node_ids n using (node_id)
         """
     )
+    # the refused pairs also by their node keys (``ka`` < ``kb``): the explanation tables find the
+    # candidates behind them in the candidates view, which knows node keys, not node ids
     con.execute(
         f"""
         {work_table(work, "dropped_pairs")} as
-        select k.a, k.b, k.reason, ln.identifier_type as guarded_type,
+        select k.a, k.b, least(na.node_key, nb.node_key) as ka, greatest(na.node_key, nb.node_key) as kb,
+               k.reason, ln.identifier_type as guarded_type,
                ln.identifier_key as id_left_key, rn.identifier_key as id_right_key,
                lo.oneid as id_left_oneid, ro.oneid as id_right_oneid
         from {work}.id_conflicts k
@@ -303,6 +320,8 @@ def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "t
         join {work}.id_nodes rn on rn.node_id = k.id_right
         join {work}.node_oneid lo on lo.node_id = k.id_left
         join {work}.node_oneid ro on ro.node_id = k.id_right
+        join {work}.id_node_ids na on na.node_id = k.a
+        join {work}.id_node_ids nb on nb.node_id = k.b
         """
     )
     con.execute(
@@ -361,15 +380,16 @@ def _write_outputs(
         create or replace table identity.dropped_links as
         select {link_columns}, e.reason,
                coalesce(nullif(e.detail, ''), 'the mobile is not an identity') as detail
-        from {work}.id_links l
+        from {work}.id_candidates l
         join {work}.id_excluded e on e.node_key = l.right_node
         union all
         select {link_columns}, d.reason,
                'would join ' || replace(d.guarded_type, '_', ' ') || ' ' || d.id_left_key
                    || ' (' || d.id_left_oneid || ') with '
                    || d.id_right_key || ' (' || d.id_right_oneid || ')'
-        from {work}.id_links l
-        join {work}.dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
+        from {work}.id_candidates l
+        join {work}.dropped_pairs d
+          on d.ka = least(l.left_node, l.right_node) and d.kb = greatest(l.left_node, l.right_node)
         """
     )
     con.execute(
@@ -406,14 +426,19 @@ LINK_COLUMNS = (
 
 def _links_kept_sql(work: str) -> str:
     """The run's kept links, as ``identity.oneid_links`` holds them: every candidate between two clean
-    identifiers of different nodes, minus the pairs the guards refused, with its OneID."""
+    identifiers of different nodes, minus the pairs the guards refused, with its OneID.
+
+    Read from the candidates view by node key (a node key stands for one node: ``collect_identifiers``
+    makes sure of it): the left identifier's OneID, the right one a node (no excluded mobile)."""
     return f"""
         select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier,
                l.seen_at, m.oneid
-        from {work}.id_links l
-        join {work}.node_oneid m on m.node_id = l.u
-        anti join {work}.dropped_pairs d on d.a = least(l.u, l.v) and d.b = greatest(l.u, l.v)
-        where l.v is not null and l.u <> l.v
+        from {work}.id_candidates l
+        join {work}.node_oneid m on m.node_key = l.left_node
+        semi join {work}.id_node_ids r on r.node_key = l.right_node
+        anti join {work}.dropped_pairs d
+          on d.ka = least(l.left_node, l.right_node) and d.kb = greatest(l.left_node, l.right_node)
+        where l.left_node <> l.right_node
     """
 
 

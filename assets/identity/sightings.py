@@ -132,9 +132,7 @@ _CANDIDATE = (
 
 def _union_view(work: str, name: str, queries: list[str], columns: dict[str, str]) -> str:
     """``create or replace view`` ``name`` in ``work`` as the union of ``queries`` (typed, empty if none)."""
-    create = f"create or replace view {work}.{name}"
-    if work == "temp":
-        create = f"create or replace temp view {name}"
+    create = work_view(work, name)
     if not queries:
         typed = ", ".join(f"null::{t} as {c}" for c, t in columns.items())
         queries = [f"select {typed} where false"]
@@ -156,6 +154,13 @@ def work_table(work: str, name: str) -> str:
     return (
         f"create or replace temp table {name}" if work == "temp" else f"create or replace table {work}.{name}"
     )
+
+
+def work_view(work: str, name: str) -> str:
+    """``create or replace ...`` of a work view: a temp view, or a view of an attached scratch database."""
+    if work == "temp":
+        return f"create or replace temp view {name}"
+    return f"create or replace view {work}.{name}"
 
 
 def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -> SourceLog:
