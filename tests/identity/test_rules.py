@@ -260,6 +260,31 @@ def test_every_kept_link_names_its_record_and_a_known_rule(wh):
     }
 
 
+def test_every_identifier_a_candidate_names_is_sighted_by_the_same_record(wh):
+    """resolve relies on it: an identifier of a link that is not an excluded mobile is a node."""
+    from assets.identity import sightings
+
+    wh.sale("LSVAA000000000001", "2023-01-05", id_number(1), mobile(1))
+    wh.binding("o1", "u1", id_number(1), mobile(1), "2023-02-01")
+    wh.follower("o1", "u1")
+    wh.wecom_contact("wm1", "u1", remark_mobiles=[mobile(1), mobile(2)])
+    wh.booking("o2", mobile(3))
+    log = sightings.collect(wh.con)
+    candidates = wh.con.execute("select count(*), count(distinct rule) from id_candidates").fetchall()[0]
+    assert candidates[0] >= 9 and candidates[1] >= 7, (candidates, log.missing)
+    unsighted = wh.con.execute(
+        """
+        select c.source, c.rule, side.identifier_type from id_candidates c,
+            lateral (select c.left_type as identifier_type, c.left_key as identifier_key
+                     union all select c.right_type, c.right_key) side
+        anti join id_sightings s
+          on s.source = c.source and s.record_key = c.record_key
+         and s.identifier_type = side.identifier_type and s.identifier_key = side.identifier_key
+        """
+    ).fetchall()
+    assert unsighted == []
+
+
 def test_missing_tables_contribute_nothing_and_are_named():
     wh = FixtureWarehouse(tables=("landing.vehicle_sales",))
     wh.sale("LSVAA000000000001", "2023-01-05", id_number(1), mobile(1))
