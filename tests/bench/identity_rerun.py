@@ -58,7 +58,8 @@ def table_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
 
 
 class TracedConnection:
-    """A DuckDB connection that prints each statement's wall and CPU seconds (``--trace``)."""
+    """A DuckDB connection that prints each statement's wall and CPU seconds and the process's peak
+    memory so far (``--trace``)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, threshold: float = 0.5):
         self._con, self._threshold = con, threshold
@@ -68,7 +69,9 @@ class TracedConnection:
         result = self._con.execute(query, *args, **kwargs)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         if wall >= self._threshold:
-            print(f"{wall:7.1f} s {cpu:7.1f} cpu  {' '.join(query.split())[:150]}", flush=True)
+            # the process's peak resident memory so far: the statement that raised it shows where
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            print(f"{wall:7.1f} s {cpu:7.1f} cpu {peak:6d} MB  {' '.join(query.split())[:140]}", flush=True)
         return result
 
     def __getattr__(self, name: str):
