@@ -96,7 +96,7 @@ def _identifiers(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
     # one grouping per identifier type, not one over all: at L one grouping of the ~95M sightings
     # into 38M identifiers spilled 9 GB under the stage's memory cap and kept one core busy (76 s);
     # a type's identifiers fit in memory (40 s for the five, both cores). The view's branches of
-    # other types are pruned by the filter. The last statement takes any type not listed (none today)
+    # other types are pruned by the filter; every sighting's type is listed (``sightings._known``)
     con.execute(
         f"{work_table(work, 'id_identifiers')} as select {columns} from {work}.id_sightings "
         "where false group by identifier_type, identifier_key"
@@ -107,11 +107,6 @@ def _identifiers(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
             "where identifier_type = $type group by identifier_type, identifier_key",
             {"type": identifier_type},
         )
-    listed = ", ".join(f"'{t}'" for t in sightings.IDENTIFIER_TYPES)  # literals: each branch folds
-    con.execute(
-        f"insert into {work}.id_identifiers select {columns} from {work}.id_sightings "
-        f"where identifier_type not in ({listed}) group by identifier_type, identifier_key"
-    )
     # grouping by the strings is as fast as by the key (measured); what the key saves is the joins
     (shared,) = con.execute(
         f"select count(*) - count(distinct node_key) from {work}.id_identifiers"
@@ -197,22 +192,40 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
     # links: ties are broken by a hash of the record, deterministic across runs). Straight from the
     # candidates view: no table of the links is written. At L the candidates' strings written to the
     # scratch database cost ten times reading them again from the landing tables (50 s against 5 s),
-    # so the explanation tables read the view again too (``_links_kept_sql``, ``_write_outputs``)
-    con.execute(
-        f"""
-        {work_table(work, "id_pairs")} as
-        select least(u, v) as a, greatest(u, v) as b, min(tier) as tier,
-               min(priority) as priority, min(tiebreak) as tiebreak
-        from (
-            select l.node_id as u, r.node_id as v, c.tier,
-                   c.tier::bigint * 10000000000 + coalesce(epoch(c.seen_at)::bigint, 9999999999) as priority,
-                   hash(c.source, c.record_key, c.rule, c.left_key, c.right_key) as tiebreak
-            from {work}.id_candidates c
-            join {work}.id_node_ids l on l.node_key = c.left_node
-            join {work}.id_node_ids r on r.node_key = c.right_node)
-        where u <> v group by 1, 2
+    # so the explanation tables read the view again too (``_links_kept_sql``, ``_write_outputs``).
+    # One pair of identifier types at a time: a node pair's types name its pair of types, so each
+    # pair is grouped whole, and each statement's joins hold only the nodes of its two types (at L
+    # one statement over all joined 52M links to 38M nodes twice and spilled 8 GB of the links)
+    for number, (type_a, type_b) in enumerate(_type_pairs()):
+        nodes = (
+            f"(select node_key, node_id from {work}.id_nodes "
+            f"where identifier_type in ('{type_a}', '{type_b}'))"
+        )
+        select = f"""
+            select least(u, v) as a, greatest(u, v) as b, min(tier) as tier,
+                   min(priority) as priority, min(tiebreak) as tiebreak
+            from (
+                select l.node_id as u, r.node_id as v, c.tier, c.tier::bigint * 10000000000
+                           + coalesce(epoch(c.seen_at)::bigint, 9999999999) as priority,
+                       hash(c.source, c.record_key, c.rule, c.left_key, c.right_key) as tiebreak
+                from {work}.id_candidates c
+                join {nodes} l on l.node_key = c.left_node
+                join {nodes} r on r.node_key = c.right_node
+                where (c.left_type = '{type_a}' and c.right_type = '{type_b}')
+                   or (c.left_type = '{type_b}' and c.right_type = '{type_a}'))
+            where u <> v group by 1, 2
         """
-    )
+        con.execute(
+            f"{work_table(work, 'id_pairs')} as {select}"
+            if not number
+            else f"insert into {work}.id_pairs {select}"
+        )
+
+
+def _type_pairs() -> list[tuple[str, str]]:
+    """Every unordered pair of identifier types, a type with itself included."""
+    types = sightings.IDENTIFIER_TYPES
+    return [(a, b) for i, a in enumerate(types) for b in types[i:]]
 
 
 CONFLICT_COLUMNS = {
@@ -312,10 +325,10 @@ def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "t
     con.execute(
         f"""
         {work_table(work, "node_oneid")} as
-        select l.node_id, n.node_key, a.oneid
+        select l.node_id, n.node_key, n.identifier_type, a.oneid
         from {work}.id_labels l
         join {work}.id_assigned a using (component)
-        join {work}.id_node_ids n using (node_id)
+        join {work}.id_nodes n using (node_id)
         """
     )
     # the refused pairs also by their node keys (``ka`` < ``kb``): the explanation tables find the
@@ -436,7 +449,7 @@ LINK_COLUMNS = (
 )  # fmt: skip
 
 
-def _links_kept_sql(work: str) -> str:
+def _links_kept_sql(work: str, left_type: str | None = None) -> str:
     """The run's kept links, as ``identity.oneid_links`` holds them: every candidate between two clean
     identifiers of different nodes, minus the pairs the guards refused, with its OneID.
 
@@ -444,16 +457,21 @@ def _links_kept_sql(work: str) -> str:
     ``collect_identifiers`` makes sure of it): the left identifier's OneID, the right one not an
     excluded mobile. Every identifier a candidate names is sighted by the same record
     (``sightings.collect``; ``tests/identity/test_rules.py`` checks it), so an identifier that is
-    not excluded is a node: one join with the nodes, not two (at L each holds 37M keys)."""
+    not excluded is a node: one join with the nodes, not two (at L each holds 37M keys).
+    ``left_type``: only the links from identifiers of that type, joined to the nodes of that type."""
+    nodes, only = f"{work}.node_oneid", ""
+    if left_type is not None:
+        nodes = f"(select node_key, oneid from {work}.node_oneid where identifier_type = '{left_type}')"
+        only = f"and l.left_type = '{left_type}'"
     return f"""
         select l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, l.tier,
                l.seen_at, m.oneid
         from {work}.id_candidates l
-        join {work}.node_oneid m on m.node_key = l.left_node
+        join {nodes} m on m.node_key = l.left_node
         anti join {work}.id_excluded x on x.node_key = l.right_node
         anti join {work}.dropped_pairs d
           on d.ka = least(l.left_node, l.right_node) and d.kb = greatest(l.left_node, l.right_node)
-        where l.left_node <> l.right_node
+        where l.left_node <> l.right_node {only}
     """
 
 
@@ -524,7 +542,15 @@ def _append_links(con: duckdb.DuckDBPyConnection, work: str, stored: bool) -> No
     merged or split, so both sides of the difference are small; the result is the same multiset of
     rows a full rewrite gives (``tests/identity/test_links_append.py``)."""
     if not stored:  # the first run, or a table of another shape: written whole
-        con.execute(f"create or replace table identity.oneid_links as {_links_kept_sql(work)}")
+        # one left identifier type at a time: each join holds only that type's nodes and their
+        # OneIDs (at L one join with all 38M spilled 9 GB of the links' strings: 100 s)
+        for number, left_type in enumerate(sightings.IDENTIFIER_TYPES):
+            kept = _links_kept_sql(work, left_type)
+            con.execute(
+                f"create or replace table identity.oneid_links as {kept}"
+                if not number
+                else f"insert into identity.oneid_links {kept}"
+            )
         return
     columns = ", ".join(LINK_COLUMNS)
     con.execute(f"delete from identity.oneid_links where rowid in (select row_id from {work}.links_gone)")

@@ -139,6 +139,12 @@ def _union_view(work: str, name: str, queries: list[str], columns: dict[str, str
     return f"{create} as\n" + "\nunion all\n".join(queries)
 
 
+def _known(identifier_type: str) -> None:
+    """Every identifier type is one of ``IDENTIFIER_TYPES``: resolve works through them one by one."""
+    if identifier_type not in IDENTIFIER_TYPES:
+        raise ValueError(f"identifier type {identifier_type!r} is not one of {IDENTIFIER_TYPES}")
+
+
 def _valid_id(col: str) -> str:
     """The ID number's HMAC when the number is valid (checksum passed), else null."""
     return f"case when {col}_status = 'valid' then {col}_hmac end"
@@ -193,6 +199,7 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
         candidate_queries.append(_CANDIDATE.format(left_node=left_node, right_node=right_node, q=query))
 
     def sight(rel: str, record_key: str, seen_at: str, itype: str, key: str, status: str = "null") -> None:
+        _known(itype)
         insert_sightings(
             f"select '{itype}' as identifier_type, {key} as identifier_key, {status} as mobile_status, "
             f"'{rel}' as source, {record_key} as record_key, cast({seen_at} as timestamp) as seen_at "
@@ -203,6 +210,7 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
         rel: str, record_key: str, seen_at: str, rule: str, ltype: str, lkey: str, rtype: str, rkey: str
     ):
         tier = RULES[rule][0]
+        _known(ltype), _known(rtype)
         insert_candidates(
             f"select '{ltype}' as left_type, {lkey} as left_key, '{rtype}' as right_type, {rkey} as "
             f"right_key, '{rel}' as source, {record_key} as record_key, '{rule}' as rule, {tier} as tier, "

@@ -347,3 +347,12 @@ def test_node_keys_that_collide_are_drawn_again_with_another_salt(wh, monkeypatc
     assert wh.oneid_of("id_number", id_number(2)) == wh.oneid_of("mobile", mobile(2))
     assert wh.oneid_of("id_number", id_number(1)) != wh.oneid_of("id_number", id_number(2))
     assert wh.con.execute("select count(*) from identity.oneid_map").fetchall()[0][0] == 6
+
+
+def test_an_identifier_type_outside_the_list_is_refused_where_the_views_are_defined():
+    """resolve groups and joins one listed type at a time: an unlisted type would be left out."""
+    from assets.identity import sightings
+
+    sightings._known("mobile")
+    with pytest.raises(ValueError, match="'vin' is not one of"):
+        sightings._known("vin")
