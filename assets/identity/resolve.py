@@ -97,16 +97,16 @@ def _identifiers(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
     # into 38M identifiers spilled 9 GB under the stage's memory cap and kept one core busy (76 s);
     # a type's identifiers fit in memory (40 s for the five, both cores). The view's branches of
     # other types are pruned by the filter; every sighting's type is listed (``sightings._known``)
-    con.execute(
-        f"{work_table(work, 'id_identifiers')} as select {columns} from {work}.id_sightings "
-        "where false group by identifier_type, identifier_key"
+    _create_in_parts(
+        con,
+        work_table(work, "id_identifiers"),
+        f"{work}.id_identifiers",
+        [
+            f"select {columns} from {work}.id_sightings where identifier_type = '{identifier_type}' "
+            "group by identifier_type, identifier_key"
+            for identifier_type in sightings.IDENTIFIER_TYPES
+        ],
     )
-    for identifier_type in sightings.IDENTIFIER_TYPES:
-        con.execute(
-            f"insert into {work}.id_identifiers select {columns} from {work}.id_sightings "
-            "where identifier_type = $type group by identifier_type, identifier_key",
-            {"type": identifier_type},
-        )
     # grouping by the strings is as fast as by the key (measured); what the key saves is the joins
     (shared,) = con.execute(
         f"select count(*) - count(distinct node_key) from {work}.id_identifiers"
@@ -196,12 +196,13 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
     # One pair of identifier types at a time: a node pair's types name its pair of types, so each
     # pair is grouped whole, and each statement's joins hold only the nodes of its two types (at L
     # one statement over all joined 52M links to 38M nodes twice and spilled 8 GB of the links)
-    for number, (type_a, type_b) in enumerate(_type_pairs()):
+    parts = []
+    for type_a, type_b in _type_pairs():
         nodes = (
             f"(select node_key, node_id from {work}.id_nodes "
             f"where identifier_type in ('{type_a}', '{type_b}'))"
         )
-        select = f"""
+        parts.append(f"""
             select least(u, v) as a, greatest(u, v) as b, min(tier) as tier,
                    min(priority) as priority, min(tiebreak) as tiebreak
             from (
@@ -214,12 +215,16 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
                 where (c.left_type = '{type_a}' and c.right_type = '{type_b}')
                    or (c.left_type = '{type_b}' and c.right_type = '{type_a}'))
             where u <> v group by 1, 2
-        """
-        con.execute(
-            f"{work_table(work, 'id_pairs')} as {select}"
-            if not number
-            else f"insert into {work}.id_pairs {select}"
-        )
+        """)
+    _create_in_parts(con, work_table(work, "id_pairs"), f"{work}.id_pairs", parts)
+
+
+def _create_in_parts(con: duckdb.DuckDBPyConnection, create: str, table: str, parts: list[str]) -> None:
+    """``create`` (``create or replace table ...``) as the first of ``parts``, the others appended to
+    ``table``: one statement per part, so each part's joins and groupings hold only its own rows."""
+    con.execute(f"{create} as {parts[0]}")
+    for part in parts[1:]:
+        con.execute(f"insert into {table} {part}")
 
 
 def _type_pairs() -> list[tuple[str, str]]:
@@ -544,13 +549,12 @@ def _append_links(con: duckdb.DuckDBPyConnection, work: str, stored: bool) -> No
     if not stored:  # the first run, or a table of another shape: written whole
         # one left identifier type at a time: each join holds only that type's nodes and their
         # OneIDs (at L one join with all 38M spilled 9 GB of the links' strings: 100 s)
-        for number, left_type in enumerate(sightings.IDENTIFIER_TYPES):
-            kept = _links_kept_sql(work, left_type)
-            con.execute(
-                f"create or replace table identity.oneid_links as {kept}"
-                if not number
-                else f"insert into identity.oneid_links {kept}"
-            )
+        _create_in_parts(
+            con,
+            "create or replace table identity.oneid_links",
+            "identity.oneid_links",
+            [_links_kept_sql(work, left_type) for left_type in sightings.IDENTIFIER_TYPES],
+        )
         return
     columns = ", ".join(LINK_COLUMNS)
     con.execute(f"delete from identity.oneid_links where rowid in (select row_id from {work}.links_gone)")

@@ -210,7 +210,8 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
         rel: str, record_key: str, seen_at: str, rule: str, ltype: str, lkey: str, rtype: str, rkey: str
     ):
         tier = RULES[rule][0]
-        _known(ltype), _known(rtype)
+        _known(ltype)
+        _known(rtype)
         insert_candidates(
             f"select '{ltype}' as left_type, {lkey} as left_key, '{rtype}' as right_type, {rkey} as "
             f"right_key, '{rel}' as source, {record_key} as record_key, '{rule}' as rule, {tier} as tier, "
