@@ -105,7 +105,6 @@ class GuardedGraph:
             per_group = np.bincount(group[holding], minlength=int(group.max()) + 1)
             in_conflict |= cross & (per_group[group[ca]] >= 2)
 
-        del group
         if in_conflict.any():
             idx = np.nonzero(in_conflict)[0]
             position = idx if rank is None else np.asarray(rank)[idx]
@@ -113,8 +112,12 @@ class GuardedGraph:
             self._replay(idx[np.lexsort((position, late))], ca, cb, guard, result)
         del in_conflict
 
-        keep = cross & accepted
-        merged = _components(ncomp, ca[keep], cb[keep])
+        if accepted.all():
+            merged = group  # nothing refused: the tier's components are the ones found above
+        else:
+            del group
+            keep = cross & accepted
+            merged = _components(ncomp, ca[keep], cb[keep])
         size = int(merged.max()) + 1
         for t, holder in enumerate(self.holders):
             # the smallest node of the type stands for the merged component (as on Spark)

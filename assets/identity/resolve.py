@@ -26,7 +26,7 @@ import pyarrow as pa
 from assets.faults import crash_point
 from assets.identity import sightings
 from assets.identity.graph import GuardedGraph
-from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, lap_timer, scratch_space
+from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, lap_timer, scratch_space, work_compression
 from assets.identity.sightings import (
     CONFLICT_REASONS,
     DEFAULT_GUARDS,
@@ -196,6 +196,10 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
     # One pair of identifier types at a time: a node pair's types name its pair of types, so each
     # pair is grouped whole, and each statement's joins hold only the nodes of its two types (at L
     # one statement over all joined 52M links to 38M nodes twice and spilled 8 GB of the links)
+    # The priority and tie-break are computed from the candidates before the joins, so only
+    # integers pass through them: DuckDB carries a join's probe columns along, and computed after
+    # the joins the tie-break's five strings went through both (at L the mobile—ID number pair's
+    # joins spilled 3.7 GB of them: 23 s, 6 s without)
     parts = []
     for type_a, type_b in _type_pairs():
         nodes = (
@@ -206,14 +210,17 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
             select least(u, v) as a, greatest(u, v) as b, min(tier) as tier,
                    min(priority) as priority, min(tiebreak) as tiebreak
             from (
-                select l.node_id as u, r.node_id as v, c.tier, c.tier::bigint * 10000000000
-                           + coalesce(epoch(c.seen_at)::bigint, 9999999999) as priority,
-                       hash(c.source, c.record_key, c.rule, c.left_key, c.right_key) as tiebreak
-                from {work}.id_candidates c
+                select l.node_id as u, r.node_id as v, c.tier, c.priority, c.tiebreak
+                from (
+                    select left_node, right_node, tier,
+                           tier::bigint * 10000000000 + coalesce(epoch(seen_at)::bigint, 9999999999)
+                               as priority,
+                           hash(source, record_key, rule, left_key, right_key) as tiebreak
+                    from {work}.id_candidates
+                    where (left_type = '{type_a}' and right_type = '{type_b}')
+                       or (left_type = '{type_b}' and right_type = '{type_a}')) c
                 join {nodes} l on l.node_key = c.left_node
-                join {nodes} r on r.node_key = c.right_node
-                where (c.left_type = '{type_a}' and c.right_type = '{type_b}')
-                   or (c.left_type = '{type_b}' and c.right_type = '{type_a}'))
+                join {nodes} r on r.node_key = c.right_node)
             where u <> v group by 1, 2
         """)
     _create_in_parts(con, work_table(work, "id_pairs"), f"{work}.id_pairs", parts)
@@ -354,16 +361,18 @@ def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "t
         join {work}.id_node_ids nb on nb.node_id = k.b
         """
     )
+    # the review profile per component (one OneID each), grouped by integers: its OneID is joined
+    # only to the few components the review keeps (``_write_outputs``)
     con.execute(
         f"""
         {work_table(work, "oneid_profile")} as
-        select o.oneid,
+        select l.component,
                count(*) filter (where n.identifier_type = 'id_number') as n_id_numbers,
                count(*) filter (where n.identifier_type = 'mobile') as n_mobiles,
                count(*) as n_identifiers,
                sum(n.n_sales) as n_sale_sightings  -- >= distinct vehicles: a cheap upper bound
-        from {work}.node_oneid o join {work}.id_nodes n using (node_id)
-        group by o.oneid
+        from {work}.id_labels l join {work}.id_nodes n using (node_id)
+        group by l.component
         """
     )
     # a vehicle belongs to a OneID when its owner's ID number or (clean) mobile is in it (VIN from the
@@ -371,13 +380,13 @@ def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "t
     con.execute(
         f"""
         {work_table(work, "oneid_vehicles")} as
-        select o.oneid, count(distinct split_part(s.record_key, '|', 1)) as n_vehicles
-        from (select oneid from {work}.oneid_profile where n_sale_sightings > $v) p
-        join {work}.node_oneid o using (oneid)
+        select p.component, count(distinct split_part(s.record_key, '|', 1)) as n_vehicles
+        from (select component from {work}.oneid_profile where n_sale_sightings > $v) p
+        join {work}.id_labels l using (component)
         join {work}.id_nodes n using (node_id)
         join {work}.id_sightings s on s.node_key = n.node_key
         where s.source = 'landing.vehicle_sales'
-        group by o.oneid
+        group by p.component
         """,
         {"v": params.suspicious_vehicles},
     )
@@ -412,6 +421,7 @@ def _write_outputs(
                coalesce(nullif(e.detail, ''), 'the mobile is not an identity') as detail
         from {work}.id_candidates l
         join {work}.id_excluded e on e.node_key = l.right_node
+        where l.right_type = 'mobile'  -- only mobiles are excluded: the view's other branches pruned
         union all
         select {link_columns}, d.reason,
                'would join ' || replace(d.guarded_type, '_', ' ') || ' ' || d.id_left_key
@@ -431,9 +441,15 @@ def _write_outputs(
     con.execute(
         f"""
         create or replace table identity.suspicious_clusters as
-        with scored as (
-            select p.*, coalesce(v.n_vehicles, 0) as n_vehicles
-            from {work}.oneid_profile p left join {work}.oneid_vehicles v using (oneid))
+        with flagged as (  -- n_vehicles <= n_sale_sightings: every OneID the review can keep
+            select * from {work}.oneid_profile
+            where n_sale_sightings > $v or n_mobiles > $m or n_id_numbers > $i),
+        scored as (
+            select a.oneid, p.n_id_numbers, p.n_mobiles, p.n_identifiers,
+                   coalesce(v.n_vehicles, 0) as n_vehicles
+            from flagged p
+            join {work}.id_assigned a using (component)
+            left join {work}.oneid_vehicles v using (component))
         select oneid, n_vehicles, n_mobiles, n_id_numbers, n_identifiers,
                array_to_string(list_filter([
                    case when n_vehicles > $v then 'vehicles ' || n_vehicles || ' > ' || $v end,
@@ -452,6 +468,15 @@ LINK_COLUMNS = (
     "left_type", "left_key", "right_type", "right_key", "source", "record_key", "rule", "tier",
     "seen_at", "oneid",
 )  # fmt: skip
+# ``identity.oneid_links`` as created by a first run: the identifier and record keys are nearly all
+# distinct, and zstd writes them in less time than DuckDB's automatic analysis picks FSST for them
+# (at L 52M rows: 34 s against 41, the file 25 % larger); see stability.REGISTRY_COLUMNS
+LINK_TABLE_COLUMNS = """
+    left_type varchar, left_key varchar using compression zstd,
+    right_type varchar, right_key varchar using compression zstd,
+    source varchar, record_key varchar using compression zstd, rule varchar, tier integer,
+    seen_at timestamp, oneid varchar
+"""
 
 
 def _links_kept_sql(work: str, left_type: str | None = None) -> str:
@@ -549,12 +574,9 @@ def _append_links(con: duckdb.DuckDBPyConnection, work: str, stored: bool) -> No
     if not stored:  # the first run, or a table of another shape: written whole
         # one left identifier type at a time: each join holds only that type's nodes and their
         # OneIDs (at L one join with all 38M spilled 9 GB of the links' strings: 100 s)
-        _create_in_parts(
-            con,
-            "create or replace table identity.oneid_links",
-            "identity.oneid_links",
-            [_links_kept_sql(work, left_type) for left_type in sightings.IDENTIFIER_TYPES],
-        )
+        con.execute(f"create or replace table identity.oneid_links ({LINK_TABLE_COLUMNS})")
+        for left_type in sightings.IDENTIFIER_TYPES:
+            con.execute(f"insert into identity.oneid_links {_links_kept_sql(work, left_type)}")
         return
     columns = ", ".join(LINK_COLUMNS)
     con.execute(f"delete from identity.oneid_links where rowid in (select row_id from {work}.links_gone)")
@@ -592,18 +614,19 @@ def _resolve(
 ) -> None:
     lap = lap_timer(summary.seconds, summary.cpu_seconds)
 
-    log = collect_identifiers(con, params, work)
-    summary.sources_read, summary.sources_missing = log.read, log.missing
-    lap("collect")
-    _build_nodes_and_links(con, work)
-    lap("nodes_and_links")
-    summary.identifiers, summary.spark = _components(con, work, params.spark)
-    lap("components")
-    plan_oneids(con, work)
-    lap("stable_ids")
-    _explain(con, params, work)
-    stored_links = _prepare_links(con, work)
-    lap("explanations")
+    with work_compression(con):
+        log = collect_identifiers(con, params, work)
+        summary.sources_read, summary.sources_missing = log.read, log.missing
+        lap("collect")
+        _build_nodes_and_links(con, work)
+        lap("nodes_and_links")
+        summary.identifiers, summary.spark = _components(con, work, params.spark)
+        lap("components")
+        plan_oneids(con, work)
+        lap("stable_ids")
+        _explain(con, params, work)
+        stored_links = _prepare_links(con, work)
+        lap("explanations")
     # everything the stage publishes, in one transaction: a failure leaves the last run's tables
     con.execute("begin transaction")
     try:
