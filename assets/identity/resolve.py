@@ -82,6 +82,9 @@ class ResolveSummary:
     spark: dict = field(default_factory=dict)  # the Spark components job's rounds and seconds
 
 
+IDENTIFIER_PARTS = 2  # the identifiers of a type are grouped in this many parts (by node key)
+
+
 def _identifiers(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
     """Work table ``id_identifiers``: one row per identifier, its node key and its history.
 
@@ -93,18 +96,21 @@ def _identifiers(con: duckdb.DuckDBPyConnection, work: str = "temp") -> int:
                min(seen_at) as first_seen_at, max(seen_at) as last_seen_at,
                count(*) as n_records,  -- a record names each of its identifiers once
                count(*) filter (where source = 'landing.vehicle_sales') as n_sales"""
-    # one grouping per identifier type, not one over all: at L one grouping of the ~95M sightings
-    # into 38M identifiers spilled 9 GB under the stage's memory cap and kept one core busy (76 s);
-    # a type's identifiers fit in memory (40 s for the five, both cores). The view's branches of
-    # other types are pruned by the filter; every sighting's type is listed (``sightings._known``)
+    # one grouping per identifier type and half of the node keys, not one over all: at L one
+    # grouping of the ~95M sightings into 38M identifiers spilled 9 GB under the stage's memory cap
+    # and kept one core busy (76 s); by type 40 s, the mobiles' still spilling (18 s on 1.3 cores,
+    # 12 s in halves). The view's branches of other types are pruned by the filter; every
+    # sighting's type is listed (``sightings._known``); an identifier's node key is its own, so
+    # the halves split no identifier
     _create_in_parts(
         con,
         work_table(work, "id_identifiers"),
         f"{work}.id_identifiers",
         [
             f"select {columns} from {work}.id_sightings where identifier_type = '{identifier_type}' "
-            "group by identifier_type, identifier_key"
+            f"and node_key % {IDENTIFIER_PARTS} = {part} group by identifier_type, identifier_key"
             for identifier_type in sightings.IDENTIFIER_TYPES
+            for part in range(IDENTIFIER_PARTS)
         ],
     )
     # grouping by the strings is as fast as by the key (measured); what the key saves is the joins
@@ -248,7 +254,8 @@ CONFLICT_COLUMNS = {
 def _components(
     con: duckdb.DuckDBPyConnection, work: str = "temp", spark: SparkComponents | None = None
 ) -> tuple[int, dict]:
-    """Run the guarded union tier by tier; leave ``id_clusters`` and ``id_conflicts`` work tables.
+    """Run the guarded union tier by tier; leave work tables ``id_clusters`` (a view),
+    ``id_components`` (one row per component) and ``id_conflicts``.
 
     On NumPy/SciPy in this process, or with ``spark`` in a Spark job (``spark_components``: the
     same partition and dropped links, other label values, which only name the components).
@@ -273,6 +280,21 @@ def _components(
         select n.node_id, n.identifier_type, n.identifier_key, l.component,
                n.first_seen_at, n.last_seen_at, n.n_records
         from {work}.id_nodes n join {work}.id_labels l using (node_id)
+        """
+    )
+    # one row per component, what both the stable ids (first sighting, a deterministic anchor) and
+    # the review profile need, in one grouping (at L two groupings of 37M rows took 18 s)
+    con.execute(
+        f"""
+        {work_table(work, "id_components")} as
+        select l.component, min(n.first_seen_at) as first_seen_at,
+               min(hash(n.identifier_type, n.identifier_key)) as anchor,
+               count(*) filter (where n.identifier_type = 'id_number') as n_id_numbers,
+               count(*) filter (where n.identifier_type = 'mobile') as n_mobiles,
+               count(*) as n_identifiers,
+               sum(n.n_sales) as n_sale_sightings  -- >= distinct vehicles: a cheap upper bound
+        from {work}.id_nodes n join {work}.id_labels l using (node_id)
+        group by l.component
         """
     )
     con.register(
@@ -332,8 +354,18 @@ def _components_scipy(con: duckdb.DuckDBPyConnection, work: str) -> tuple[pa.Tab
     return labels, pa.concat_tables(conflicts)
 
 
-def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp") -> None:
-    """Work tables behind the explanations: each node's OneID, the refused pairs, the review profile."""
+def _sql_list(values: list[str]) -> str:
+    """``values`` as the inside of a SQL ``in (...)`` (``null`` for none: matches nothing)."""
+    return ", ".join(f"'{v}'" for v in values) or "null"
+
+
+def _explain(
+    con: duckdb.DuckDBPyConnection, params: OneidParams, left_types: list[str], work: str = "temp"
+) -> None:
+    """Work tables behind the explanations: the OneID of each node a link starts from, the refused
+    pairs, the review profile. ``left_types``: the types candidate links start from."""
+    # a kept link's OneID is its left identifier's: only those types' nodes (at L 12M of 38M: the
+    # unionids and mobiles, never a link's left side, are not written)
     con.execute(
         f"""
         {work_table(work, "node_oneid")} as
@@ -341,6 +373,7 @@ def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "t
         from {work}.id_labels l
         join {work}.id_assigned a using (component)
         join {work}.id_nodes n using (node_id)
+        where n.identifier_type in ({_sql_list(left_types)})
         """
     )
     # the refused pairs also by their node keys (``ka`` < ``kb``): the explanation tables find the
@@ -355,24 +388,12 @@ def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "t
         from {work}.id_conflicts k
         join {work}.id_nodes ln on ln.node_id = k.id_left
         join {work}.id_nodes rn on rn.node_id = k.id_right
-        join {work}.node_oneid lo on lo.node_id = k.id_left
-        join {work}.node_oneid ro on ro.node_id = k.id_right
+        join {work}.id_labels ll on ll.node_id = k.id_left
+        join {work}.id_assigned lo on lo.component = ll.component
+        join {work}.id_labels rl on rl.node_id = k.id_right
+        join {work}.id_assigned ro on ro.component = rl.component
         join {work}.id_node_ids na on na.node_id = k.a
         join {work}.id_node_ids nb on nb.node_id = k.b
-        """
-    )
-    # the review profile per component (one OneID each), grouped by integers: its OneID is joined
-    # only to the few components the review keeps (``_write_outputs``)
-    con.execute(
-        f"""
-        {work_table(work, "oneid_profile")} as
-        select l.component,
-               count(*) filter (where n.identifier_type = 'id_number') as n_id_numbers,
-               count(*) filter (where n.identifier_type = 'mobile') as n_mobiles,
-               count(*) as n_identifiers,
-               sum(n.n_sales) as n_sale_sightings  -- >= distinct vehicles: a cheap upper bound
-        from {work}.id_labels l join {work}.id_nodes n using (node_id)
-        group by l.component
         """
     )
     # a vehicle belongs to a OneID when its owner's ID number or (clean) mobile is in it (VIN from the
@@ -380,20 +401,27 @@ def _explain(con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "t
     con.execute(
         f"""
         {work_table(work, "oneid_vehicles")} as
-        select p.component, count(distinct split_part(s.record_key, '|', 1)) as n_vehicles
-        from (select component from {work}.oneid_profile where n_sale_sightings > $v) p
-        join {work}.id_labels l using (component)
-        join {work}.id_nodes n using (node_id)
-        join {work}.id_sightings s on s.node_key = n.node_key
+        with flagged_nodes as materialized (  -- first: left to DuckDB, it joined the sightings first
+            select p.component, n.node_key
+            from (select component from {work}.id_components where n_sale_sightings > $v) p
+            join {work}.id_labels l using (component)
+            join {work}.id_nodes n using (node_id))
+        select f.component, count(distinct split_part(s.record_key, '|', 1)) as n_vehicles
+        from flagged_nodes f
+        join {work}.id_sightings s on s.node_key = f.node_key
         where s.source = 'landing.vehicle_sales'
-        group by p.component
+        group by f.component
         """,
         {"v": params.suspicious_vehicles},
     )
 
 
 def _write_outputs(
-    con: duckdb.DuckDBPyConnection, params: OneidParams, work: str = "temp", stored_links: bool = False
+    con: duckdb.DuckDBPyConnection,
+    params: OneidParams,
+    left_types: list[str],
+    work: str = "temp",
+    stored_links: bool = False,
 ) -> None:
     """The ``identity`` explanation tables, from the work tables (inside the publishing transaction)."""
     kind = con.execute(
@@ -413,7 +441,7 @@ def _write_outputs(
         "l.left_type, l.left_key, l.right_type, l.right_key, l.source, l.record_key, l.rule, "
         "l.tier, l.seen_at"
     )
-    _append_links(con, work, stored_links)
+    _append_links(con, work, stored_links, left_types)
     con.execute(
         f"""
         create or replace table identity.dropped_links as
@@ -442,7 +470,7 @@ def _write_outputs(
         f"""
         create or replace table identity.suspicious_clusters as
         with flagged as (  -- n_vehicles <= n_sale_sightings: every OneID the review can keep
-            select * from {work}.oneid_profile
+            select * from {work}.id_components
             where n_sale_sightings > $v or n_mobiles > $m or n_id_numbers > $i),
         scored as (
             select a.oneid, p.n_id_numbers, p.n_mobiles, p.n_identifiers,
@@ -565,7 +593,7 @@ def _prepare_links(con: duckdb.DuckDBPyConnection, work: str) -> bool:
     return True
 
 
-def _append_links(con: duckdb.DuckDBPyConnection, work: str, stored: bool) -> None:
+def _append_links(con: duckdb.DuckDBPyConnection, work: str, stored: bool, left_types: list[str]) -> None:
     """``identity.oneid_links`` made equal to the run's kept links by deleting the rows that went and
     appending the rows that came, instead of rewriting every row (at 10M vehicles ~70M rows: most of
     the stage's publishing time). Run to run, links change only where records arrived or OneIDs
@@ -575,7 +603,7 @@ def _append_links(con: duckdb.DuckDBPyConnection, work: str, stored: bool) -> No
         # one left identifier type at a time: each join holds only that type's nodes and their
         # OneIDs (at L one join with all 38M spilled 9 GB of the links' strings: 100 s)
         con.execute(f"create or replace table identity.oneid_links ({LINK_TABLE_COLUMNS})")
-        for left_type in sightings.IDENTIFIER_TYPES:
+        for left_type in left_types:
             con.execute(f"insert into identity.oneid_links {_links_kept_sql(work, left_type)}")
         return
     columns = ", ".join(LINK_COLUMNS)
@@ -624,14 +652,14 @@ def _resolve(
         lap("components")
         plan_oneids(con, work)
         lap("stable_ids")
-        _explain(con, params, work)
+        _explain(con, params, log.left_types, work)
         stored_links = _prepare_links(con, work)
         lap("explanations")
     # everything the stage publishes, in one transaction: a failure leaves the last run's tables
     con.execute("begin transaction")
     try:
         summary.changes = apply_oneids(con, run_at, work)
-        _write_outputs(con, params, work, stored_links)
+        _write_outputs(con, params, log.left_types, work, stored_links)
         crash_point("identity")  # reliability suite only: everything written, nothing committed
         con.execute("commit")
     except Exception:

@@ -67,6 +67,9 @@ CONFLICT_REASONS = ("would_join_id_numbers", "weak_link_second_mobile")  # per g
 class SourceLog:
     read: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # "landing.x: table not found" / "...: no column y"
+    # the identifier types some candidate link starts from, in ``IDENTIFIER_TYPES`` order: a kept
+    # link's OneID is its left identifier's, so only these types' nodes need theirs looked up
+    left_types: list[str] = field(default_factory=list)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str] | None:
@@ -195,8 +198,11 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
     def insert_sightings(query: str) -> None:
         sighting_queries.append(_SIGHTING.format(node_key=sighting_key, q=query))
 
-    def insert_candidates(query: str) -> None:
+    def insert_candidates(query: str, left_type: str) -> None:
         candidate_queries.append(_CANDIDATE.format(left_node=left_node, right_node=right_node, q=query))
+        if left_type not in log.left_types:
+            log.left_types.append(left_type)
+            log.left_types.sort(key=IDENTIFIER_TYPES.index)
 
     def sight(rel: str, record_key: str, seen_at: str, itype: str, key: str, status: str = "null") -> None:
         _known(itype)
@@ -215,7 +221,8 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
         insert_candidates(
             f"select '{ltype}' as left_type, {lkey} as left_key, '{rtype}' as right_type, {rkey} as "
             f"right_key, '{rel}' as source, {record_key} as record_key, '{rule}' as rule, {tier} as tier, "
-            f"cast({seen_at} as timestamp) as seen_at from {source(rel)}"
+            f"cast({seen_at} as timestamp) as seen_at from {source(rel)}",
+            ltype,
         )
 
     # DMS vehicle sale: the owner's ID number and mobile. The VIN is deliberately not an identity.
@@ -356,7 +363,8 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
                 "select 'wecom_external_userid' as left_type, nullif(external_userid, '') as left_key, "
                 "'mobile' as right_type, remark_mobile_hmac as right_key, "
                 f"'{rel}' as source, {rkey} as record_key, 'wecom_remark_mobile' as rule, {TIER_WEAK} as "
-                f"tier, cast(seen as timestamp) as seen_at from {remarks}"
+                f"tier, cast(seen as timestamp) as seen_at from {remarks}",
+                "wecom_external_userid",
             )
 
     # Weak contacts: an openid and/or a mobile typed by someone at a booking, campaign, complaint, rescue

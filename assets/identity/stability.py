@@ -63,19 +63,14 @@ def plan_oneids(con: duckdb.DuckDBPyConnection, work: str = "temp") -> None:
     """Map work table ``id_clusters`` onto OneIDs, reading the registry, writing only work tables.
 
     ``id_clusters``: node_id, identifier_type, identifier_key, component, first_seen_at,
-    last_seen_at, n_records. Leaves work tables ``id_assigned`` (component, oneid, minted),
+    last_seen_at, n_records; ``id_components``: one row per component, its first sighting
+    ``first_seen_at`` and ``anchor``, the smallest ``hash(identifier_type, identifier_key)`` of its
+    identifiers (a deterministic tie-breaker; ``resolve._components`` writes both). Leaves work
+    tables ``id_assigned`` (component, oneid, minted),
     ``run_changes`` (change, old_oneid, new_oneid) and ``cluster_registry`` for ``apply_oneids``.
     ``work`` is ``temp`` or an attached scratch database (see ``sightings.work_table``).
     """
     ensure_tables(con)
-    con.execute(
-        f"""
-        {work_table(work, "comp_info")} as
-        select component, min(first_seen_at) as first_seen_at,
-               min(hash(identifier_type, identifier_key)) as anchor  -- deterministic tie-breaker
-        from {work}.id_clusters group by component
-        """
-    )
     # the one join on identifier strings against the registry; everything after joins on integers.
     # Only the identifiers the registry knows: a first run writes nothing here (at L a left join
     # wrote a row for each of 37M new identifiers, 11 s)
@@ -106,7 +101,7 @@ def plan_oneids(con: duckdb.DuckDBPyConnection, work: str = "temp") -> None:
             select o.oneid, o.component, row_number() over (
                 partition by o.oneid
                 order by o.weight desc, o.n_identifiers desc, o.first_seen_at nulls last, i.anchor) as rn
-            from {work}.comp_overlap o join {work}.comp_info i using (component))
+            from {work}.comp_overlap o join {work}.id_components i using (component))
         where rn = 1
         """
     )
@@ -121,7 +116,7 @@ def plan_oneids(con: duckdb.DuckDBPyConnection, work: str = "temp") -> None:
                '{ONEID_PREFIX}' || lpad(cast({next_seq} + row_number() over (
                    order by i.first_seen_at nulls last, i.anchor) as varchar), {ONEID_DIGITS}, '0'),
                true
-        from {work}.comp_info i anti join survivor s using (component)
+        from {work}.id_components i anti join survivor s using (component)
         """
     )
     con.execute(
