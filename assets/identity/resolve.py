@@ -17,6 +17,8 @@ one transaction, the ``identity`` schema of ``docs/architecture.md``:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import duckdb
@@ -37,6 +39,7 @@ from assets.identity.sightings import (
 )
 from assets.identity.spark_components import SparkComponents, run_spark_components
 from assets.identity.stability import apply_oneids, plan_oneids
+from sources.duckdb_files import changed_settings
 
 
 @dataclass(frozen=True)
@@ -533,6 +536,19 @@ def _links_kept_sql(work: str, left_type: str | None = None) -> str:
     """
 
 
+@contextmanager
+def _nodes_as_build_side(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Inside: DuckDB builds each join's hash table from its right side as written.
+
+    For the statements reading ``_links_kept_sql``: DuckDB estimates the candidates view (a union
+    of filtered scans) at a few thousand rows and so built the hash table from it, ~29M rows of
+    strings at L for the openids' links, spilled, and probed it with the nodes; as written the
+    right sides are the nodes, the excluded mobiles and the refused pairs (at L that part 31 s
+    against 23). Its join order is still DuckDB's."""
+    with changed_settings(con, disabled_optimizers="build_side_probe_side"):
+        yield
+
+
 def _fingerprint_sql() -> str:
     """A link row's 128-bit fingerprint: two 64-bit DuckDB hashes over every column."""
     cols = ", ".join(LINK_COLUMNS)
@@ -567,18 +583,19 @@ def _prepare_links(con: duckdb.DuckDBPyConnection, work: str) -> bool:
     )
     # one aggregate over both sides, not two grouped sides joined: at L (~52M links a side) the full
     # outer join of the two groupings ran out of the stage's 4 GB, where an aggregate spills
-    con.execute(
-        f"""
-        {work_table(work, "links_delta")} as
-        select h1, h2, sum(is_old) as n_old, sum(1 - is_old) as n_new
-        from (
-            select h1, h2, 1 as is_old from {work}.links_old
-            union all
-            select h1, h2, 0 as is_old from (select {_fingerprint_sql()} from ({_links_kept_sql(work)})))
-        group by h1, h2
-        having sum(is_old) <> sum(1 - is_old)
-        """
-    )
+    with _nodes_as_build_side(con):
+        con.execute(
+            f"""
+            {work_table(work, "links_delta")} as
+            select h1, h2, sum(is_old) as n_old, sum(1 - is_old) as n_new
+            from (
+                select h1, h2, 1 as is_old from {work}.links_old
+                union all
+                select h1, h2, 0 as is_old from (select {_fingerprint_sql()} from ({_links_kept_sql(work)})))
+            group by h1, h2
+            having sum(is_old) <> sum(1 - is_old)
+            """
+        )
     # of a fingerprint stored n_old times and wanted n_new < n_old times, any n_old - n_new copies go
     con.execute(
         f"""
@@ -603,23 +620,25 @@ def _append_links(con: duckdb.DuckDBPyConnection, work: str, stored: bool, left_
         # one left identifier type at a time: each join holds only that type's nodes and their
         # OneIDs (at L one join with all 38M spilled 9 GB of the links' strings: 100 s)
         con.execute(f"create or replace table identity.oneid_links ({LINK_TABLE_COLUMNS})")
-        for left_type in left_types:
-            con.execute(f"insert into identity.oneid_links {_links_kept_sql(work, left_type)}")
+        with _nodes_as_build_side(con):
+            for left_type in left_types:
+                con.execute(f"insert into identity.oneid_links {_links_kept_sql(work, left_type)}")
         return
     columns = ", ".join(LINK_COLUMNS)
     con.execute(f"delete from identity.oneid_links where rowid in (select row_id from {work}.links_gone)")
     # of a fingerprint wanted n_new times and stored n_old < n_new times, n_new - n_old copies come
-    con.execute(
-        f"""
-        insert into identity.oneid_links ({columns})
-        select {columns} from (
-            select k.*, d.n_old, d.n_new, row_number() over (partition by d.h1, d.h2) as copy
-            from (select *, {_fingerprint_sql()} from ({_links_kept_sql(work)})) k
-            join {work}.links_delta d on d.h1 = k.h1 and d.h2 = k.h2
-            where d.n_new > d.n_old)
-        where copy <= n_new - n_old
-        """
-    )
+    with _nodes_as_build_side(con):  # and the delta, written right, is the smaller side
+        con.execute(
+            f"""
+            insert into identity.oneid_links ({columns})
+            select {columns} from (
+                select k.*, d.n_old, d.n_new, row_number() over (partition by d.h1, d.h2) as copy
+                from (select *, {_fingerprint_sql()} from ({_links_kept_sql(work)})) k
+                join {work}.links_delta d on d.h1 = k.h1 and d.h2 = k.h2
+                where d.n_new > d.n_old)
+            where copy <= n_new - n_old
+            """
+        )
 
 
 def resolve(
