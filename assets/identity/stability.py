@@ -6,7 +6,7 @@ onto the persisted registry (``identity.oneid_registry``: identifier → OneID) 
 * a OneID keeps its value while any of its identifiers remain (new identifiers adopt it);
 * each old OneID is kept by exactly one new component, its **keeper**: the one holding the most of
   its history (sum of source records of its identifiers, then most identifiers, then the earliest
-  first sighting, then the smallest identifier, so the choice is deterministic);
+  first sighting, then the smallest identifier hash (node key), so the choice is deterministic);
 * a component that keeps several old OneIDs (a **merge**) takes the oldest, i.e. the lowest number
   (numbers are issued in increasing order); the others are retired, ``merge`` old → new;
 * a component holding part of an old OneID without being its keeper (a **split**) takes the OneID
@@ -64,8 +64,9 @@ def plan_oneids(con: duckdb.DuckDBPyConnection, work: str = "temp") -> None:
 
     ``id_clusters``: node_id, identifier_type, identifier_key, component, first_seen_at,
     last_seen_at, n_records; ``id_components``: one row per component, its first sighting
-    ``first_seen_at`` and ``anchor``, the smallest ``hash(identifier_type, identifier_key)`` of its
-    identifiers (a deterministic tie-breaker; ``resolve._components`` writes both). Leaves work
+    ``first_seen_at`` and ``anchor``, the smallest node key (``hash(identifier_type,
+    identifier_key)``, see ``sightings.node_key_sql``) of its identifiers: a deterministic
+    tie-breaker (``resolve._components`` writes both). Leaves work
     tables ``id_assigned`` (component, oneid, minted),
     ``run_changes`` (change, old_oneid, new_oneid) and ``cluster_registry`` for ``apply_oneids``.
     ``work`` is ``temp`` or an attached scratch database (see ``sightings.work_table``).
