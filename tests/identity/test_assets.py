@@ -69,3 +69,29 @@ def test_identity_assets_depend_on_landing_and_wechat_keys():
     } <= parents
     assert graph.get(key).group_name == "identity"
     assert dg.AssetKey(["identity", "quality_report"]) in graph.get_all_asset_keys()
+
+
+def test_identifier_check_counts_identifiers_held_by_two_oneids(tmp_path):
+    """The check groups by a hash first: the strings still decide, and a duplicate is counted once."""
+    import duckdb
+
+    from assets.identity.stability import ensure_tables
+
+    warehouse = str(tmp_path / "warehouse.duckdb")
+    with duckdb.connect(warehouse) as con:
+        ensure_tables(con)
+        con.execute(  # as resolve publishes it
+            "create view identity.oneid_map as select identifier_type, identifier_key, oneid, "
+            "first_seen_at, last_seen_at from identity.oneid_registry where active"
+        )
+        con.execute(
+            "insert into identity.oneid_registry values "
+            "('mobile', 'm1', 'OID000000000001', null, null, true), "
+            "('mobile', 'm1', 'OID000000000002', null, null, true), "  # m1 in two OneIDs
+            "('oa_openid', 'm1', 'OID000000000001', null, null, true), "  # same key, other type: fine
+            "('mobile', 'm2', 'OID000000000003', null, null, true), "
+            "('mobile', 'm2', 'OID000000000004', null, null, false)"  # retired rows are not the map
+        )
+    result = identifier_has_one_oneid(warehouse=WarehouseResource(database=warehouse))
+    assert not result.passed
+    assert result.metadata["duplicated_identifiers"].value == 1

@@ -73,6 +73,9 @@ def test_a_merge_keeps_the_older_oneid(wh):
     assert wh.oneid_of("oa_openid", "o9") == wh.oneid_of("id_number", id_number(1)) == older
     assert summary.changes == {"merged": 1, "split": 0, "minted": 0}
     assert wh.changes() == [("merge", younger, older)]
+    # the summary's count (one OneID per component) is the published map's
+    (in_map,) = wh.con.execute("select count(distinct oneid) from identity.oneid_map").fetchone()
+    assert summary.oneids == in_map == 1
     run_at = wh.con.execute("select distinct run_at from identity.oneid_changes").fetchall()
     assert run_at == [(RUN2,)]
     # and the merged state is itself stable
