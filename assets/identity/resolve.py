@@ -173,7 +173,9 @@ def collect_identifiers(
     return log
 
 
-def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -> None:
+def _build_nodes_and_links(
+    con: duckdb.DuckDBPyConnection, link_types: list[tuple[str, str]], work: str = "temp"
+) -> None:
     """Dense integer node ids and the links between them, with their priority (DuckDB, set-based)."""
     # node ids in node-key order, not in whatever order DuckDB's threads deliver the rows: the same
     # data gives the same ids on every run and engine, and with them the same guarded node named in
@@ -196,6 +198,7 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
         """
     )
     con.execute(f"drop table {work}.id_identifiers")
+
     # one graph edge per node pair (both clean, distinct), decided at its strongest tier and earliest
     # assertion: a link's priority is its tier, then first seen (a number, not a global sort of the
     # links: ties are broken by a hash of the record, deterministic across runs). Straight from the
@@ -208,17 +211,15 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
     # The priority and tie-break are computed from the candidates before the joins, so only
     # integers pass through them: DuckDB carries a join's probe columns along, and computed after
     # the joins the tie-break's five strings went through both (at L the mobile—ID number pair's
-    # joins spilled 3.7 GB of them: 23 s, 6 s without)
-    parts = []
-    for type_a, type_b in _type_pairs():
-        nodes = (
-            f"(select node_key, node_id from {work}.id_nodes "
-            f"where identifier_type in ('{type_a}', '{type_b}'))"
-        )
-        parts.append(f"""
-            select least(u, v) as a, greatest(u, v) as b, min(tier) as tier,
-                   min(priority) as priority, min(tiebreak) as tiebreak
-            from (
+    # joins spilled 3.7 GB of them: 23 s, 6 s without). Each direction of links (left type, right
+    # type) joins each side to its own type's nodes only, rather than both sides to both types'.
+    def directed(left_type: str, right_type: str) -> str:
+        def nodes(identifier_type: str) -> str:
+            return (
+                f"(select node_key, node_id from {work}.id_nodes where identifier_type = '{identifier_type}')"
+            )
+
+        return f"""
                 select l.node_id as u, r.node_id as v, c.tier, c.priority, c.tiebreak
                 from (
                     select left_node, right_node, tier,
@@ -226,12 +227,26 @@ def _build_nodes_and_links(con: duckdb.DuckDBPyConnection, work: str = "temp") -
                                as priority,
                            hash(source, record_key, rule, left_key, right_key) as tiebreak
                     from {work}.id_candidates
-                    where (left_type = '{type_a}' and right_type = '{type_b}')
-                       or (left_type = '{type_b}' and right_type = '{type_a}')) c
-                join {nodes} l on l.node_key = c.left_node
-                join {nodes} r on r.node_key = c.right_node)
+                    where left_type = '{left_type}' and right_type = '{right_type}') c
+                join {nodes(left_type)} l on l.node_key = c.left_node
+                join {nodes(right_type)} r on r.node_key = c.right_node"""
+
+    parts = []
+    for type_a, type_b in _type_pairs():
+        directions = [(left, right) for left, right in link_types if {left, right} == {type_a, type_b}]
+        if not directions:
+            continue
+        parts.append(f"""
+            select least(u, v) as a, greatest(u, v) as b, min(tier) as tier,
+                   min(priority) as priority, min(tiebreak) as tiebreak
+            from ({" union all ".join(directed(left, right) for left, right in directions)})
             where u <> v group by 1, 2
         """)
+    if not parts:  # no source with links: an empty, typed table
+        parts = [
+            "select null::bigint as a, null::bigint as b, null::integer as tier, null::bigint as priority, "
+            "null::ubigint as tiebreak where false"
+        ]
     _create_in_parts(con, work_table(work, "id_pairs"), f"{work}.id_pairs", parts)
 
 
@@ -668,7 +683,7 @@ def _resolve(
         log = collect_identifiers(con, params, work)
         summary.sources_read, summary.sources_missing = log.read, log.missing
         lap("collect")
-        _build_nodes_and_links(con, work)
+        _build_nodes_and_links(con, log.link_types, work)
         lap("nodes_and_links")
         summary.identifiers, summary.spark = _components(con, work, params.spark)
         lap("components")

@@ -67,9 +67,15 @@ CONFLICT_REASONS = ("would_join_id_numbers", "weak_link_second_mobile")  # per g
 class SourceLog:
     read: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # "landing.x: table not found" / "...: no column y"
-    # the identifier types some candidate link starts from, in ``IDENTIFIER_TYPES`` order: a kept
-    # link's OneID is its left identifier's, so only these types' nodes need theirs looked up
-    left_types: list[str] = field(default_factory=list)
+    # the (left type, right type) of the candidate links, in ``IDENTIFIER_TYPES`` order: the graph's
+    # pairs are joined one direction at a time, each side to its own type's nodes
+    link_types: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def left_types(self) -> list[str]:
+        """The types candidate links start from: a kept link's OneID is its left identifier's, so
+        only these types' nodes need theirs looked up."""
+        return list(dict.fromkeys(left for left, _ in self.link_types))
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str] | None:
@@ -198,11 +204,13 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
     def insert_sightings(query: str) -> None:
         sighting_queries.append(_SIGHTING.format(node_key=sighting_key, q=query))
 
-    def insert_candidates(query: str, left_type: str) -> None:
+    def insert_candidates(query: str, left_type: str, right_type: str) -> None:
         candidate_queries.append(_CANDIDATE.format(left_node=left_node, right_node=right_node, q=query))
-        if left_type not in log.left_types:
-            log.left_types.append(left_type)
-            log.left_types.sort(key=IDENTIFIER_TYPES.index)
+        if (left_type, right_type) not in log.link_types:
+            log.link_types.append((left_type, right_type))
+            log.link_types.sort(
+                key=lambda pair: (IDENTIFIER_TYPES.index(pair[0]), IDENTIFIER_TYPES.index(pair[1]))
+            )
 
     def sight(rel: str, record_key: str, seen_at: str, itype: str, key: str, status: str = "null") -> None:
         _known(itype)
@@ -223,6 +231,7 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
             f"right_key, '{rel}' as source, {record_key} as record_key, '{rule}' as rule, {tier} as tier, "
             f"cast({seen_at} as timestamp) as seen_at from {source(rel)}",
             ltype,
+            rtype,
         )
 
     # DMS vehicle sale: the owner's ID number and mobile. The VIN is deliberately not an identity.
@@ -365,6 +374,7 @@ def collect(con: duckdb.DuckDBPyConnection, work: str = "temp", salt: int = 0) -
                 f"'{rel}' as source, {rkey} as record_key, 'wecom_remark_mobile' as rule, {TIER_WEAK} as "
                 f"tier, cast(seen as timestamp) as seen_at from {remarks}",
                 "wecom_external_userid",
+                "mobile",
             )
 
     # Weak contacts: an openid and/or a mobile typed by someone at a booking, campaign, complaint, rescue
