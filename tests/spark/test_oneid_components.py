@@ -40,17 +40,20 @@ class Graph:
         return min(u, v), max(u, v)
 
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """A connection holding the work tables ``id_nodes`` and ``id_pairs`` in ``temp``."""
+        """A connection holding the work tables ``id_nodes`` (with the columns ``resolve`` gives them)
+        and ``id_pairs`` in ``temp``."""
         con = duckdb.connect()
         n = len(self.types)
         nodes = pa.table(
             {
                 "node_id": pa.array(range(n), pa.int64()),
+                "node_key": pa.array(range(1_000, 1_000 + n), pa.uint64()),
                 "identifier_type": self.types,
                 "identifier_key": [f"k{i}" for i in range(n)],
                 "first_seen_at": pa.nulls(n, pa.timestamp("us")),
                 "last_seen_at": pa.nulls(n, pa.timestamp("us")),
                 "n_records": pa.array([1] * n, pa.int64()),
+                "n_sales": pa.array([0] * n, pa.int64()),
             }
         )
         a, b, tier, priority = (list(c) for c in zip(*self.links, strict=True))
