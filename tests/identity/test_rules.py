@@ -283,6 +283,11 @@ def test_every_identifier_a_candidate_names_is_sighted_by_the_same_record(wh):
         """
     ).fetchall()
     assert unsighted == []
+    # resolve joins the graph's pairs one declared direction at a time: an undeclared one would be
+    # left out of identity, so every (left type, right type) the candidates hold is declared
+    directions = wh.con.execute("select distinct left_type, right_type from id_candidates").fetchall()
+    assert set(directions) == set(log.link_types) and len(directions) >= 6
+    assert log.left_types == ["oa_openid", "wecom_external_userid", "id_number"]
 
 
 def test_missing_tables_contribute_nothing_and_are_named():
