@@ -40,6 +40,7 @@ from assets.identity.sightings import (
 from assets.identity.spark_components import SparkComponents, run_spark_components
 from assets.identity.stability import apply_oneids, plan_oneids
 from sources.duckdb_files import changed_settings
+from sources.sql_text import quote_literal
 
 
 @dataclass(frozen=True)
@@ -377,7 +378,7 @@ def _components_scipy(con: duckdb.DuckDBPyConnection, work: str) -> tuple[pa.Tab
 
 def _sql_list(values: list[str]) -> str:
     """``values`` as the inside of a SQL ``in (...)`` (``null`` for none: matches nothing)."""
-    return ", ".join(f"'{v}'" for v in values) or "null"
+    return ", ".join(quote_literal(v) for v in values) or "null"
 
 
 def _explain(
