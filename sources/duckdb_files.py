@@ -59,7 +59,7 @@ def changed_settings(con: duckdb.DuckDBPyConnection, **values: bool | str | None
     (a size set before to other than its default comes back as DuckDB prints it, rounded to 0.1 GiB).
     A setting belongs to the database instance: every connection of the process to that file sees it."""
     wanted = {name: value for name, value in values.items() if value is not None}
-    before = {name: con.execute(f"select current_setting('{name}')").fetchone()[0] for name in wanted}
+    before = {name: con.execute(f"select current_setting('{name}')").fetchall()[0][0] for name in wanted}
     try:
         for name, value in wanted.items():
             con.execute(f"set {name} = {_setting_sql(value)}")
@@ -69,7 +69,7 @@ def changed_settings(con: duckdb.DuckDBPyConnection, **values: bool | str | None
             # back to the default when that is what it was: a size read back as text is rounded
             # ("2.7 GiB"), and setting that text again would shrink the limit at every round trip
             con.execute(f"reset {name}")
-            if con.execute(f"select current_setting('{name}')").fetchone()[0] != value:
+            if con.execute(f"select current_setting('{name}')").fetchall()[0][0] != value:
                 con.execute(f"set {name} = {_setting_sql(value)}")
 
 

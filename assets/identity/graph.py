@@ -207,3 +207,61 @@ def _no_conflicts() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         np.zeros(0, NODE),
         np.zeros(0, NODE),
     )
+
+
+@dataclass
+class ComponentSummary:
+    """One entry per component present (``component`` ascending): what the stable ids and the
+    review profile need of its nodes."""
+
+    component: np.ndarray  # int64
+    first_seen: np.ndarray  # int64, the earliest sighting (the caller's unit); FIRST_SEEN_NONE: none
+    anchor: np.ndarray  # uint64, the smallest node key
+    n_id_numbers: np.ndarray
+    n_mobiles: np.ndarray
+    n_identifiers: np.ndarray
+    n_sale_sightings: np.ndarray
+
+
+FIRST_SEEN_NONE = np.iinfo(np.int64).max  # a node never sighted with a time (SQL's null)
+
+
+def component_summary(
+    component: np.ndarray,
+    first_seen: np.ndarray,
+    node_key: np.ndarray,
+    is_id_number: np.ndarray,
+    is_mobile: np.ndarray,
+    n_sales: np.ndarray,
+) -> ComponentSummary:
+    """Group nodes by ``component`` (one entry per node in every array; labels >= 0): the minimum
+    of ``first_seen`` (FIRST_SEEN_NONE for a node without one, ignored like SQL's null) and of
+    ``node_key``, the nodes of each guarded type, all nodes, the sum of ``n_sales``.
+
+    What ``resolve`` used to group in DuckDB after joining 37M nodes to their labels (at L 13 s):
+    here the labels are already in memory, so the grouping is a few scatter passes."""
+    labels = np.asarray(component, dtype=np.int64)
+    values = None  # labels at most the node count (SciPy's 0..k-1, Spark's node ids) index directly
+    if len(labels) and labels.max() >= len(labels):  # any others: numbered densely first
+        values, labels = np.unique(labels, return_inverse=True)
+    component = labels
+    size = int(component.max()) + 1 if len(component) else 0
+    n_identifiers = np.bincount(component, minlength=size)
+    first = np.full(size, FIRST_SEEN_NONE, dtype=np.int64)
+    np.minimum.at(first, component, np.asarray(first_seen, dtype=np.int64))
+    anchor = np.full(size, np.iinfo(np.uint64).max, dtype=np.uint64)
+    np.minimum.at(anchor, component, np.asarray(node_key, dtype=np.uint64))
+    n_id_numbers = np.bincount(component[np.asarray(is_id_number, bool)], minlength=size)
+    n_mobiles = np.bincount(component[np.asarray(is_mobile, bool)], minlength=size)
+    # float sums are exact far beyond any count of sale sightings (2**53)
+    sales = np.bincount(component, weights=np.asarray(n_sales, dtype=np.float64), minlength=size)
+    present = np.flatnonzero(n_identifiers)  # labels need not be dense (Spark's are node ids)
+    return ComponentSummary(
+        component=present if values is None else values[present],
+        first_seen=first[present],
+        anchor=anchor[present],
+        n_id_numbers=n_id_numbers[present].astype(np.int64),
+        n_mobiles=n_mobiles[present].astype(np.int64),
+        n_identifiers=n_identifiers[present].astype(np.int64),
+        n_sale_sightings=np.rint(sales[present]).astype(np.int64),
+    )

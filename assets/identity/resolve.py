@@ -27,13 +27,14 @@ import pyarrow as pa
 
 from assets.faults import crash_point
 from assets.identity import sightings
-from assets.identity.graph import GuardedGraph
-from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, lap_timer, scratch_space, work_compression
+from assets.identity.graph import FIRST_SEEN_NONE, GuardedGraph, component_summary
+from assets.identity.scratch import DEFAULT_MEMORY_LIMIT, beside, lap_timer, scratch_space, work_compression
 from assets.identity.sightings import (
     CONFLICT_REASONS,
     DEFAULT_GUARDS,
     GUARDED_TYPES,
     GUARDS_BY_TIER,
+    IDENTIFIER_TYPE_ENUM,
     work_table,
     work_view,
 )
@@ -177,28 +178,25 @@ def collect_identifiers(
 def _build_nodes_and_links(
     con: duckdb.DuckDBPyConnection, link_types: list[tuple[str, str]], work: str = "temp"
 ) -> None:
-    """Dense integer node ids and the links between them, with their priority (DuckDB, set-based)."""
+    """Dense integer node ids and the links between them, with their priority (DuckDB, set-based).
+
+    Writes ``id_node_ids`` (node_key, identifier_type, node_id) and ``id_pairs``: all the graph
+    reads. The nodes with their strings and history (``id_nodes``) are written while the graph runs
+    (``_node_table``)."""
     # node ids in node-key order, not in whatever order DuckDB's threads deliver the rows: the same
     # data gives the same ids on every run and engine, and with them the same guarded node named in
     # a dropped link's explanation (graph.py: a component's smallest node of the type). The window
-    # sorts the keys alone (8 bytes a row) and a join brings the rest: a window over the whole rows
-    # sorts their strings too (at L 37M rows of 64-character keys, an external sort under the cap)
+    # sorts the keys and their type alone: no 64-character identifier key (at L 37M rows, an
+    # external sort under the cap), the type as a one-byte enum (as a string 12 s against 5)
     con.execute(
         f"""
         {work_table(work, "id_node_ids")} as
-        select node_key, (row_number() over (order by node_key) - 1)::bigint as node_id
-        from (select node_key from {work}.id_identifiers anti join {work}.id_excluded using (node_key))
+        select node_key, identifier_type, (row_number() over (order by node_key) - 1)::bigint as node_id
+        from (
+            select node_key, identifier_type::{IDENTIFIER_TYPE_ENUM} as identifier_type
+            from {work}.id_identifiers anti join {work}.id_excluded using (node_key))
         """
     )
-    con.execute(
-        f"""
-        {work_table(work, "id_nodes")} as
-        select n.node_id, i.node_key, i.identifier_type, i.identifier_key,
-               i.first_seen_at, i.last_seen_at, i.n_records, i.n_sales
-        from {work}.id_identifiers i join {work}.id_node_ids n using (node_key)
-        """
-    )
-    con.execute(f"drop table {work}.id_identifiers")
 
     # one graph edge per node pair (both clean, distinct), decided at its strongest tier and earliest
     # assertion: a link's priority is its tier, then first seen (a number, not a global sort of the
@@ -217,7 +215,8 @@ def _build_nodes_and_links(
     def directed(left_type: str, right_type: str) -> str:
         def nodes(identifier_type: str) -> str:
             return (
-                f"(select node_key, node_id from {work}.id_nodes where identifier_type = '{identifier_type}')"
+                f"(select node_key, node_id from {work}.id_node_ids "
+                f"where identifier_type = '{identifier_type}')"
             )
 
         return f"""
@@ -251,6 +250,55 @@ def _build_nodes_and_links(
     _create_in_parts(con, work_table(work, "id_pairs"), f"{work}.id_pairs", parts)
 
 
+def _node_table(work: str) -> list[str]:
+    """The statements writing ``id_nodes``: each node with its identifier and history (one row per
+    node id). Nothing in the graph reads it, so it is written beside the graph (``_components``)."""
+    return [
+        f"""
+        {work_table(work, "id_nodes")} as
+        select n.node_id, i.node_key, i.identifier_type, enum_code(n.identifier_type) as type_code,
+               i.identifier_key, i.first_seen_at, i.last_seen_at, i.n_records, i.n_sales
+        from {work}.id_identifiers i join {work}.id_node_ids n using (node_key)
+        """,
+        f"drop table {work}.id_identifiers",
+    ]
+
+
+@dataclass
+class NodeFacts:
+    """Per node, in no particular order (``node_id`` names each): what the components' summary
+    (``graph.component_summary``) and the node OneIDs need, as NumPy arrays."""
+
+    node_id: np.ndarray  # int32
+    node_key: np.ndarray  # uint64
+    type_code: np.ndarray  # uint8: the position of the type in sightings.IDENTIFIER_TYPES
+    first_seen: np.ndarray  # int64 microseconds since 1970; graph.FIRST_SEEN_NONE: never with a time
+    n_sales: np.ndarray  # int32
+
+
+def _write_nodes(db: duckdb.DuckDBPyConnection, work: str) -> NodeFacts:
+    """``id_nodes`` written, and the facts of every node read back (at L ~0.9 GB of arrays)."""
+    for statement in _node_table(work):
+        db.execute(statement)
+    facts = db.execute(
+        f"""
+        select node_id::integer as node_id, node_key, type_code,
+               coalesce(epoch_us(first_seen_at), {FIRST_SEEN_NONE}) as first_seen,
+               n_sales::integer as n_sales
+        from {work}.id_nodes
+        """
+    ).fetchnumpy()
+    return NodeFacts(**{name: np.asarray(column) for name, column in facts.items()})
+
+
+@dataclass
+class Placement:
+    """Where the graph put every node: ``component[node_id]``, and the nodes' facts."""
+
+    component: np.ndarray  # int64
+    nodes: NodeFacts
+
+
 def _create_in_parts(con: duckdb.DuckDBPyConnection, create: str, table: str, parts: list[str]) -> None:
     """``create`` (``create or replace table ...``) as the first of ``parts``, the others appended to
     ``table``: one statement per part, so each part's joins and groupings hold only its own rows."""
@@ -272,25 +320,33 @@ CONFLICT_COLUMNS = {
 
 def _components(
     con: duckdb.DuckDBPyConnection, work: str = "temp", spark: SparkComponents | None = None
-) -> tuple[int, dict]:
-    """Run the guarded union tier by tier; leave work tables ``id_clusters`` (a view),
-    ``id_components`` (one row per component) and ``id_conflicts``.
+) -> tuple[Placement, dict]:
+    """Run the guarded union tier by tier; leave work tables ``id_nodes``, ``id_labels``,
+    ``id_clusters`` (a view), ``id_components`` (one row per component) and ``id_conflicts``.
 
     On NumPy/SciPy in this process, or with ``spark`` in a Spark job (``spark_components``: the
     same partition and dropped links, other label values, which only name the components).
-    Returns the node count and the Spark job's statistics (empty on SciPy).
+    Returns each node's component with the nodes' facts, and the Spark job's statistics (empty on
+    SciPy).
     """
     stats: dict = {}
-    if spark is None:
-        labels, conflicts = _components_scipy(con, work)
-    else:
-        labels, conflicts, stats = run_spark_components(con, work, spark)
+    # the graph keeps one core busy (at L ~28 s in NumPy/SciPy; a Spark job its own processes):
+    # meanwhile DuckDB writes the nodes' table on the other (at L 13-16 s of two cores' work)
+    with beside(con, work, lambda db: _write_nodes(db, work)) as written:
+        if spark is None:
+            labels, conflicts = _components_scipy(con, work)
+        else:
+            labels, conflicts, stats = run_spark_components(con, work, spark)
+    nodes = written.result()
+    component = np.empty(len(labels), dtype=np.int64)
+    component[labels.column("node_id").to_numpy()] = labels.column("component").to_numpy()
     con.register("component_labels", labels)
     con.execute(
         f"{work_table(work, 'id_labels')} as "
         "select node_id::bigint as node_id, component::bigint as component from component_labels"
     )
     con.unregister("component_labels")
+    del labels
     # a view, not a copy of the nodes' strings with their labels (at L 37M rows written, read four
     # times by integer joins that cost less than the write)
     con.execute(
@@ -302,39 +358,48 @@ def _components(
         """
     )
     # one row per component, what both the stable ids (first sighting, a deterministic anchor) and
-    # the review profile need, in one grouping (at L two groupings of 37M rows took 18 s). The
-    # anchor is the smallest node key: hash(identifier_type, identifier_key), salted only in the
-    # rare run whose keys collided (``sightings.node_key_sql``); hashing the strings again read
-    # 37M of them (3 s at L)
+    # the review profile need, grouped in NumPy from the labels in memory (at L a join of 37M nodes
+    # to their labels and a grouping in DuckDB took 13 s). The anchor is the smallest node key:
+    # hash(identifier_type, identifier_key), salted only in the rare run whose keys collided
+    # (``sightings.node_key_sql``)
+    codes = {t: i for i, t in enumerate(sightings.IDENTIFIER_TYPES)}
+    summary = component_summary(
+        component[nodes.node_id],
+        nodes.first_seen,
+        nodes.node_key,
+        nodes.type_code == codes["id_number"],
+        nodes.type_code == codes["mobile"],
+        nodes.n_sales,
+    )
+    con.register("component_summary", pa.table(vars(summary)))
     con.execute(
         f"""
         {work_table(work, "id_components")} as
-        select l.component, min(n.first_seen_at) as first_seen_at,
-               min(n.node_key) as anchor,
-               count(*) filter (where n.identifier_type = 'id_number') as n_id_numbers,
-               count(*) filter (where n.identifier_type = 'mobile') as n_mobiles,
-               count(*) as n_identifiers,
-               sum(n.n_sales) as n_sale_sightings  -- >= distinct vehicles: a cheap upper bound
-        from {work}.id_nodes n join {work}.id_labels l using (node_id)
-        group by l.component
+        select component, case when first_seen = {FIRST_SEEN_NONE} then null
+                               else make_timestamp(first_seen) end as first_seen_at,
+               anchor, n_id_numbers, n_mobiles, n_identifiers,
+               n_sale_sightings  -- >= distinct vehicles: a cheap upper bound
+        from component_summary
         """
     )
+    con.unregister("component_summary")
+    del summary
     con.register(
         "conflicts_arrow", conflicts.select(list(CONFLICT_COLUMNS)).cast(pa.schema(CONFLICT_COLUMNS))
     )
     con.execute(f"{work_table(work, 'id_conflicts')} as select * from conflicts_arrow")
     con.unregister("conflicts_arrow")
-    return len(labels), stats
+    return Placement(component, nodes), stats
 
 
 def _components_scipy(con: duckdb.DuckDBPyConnection, work: str) -> tuple[pa.Table, pa.Table]:
     """``graph.GuardedGraph`` over the work tables: (node_id, component) and the dropped links."""
-    n = con.execute(f"select count(*) from {work}.id_nodes").fetchall()[0][0]
+    n = con.execute(f"select count(*) from {work}.id_node_ids").fetchall()[0][0]
     guarded = []
     for identifier_type in GUARDED_TYPES:
         mask = np.zeros(n, dtype=bool)
         nodes = con.execute(
-            f"select node_id::integer as node_id from {work}.id_nodes where identifier_type = ?",
+            f"select node_id::integer as node_id from {work}.id_node_ids where identifier_type = ?",
             [identifier_type],
         ).fetchnumpy()["node_id"]
         mask[nodes] = True
@@ -381,29 +446,60 @@ def _sql_list(values: list[str]) -> str:
     return ", ".join(quote_literal(v) for v in values) or "null"
 
 
+def _rows_of(components: np.ndarray, wanted: np.ndarray, nodes: int) -> np.ndarray:
+    """The row of ``components`` (distinct labels of a graph of ``nodes`` nodes) holding each of
+    ``wanted``; every one must be there."""
+    if len(components) and components.max() < nodes:  # SciPy's 0..k-1, Spark's node ids
+        position = np.full(int(components.max()) + 1, -1, dtype=np.int64)
+        position[components] = np.arange(len(components))
+        rows = position[wanted]  # a label with no row gives -1, which take() refuses
+    else:  # any other labels (a test renames them): by search
+        order = np.argsort(components)
+        rows = order[np.minimum(np.searchsorted(components, wanted, sorter=order), len(order) - 1)]
+        if not np.array_equal(components[rows], wanted):
+            raise RuntimeError("a component without its OneID")
+    return rows
+
+
 def _explain(
-    con: duckdb.DuckDBPyConnection, params: OneidParams, left_types: list[str], work: str = "temp"
+    con: duckdb.DuckDBPyConnection,
+    params: OneidParams,
+    left_types: list[str],
+    placement: Placement,
+    work: str = "temp",
 ) -> None:
     """Work tables behind the explanations: the OneID of each node a link starts from, the refused
     pairs, the review profile. ``left_types``: the types candidate links start from."""
-    # a kept link's OneID is its left identifier's: only those types' nodes (at L 12M of 38M: the
-    # unionids and mobiles, never a link's left side, are not written)
-    con.execute(
-        f"""
-        {work_table(work, "node_oneid")} as
-        select l.node_id, n.node_key, n.identifier_type, a.oneid
-        from {work}.id_labels l
-        join {work}.id_assigned a using (component)
-        join {work}.id_nodes n using (node_id)
-        where n.identifier_type in ({_sql_list(left_types)})
-        """
+    # a kept link's OneID is its left identifier's: only those types' nodes (at L 20M of 38M: the
+    # unionids and mobiles, never a link's left side, are not written), each with its component's
+    # OneID looked up in memory (at L the join of 37M labels, 11M OneIDs and 37M nodes took 11 s)
+    facts = placement.nodes
+    is_left_type = np.zeros(len(sightings.IDENTIFIER_TYPES), dtype=bool)  # by type code
+    is_left_type[[sightings.IDENTIFIER_TYPES.index(t) for t in left_types]] = True
+    left = is_left_type[facts.type_code]
+    assigned = con.sql(f"select component, oneid from {work}.id_assigned").to_arrow_table()
+    oneids = assigned.column("oneid").take(
+        _rows_of(
+            assigned.column("component").to_numpy(),
+            placement.component[facts.node_id[left]],
+            len(placement.component),
+        )
     )
+    types = pa.DictionaryArray.from_arrays(facts.type_code[left].astype(np.int8), sightings.IDENTIFIER_TYPES)
+    con.register(
+        "left_node_oneids",
+        pa.table({"node_key": facts.node_key[left], "identifier_type": types, "oneid": oneids}),
+    )
+    del assigned, oneids, types, left
+    con.execute(f"{work_table(work, 'node_oneid')} as select * from left_node_oneids")
+    con.unregister("left_node_oneids")
     # the refused pairs also by their node keys (``ka`` < ``kb``): the explanation tables find the
     # candidates behind them in the candidates view, which knows node keys, not node ids
     con.execute(
         f"""
         {work_table(work, "dropped_pairs")} as
         select k.a, k.b, least(na.node_key, nb.node_key) as ka, greatest(na.node_key, nb.node_key) as kb,
+               na.identifier_type as type_a, nb.identifier_type as type_b,
                k.reason, ln.identifier_type as guarded_type,
                ln.identifier_key as id_left_key, rn.identifier_key as id_right_key,
                lo.oneid as id_left_oneid, ro.oneid as id_right_oneid
@@ -480,6 +576,7 @@ def _write_outputs(
         from {work}.id_candidates l
         join {work}.dropped_pairs d
           on d.ka = least(l.left_node, l.right_node) and d.kb = greatest(l.left_node, l.right_node)
+        where {_refused_types_sql(con, work)}
         """
     )
     con.execute(
@@ -512,6 +609,21 @@ def _write_outputs(
         """,
         {"v": params.suspicious_vehicles, "m": params.suspicious_mobiles, "i": params.suspicious_id_numbers},
     )
+
+
+def _refused_types_sql(con: duckdb.DuckDBPyConnection, work: str) -> str:
+    """A filter on the candidates view keeping only the pairs of identifier types the refused pairs
+    join (either direction), as constants: DuckDB then prunes the view's other branches (at L the
+    refusals are weak links of two sources' branches; the whole view is 52M candidates)."""
+    pairs = con.execute(
+        f"select distinct type_a::varchar, type_b::varchar from {work}.dropped_pairs"
+    ).fetchall()
+    terms = {
+        f"(l.left_type = {quote_literal(left)} and l.right_type = {quote_literal(right)})"
+        for a, b in pairs
+        for left, right in ((a, b), (b, a))
+    }
+    return " or ".join(sorted(terms)) or "false"
 
 
 LINK_COLUMNS = (
@@ -686,11 +798,13 @@ def _resolve(
         lap("collect")
         _build_nodes_and_links(con, log.link_types, work)
         lap("nodes_and_links")
-        summary.identifiers, summary.spark = _components(con, work, params.spark)
+        placement, summary.spark = _components(con, work, params.spark)
+        summary.identifiers = len(placement.component)
         lap("components")
         plan_oneids(con, work)
         lap("stable_ids")
-        _explain(con, params, log.left_types, work)
+        _explain(con, params, log.left_types, placement, work)
+        del placement
         stored_links = _prepare_links(con, work)
         lap("explanations")
     # everything the stage publishes, in one transaction: a failure leaves the last run's tables

@@ -79,7 +79,7 @@ class SparkComponents:
 
 
 def run_spark_components(con, work: str, job: SparkComponents) -> tuple[pa.Table, pa.Table, dict]:
-    """Components of ``{work}.id_nodes`` / ``{work}.id_pairs`` computed by the Spark job.
+    """Components of ``{work}.id_node_ids`` / ``{work}.id_pairs`` computed by the Spark job.
 
     Returns ``(labels, conflicts, stats)``: ``labels`` (node_id, component) for every node,
     ``conflicts`` (a, b, reason, id_left, id_right) as ``resolve._components`` writes them, and the
@@ -89,7 +89,7 @@ def run_spark_components(con, work: str, job: SparkComponents) -> tuple[pa.Table
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     nodes, pairs = folder / "nodes.parquet", folder / "pairs.parquet"
-    con.execute(f"copy (select node_id, identifier_type from {work}.id_nodes) to {quote_literal(nodes)}")
+    con.execute(f"copy (select node_id, identifier_type from {work}.id_node_ids) to {quote_literal(nodes)}")
     con.execute(
         f"copy (select a, b, tier, priority, tiebreak from {work}.id_pairs) to {quote_literal(pairs)}"
     )
@@ -111,7 +111,7 @@ def run_spark_components(con, work: str, job: SparkComponents) -> tuple[pa.Table
     labels = con.sql(
         f"""
         select n.node_id, coalesce(l.component, n.node_id) as component
-        from {work}.id_nodes n left join {labelled} l using (node_id)
+        from {work}.id_node_ids n left join {labelled} l using (node_id)
         """
     ).to_arrow_table()
     conflicts = pq.read_table(folder / "conflicts.parquet")

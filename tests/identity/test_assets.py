@@ -72,7 +72,7 @@ def test_identity_assets_depend_on_landing_and_wechat_keys():
 
 
 def test_identifier_check_counts_identifiers_held_by_two_oneids(tmp_path):
-    """The check groups by a hash first: the strings still decide, and a duplicate is counted once."""
+    """The check counts distinct hashes first: the strings still decide, and a duplicate is counted once."""
     import duckdb
 
     from assets.identity.stability import ensure_tables
@@ -95,3 +95,9 @@ def test_identifier_check_counts_identifiers_held_by_two_oneids(tmp_path):
     result = identifier_has_one_oneid(warehouse=WarehouseResource(database=warehouse))
     assert not result.passed
     assert result.metadata["duplicated_identifiers"].value == 1
+    # without the second row of m1, every hash is distinct: passed without grouping the strings
+    with duckdb.connect(warehouse) as con:
+        con.execute("delete from identity.oneid_registry where oneid = 'OID000000000002'")
+    result = identifier_has_one_oneid(warehouse=WarehouseResource(database=warehouse))
+    assert result.passed
+    assert result.metadata["duplicated_identifiers"].value == 0

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pytest
 
 from assets.identity.resolve import _components
+from assets.identity.sightings import IDENTIFIER_TYPE_ENUM
 from assets.identity.spark_components import SparkComponents
 from sources.settings import load_settings
 from tests.spark.conftest import require_spark
@@ -40,16 +41,17 @@ class Graph:
         return min(u, v), max(u, v)
 
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """A connection holding the work tables ``id_nodes`` (with the columns ``resolve`` gives them)
-        and ``id_pairs`` in ``temp``."""
+        """A connection holding, in ``temp``, the work tables ``resolve`` has written when it
+        computes the components (with the columns it gives them): ``id_identifiers``,
+        ``id_node_ids`` and ``id_pairs``."""
         con = duckdb.connect()
         n = len(self.types)
-        nodes = pa.table(
+        identifiers = pa.table(
             {
-                "node_id": pa.array(range(n), pa.int64()),
-                "node_key": pa.array(range(1_000, 1_000 + n), pa.uint64()),
                 "identifier_type": self.types,
                 "identifier_key": [f"k{i}" for i in range(n)],
+                "node_key": pa.array(range(1_000, 1_000 + n), pa.uint64()),
+                "flagged_placeholder": [False] * n,
                 "first_seen_at": pa.nulls(n, pa.timestamp("us")),
                 "last_seen_at": pa.nulls(n, pa.timestamp("us")),
                 "n_records": pa.array([1] * n, pa.int64()),
@@ -67,10 +69,16 @@ class Graph:
                 "tiebreak": pa.array([(x * 7_919 + y * 104_729) % 1_000 for x, y in zip(a, b, strict=True)]),
             }
         )
-        for name, table in (("id_nodes", nodes), ("id_pairs", pairs)):
+        for name, table in (("id_identifiers", identifiers), ("id_pairs", pairs)):
             con.register("handed", table)
             con.execute(f"create temp table {name} as select * from handed")
             con.unregister("handed")
+        # node ids in the order of the node keys, as resolve numbers them
+        con.execute(
+            "create temp table id_node_ids as select node_key, "
+            f"identifier_type::{IDENTIFIER_TYPE_ENUM} as identifier_type, "
+            "(row_number() over (order by node_key) - 1)::bigint as node_id from id_identifiers"
+        )
         return con
 
 
