@@ -23,7 +23,7 @@ Node ids and component labels are int32 (scipy's own label type): at L scale (~3
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,14 +76,16 @@ class GuardedGraph:
         self,
         a: np.ndarray,
         b: np.ndarray,
-        rank: np.ndarray | None = None,
+        rank: np.ndarray | Callable[[np.ndarray], np.ndarray] | None = None,
         guard: Sequence[int] | None = None,
         deferred: np.ndarray | None = None,
     ) -> TierResult:
         """Add links ``a``—``b`` (node ids); ``guard`` = guarded types enforced (default: all).
 
         Priority among the tier's links, where they compete: ``rank`` (lower first), by default
-        their order in ``a``/``b``; links flagged ``deferred`` come after all the others.
+        their order in ``a``/``b``; links flagged ``deferred`` come after all the others. ``rank``
+        may be a function of the competing links' positions returning their ranks: for a caller
+        that keeps the priorities elsewhere and looks up only those few links.
         """
         guard = list(range(len(self.holders))) if guard is None else list(guard)
         a = np.asarray(a, dtype=NODE)
@@ -107,7 +109,7 @@ class GuardedGraph:
 
         if in_conflict.any():
             idx = np.nonzero(in_conflict)[0]
-            position = idx if rank is None else np.asarray(rank)[idx]
+            position = idx if rank is None else rank(idx) if callable(rank) else np.asarray(rank)[idx]
             late = np.zeros(len(idx), bool) if deferred is None else np.asarray(deferred, bool)[idx]
             self._replay(idx[np.lexsort((position, late))], ca, cb, guard, result)
         del in_conflict

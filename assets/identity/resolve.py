@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 import duckdb
 import numpy as np
@@ -410,12 +411,12 @@ def _components_scipy(con: duckdb.DuckDBPyConnection, work: str) -> tuple[pa.Tab
     conflicts: list[pa.Table] = [pa.schema(CONFLICT_COLUMNS).empty_table()]
     tiers = [t for (t,) in con.execute(f"select distinct tier from {work}.id_pairs order by tier").fetchall()]
     for tier in tiers:
-        # the tier's links in priority order (first asserted first), sorted by DuckDB: NumPy holds
-        # only the two int32 node columns. A total order (the node ids last): Spark sorts the same
+        # the tier's links in no order: the union of a whole tier does not depend on it, and only
+        # the links that compete for a guarded identifier (few) are ranked, by ``_assertion_rank``
+        # (at L sorting every tier's links cost 4-7 s of the graph's critical path). NumPy holds
+        # only the two int32 node columns
         pairs = con.execute(
-            f"select a::integer as a, b::integer as b from {work}.id_pairs where tier = ? "
-            "order by priority, tiebreak, a, b",
-            [tier],
+            f"select a::integer as a, b::integer as b from {work}.id_pairs where tier = ?", [tier]
         ).fetchnumpy()
         a, b = pairs["a"], pairs["b"]
         del pairs
@@ -423,7 +424,13 @@ def _components_scipy(con: duckdb.DuckDBPyConnection, work: str) -> tuple[pa.Tab
         # compete, the one backed by an owner record wins over a stray one of the same day
         id_holder = graph.holders[0]
         unanchored = (id_holder[graph.labels[a]] < 0) & (id_holder[graph.labels[b]] < 0)
-        result = graph.add_tier(a, b, guard=GUARDS_BY_TIER.get(tier, DEFAULT_GUARDS), deferred=unanchored)
+        result = graph.add_tier(
+            a,
+            b,
+            rank=partial(_assertion_rank, con, work, tier, a, b),
+            guard=GUARDS_BY_TIER.get(tier, DEFAULT_GUARDS),
+            deferred=unanchored,
+        )
         if len(result.dropped):
             conflicts.append(
                 pa.table(
@@ -439,6 +446,34 @@ def _components_scipy(con: duckdb.DuckDBPyConnection, work: str) -> tuple[pa.Tab
         del a, b, unanchored, result
     labels = pa.table({"node_id": np.arange(n, dtype=np.int32), "component": graph.labels})
     return labels, pa.concat_tables(conflicts)
+
+
+def _assertion_rank(
+    con: duckdb.DuckDBPyConnection, work: str, tier: int, a: np.ndarray, b: np.ndarray, competing: np.ndarray
+) -> np.ndarray:
+    """The rank of each link ``a[i]``—``b[i]`` (``i`` in ``competing``) of ``tier`` in the order
+    the links were first asserted: priority (first seen), then the record's hash, then the node ids
+    (a total order: Spark sorts the same)."""
+    a, b = a[competing], b[competing]
+    con.register(
+        "competing", pa.table({"i": np.arange(len(a)), "a": a.astype(np.int64), "b": b.astype(np.int64)})
+    )
+    try:
+        ordered = con.execute(
+            f"""
+            select c.i from competing c
+            join {work}.id_pairs p on p.a = c.a and p.b = c.b and p.tier = ?
+            order by p.priority, p.tiebreak, p.a, p.b
+            """,
+            [tier],
+        ).fetchnumpy()["i"]
+    finally:
+        con.unregister("competing")
+    if len(ordered) != len(a):  # a node pair is one row of id_pairs: a miss would be a bug
+        raise RuntimeError(f"tier {tier}: {len(a) - len(ordered)} competing links not in id_pairs")
+    rank = np.empty(len(a), dtype=np.int64)
+    rank[ordered] = np.arange(len(a))
+    return rank
 
 
 def _sql_list(values: list[str]) -> str:

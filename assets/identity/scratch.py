@@ -87,13 +87,9 @@ def beside(
         yield done
         return
     cursor = con.cursor()  # the same database, its attached scratch database and global settings
-    # one DuckDB thread per caller meanwhile: the job's on its own thread, the body's queries on
-    # the body's. With DuckDB's usual two threads beside it the body's core was shared three ways
-    # (at L the graph 28 s alone, 41 s beside the nodes' table on two threads, ~30 on one)
-    with (
-        changed_settings(con, threads="1"),
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb-beside") as pool,
-    ):
+    # DuckDB keeps its threads: at L the graph took 29 s alone and 36 s beside the nodes' table, which
+    # took 28 s on two threads; on one thread (DuckDB's threads=1 meanwhile) it took 41 s
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="duckdb-beside") as pool:
         future = pool.submit(job, cursor)
         try:
             yield future
