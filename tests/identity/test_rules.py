@@ -83,6 +83,21 @@ def test_guarded_graph_orders_competing_links_by_position_then_defers_the_flagge
     assert graph.labels.dtype == np.int32
 
 
+def test_guarded_graph_asks_a_rank_function_only_for_the_competing_links():
+    # node 4 links to the ID numbers 0 and 1 (competing); the link 2—3 competes with nothing
+    graph = GuardedGraph(5, [np.array([True, True, False, False, False])])
+    asked = []
+
+    def rank(competing: np.ndarray) -> np.ndarray:
+        asked.append(competing.tolist())
+        return np.array([{0: 9, 2: 1}[int(i)] for i in competing])  # the link at position 2 first
+
+    result = graph.add_tier(np.array([4, 2, 4]), np.array([0, 3, 1]), rank=rank)
+    assert asked == [[0, 2]]
+    assert result.accepted.tolist() == [False, True, True]
+    assert result.dropped.tolist() == [0]
+
+
 # ---------------------------------------------------------------------------- rules on warehouses
 
 
