@@ -1,7 +1,9 @@
 """OneID for a whole warehouse: sources → clean identifiers → guarded components → stable ids → explanations.
 
-Everything set-based runs in DuckDB; only the component labels pass through NumPy/SciPy. Writes, in
-one transaction, the ``identity`` schema of ``docs/architecture.md``:
+Everything over the records runs in DuckDB; the graph runs in NumPy/SciPy (while a second DuckDB
+connection writes the nodes' table), and with every node's component in memory the per-component
+summary and the OneID of each node a link starts from are array lookups. Writes, in one
+transaction, the ``identity`` schema of ``docs/architecture.md``:
 
 | table | grain |
 |---|---|
@@ -474,11 +476,6 @@ def _assertion_rank(
     rank = np.empty(len(a), dtype=np.int64)
     rank[ordered] = np.arange(len(a))
     return rank
-
-
-def _sql_list(values: list[str]) -> str:
-    """``values`` as the inside of a SQL ``in (...)`` (``null`` for none: matches nothing)."""
-    return ", ".join(quote_literal(v) for v in values) or "null"
 
 
 def _rows_of(components: np.ndarray, wanted: np.ndarray, nodes: int) -> np.ndarray:
