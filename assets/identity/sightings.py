@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from sources.sql_text import quote_literal
+
 IDENTIFIER_TYPES = ("unionid", "oa_openid", "wecom_external_userid", "mobile", "id_number")
 # the types as a DuckDB enum: one byte a row where a sort carries them (a string there costs a heap)
-IDENTIFIER_TYPE_ENUM = "enum(" + ", ".join(f"'{t}'" for t in IDENTIFIER_TYPES) + ")"
+IDENTIFIER_TYPE_ENUM = "enum(" + ", ".join(quote_literal(t) for t in IDENTIFIER_TYPES) + ")"
 
 TIER_PLATFORM = 1
 TIER_VERIFIED = 2
