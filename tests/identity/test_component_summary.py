@@ -34,7 +34,7 @@ def _random_nodes(n: int, seed: int) -> dict[str, np.ndarray]:
 def _by_sql(nodes: dict[str, np.ndarray]) -> list[tuple]:
     """The grouping as resolve wrote it in DuckDB before (a null for a node without a time)."""
     con = duckdb.connect()
-    con.register("nodes", {**nodes, "node_key": nodes["node_key"]})
+    con.register("nodes", nodes)
     return con.execute(
         f"""
         select component, min(nullif(first_seen, {FIRST_SEEN_NONE})), min(node_key),
